@@ -1,0 +1,149 @@
+"""Configuration from ``CLASSPULSE_*`` environment variables.
+
+Every tool (CLI, Flink runner, loader, dbt profile, Great Expectations, Airflow tasks)
+reads its endpoints from :func:`load_settings`. The defaults point at the embedded
+warehouse server on 127.0.0.1; setting ``CLASSPULSE_CLICKHOUSE_HOST``/``PORT``/``USER``/
+``PASSWORD``/``SECURE`` points everything at a real ClickHouse server instead.
+
+A ``.env`` file at the project root is read too; variables already set in the
+environment win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "CLASSPULSE_"
+
+
+def project_root() -> Path:
+    """The repository root when running from a checkout, else the working directory."""
+    candidate = Path(__file__).resolve().parents[2]
+    if (candidate / "pyproject.toml").is_file() and (candidate / "flink_sql").is_dir():
+        return candidate
+    return Path.cwd()
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw_line in path.read_text(encoding="utf-8").splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# name -> (default, description); the single documented list of settings.
+# `classpulse doctor` prints it and .env.example mirrors it.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "HOME": ("var", "Directory for local state (warehouse data, topics, logs); relative to the project root."),
+    "WAREHOUSE_PATH": ("var/warehouse", "Data directory of the embedded warehouse server (one server per path)."),
+    "WAREHOUSE_BIND": ("127.0.0.1", "Address the embedded server listens on. Anything but loopback requires passwords."),
+    "CLICKHOUSE_HOST": ("127.0.0.1", "ClickHouse HTTP host every tool connects to."),
+    "CLICKHOUSE_PORT": ("8123", "ClickHouse HTTP port (the embedded server listens here too)."),
+    "CLICKHOUSE_USER": ("default", "Pipeline (writer) user."),
+    "CLICKHOUSE_PASSWORD": ("", "Pipeline user's password (also the embedded server's `default` password)."),
+    "CLICKHOUSE_SECURE": ("false", "Use HTTPS to reach ClickHouse."),
+    "ANALYST_USER": ("analyst", "Name of the read-only analyst user."),
+    "ANALYST_PASSWORD": ("", "Analyst's password; the analyst user is disabled while it is empty."),
+    "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
+    "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    home: Path
+    warehouse_path: Path
+    warehouse_bind: str
+    clickhouse_host: str
+    clickhouse_port: int
+    clickhouse_user: str
+    clickhouse_password: str = field(repr=False)
+    clickhouse_secure: bool
+    analyst_user: str
+    analyst_password: str = field(repr=False)
+    topics_dir: Path
+    timezone: str
+
+    @property
+    def clickhouse_url(self) -> str:
+        scheme = "https" if self.clickhouse_secure else "http"
+        return f"{scheme}://{self.clickhouse_host}:{self.clickhouse_port}"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when the configured ClickHouse is this machine's embedded server."""
+        return self.clickhouse_host in {"127.0.0.1", "localhost", "::1"} and not self.clickhouse_secure
+
+    def client_kwargs(self, **overrides: object) -> dict[str, object]:
+        """Keyword arguments for ``clickhouse_connect.get_client``."""
+        kwargs: dict[str, object] = {
+            "host": self.clickhouse_host,
+            "port": self.clickhouse_port,
+            "username": self.clickhouse_user,
+            "password": self.clickhouse_password,
+            "secure": self.clickhouse_secure,
+        }
+        kwargs.update(overrides)
+        return kwargs
+
+    def sqlalchemy_url(self, database: str = "default") -> str:
+        from urllib.parse import quote
+
+        password = quote(self.clickhouse_password, safe="")
+        user = quote(self.clickhouse_user, safe="")
+        secure = "true" if self.clickhouse_secure else "false"
+        return (
+            f"clickhousedb://{user}:{password}@{self.clickhouse_host}:{self.clickhouse_port}/"
+            f"{database}?secure={secure}"
+        )
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    root = project_root()
+    merged = {**_read_dotenv(root / ".env"), **env}
+
+    def get(name: str) -> str:
+        return merged.get(PREFIX + name, VARIABLES[name][0])
+
+    def path(name: str) -> Path:
+        value = Path(get(name)).expanduser()
+        return value if value.is_absolute() else root / value
+
+    port_text = get("CLICKHOUSE_PORT")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"{PREFIX}CLICKHOUSE_PORT must be a port number, got {port_text!r}") from None
+    return Settings(
+        root=root,
+        home=path("HOME"),
+        warehouse_path=path("WAREHOUSE_PATH"),
+        warehouse_bind=get("WAREHOUSE_BIND"),
+        clickhouse_host=get("CLICKHOUSE_HOST"),
+        clickhouse_port=port,
+        clickhouse_user=get("CLICKHOUSE_USER"),
+        clickhouse_password=get("CLICKHOUSE_PASSWORD"),
+        clickhouse_secure=_truthy(get("CLICKHOUSE_SECURE")),
+        analyst_user=get("ANALYST_USER"),
+        analyst_password=get("ANALYST_PASSWORD"),
+        topics_dir=path("TOPICS_DIR"),
+        timezone=get("TIMEZONE"),
+    )
