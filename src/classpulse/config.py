@@ -50,13 +50,25 @@ def _truthy(value: str) -> bool:
 # name -> (default, description); the single documented list of settings.
 # `classpulse doctor` prints it and .env.example mirrors it.
 VARIABLES: dict[str, tuple[str, str]] = {
-    "HOME": ("var", "Directory for local state (warehouse data, topics, logs); relative to the project root."),
-    "WAREHOUSE_PATH": ("var/warehouse", "Data directory of the embedded warehouse server (one server per path)."),
-    "WAREHOUSE_BIND": ("127.0.0.1", "Address the embedded server listens on. Anything but loopback requires passwords."),
+    "HOME": (
+        "var",
+        "Directory for local state (warehouse data, topics, logs); relative to the project root.",
+    ),
+    "WAREHOUSE_PATH": (
+        "var/warehouse",
+        "Data directory of the embedded warehouse server (one server per path).",
+    ),
+    "WAREHOUSE_BIND": (
+        "127.0.0.1",
+        "Address the embedded server listens on. Anything but loopback requires passwords.",
+    ),
     "CLICKHOUSE_HOST": ("127.0.0.1", "ClickHouse HTTP host every tool connects to."),
     "CLICKHOUSE_PORT": ("8123", "ClickHouse HTTP port (the embedded server listens here too)."),
     "CLICKHOUSE_USER": ("default", "Pipeline (writer) user."),
-    "CLICKHOUSE_PASSWORD": ("", "Pipeline user's password (also the embedded server's `default` password)."),
+    "CLICKHOUSE_PASSWORD": (
+        "",
+        "Pipeline user's password (also the embedded server's `default` password).",
+    ),
     "CLICKHOUSE_SECURE": ("false", "Use HTTPS to reach ClickHouse."),
     "ANALYST_USER": ("analyst", "Name of the read-only analyst user."),
     "ANALYST_PASSWORD": ("", "Analyst's password; the analyst user is disabled while it is empty."),
@@ -89,7 +101,9 @@ class Settings:
     @property
     def is_embedded(self) -> bool:
         """True when the configured ClickHouse is this machine's embedded server."""
-        return self.clickhouse_host in {"127.0.0.1", "localhost", "::1"} and not self.clickhouse_secure
+        return (
+            self.clickhouse_host in {"127.0.0.1", "localhost", "::1"} and not self.clickhouse_secure
+        )
 
     def client_kwargs(self, **overrides: object) -> dict[str, object]:
         """Keyword arguments for ``clickhouse_connect.get_client``."""
@@ -131,7 +145,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     try:
         port = int(port_text)
     except ValueError:
-        raise ValueError(f"{PREFIX}CLICKHOUSE_PORT must be a port number, got {port_text!r}") from None
+        raise ValueError(
+            f"{PREFIX}CLICKHOUSE_PORT must be a port number, got {port_text!r}"
+        ) from None
     return Settings(
         root=root,
         home=path("HOME"),

@@ -1,0 +1,136 @@
+"""The embedded server's cost against chDB in-process, measured side by side.
+
+Both sides run the same clickhouse-connect calls: one client speaks HTTP to a warehouse
+server started for the benchmark (its own data path and port), the other uses
+clickhouse-connect's chDB interface inside this process. Repeats alternate between the
+two so that machine noise hits both alike.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import clickhouse_connect
+
+from classpulse.bench import Timing, measure
+from classpulse.config import Settings, load_settings
+from classpulse.warehouse import daemon
+
+TABLE_DDL = """
+CREATE TABLE IF NOT EXISTS bench_events (
+    event_id UInt64,
+    room_id UInt32,
+    user_id UInt64,
+    event LowCardinality(String),
+    event_at DateTime64(3),
+    value Float64
+) ENGINE = MergeTree ORDER BY (room_id, event_at)
+"""
+
+PAYLOAD_QUERY = """
+SELECT number AS event_id,
+       toUInt32(number % 5000) AS room_id,
+       number % 200000 AS user_id,
+       ['STUDENT_MOVE_PICTURE', 'STUDENT_AUDIO_PLAY', 'STUDENT_LINE_DRAW'][number % 3 + 1] AS event,
+       toDateTime64('2026-11-20 08:00:00', 3) + number / 1000 AS event_at,
+       (number % 1000) / 7 AS value
+FROM numbers({rows:UInt64})
+"""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    server: Timing
+    in_process: Timing
+    unit_count: int
+
+    @property
+    def ratio(self) -> float:
+        return self.server.median / self.in_process.median
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_warehouse_benchmark(
+    rows: int = 1_000_000, small_queries: int = 1000, repeats: int = 5
+) -> list[Comparison]:
+    workdir = Path(tempfile.mkdtemp(prefix="classpulse-bench-"))
+    settings: Settings = replace(
+        load_settings(),
+        warehouse_path=workdir / "server",
+        warehouse_bind="127.0.0.1",
+        clickhouse_host="127.0.0.1",
+        clickhouse_port=_free_port(),
+        clickhouse_user="default",
+        clickhouse_password="",
+        clickhouse_secure=False,
+    )
+    os.environ.pop("CLASSPULSE_CLICKHOUSE_PASSWORD", None)
+    daemon.start(settings)
+    try:
+        server = clickhouse_connect.get_client(
+            host="127.0.0.1", port=settings.clickhouse_port, compress=False
+        )
+        local = clickhouse_connect.get_client(interface="chdb", path=str(workdir / "inproc"))
+        for client in (server, local):
+            client.command(TABLE_DDL)
+        payloads = {
+            fmt: local.raw_query(PAYLOAD_QUERY, parameters={"rows": rows}, fmt=fmt)
+            for fmt in ("Native", "JSONEachRow")
+        }
+        results = []
+        for fmt, payload in payloads.items():
+            timings: dict[str, list[float]] = {"server": [], "local": []}
+            for _ in range(repeats):
+                for side, client in (("server", server), ("local", local)):
+                    timing = measure(
+                        side,
+                        lambda c=client, p=payload, f=fmt: c.raw_insert(
+                            "bench_events", insert_block=p, fmt=f
+                        ),
+                        1,
+                        setup=lambda c=client: c.command("TRUNCATE TABLE bench_events"),
+                    )
+                    timings[side].extend(timing.seconds)
+            results.append(
+                Comparison(
+                    f"{rows:,}-row {fmt} insert",
+                    Timing("server", timings["server"]),
+                    Timing("in-process", timings["local"]),
+                    rows,
+                )
+            )
+        timings = {"server": [], "local": []}
+        for _ in range(repeats):
+            for side, client in (("server", server), ("local", local)):
+
+                def small(c=client) -> None:
+                    for room in range(small_queries):
+                        c.query(
+                            "SELECT count() FROM bench_events WHERE room_id = {room:UInt32}",
+                            parameters={"room": room},
+                        )
+
+                timings[side].extend(measure(side, small, 1).seconds)
+        results.append(
+            Comparison(
+                f"{small_queries} small queries",
+                Timing("server", timings["server"]),
+                Timing("in-process", timings["local"]),
+                small_queries,
+            )
+        )
+        return results
+    finally:
+        daemon.stop(settings)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,45 @@
+"""`classpulse bench …`: side-by-side benchmarks (medians of several repeats)."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+@click.group("bench")
+def command() -> None:
+    """Measure the project's speed figures, side by side in one run."""
+
+
+@command.command("warehouse")
+@click.option("--rows", default=1_000_000, show_default=True, help="Rows per bulk insert.")
+@click.option("--queries", default=1000, show_default=True, help="Small queries per repeat.")
+@click.option("--repeats", default=5, show_default=True, help="Repeats; medians are reported.")
+def warehouse(rows: int, queries: int, repeats: int) -> None:
+    """The embedded server against chDB in-process: bulk inserts and small queries."""
+    from classpulse.bench.warehouse import run_warehouse_benchmark
+
+    console = Console()
+    with console.status("benchmarking the warehouse server against chDB in-process…"):
+        results = run_warehouse_benchmark(rows=rows, small_queries=queries, repeats=repeats)
+    table = Table(
+        title=f"Warehouse server vs chDB in-process (median of {repeats})", header_style="bold cyan"
+    )
+    for column in ("workload", "server", "in-process", "server / in-process", "server per unit"):
+        table.add_column(column, justify="right" if column != "workload" else "left")
+    for item in results:
+        per_unit = item.server.median / item.unit_count
+        unit = (
+            f"{per_unit * 1e3:.2f} ms/query"
+            if "queries" in item.name
+            else f"{item.unit_count / item.server.median:,.0f} rows/s"
+        )
+        table.add_row(
+            item.name,
+            f"{item.server.median:.3f} s",
+            f"{item.in_process.median:.3f} s",
+            f"{item.ratio:.2f}x",
+            unit,
+        )
+    console.print(table)

@@ -1,0 +1,224 @@
+"""Run the embedded warehouse server in the background: start, stop, status, logs.
+
+The server writes its pid, log and lock next to its data (``<path>/server.pid``,
+``<path>/server.log``, ``<path>/server.lock``), so each data path has exactly one server
+and every command finds it from the path alone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from classpulse.config import Settings
+
+
+class WarehouseError(RuntimeError):
+    """A problem starting or reaching the warehouse, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class ServerFiles:
+    path: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.path / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "server.log"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path / "server.lock"
+
+
+@dataclass(frozen=True)
+class Status:
+    running: bool
+    pid: int | None
+    url: str
+    answering: bool
+    version: str | None = None
+    uptime_s: float | None = None
+
+
+def read_pid(files: ServerFiles) -> int | None:
+    try:
+        pid = int(files.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def ping(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/ping", timeout=timeout) as response:
+            return response.read() == b"Ok.\n"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _client_host(bind: str) -> str:
+    return "127.0.0.1" if bind in ("0.0.0.0", "") else ("::1" if bind == "::" else bind)
+
+
+def start(
+    settings: Settings,
+    wait_s: float = 60.0,
+    on_wait: Callable[[float], None] | None = None,
+) -> int:
+    """Start the server in the background and wait until ``/ping`` answers; return its pid."""
+    files = ServerFiles(settings.warehouse_path)
+    existing = read_pid(files)
+    if existing is not None:
+        raise WarehouseError(
+            f"a warehouse server (pid {existing}) is already running on {files.path}; "
+            "`classpulse warehouse status` shows it, `classpulse warehouse stop` stops it"
+        )
+    host, port = settings.warehouse_bind, settings.clickhouse_port
+    if not _port_free(host, port):
+        raise WarehouseError(
+            f"port {port} on {host} is already in use (another ClickHouse or warehouse "
+            "server?). Stop it, or set CLASSPULSE_CLICKHOUSE_PORT to a free port."
+        )
+    files.path.mkdir(parents=True, exist_ok=True)
+    log = open(files.log_file, "ab")  # noqa: SIM115 - handed to the child
+    command = [
+        sys.executable,
+        "-m",
+        "classpulse.warehouse.server",
+        "--path",
+        str(files.path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
+    log.close()
+    files.pid_file.write_text(str(process.pid))
+    deadline = time.monotonic() + wait_s
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            files.pid_file.unlink(missing_ok=True)
+            raise WarehouseError(
+                f"the warehouse server exited with code {process.returncode} during start-up:\n"
+                + tail(files, 15)
+            )
+        if ping(_client_host(host), port, timeout=0.5):
+            return process.pid
+        if on_wait is not None:
+            on_wait(time.monotonic() - started)
+        time.sleep(0.1)
+    process.terminate()
+    raise WarehouseError(
+        f"the warehouse server did not answer /ping within {wait_s:.0f} s; log:\n" + tail(files, 15)
+    )
+
+
+def stop(settings: Settings, wait_s: float = 30.0) -> int | None:
+    """Stop the server (SIGTERM, then SIGKILL after ``wait_s``); return the pid stopped."""
+    files = ServerFiles(settings.warehouse_path)
+    pid = read_pid(files)
+    if pid is None:
+        files.pid_file.unlink(missing_ok=True)
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+    files.pid_file.unlink(missing_ok=True)
+    return pid
+
+
+def status(settings: Settings) -> Status:
+    files = ServerFiles(settings.warehouse_path)
+    pid = read_pid(files)
+    host = _client_host(settings.warehouse_bind)
+    url = f"http://{host}:{settings.clickhouse_port}"
+    answering = ping(host, settings.clickhouse_port)
+    version = uptime = None
+    if answering:
+        try:
+            query = urllib.request.Request(
+                url + "/?query=SELECT%20version(),%20uptime()",
+                headers={
+                    "X-ClickHouse-User": settings.clickhouse_user,
+                    "X-ClickHouse-Key": settings.clickhouse_password,
+                },
+            )
+            with urllib.request.urlopen(query, timeout=2) as response:
+                version, uptime_text = response.read().decode().strip().split("\t")
+                uptime = float(uptime_text)
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+    return Status(pid is not None, pid, url, answering, version, uptime)
+
+
+def tail(files: ServerFiles, lines: int) -> str:
+    try:
+        content = files.log_file.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "(no log yet)"
+    return "\n".join(content[-lines:])
+
+
+def follow(files: ServerFiles) -> None:  # pragma: no cover - interactive
+    with open(files.log_file, errors="replace") as handle:
+        handle.seek(0, os.SEEK_END)
+        while True:
+            line = handle.readline()
+            if line:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            else:
+                time.sleep(0.3)
