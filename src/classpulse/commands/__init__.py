@@ -16,6 +16,7 @@ MODULES = [
     "doctor",
     "demo",
     "bench",
+    "generate",
 ]
 
 
