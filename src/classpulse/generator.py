@@ -146,7 +146,6 @@ MART_COLUMNS: dict[str, tuple[str, ...]] = {
     REGISTRATION_MART: ("reg_hour", "level", "leads"),
     CC_MART: ("cc_id", "cc_index", "type", "attribution_date", "update_time"),
 }
-LATE_MART_OF_TOPIC = {TIMELINE: CLASSROOM_MART, AGORA: AV_MART, QOS: RECORDED_MART}
 
 Path_ = tuple[str, ...]
 REQUIRED_FIELDS: dict[str, tuple[Path_, ...]] = {
