@@ -62,6 +62,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "127.0.0.1",
         "Address the embedded server listens on. Anything but loopback requires passwords.",
     ),
+    "WAREHOUSE_TIMEZONE": ("UTC", "Server time zone of the embedded warehouse (timezone())."),
     "CLICKHOUSE_HOST": ("127.0.0.1", "ClickHouse HTTP host every tool connects to."),
     "CLICKHOUSE_PORT": ("8123", "ClickHouse HTTP port (the embedded server listens here too)."),
     "CLICKHOUSE_USER": ("default", "Pipeline (writer) user."),
@@ -83,6 +84,7 @@ class Settings:
     home: Path
     warehouse_path: Path
     warehouse_bind: str
+    warehouse_timezone: str
     clickhouse_host: str
     clickhouse_port: int
     clickhouse_user: str
@@ -153,6 +155,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         home=path("HOME"),
         warehouse_path=path("WAREHOUSE_PATH"),
         warehouse_bind=get("WAREHOUSE_BIND"),
+        warehouse_timezone=get("WAREHOUSE_TIMEZONE"),
         clickhouse_host=get("CLICKHOUSE_HOST"),
         clickhouse_port=port,
         clickhouse_user=get("CLICKHOUSE_USER"),

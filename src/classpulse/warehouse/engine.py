@@ -18,8 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from chdb import state as chdb_state
+if TYPE_CHECKING:
+    from chdb import state as chdb_state
 
 from classpulse.warehouse.sqltext import quote_string
 
@@ -88,10 +90,14 @@ class Engine:
     """Owns the chDB engine for one data path."""
 
     def __init__(self, path: Path) -> None:
+        # Imported here: chDB fixes its time zone when it loads, after serve() set TZ.
+        from chdb import state
+
+        self._chdb: Any = state
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
         # This connection keeps the engine alive for the server's whole life.
-        self._anchor = chdb_state.connect(str(path))
+        self._anchor = state.connect(str(path))
         row = self._anchor.query("SELECT version(), timezone()", "TabSeparated").bytes()
         version, timezone = row.decode().strip().split("\t")
         self.version = version
@@ -133,7 +139,7 @@ class Engine:
             quoted_db = None
         target = str(self.path) + ("?" + "&".join(plain) if plain else "")
         try:
-            connection = chdb_state.connect(target)
+            connection = self._chdb.connect(target)
         except Exception as exc:  # invalid setting name or value
             raise engine_error(exc) from None
         try:
@@ -162,7 +168,10 @@ class Session:
     # Settings applied from URL parameters, and what they were before.
     applied: dict[str, str] = field(default_factory=dict)
     originals: dict[str, str] = field(default_factory=dict)
-    database: str | None = None
+    # The session's own database (set by USE) and the one its connection is on now;
+    # a request's `database` parameter applies to that request only.
+    own_database: str = "default"
+    current_database: str = "default"
 
     def apply_request_settings(self, settings: dict[str, str]) -> None:
         """Make the session's settings be its own plus this request's, for one query."""
@@ -218,14 +227,20 @@ class Session:
         self.applied.clear()
         self.originals.clear()
 
-    def use_database(self, database: str | None) -> None:
-        if database is None or database == self.database:
+    def use_database(self, requested: str | None) -> None:
+        target = requested or self.own_database
+        if target == self.current_database:
             return
         try:
-            self.connection.query(f"USE `{database.replace('`', '``')}`")
+            self.connection.query(f"USE `{target.replace('`', '``')}`")
         except Exception as exc:
             raise engine_error(exc) from None
-        self.database = database
+        self.current_database = target
+
+    def note_use(self) -> None:
+        """The client ran USE: its choice is now the session's own database."""
+        current = self._query("SELECT currentDatabase()", "TabSeparated").strip()
+        self.own_database = self.current_database = current
 
     def _query(self, sql: str, fmt: str) -> str:
         try:

@@ -105,6 +105,11 @@ STREAMABLE_FORMATS = frozenset(
 
 # chDB streams SELECTs only; SHOW/DESCRIBE/EXPLAIN are produced whole.
 STREAMING_KEYWORDS = frozenset({"SELECT", "WITH", ""})
+# Statements with a result set; the others answer without X-ClickHouse-Format, which is
+# how clients tell a command's summary from an empty result.
+RESULT_KEYWORDS = frozenset(
+    {"SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS", "CHECK", ""}
+)
 
 CONTENT_TYPES = {
     "tabseparated": "text/tab-separated-values; charset=UTF-8",
@@ -143,18 +148,26 @@ class Users:
     def authenticate(self, name: str, password: str, client_host: str) -> Profile:
         if name == "default":
             if self._default_password:
-                if hmac.compare_digest(password.encode(), self._default_password.encode()):
-                    return Profile("default")
-            elif _is_loopback(client_host) and password == "":
+                accepted = _same(password, self._default_password)
+            else:  # no password: loopback clients only
+                accepted = password == "" and _is_loopback(client_host)
+            if accepted:
                 return Profile("default")
-        elif name == self._analyst_user and self._analyst_password:
-            if hmac.compare_digest(password.encode(), self._analyst_password.encode()):
-                return Profile(name, {"readonly": "1"})
+        elif (
+            name == self._analyst_user
+            and self._analyst_password
+            and _same(password, self._analyst_password)
+        ):
+            return Profile(name, {"readonly": "1"})
         raise ServerError(
             516,
             "AUTHENTICATION_FAILED",
             f"{name}: Authentication failed: password is incorrect, or there is no user with such name",
         )
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _is_loopback(host: str) -> bool:
@@ -204,6 +217,15 @@ class Body:
     @property
     def empty(self) -> bool:
         return self._done and not self._prefix
+
+    @property
+    def complete(self) -> bool:
+        """True once the whole body has been read off the socket."""
+        return self._done
+
+    def keep(self, data: bytes) -> None:
+        """Make ``data`` the next bytes that ``chunks`` yields."""
+        self._prefix = data
 
     def raw_chunks(self) -> Iterator[bytes]:
         if self._done:
@@ -279,6 +301,30 @@ class Body:
                 pass
         except Exception:
             pass
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What to run: ``text`` for scanning, ``query`` for the engine (bytes when the
+    body is not UTF-8, e.g. binary parameters), and the INSERT split when data streams.
+    """
+
+    text: str
+    query: str | bytes
+    insert: sqltext.InsertSplit | None
+    data_prefix: bytes
+
+
+def _statement_from_bytes(raw: bytes) -> Statement:
+    try:
+        text = raw.decode("utf-8")
+        query: str | bytes = text
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+        query = raw
+    if not text.strip():
+        raise ServerError(62, "SYNTAX_ERROR", "Empty query")
+    return Statement(text, query, None, b"")
 
 
 @dataclass
@@ -431,7 +477,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         session_id = params.get("session_id")
         session: Session | None = None
 
-        head_text, insert, data_prefix = self._statement(request)
+        statement = self._statement(request)
+        head_text, insert = statement.text, statement.insert
         log.debug(
             "query %s session=%s user=%s: %.200s",
             query_id,
@@ -482,10 +529,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 engine, fmt_clause or params.get("default_format") or "TabSeparated"
             )
             if insert is not None:
-                summary = self._insert(connection, insert, data_prefix, request.body)
-                self._send_result(
-                    b"", "TabSeparated", query_id, summary, started, compress_response
-                )
+                summary = self._insert(connection, insert, statement.data_prefix, request.body)
+                self._send_result(b"", None, query_id, summary, started, compress_response)
             elif (
                 keyword in STREAMING_KEYWORDS
                 and output_format.lower() in STREAMABLE_FORMATS
@@ -493,7 +538,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             ):
                 self._stream(
                     connection,
-                    head_text,
+                    statement.query,
                     output_format,
                     query_params,
                     query_id,
@@ -502,7 +547,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 )
             else:
                 try:
-                    result = connection.query(head_text, output_format, params=query_params)
+                    result = connection.query(statement.query, output_format, params=query_params)
                 except Exception as exc:
                     raise engine_error(exc) from None
                 data = result.bytes()
@@ -514,15 +559,21 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                     "result_rows": result.rows_read() if data else 0,
                     "result_bytes": len(data),
                 }
+                produces_result = bool(data) or keyword in RESULT_KEYWORDS
                 self._send_result(
-                    data, output_format, query_id, summary, started, compress_response
+                    data,
+                    output_format if produces_result else None,
+                    query_id,
+                    summary,
+                    started,
+                    compress_response,
                 )
             failed = False
             if session is not None:
                 if keyword == "SET":
                     session.forget_request_settings()
                 elif keyword == "USE":
-                    session.database = None
+                    session.note_use()
         finally:
             for table in created_tables:
                 try:
@@ -536,39 +587,35 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             else:
                 connection.close()
 
-    def _statement(self, request: Request) -> tuple[str, sqltext.InsertSplit | None, bytes]:
-        """The statement text, its INSERT split if it carries data, and peeked data bytes."""
+    def _statement(self, request: Request) -> Statement:
+        """Split the request into the statement and, for INSERTs with data, the data.
+
+        As in ClickHouse, a ``query`` parameter and a body are one text joined by a
+        newline. Data that must stream (a body after ``INSERT ... FORMAT x``) goes to the
+        engine's streaming insert; anything that fits the peek goes through the query
+        path, where server-side parameters work.
+        """
         formats = self.server.engine.known_formats
         body = request.body
-        if request.query is not None:
-            split = sqltext.split_insert(request.query, formats)
-            if split is not None and split.data_offset < len(request.query):
-                # INSERT with inline data in the parameter and maybe more in the body
-                inline = request.query[split.data_offset :].encode()
-                return request.query, split, inline + b"\n" if not body.empty else inline
+        query = request.query
+        if query is not None:
+            split = sqltext.split_insert(query, formats)
             if split is not None and not body.empty:
-                return request.query, split, b""
+                inline = query[split.data_offset :]
+                prefix = inline.encode() + b"\n" if inline else b""
+                return Statement(query, query, split, prefix)
             if body.empty:
-                return request.query, split, b""
-            text = request.query + "\n" + body.read_all().decode("utf-8", errors="replace")
-            return text, sqltext.split_insert(text, formats), b""
+                return Statement(query, query, None, b"")
+            return _statement_from_bytes(query.encode() + b"\n" + body.read_all())
         head = body.peek(256 * 1024)
-        latin = head.decode("latin-1")
-        split = sqltext.split_insert(latin, formats)
-        if split is not None:
-            statement_bytes = head[: len(split.statement.encode("latin-1"))]
-            # Re-read the statement as UTF-8; the data after it is passed through as bytes.
-            split = sqltext.InsertSplit(
-                statement_bytes.decode("utf-8", errors="replace"),
-                split.format_name,
-                split.data_offset,
-            )
-            body._prefix = head[split.data_offset :]
-            return split.statement, split, b""
-        text = body.read_all().decode("utf-8", errors="replace")
-        if not text.strip():
-            raise ServerError(62, "SYNTAX_ERROR", "Empty query")
-        return text, None, b""
+        split = sqltext.split_insert(head.decode("latin-1"), formats)
+        if split is not None and not (split.format_name == "Values" and body.complete):
+            # latin-1 maps bytes 1:1, so the split's offsets are byte offsets.
+            statement = head[: len(split.statement)].decode("utf-8", errors="replace")
+            split = sqltext.InsertSplit(statement, split.format_name, split.data_offset)
+            body.keep(head[split.data_offset :])
+            return Statement(statement, statement, split, b"")
+        return _statement_from_bytes(body.read_all())
 
     def _insert(
         self, connection, split: sqltext.InsertSplit, prefix: bytes, body: Body
@@ -668,13 +715,15 @@ class WarehouseHandler(BaseHTTPRequestHandler):
     def _send_result(
         self,
         data: bytes,
-        fmt: str,
+        fmt: str | None,
         query_id: str,
         summary: dict[str, int],
         started: int,
         compress: bool,
     ) -> None:
-        headers = self._base_headers(query_id, fmt)
+        headers = self._base_headers(query_id, fmt or "TabSeparated")
+        if fmt is None:
+            del headers["X-ClickHouse-Format"]
         encoding, encoder = self._encoder(compress)
         if encoder is not None:
             data = encoder.compress(data) + encoder.flush()
@@ -687,7 +736,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
     def _stream(
         self,
         connection,
-        sql: str,
+        sql: str | bytes,
         fmt: str,
         query_params: dict[str, str],
         query_id: str,
@@ -933,8 +982,14 @@ class PathLock:
         self._handle = handle
 
 
-def serve(path: Path, host: str, port: int, users: Users, ready_file: Path | None = None) -> None:
-    """Run the server in the foreground until SIGTERM/SIGINT."""
+def serve(path: Path, host: str, port: int, users: Users, timezone: str = "UTC") -> None:
+    """Run the server in the foreground until SIGTERM/SIGINT.
+
+    ``timezone`` is the server's time zone (what ``timezone()`` and the
+    X-ClickHouse-Timezone header report), as ClickHouse's ``<timezone>`` setting.
+    """
+    os.environ["TZ"] = timezone
+    time.tzset()
     if not _is_loopback(host) and not users._default_password:
         raise SystemExit(
             f"refusing to listen on {host}: a non-loopback address requires passwords. "
@@ -961,8 +1016,6 @@ def serve(path: Path, host: str, port: int, users: Users, ready_file: Path | Non
     expiry = threading.Thread(target=_expire_sessions, args=(httpd,), daemon=True)
     expiry.start()
     log.info("ClickHouse %s (chDB) on %s serving http://%s:%d", engine.version, path, host, port)
-    if ready_file is not None:
-        ready_file.write_text(str(os.getpid()))
     try:
         httpd.serve_forever(poll_interval=0.2)
     finally:
@@ -992,6 +1045,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--path", type=Path, default=settings.warehouse_path)
     parser.add_argument("--host", default=settings.warehouse_bind)
     parser.add_argument("--port", type=int, default=settings.clickhouse_port)
+    parser.add_argument("--timezone", default=settings.warehouse_timezone)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("CLASSPULSE_LOG_LEVEL", "INFO").upper(),
@@ -1000,7 +1054,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     users = Users(settings.clickhouse_password, settings.analyst_user, settings.analyst_password)
     try:
-        serve(args.path, args.host, args.port, users)
+        serve(args.path, args.host, args.port, users, args.timezone)
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
 
