@@ -9,7 +9,6 @@ VENV := .venv
 STAMP := $(VENV)/.synced
 CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-export UV_CACHE_DIR ?= $(CURDIR)/.cache/uv-cache
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
 .PHONY: help venv demo test lint format clean-state
