@@ -54,7 +54,9 @@ def test_a_bad_port_is_a_clear_error() -> None:
 
 def test_dotenv_is_read_but_the_environment_wins(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
-    dotenv.write_text('# comment\nexport CLASSPULSE_TIMEZONE="Europe/Berlin"\nCLASSPULSE_CLICKHOUSE_USER=a\n')
+    dotenv.write_text(
+        '# comment\nexport CLASSPULSE_TIMEZONE="Europe/Berlin"\nCLASSPULSE_CLICKHOUSE_USER=a\n'
+    )
     values = config._read_dotenv(dotenv)
     assert values == {"CLASSPULSE_TIMEZONE": "Europe/Berlin", "CLASSPULSE_CLICKHOUSE_USER": "a"}
 

@@ -1,0 +1,248 @@
+"""Land topic files into ClickHouse, exactly once.
+
+Each landing table is one DDL file in ``clickhouse/landing/`` whose header names the
+topic it is fed from::
+
+    -- topic: timeline_analysis_student
+    -- grain: one row per cleaned courseware event
+    CREATE TABLE IF NOT EXISTS ods.timeline_analysis_student (...) ENGINE = ... ;
+
+``classpulse load`` creates the tables, then inserts every complete topic file that the
+ledger (``ods.load_ledger``) has not seen. A file's insert carries a deduplication token
+derived from its content, and the tables keep a deduplication window, so a load that was
+interrupted between the insert and the ledger row is re-run without duplicating data.
+
+The same DDL files generate the production feed: a Kafka-engine queue table with the
+landing table's columns and a ``TO`` materialized view (:func:`kafka_ddl`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classpulse.config import Settings
+from classpulse.topics import list_complete_files
+
+LANDING_DIR = Path("clickhouse") / "landing"
+LEDGER_DDL = """
+CREATE TABLE IF NOT EXISTS ods.load_ledger
+(
+    topic LowCardinality(String),
+    file_name String,
+    file_bytes UInt64,
+    content_hash FixedString(32),
+    target_table LowCardinality(String),
+    rows UInt64,
+    loaded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(loaded_at)
+ORDER BY (topic, file_name)
+"""
+_HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.+?)\s*$", re.M)
+_BROKERS = re.compile(r"^[A-Za-z0-9._-]+:\d+(,[A-Za-z0-9._-]+:\d+)*$")
+_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.`]+)", re.I)
+
+
+class LoadError(RuntimeError):
+    """A load problem with what to do about it."""
+
+
+@dataclass(frozen=True)
+class LandingTable:
+    """One landing table: its DDL file, the topic that feeds it, and its grain."""
+
+    path: Path
+    topic: str
+    table: str  # database.table
+    ddl: str
+    grain: str = ""
+
+    @property
+    def database(self) -> str:
+        return self.table.split(".", 1)[0]
+
+
+def read_landing_tables(root: Path) -> list[LandingTable]:
+    """The landing tables defined under ``<root>/clickhouse/landing``, in file-name order."""
+    tables = []
+    for path in sorted((root / LANDING_DIR).glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        header = dict(_HEADER.findall(text.split("CREATE", 1)[0]))
+        match = _TABLE.search(text)
+        if "topic" not in header or match is None:
+            raise LoadError(
+                f"{path}: a landing DDL file needs a '-- topic: <name>' header and one "
+                "CREATE TABLE statement"
+            )
+        ddl = text[match.start() :].strip().rstrip(";")
+        tables.append(
+            LandingTable(
+                path, header["topic"], match.group(1).replace("`", ""), ddl, header.get("grain", "")
+            )
+        )
+    topics = [table.topic for table in tables]
+    duplicates = {topic for topic in topics if topics.count(topic) > 1}
+    if duplicates:
+        raise LoadError(f"topics landed by more than one DDL file: {sorted(duplicates)}")
+    return tables
+
+
+@dataclass
+class TopicLoad:
+    topic: str
+    table: str
+    files_seen: int = 0
+    files_loaded: int = 0
+    rows: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadReport:
+    topics: list[TopicLoad] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(item.rows for item in self.topics)
+
+    @property
+    def files_loaded(self) -> int:
+        return sum(item.files_loaded for item in self.topics)
+
+    @property
+    def seconds(self) -> float:
+        return sum(item.seconds for item in self.topics)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
+    """Create the databases, the ledger and every landing table if missing."""
+    from classpulse.warehouse import create_layer_databases
+
+    create_layer_databases(client)
+    client.command(LEDGER_DDL)
+    for table in tables:
+        client.command(table.ddl)
+
+
+def _loaded_files(client, topic: str) -> set[str]:
+    result = client.query(
+        "SELECT file_name FROM ods.load_ledger FINAL WHERE topic = {topic:String}",
+        parameters={"topic": topic},
+    )
+    return {row[0] for row in result.result_rows}
+
+
+def load_topics(
+    settings: Settings,
+    topics_dir: Path | None = None,
+    only: Iterable[str] | None = None,
+    on_file: Callable[[str, Path, int], None] | None = None,
+    client=None,
+) -> LoadReport:
+    """Land every new complete file of every landed topic; return what was loaded."""
+    from classpulse.warehouse import get_client
+
+    topics_dir = topics_dir or settings.topics_dir
+    tables = read_landing_tables(settings.root)
+    wanted = set(only) if only else None
+    if wanted:
+        unknown = wanted - {table.topic for table in tables}
+        if unknown:
+            raise LoadError(f"no landing table for topic(s) {sorted(unknown)}; see {LANDING_DIR}/")
+        tables = [table for table in tables if table.topic in wanted]
+    client = client or get_client(settings)
+    create_landing_tables(client, tables)
+    report = LoadReport()
+    for table in tables:
+        item = TopicLoad(table.topic, table.table)
+        report.topics.append(item)
+        files = list_complete_files(topics_dir, table.topic)
+        item.files_seen = len(files)
+        done = _loaded_files(client, table.topic) if files else set()
+        for path in files:
+            if path.name in done:
+                continue
+            started = time.perf_counter()
+            rows = load_file(client, table, path)
+            item.seconds += time.perf_counter() - started
+            item.files_loaded += 1
+            item.rows += rows
+            item.bytes += path.stat().st_size
+            if on_file is not None:
+                on_file(table.topic, path, rows)
+    return report
+
+
+def load_file(client, table: LandingTable, path: Path) -> int:
+    """Insert one topic file (deduplicated by its content) and record it in the ledger."""
+    digest = content_hash(path)
+    data = path.read_bytes()
+    summary = client.raw_insert(
+        table.table,
+        insert_block=data,
+        fmt="JSONEachRow",
+        settings={
+            "insert_deduplication_token": f"{table.topic}/{path.name}/{digest}",
+            "input_format_skip_unknown_fields": 1,
+            "date_time_input_format": "best_effort",
+        },
+    )
+    rows = int(summary.written_rows)
+    client.insert(
+        "ods.load_ledger",
+        [[table.topic, path.name, len(data), digest, table.table, rows]],
+        column_names=["topic", "file_name", "file_bytes", "content_hash", "target_table", "rows"],
+    )
+    return rows
+
+
+def kafka_ddl(
+    client, table: LandingTable, broker_list: str, group: str = "classpulse"
+) -> list[str]:
+    """The production feed for ``table``: a Kafka queue table and a ``TO`` view.
+
+    Columns come from the landing table itself (``system.columns``), so the DDL file is
+    the one definition of both paths. MATERIALIZED/ALIAS columns are left to the target.
+    """
+    if not _BROKERS.match(broker_list):
+        raise LoadError(f"not a Kafka broker list (host:port[,host:port...]): {broker_list!r}")
+    database, name = table.table.split(".", 1)
+    rows = client.query(
+        "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}"
+        " AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position",
+        parameters={"db": database, "t": name},
+    ).result_rows
+    if not rows:
+        raise LoadError(f"{table.table} does not exist; run `classpulse load` once to create it")
+    columns = ",\n    ".join(f"`{column}` {kind}" for column, kind in rows)
+    names = ", ".join(f"`{column}`" for column, _ in rows)
+    queue = f"{database}.{name}_queue"
+    return [
+        f"CREATE TABLE IF NOT EXISTS {queue}\n(\n    {columns}\n)\nENGINE = Kafka\nSETTINGS\n"
+        f"    kafka_broker_list = '{broker_list}',\n"
+        f"    kafka_topic_list = '{table.topic}',\n"
+        f"    kafka_group_name = '{group}_{name}',\n"
+        "    kafka_format = 'JSONEachRow',\n"
+        "    kafka_handle_error_mode = 'stream',\n"
+        "    kafka_num_consumers = 1",
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {database}.{name}_mv TO {table.table} AS\n"
+        f"SELECT {names}\nFROM {queue}\nWHERE length(_error) = 0",
+    ]
