@@ -1,0 +1,159 @@
+"""HTTP content codings of the warehouse server: streamed round trips and multi-frame bodies."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import zlib
+
+import brotli
+import lz4.frame
+import pytest
+import zstandard
+
+from classpulse.warehouse.codecs import (
+    RESPONSE_ENCODINGS,
+    UnsupportedEncoding,
+    choose_response_encoding,
+    codec,
+)
+
+ALL_NAMES = [
+    "",
+    "identity",
+    "none",
+    "gzip",
+    "x-gzip",
+    "deflate",
+    "br",
+    "zstd",
+    "lz4",
+    "xz",
+    "lzma",
+    "bz2",
+    "bzip2",
+]
+
+# What other programs produce for each coding (clients compress with these).
+FOREIGN = {
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+    "lz4": lz4.frame.compress,
+    "xz": lzma.compress,
+    "lzma": lzma.compress,
+    "bz2": bz2.compress,
+    "bzip2": bz2.compress,
+}
+
+# ...and how they read what the server sends.
+FOREIGN_DECODE = {
+    "gzip": gzip.decompress,
+    "deflate": zlib.decompress,
+    "br": brotli.decompress,
+    "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+    "lz4": lz4.frame.decompress,
+    "xz": lzma.decompress,
+    "bz2": bz2.decompress,
+}
+
+PAYLOAD = b"".join(
+    b"%d\tlesson %d\t\xe8\xaf\xbe\xe5\xa0\x82\n" % (i, i) for i in range(20000)
+) + os.urandom(4096)
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def encode(name: str, data: bytes, piece: int = 7000) -> bytes:
+    encoder = codec(name)
+    return b"".join(encoder.compress(part) for part in pieces(data, piece)) + encoder.flush()
+
+
+def decode(name: str, data: bytes, piece: int = 1000) -> bytes:
+    decoder = codec(name)
+    return b"".join(decoder.decompress(part) for part in pieces(data, piece))
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_round_trip_in_pieces(name):
+    compressed = encode(name, PAYLOAD)
+    if name not in ("", "identity", "none"):
+        assert len(compressed) < len(PAYLOAD)
+    assert decode(name, compressed) == PAYLOAD
+    assert decode(name, compressed, piece=13) == PAYLOAD
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_empty_input(name):
+    assert decode(name, encode(name, b"")) == b""
+
+
+@pytest.mark.parametrize("name", sorted(FOREIGN))
+def test_decodes_what_clients_send(name):
+    assert decode(name, FOREIGN[name](PAYLOAD)) == PAYLOAD
+
+
+@pytest.mark.parametrize("name", RESPONSE_ENCODINGS)
+def test_clients_decode_what_the_server_sends(name):
+    assert FOREIGN_DECODE[name](encode(name, PAYLOAD)) == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("name", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("zstd", lambda data: zstandard.ZstdCompressor().compress(data)),
+        ("lz4", lz4.frame.compress),
+    ],
+)
+@pytest.mark.parametrize("piece", [1, 17, 4096, 1 << 20])
+def test_concatenated_frames_decode_as_one_body(name, compress, piece):
+    # Clients compress block by block: one gzip member / zstd frame / LZ4 frame each.
+    blocks = pieces(PAYLOAD, 30000)
+    body = b"".join(compress(block) for block in blocks)
+    assert decode(name, body, piece=piece) == PAYLOAD
+
+
+def test_concatenated_brotli_streams_one_per_piece():
+    blocks = pieces(PAYLOAD, 30000)
+    decoder = codec("br")
+    assert b"".join(decoder.decompress(brotli.compress(block)) for block in blocks) == PAYLOAD
+
+
+def test_concatenated_encoder_output_of_two_server_codecs():
+    first, second = encode("gzip", b"first\n"), encode("gzip", b"second\n")
+    assert decode("gzip", first + second) == b"first\nsecond\n"
+
+
+def test_corrupt_input_raises():
+    with pytest.raises(Exception):  # noqa: B017 - each library raises its own error type
+        codec("gzip").decompress(b"\x1f\x8b\x08\x00garbage-garbage-garbage")
+
+
+def test_unknown_coding():
+    with pytest.raises(UnsupportedEncoding):
+        codec("snappy-ish")
+
+
+@pytest.mark.parametrize(
+    ("accept", "chosen"),
+    [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br", "gzip"),
+        ("br;q=1.0, gzip;q=0.8", "br"),
+        ("x-gzip", "gzip"),
+        ("  ZSTD  ", "zstd"),
+        ("identity, lz4", "lz4"),
+        ("identity", None),
+        ("", None),
+        ("compress, snappy", None),
+    ],
+)
+def test_choose_response_encoding(accept, chosen):
+    assert choose_response_encoding(accept) == chosen
