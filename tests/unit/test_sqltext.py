@@ -138,10 +138,6 @@ def test_split_insert(sql, statement, fmt, data):
     assert sql[split.data_offset :] == data
 
 
-@pytest.mark.xfail(
-    reason="server bug: 'FORMAT Values' is split at 'Values' as if it were the VALUES keyword",
-    strict=True,
-)
 def test_split_insert_format_values():
     sql = "INSERT INTO t FORMAT Values (1, 'a')"
     split = split_insert(sql, FORMATS)
@@ -153,7 +149,6 @@ def test_split_insert_format_values():
     "sql",
     [
         "INSERT INTO t SELECT * FROM s",
-        "INSERT INTO t (a) SELECT 1 FORMAT JSON",
         "INSERT INTO t WITH 1 AS x SELECT x",
         "INSERT INTO t (a) (SELECT 1)",
         "INSERT INTO t SELECT 'VALUES (1)'",
@@ -183,3 +178,10 @@ def test_split_insert_unknown_format_is_not_a_split():
 )
 def test_quote_string(value, literal):
     assert quote_string(value) == literal
+
+
+def test_split_insert_select_from_input_is_marked():
+    sql = "INSERT INTO t SELECT * FROM input('a UInt8') FORMAT CSV\n1\n"
+    split = split_insert(sql, FORMATS)
+    assert split.selects and split.format_name == "CSV"
+    assert split.statement == "INSERT INTO t SELECT * FROM input('a UInt8')"

@@ -117,7 +117,7 @@ def test_query_returns_typed_values(client):
 
 
 @pytest.mark.xfail(
-    reason="server bug: client_protocol_version is ignored, so Native drops DateTime's time zone",
+    reason="chDB limitation: Native output is written at client revision 0, so DateTime type names carry no time zone",
     strict=True,
 )
 def test_datetime_with_timezone_comes_back_timezone_aware(client):
@@ -151,7 +151,7 @@ def test_datetime_instants_are_right_whatever_the_zone(client, database):
 
 
 @pytest.mark.xfail(
-    reason="server bug: client_protocol_version is ignored, so the client falls back to protocol 0",
+    reason="chDB limitation: Native output is written at client revision 0, so clients fall back to protocol 0",
     strict=True,
 )
 def test_client_negotiates_the_native_protocol_version(client):

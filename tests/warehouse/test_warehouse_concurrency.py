@@ -128,7 +128,7 @@ def test_ping_answers_while_a_long_query_runs(warehouse):
 
 
 @pytest.mark.xfail(
-    reason="server bug: the request's query_id is not the engine's, so system.processes "
+    reason="chDB limitation: a query id cannot be handed to the engine, so system.processes "
     "and KILL QUERY cannot find a query by it",
     strict=True,
 )

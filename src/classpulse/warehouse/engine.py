@@ -118,6 +118,12 @@ class Engine:
             .split()
         )
         self.known_formats = frozenset(self.formats)
+        self.setting_names = frozenset(
+            self._anchor.query("SELECT name FROM system.settings", "TabSeparated")
+            .bytes()
+            .decode()
+            .split()
+        )
 
     def connect(self, settings: dict[str, str], database: str | None) -> chdb_state.Connection:
         """A fresh connection (a new session) with ``settings`` applied."""
@@ -125,6 +131,14 @@ class Engine:
         quoted: dict[str, str] = {}
         for name, value in settings.items():
             validate_setting_name(name)
+            # chDB ignores unknown names in a connection string; ClickHouse rejects them.
+            if name not in self.setting_names and not name.startswith("custom_"):
+                raise ServerError(
+                    115,
+                    "UNKNOWN_SETTING",
+                    f"Setting {name} is neither a builtin setting nor started with the prefix "
+                    "'custom_' registered for user-defined settings",
+                )
             if _PLAIN_VALUE.match(value) and value != "":
                 plain.append(f"{name}={value}")
             else:

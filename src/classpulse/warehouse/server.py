@@ -55,6 +55,7 @@ from classpulse.warehouse.engine import (
     Session,
     SessionStore,
     engine_error,
+    set_statement,
 )
 
 log = logging.getLogger("classpulse.warehouse")
@@ -511,8 +512,16 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             )
             connection = session.connection
         else:
-            # Profile settings first: readonly=1 then makes the engine refuse any change.
-            connection = engine.connect({**request.profile.settings, **settings}, database)
+            connection = engine.connect(
+                request.profile.settings if request.profile.readonly else settings, database
+            )
+            if request.profile.readonly and settings:
+                # The engine, held at readonly=1, refuses the change as ClickHouse does.
+                try:
+                    connection.query(set_statement(settings))
+                except Exception as exc:
+                    connection.close()
+                    raise engine_error(exc) from None
         created_tables: list[str] = []
         failed = True
         try:
@@ -526,7 +535,11 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 sqltext.format_clause(head_text, engine.known_formats) if insert is None else None
             )
             output_format = _canonical_format(
-                engine, fmt_clause or params.get("default_format") or "TabSeparated"
+                engine,
+                fmt_clause
+                or self.headers.get("X-ClickHouse-Format")
+                or params.get("default_format")
+                or "TabSeparated",
             )
             if insert is not None:
                 summary = self._insert(connection, insert, statement.data_prefix, request.body)
@@ -620,6 +633,15 @@ class WarehouseHandler(BaseHTTPRequestHandler):
     def _insert(
         self, connection, split: sqltext.InsertSplit, prefix: bytes, body: Body
     ) -> dict[str, int]:
+        if split.selects:
+            body.drain()
+            raise ServerError(
+                48,
+                "NOT_IMPLEMENTED",
+                "INSERT ... SELECT ... FROM input() with data in the request is not supported by "
+                "the embedded server (chDB cannot stream it); insert the data into a staging "
+                "table with INSERT ... FORMAT, then INSERT ... SELECT from it",
+            )
         statement = split.statement
         fmt = _canonical_format(self.server.engine, split.format_name)
         try:

@@ -148,34 +148,34 @@ class InsertSplit:
     statement: str
     format_name: str
     data_offset: int
+    selects: bool = False  # INSERT ... SELECT ... FROM input() FORMAT x
 
 
 def split_insert(sql: str, known_formats: frozenset[str]) -> InsertSplit | None:
     """Find where the data of ``INSERT ... FORMAT x`` / ``INSERT ... VALUES`` begins.
 
-    Returns None for statements without attached data (``INSERT ... SELECT``) and for
-    text that is not an INSERT. The data offset follows ClickHouse's parser: after the
-    format name, spaces and tabs are skipped, then one optional CR and one optional LF.
+    Returns None for text that is not an INSERT and for ``INSERT ... SELECT`` without a
+    FORMAT clause. ``INSERT ... SELECT ... FROM input() FORMAT x`` is split at its FORMAT
+    clause like any other (the caller decides what it can do with it). The data offset
+    follows ClickHouse's parser: after the format name, spaces and tabs are skipped,
+    then one optional CR and one optional LF.
     """
     stream = tokens(sql)
     first = next(stream, None)
     if first is None or first.kind != "word" or first.text.upper() != "INSERT":
         return None
     previous: Token | None = None
+    selects = False
     for token in stream:
+        after_format = (
+            previous is not None
+            and previous.kind == "word"
+            and previous.depth == 0
+            and previous.text.upper() == "FORMAT"
+        )
         if token.depth == 0 and token.kind == "word":
             upper = token.text.upper()
-            if upper == "VALUES":
-                return InsertSplit(sql[: token.start].rstrip(), "Values", token.end)
-            if upper == "SELECT" or upper == "WITH":
-                return None
-            if (
-                previous is not None
-                and previous.kind == "word"
-                and previous.depth == 0
-                and previous.text.upper() == "FORMAT"
-                and token.text.lower() in known_formats
-            ):
+            if after_format and token.text.lower() in known_formats:
                 offset = token.end
                 while offset < len(sql) and sql[offset] in " \t\f":
                     offset += 1
@@ -183,7 +183,13 @@ def split_insert(sql: str, known_formats: frozenset[str]) -> InsertSplit | None:
                     offset += 1
                 if offset < len(sql) and sql[offset] == "\n":
                     offset += 1
-                return InsertSplit(sql[: previous.start].rstrip(), token.text, offset)
+                return InsertSplit(
+                    sql[: previous.start].rstrip(), token.text, offset, selects=selects
+                )
+            if upper == "VALUES" and not selects:
+                return InsertSplit(sql[: token.start].rstrip(), "Values", token.end)
+            if upper in ("SELECT", "WITH"):
+                selects = True
         previous = token
     return None
 
