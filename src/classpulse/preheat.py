@@ -1,0 +1,820 @@
+"""Lesson preheat engine: live rooms, organisation trees and room membership per lesson.
+
+Between 00:00 and 06:00 the engine builds, for every lesson of the day, what the live
+platform needs before class (seed: ``shared/seeds/lesson-preheat-org-engine.zh.txt``):
+live rooms by policy (a main room, plus pre-, in- and post-class rooms per tutor on camera:
+3n+1), the organisation tree (``/lesson[/tutor|lpc[/team/group|small_class|wechat_group]]``)
+and room membership (which student sits in which room, at which node). It checks the result
+against the source, publishes it atomically and re-preheats what intra-day changes touch.
+
+Everything is set-based SQL in ``clickhouse/preheat/`` (one file per step), run on the
+warehouse with server-side parameters (``{run_id:UInt64}``, ``{day:Date}``,
+``{lessons:Array(UInt64)}``, …); Python only plans, sequences and reports. No per-student
+Python: one ``INSERT … SELECT`` per output per batch of lessons.
+
+Versioning and publication
+- A run (``dim.preheat_runs``) covers a list of lessons; every output row carries its
+  ``run_id``. A lesson's batch ends with its row in ``dim.preheat_lesson_log`` (the run log:
+  counts, batch duration, status ``built``/``cancelled``/``no_policy``/``not_found``).
+- Publishing is one insert of one row into ``dim.preheat_publications``. Readers use the
+  ``dim.*_current`` views, which show each lesson from the published run that built it last
+  (``dim.lesson_current_run``), so a reader sees all of a run or none of it, and a run
+  covering a few lessons leaves every other lesson on its previous run.
+- Lessons whose latest check found errors are withheld at publication (they keep their
+  previous run) unless ``force``. Scratch runs (diffs) are never published.
+
+Batches and retries
+- :func:`plan_batches` packs the day's lessons, largest first, into batches of at most
+  ``max_batch_students`` enrollments (a bigger lesson is a batch of its own) and at most
+  :data:`MAX_BATCH_LESSONS` lessons; the Airflow DAG maps batches onto tasks and calls
+  :func:`create_run`, :func:`preheat_batch`, :func:`check_batch` or :func:`check_run`,
+  :func:`publish_run` and :func:`report`, with :func:`estimate_seconds` as task timeout.
+- :func:`preheat_batch` is idempotent: when an earlier attempt of the same batch left rows
+  (a retry), they are deleted first.
+
+Checks (``check.sql``) compare a run's lessons with the source as it is at check time:
+missing/extra students, assignment drift, members in two groups, rooms and memberships not
+matching the policy, dangling members, orphan nodes and roots, policy or schedule changed
+since the build (errors); students without a tutor and tutors over capacity (warnings).
+
+Changes (:func:`apply_changes`): change events landed after the last processed one name
+what they touch; the lessons they touch get a new run covering only them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from classpulse.config import Settings
+
+SQL_DIR = Path("clickhouse") / "preheat"
+BUILD_STEPS: tuple[str, ...] = ("placement", "rooms", "org_nodes", "membership")
+DEFAULT_MAX_BATCH_STUDENTS = 1_000_000
+MAX_BATCH_LESSONS = 2_000
+RUN_KINDS: tuple[str, ...] = ("day", "lessons", "changes", "scratch")
+CHANGE_KINDS: tuple[str, ...] = (
+    "student_moved",
+    "tutor_changed",
+    "lesson_rescheduled",
+    "lesson_reopened",
+)
+# estimate_seconds: measured by `classpulse bench preheat` on 2 cores (preheat + check),
+# then multiplied by SAFETY_FACTOR, so a task timeout only fires on a real hang.
+FIXED_SECONDS = 0.5
+SECONDS_PER_LESSON = 0.002
+SECONDS_PER_STUDENT = 4e-6
+SAFETY_FACTOR = 3.0
+
+_STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
+_schema_ready: set[tuple[str, str]] = set()
+_schema_lock = threading.Lock()
+
+
+class PreheatError(RuntimeError):
+    """A preheat problem with what to do about it."""
+
+
+# ---------------------------------------------------------------------------------------
+# SQL files and the client
+
+
+def read_statements(root: Path, name: str) -> list[str]:
+    """The statements of ``clickhouse/preheat/<name>.sql`` in file order."""
+    path = root / SQL_DIR / f"{name}.sql"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PreheatError(f"missing engine SQL file {path}") from None
+    statements = []
+    for chunk in _STATEMENT_END.split(text + "\n"):
+        code = "\n".join(
+            line for line in chunk.splitlines() if not line.lstrip().startswith("--")
+        ).strip()
+        if code:
+            statements.append(chunk.strip().rstrip(";"))
+    return statements
+
+
+def connect(settings: Settings):
+    """A client whose query parameters travel in the request body (lesson lists are long)."""
+    from classpulse.warehouse import get_client
+
+    return get_client(settings, form_encode_query_params=True, send_receive_timeout=3600)
+
+
+def run_sql(client, settings: Settings, name: str, parameters: dict[str, Any]) -> None:
+    """Run every statement of an engine SQL file with server-side parameters."""
+    from clickhouse_connect.driver.exceptions import DatabaseError
+
+    for number, statement in enumerate(read_statements(settings.root, name), start=1):
+        try:
+            client.command(statement, parameters=parameters)
+        except DatabaseError as error:
+            raise PreheatError(f"{SQL_DIR / name}.sql, statement {number}: {error}") from error
+
+
+def query_sql(client, settings: Settings, name: str, parameters: dict[str, Any]) -> list[tuple]:
+    """Rows of the single SELECT in an engine SQL file."""
+    (statement,) = read_statements(settings.root, name)
+    return [tuple(row) for row in client.query(statement, parameters=parameters).result_rows]
+
+
+def ensure_schema(client, settings: Settings) -> None:
+    """Create the ``dim`` tables and views once per process and server."""
+    key = (settings.clickhouse_url, str(settings.warehouse_path))
+    with _schema_lock:
+        if key in _schema_ready:
+            return
+        run_sql(client, settings, "schema", {})
+        _schema_ready.add(key)
+
+
+def forget_schema() -> None:
+    """Make the next call re-apply ``schema.sql`` (after the views or tables changed)."""
+    with _schema_lock:
+        _schema_ready.clear()
+
+
+def new_id() -> int:
+    """A time-ordered id (microseconds since the epoch) for runs and checks."""
+    return time.time_ns() // 1000
+
+
+def business_today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass(frozen=True)
+class PlannedLesson:
+    lesson_id: int
+    students: int
+
+
+def plan_lessons(settings: Settings, day: date, client=None) -> list[PlannedLesson]:
+    """The lessons of ``day`` (scheduled there now, or shown there now) with size estimates."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    rows = query_sql(client, settings, "plan", {"day": day})
+    return [PlannedLesson(int(lesson), int(students)) for lesson, students in rows]
+
+
+def size_lessons(settings: Settings, lesson_ids: Sequence[int], client=None) -> list[PlannedLesson]:
+    """Size estimates of given lessons (0 for lessons without enrollments)."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    ids = sorted({int(lesson) for lesson in lesson_ids})
+    sizes = dict(query_sql(client, settings, "lesson_sizes", {"lessons": ids}))
+    return [PlannedLesson(lesson, int(sizes.get(lesson, 0))) for lesson in ids]
+
+
+def pack_batches(
+    lessons: Iterable[PlannedLesson],
+    max_batch_students: int = DEFAULT_MAX_BATCH_STUDENTS,
+    max_batch_lessons: int = MAX_BATCH_LESSONS,
+) -> list[list[int]]:
+    """First-fit decreasing: largest lessons first, each into the first batch it fits.
+
+    A lesson larger than ``max_batch_students`` gets a batch of its own. Deterministic:
+    ties are broken by lesson id, and each batch lists its lessons in id order.
+    """
+    if max_batch_students < 1 or max_batch_lessons < 1:
+        raise PreheatError("batch limits must be positive")
+    batches: list[list[int]] = []
+    loads: list[int] = []
+    for lesson in sorted(lessons, key=lambda item: (-item.students, item.lesson_id)):
+        for index, load in enumerate(loads):
+            fits = load + lesson.students <= max_batch_students
+            if fits and len(batches[index]) < max_batch_lessons:
+                batches[index].append(lesson.lesson_id)
+                loads[index] += lesson.students
+                break
+        else:
+            batches.append([lesson.lesson_id])
+            loads.append(lesson.students)
+    return [sorted(batch) for batch in batches]
+
+
+def plan_batches(
+    settings: Settings, day: date, max_batch_students: int = DEFAULT_MAX_BATCH_STUDENTS
+) -> list[list[int]]:
+    """The day's lessons in batches of at most ``max_batch_students`` enrollments."""
+    return pack_batches(plan_lessons(settings, day), max_batch_students)
+
+
+def estimate_seconds(students: int, lessons: int = 1) -> float:
+    """A generous time limit for preheating and checking a batch (for task timeouts)."""
+    measured = FIXED_SECONDS + SECONDS_PER_LESSON * lessons + SECONDS_PER_STUDENT * students
+    return round(SAFETY_FACTOR * measured, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Runs and batches
+
+
+def create_run(
+    settings: Settings,
+    day: date,
+    lesson_ids: Sequence[int],
+    kind: str = "day",
+    note: str = "",
+    client=None,
+) -> int:
+    """Register a run covering ``lesson_ids``; return its id (time-ordered, unique)."""
+    if kind not in RUN_KINDS:
+        raise PreheatError(f"unknown run kind {kind!r}; one of {', '.join(RUN_KINDS)}")
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    last = int(client.command("SELECT max(run_id) FROM dim.preheat_runs") or 0)
+    run_id = max(new_id(), last + 1)
+    client.command(
+        "INSERT INTO dim.preheat_runs (run_id, run_kind, run_day, lesson_ids, note) "
+        "SELECT {run_id:UInt64}, {kind:String}, {day:Date}, {lessons:Array(UInt64)}, "
+        "{note:String}",
+        parameters={
+            "run_id": run_id,
+            "kind": kind,
+            "day": day,
+            "lessons": sorted({int(lesson) for lesson in lesson_ids}),
+            "note": note,
+        },
+    )
+    return run_id
+
+
+@dataclass
+class BatchResult:
+    run_id: int
+    batch_no: int
+    lessons: int
+    students: int
+    rooms: int
+    nodes: int
+    members: int
+    seconds: float
+    retried: bool
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def preheat_batch(
+    settings: Settings,
+    day: date,
+    lesson_ids: Sequence[int],
+    run_id: int,
+    batch_no: int = 0,
+    client=None,
+) -> BatchResult:
+    """Build rooms, org nodes and membership of ``lesson_ids`` into run ``run_id``.
+
+    Safe to retry: rows an earlier attempt of this batch left behind are removed first.
+    ``day`` is recorded for lessons the schedule does not know (status ``not_found``).
+    """
+    ids = sorted({int(lesson) for lesson in lesson_ids})
+    if not ids:
+        raise PreheatError("a batch needs at least one lesson")
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    started = time.perf_counter()
+    parameters: dict[str, Any] = {"run_id": run_id, "lessons": ids, "day": day}
+    steps: dict[str, float] = {}
+    retried = int(query_sql(client, settings, "batch_rows", parameters)[0][0]) > 0
+    if retried:
+        run_sql(client, settings, "clear_batch", parameters)
+        steps["clear_batch"] = time.perf_counter() - started
+    for step in BUILD_STEPS:
+        step_started = time.perf_counter()
+        run_sql(client, settings, step, parameters)
+        steps[step] = time.perf_counter() - step_started
+    step_started = time.perf_counter()
+    run_sql(
+        client,
+        settings,
+        "lesson_log",
+        {**parameters, "batch_no": batch_no, "batch_seconds": time.perf_counter() - started},
+    )
+    steps["lesson_log"] = time.perf_counter() - step_started
+    totals = client.query(
+        "SELECT sum(students), sum(rooms), sum(nodes), sum(members) FROM dim.preheat_lesson_log "
+        "WHERE run_id = {run_id:UInt64} AND lesson_id IN {lessons:Array(UInt64)}",
+        parameters=parameters,
+    ).first_row
+    return BatchResult(
+        run_id=run_id,
+        batch_no=batch_no,
+        lessons=len(ids),
+        students=int(totals[0] or 0),
+        rooms=int(totals[1] or 0),
+        nodes=int(totals[2] or 0),
+        members=int(totals[3] or 0),
+        seconds=time.perf_counter() - started,
+        retried=retried,
+        step_seconds=steps,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Checks
+
+
+@dataclass(frozen=True)
+class Finding:
+    lesson_id: int
+    kind: str
+    severity: str
+    detail: str
+    count: int
+
+
+@dataclass
+class CheckResult:
+    run_id: int
+    lessons: int
+    seconds: float
+    findings: list[Finding] = field(default_factory=list)
+    check_ids: list[int] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "warning"]
+
+    @property
+    def failed_lessons(self) -> list[int]:
+        return sorted({finding.lesson_id for finding in self.errors})
+
+    def merge(self, other: CheckResult) -> None:
+        self.lessons += other.lessons
+        self.seconds += other.seconds
+        self.findings.extend(other.findings)
+        self.check_ids.extend(other.check_ids)
+
+
+def check_batch(
+    settings: Settings, run_id: int, lesson_ids: Sequence[int], client=None
+) -> CheckResult:
+    """Check run ``run_id``'s ``lesson_ids`` against the source; record and return findings."""
+    ids = sorted({int(lesson) for lesson in lesson_ids})
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    started = time.perf_counter()
+    check_id = new_id()
+    parameters = {"run_id": run_id, "lessons": ids, "check_id": check_id}
+    if ids:
+        run_sql(client, settings, "check", parameters)
+    rows = client.query(
+        "SELECT lesson_id, kind, severity, detail, count FROM dim.preheat_findings "
+        "WHERE run_id = {run_id:UInt64} AND check_id = {check_id:UInt64} "
+        "ORDER BY severity, lesson_id, kind",
+        parameters=parameters,
+    ).result_rows
+    findings = [Finding(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in rows]
+    return CheckResult(run_id, len(ids), time.perf_counter() - started, findings, [check_id])
+
+
+def run_batches(settings: Settings, run_id: int, client) -> list[list[int]]:
+    """The lessons a run built, grouped as they were built (by batch number)."""
+    rows = client.query(
+        "SELECT batch_no, groupArray(lesson_id) FROM dim.preheat_lesson_log "
+        "WHERE run_id = {run_id:UInt64} GROUP BY batch_no ORDER BY batch_no",
+        parameters={"run_id": run_id},
+    ).result_rows
+    return [sorted(int(lesson) for lesson in lessons) for _, lessons in rows]
+
+
+def check_run(
+    settings: Settings,
+    run_id: int,
+    on_batch: Callable[[int, int], None] | None = None,
+    client=None,
+) -> CheckResult:
+    """Check every lesson run ``run_id`` built, batch by batch."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    batches = run_batches(settings, run_id, client)
+    if not batches:
+        raise PreheatError(f"run {run_id} built no lessons; nothing to check")
+    result = CheckResult(run_id, 0, 0.0)
+    for number, lessons in enumerate(batches, start=1):
+        result.merge(check_batch(settings, run_id, lessons, client=client))
+        if on_batch is not None:
+            on_batch(number, len(batches))
+    return result
+
+
+def check_current(
+    settings: Settings,
+    day: date | None = None,
+    lesson_ids: Sequence[int] | None = None,
+    client=None,
+) -> CheckResult:
+    """Check what readers see now (each lesson's current run) against the source."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    rows = client.query(
+        "SELECT run_id, groupArray(lesson_id) FROM dim.lesson_current_run "
+        "WHERE ({day:Nullable(Date)} IS NULL OR lesson_date = {day:Nullable(Date)}) "
+        "AND (empty({lessons:Array(UInt64)}) OR has({lessons:Array(UInt64)}, lesson_id)) "
+        "GROUP BY run_id ORDER BY run_id",
+        parameters={"day": day, "lessons": sorted(lesson_ids or [])},
+    ).result_rows
+    result = CheckResult(0, 0, 0.0)
+    for run_id, lessons in rows:
+        for start in range(0, len(lessons), MAX_BATCH_LESSONS):
+            chunk = sorted(lessons)[start : start + MAX_BATCH_LESSONS]
+            result.merge(check_batch(settings, int(run_id), chunk, client=client))
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Publication
+
+
+@dataclass(frozen=True)
+class Publication:
+    run_id: int
+    lessons: int
+    withheld: list[int]
+    already_published: bool = False
+
+
+def publish_run(settings: Settings, run_id: int, force: bool = False, client=None) -> Publication:
+    """Make run ``run_id`` what readers see, in one insert.
+
+    Refuses a scratch run, a run with planned lessons not built, or built lessons never
+    checked, unless ``force``. Lessons whose latest check found errors are withheld
+    (readers keep their previous run) unless ``force``.
+    """
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    parameters = {"run_id": run_id}
+    run = client.query(
+        "SELECT run_kind, lesson_ids FROM dim.preheat_runs WHERE run_id = {run_id:UInt64}",
+        parameters=parameters,
+    ).result_rows
+    if not run:
+        raise PreheatError(f"no run {run_id}; see `classpulse preheat status`")
+    kind, planned = run[0]
+    if kind == "scratch":
+        raise PreheatError(
+            f"run {run_id} is a scratch run (diff); scratch runs are never published"
+        )
+    published = client.query(
+        "SELECT withheld_lessons FROM dim.preheat_publications WHERE run_id = {run_id:UInt64}",
+        parameters=parameters,
+    ).result_rows
+    built = {
+        int(row[0])
+        for row in client.query(
+            "SELECT lesson_id FROM dim.preheat_lesson_log WHERE run_id = {run_id:UInt64}",
+            parameters=parameters,
+        ).result_rows
+    }
+    if published:
+        withheld = sorted(int(lesson) for lesson in published[0][0])
+        return Publication(run_id, len(built) - len(withheld), withheld, already_published=True)
+    checks = dict(
+        client.query(
+            "SELECT lesson_id, argMax(errors, check_id) FROM dim.preheat_check_log "
+            "WHERE run_id = {run_id:UInt64} GROUP BY lesson_id",
+            parameters=parameters,
+        ).result_rows
+    )
+    missing = sorted(set(int(lesson) for lesson in planned) - built)
+    unchecked = sorted(built - set(checks))
+    if not force and missing:
+        raise PreheatError(
+            f"run {run_id}: {len(missing)} planned lesson(s) not built (e.g. {missing[:5]}); "
+            "build their batches or publish with --force"
+        )
+    if not force and unchecked:
+        raise PreheatError(
+            f"run {run_id}: {len(unchecked)} lesson(s) not checked (e.g. {unchecked[:5]}); "
+            "run `classpulse preheat check` or publish with --force"
+        )
+    withheld = [] if force else sorted(int(lesson) for lesson, errors in checks.items() if errors)
+    run_sql(client, settings, "publish", {"run_id": run_id, "withheld": withheld})
+    return Publication(run_id, len(built) - len(withheld), withheld)
+
+
+def discard_run(settings: Settings, run_id: int, client=None) -> None:
+    """Delete every row of an unpublished run (scratch runs after a diff, abandoned runs)."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    published = client.command(
+        "SELECT count() FROM dim.preheat_publications WHERE run_id = {run_id:UInt64}",
+        parameters={"run_id": run_id},
+    )
+    if int(published):
+        raise PreheatError(f"run {run_id} is published; published runs are kept")
+    run_sql(client, settings, "discard_run", {"run_id": run_id})
+
+
+# ---------------------------------------------------------------------------------------
+# Reports
+
+
+@dataclass(frozen=True)
+class LessonReport:
+    lesson_id: int
+    lesson_date: date
+    build_status: str
+    policy_id: int
+    students: int
+    tutors: int
+    rooms: int
+    nodes: int
+    members: int
+    batch_no: int
+    batch_seconds: float
+    build_seconds: float  # the lesson's share of its batch, by students
+    errors: int | None  # None: never checked
+    warnings: int | None
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    kind: str
+    day: date
+    planned: int
+    created_at: datetime
+    published_at: datetime | None
+    withheld: list[int]
+    lessons: list[LessonReport]
+    findings: list[Finding]
+
+    @property
+    def built(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def students(self) -> int:
+        return sum(lesson.students for lesson in self.lessons)
+
+    @property
+    def members(self) -> int:
+        return sum(lesson.members for lesson in self.lessons)
+
+    @property
+    def rooms(self) -> int:
+        return sum(lesson.rooms for lesson in self.lessons)
+
+    @property
+    def nodes(self) -> int:
+        return sum(lesson.nodes for lesson in self.lessons)
+
+    @property
+    def build_seconds(self) -> float:
+        batches = {lesson.batch_no: lesson.batch_seconds for lesson in self.lessons}
+        return sum(batches.values())
+
+    @property
+    def error_lessons(self) -> list[int]:
+        return [lesson.lesson_id for lesson in self.lessons if lesson.errors]
+
+    def status_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for lesson in self.lessons:
+            counts[lesson.build_status] = counts.get(lesson.build_status, 0) + 1
+        return counts
+
+
+def report(settings: Settings, run_id: int, client=None) -> RunReport:
+    """Run ``run_id``: per-lesson counts, durations, check results and publication."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    parameters = {"run_id": run_id}
+    run = client.query(
+        "SELECT run_kind, run_day, length(lesson_ids), created_at FROM dim.preheat_runs "
+        "WHERE run_id = {run_id:UInt64}",
+        parameters=parameters,
+    ).result_rows
+    if not run:
+        raise PreheatError(f"no run {run_id}; see `classpulse preheat status`")
+    kind, day, planned, created_at = run[0]
+    publication = client.query(
+        "SELECT published_at, withheld_lessons FROM dim.preheat_publications "
+        "WHERE run_id = {run_id:UInt64} ORDER BY published_at LIMIT 1",
+        parameters=parameters,
+    ).result_rows
+    lessons = [lesson_report(row) for row in query_sql(client, settings, "report", parameters)]
+    findings = [
+        Finding(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]))
+        for r in query_sql(client, settings, "report_findings", parameters)
+    ]
+    return RunReport(
+        run_id=run_id,
+        kind=str(kind),
+        day=day,
+        planned=int(planned),
+        created_at=created_at,
+        published_at=publication[0][0] if publication else None,
+        withheld=sorted(int(lesson) for lesson in publication[0][1]) if publication else [],
+        lessons=lessons,
+        findings=findings,
+    )
+
+
+def lesson_report(row: tuple) -> LessonReport:
+    (lesson_id, lesson_date, status, policy_id, students, tutors, rooms, nodes, members) = row[:9]
+    batch_no, batch_lessons, batch_students, batch_seconds, checked, errors, warnings = row[9:]
+    if batch_students:
+        share = batch_seconds * students / batch_students
+    else:
+        share = batch_seconds / max(batch_lessons, 1)
+    return LessonReport(
+        lesson_id=int(lesson_id),
+        lesson_date=lesson_date,
+        build_status=str(status),
+        policy_id=int(policy_id),
+        students=int(students),
+        tutors=int(tutors),
+        rooms=int(rooms),
+        nodes=int(nodes),
+        members=int(members),
+        batch_no=int(batch_no),
+        batch_seconds=float(batch_seconds),
+        build_seconds=float(share),
+        errors=int(errors) if checked else None,
+        warnings=int(warnings) if checked else None,
+    )
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    run_id: int
+    kind: str
+    day: date
+    planned: int
+    built: int
+    students: int
+    members: int
+    checked: int
+    error_lessons: int
+    published_at: datetime | None
+    withheld: int
+    created_at: datetime
+    note: str
+
+
+def list_runs(settings: Settings, limit: int = 20, client=None) -> list[RunStatus]:
+    """The latest runs, newest first, with build, check and publication progress."""
+    client = client or connect(settings)
+    ensure_schema(client, settings)
+    statuses = []
+    for row in query_sql(client, settings, "runs_status", {"limit": limit}):
+        (run_id, kind, day, planned, created_at, note, built, students, members) = row[:9]
+        checked, error_lessons, is_published, published_at, withheld = row[9:]
+        statuses.append(
+            RunStatus(
+                run_id=int(run_id),
+                kind=str(kind),
+                day=day,
+                planned=int(planned),
+                built=int(built),
+                students=int(students),
+                members=int(members),
+                checked=int(checked),
+                error_lessons=int(error_lessons),
+                published_at=published_at if is_published else None,
+                withheld=int(withheld),
+                created_at=created_at,
+                note=str(note),
+            )
+        )
+    return statuses
+
+
+# ---------------------------------------------------------------------------------------
+# Orchestration: a whole run, and intra-day changes
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def run_preheat(
+    settings: Settings,
+    day: date,
+    lesson_ids: Sequence[int] | None = None,
+    kind: str = "day",
+    max_batch_students: int = DEFAULT_MAX_BATCH_STUDENTS,
+    check: bool = True,
+    publish: bool = True,
+    force: bool = False,
+    note: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> RunReport:
+    """Plan, build every batch, check and publish one run (the CLI's and changes' path).
+
+    ``lesson_ids`` None means every lesson of ``day``. ``on_progress(stage, done, total)``
+    is called after each batch of the stages ``build`` and ``check``.
+    """
+    client = connect(settings)
+    ensure_schema(client, settings)
+    if lesson_ids is None:
+        planned = plan_lessons(settings, day, client=client)
+        if not planned:
+            raise PreheatError(
+                f"no lessons on {day}; write them with `classpulse preheat generate` and land "
+                "them (`classpulse preheat run` lands the preheat topics first)"
+            )
+    else:
+        planned = size_lessons(settings, lesson_ids, client=client)
+        if not planned:
+            raise PreheatError("no lessons given")
+    batches = pack_batches(planned, max_batch_students)
+    run_id = create_run(
+        settings, day, [lesson.lesson_id for lesson in planned], kind, note, client=client
+    )
+    for number, batch in enumerate(batches, start=1):
+        preheat_batch(settings, day, batch, run_id, batch_no=number, client=client)
+        if on_progress is not None:
+            on_progress("build", number, len(batches))
+    if check:
+        check_run(
+            settings,
+            run_id,
+            on_batch=(lambda done, total: on_progress("check", done, total))
+            if on_progress
+            else None,
+            client=client,
+        )
+    if publish:
+        publish_run(settings, run_id, force=force or not check, client=client)
+    return report(settings, run_id, client=client)
+
+
+@dataclass
+class ChangeResult:
+    after: int
+    up_to: int
+    events: dict[str, int]
+    unknown_kinds: dict[str, int]
+    lessons: list[int]
+    run: RunReport | None
+
+
+def apply_changes(
+    settings: Settings,
+    max_batch_students: int = DEFAULT_MAX_BATCH_STUDENTS,
+    on_progress: ProgressCallback | None = None,
+) -> ChangeResult:
+    """Re-preheat exactly the lessons touched by change events landed since the last call.
+
+    The touched lessons (``changes.sql``) get one new run, checked and published; every
+    other lesson stays on its run. The cursor only moves once the run is published, so a
+    failed attempt is retried from the same events.
+    """
+    client = connect(settings)
+    ensure_schema(client, settings)
+    after = int(client.command("SELECT max(processed_up_to) FROM dim.preheat_change_cursor") or 0)
+    counted = query_sql(client, settings, "change_events", {"after": after})
+    events = {str(kind): int(count) for kind, count, _ in counted}
+    if not counted:
+        return ChangeResult(after, after, {}, {}, [], None)
+    up_to = max(int(last) for _, _, last in counted)
+    unknown = {kind: count for kind, count in events.items() if kind not in CHANGE_KINDS}
+    touched = [
+        int(row[0])
+        for row in query_sql(
+            client,
+            settings,
+            "changes",
+            {"after": after, "upto": up_to, "timezone": settings.timezone},
+        )
+    ]
+    run = None
+    if touched:
+        run = run_preheat(
+            settings,
+            business_today(settings),
+            lesson_ids=touched,
+            kind="changes",
+            max_batch_students=max_batch_students,
+            note=f"changes {after + 1}..{up_to}",
+            on_progress=on_progress,
+        )
+    client.command(
+        "INSERT INTO dim.preheat_change_cursor (processed_up_to, run_id, events, lessons) "
+        "SELECT {upto:UInt64}, {run_id:UInt64}, {events:UInt32}, {lessons:UInt32}",
+        parameters={
+            "upto": up_to,
+            "run_id": run.run_id if run else 0,
+            "events": sum(events.values()),
+            "lessons": len(touched),
+        },
+    )
+    return ChangeResult(after, up_to, events, unknown, touched, run)
