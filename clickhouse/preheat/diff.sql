@@ -1,8 +1,8 @@
 -- Diff two preheats per lesson (seed: 预热回归diff检查工具): rooms, org nodes and memberships
 -- added, removed or changed from side A to side B, plus the lesson's own build (status and
--- policy). Side A is run {run_a} or, when {run_a} = 0, what readers currently see; side B is
--- run {run_b}. Items are matched by their stable ids (room, node, room+student); an item
--- present on both sides whose attributes differ counts as changed. {lessons} empty = all.
+-- policy). Side A is run run_a or, when run_a = 0, what readers currently see; side B is
+-- run run_b. Items are matched by their stable ids (room, node, room+student); an item
+-- present on both sides whose attributes differ counts as changed. No lessons = all.
 WITH
     side_a AS (
         SELECT lesson_id, run_id FROM dim.lesson_current_run WHERE {run_a:UInt64} = 0

@@ -1,16 +1,18 @@
 -- Drop every row of an unpublished run (a scratch run after its diff, an abandoned run).
-DELETE FROM dim.preheat_lesson_log WHERE run_id = {run_id:UInt64};
+-- Mutations only touch parts that exist when they are submitted, and nobody reads an
+-- unpublished run, so the caller may let them finish in the background.
+ALTER TABLE dim.preheat_lesson_log DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.preheat_placement WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.preheat_placement DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.live_room WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.live_room DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.org_node WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.org_node DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.room_membership WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.room_membership DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.preheat_findings WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.preheat_findings DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.preheat_check_log WHERE run_id = {run_id:UInt64};
+ALTER TABLE dim.preheat_check_log DELETE WHERE run_id = {run_id:UInt64};
 
-DELETE FROM dim.preheat_runs WHERE run_id = {run_id:UInt64}
+ALTER TABLE dim.preheat_runs DELETE WHERE run_id = {run_id:UInt64}

@@ -1,5 +1,5 @@
--- Plan a day: every lesson scheduled on {day} (latest version) plus every lesson readers
--- currently see on {day} (so a lesson moved away is re-preheated on its new day), with its
+-- Plan a day: every lesson scheduled on the day (latest version) plus every lesson readers
+-- currently see on the day (so a lesson moved away is re-preheated on its new day), with its
 -- enrollment rows as the size estimate (versions included: cheap, and only for batching).
 SELECT
     lesson_id,

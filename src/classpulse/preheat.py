@@ -56,6 +56,7 @@ from zoneinfo import ZoneInfo
 from classpulse.config import Settings
 
 SQL_DIR = Path("clickhouse") / "preheat"
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 BUILD_STEPS: tuple[str, ...] = ("placement", "rooms", "org_nodes", "membership")
 DEFAULT_MAX_BATCH_STUDENTS = 1_000_000
 MAX_BATCH_LESSONS = 2_000
@@ -89,6 +90,8 @@ class PreheatError(RuntimeError):
 def read_statements(root: Path, name: str) -> list[str]:
     """The statements of ``clickhouse/preheat/<name>.sql`` in file order."""
     path = root / SQL_DIR / f"{name}.sql"
+    if not path.is_file():  # running outside the checkout: the package's own repository
+        path = REPOSITORY_ROOT / SQL_DIR / f"{name}.sql"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -110,13 +113,19 @@ def connect(settings: Settings):
     return get_client(settings, form_encode_query_params=True, send_receive_timeout=3600)
 
 
-def run_sql(client, settings: Settings, name: str, parameters: dict[str, Any]) -> None:
+def run_sql(
+    client,
+    settings: Settings,
+    name: str,
+    parameters: dict[str, Any],
+    query_settings: dict[str, Any] | None = None,
+) -> None:
     """Run every statement of an engine SQL file with server-side parameters."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     for number, statement in enumerate(read_statements(settings.root, name), start=1):
         try:
-            client.command(statement, parameters=parameters)
+            client.command(statement, parameters=parameters, settings=query_settings)
         except DatabaseError as error:
             raise PreheatError(f"{SQL_DIR / name}.sql, statement {number}: {error}") from error
 
@@ -510,8 +519,11 @@ def publish_run(settings: Settings, run_id: int, force: bool = False, client=Non
     return Publication(run_id, len(built) - len(withheld), withheld)
 
 
-def discard_run(settings: Settings, run_id: int, client=None) -> None:
-    """Delete every row of an unpublished run (scratch runs after a diff, abandoned runs)."""
+def discard_run(settings: Settings, run_id: int, wait: bool = False, client=None) -> None:
+    """Delete every row of an unpublished run (scratch runs after a diff, abandoned runs).
+
+    The deletes run in the background unless ``wait``: nothing reads an unpublished run.
+    """
     client = client or connect(settings)
     ensure_schema(client, settings)
     published = client.command(
@@ -520,7 +532,9 @@ def discard_run(settings: Settings, run_id: int, client=None) -> None:
     )
     if int(published):
         raise PreheatError(f"run {run_id} is published; published runs are kept")
-    run_sql(client, settings, "discard_run", {"run_id": run_id})
+    run_sql(
+        client, settings, "discard_run", {"run_id": run_id}, {"mutations_sync": 2 if wait else 0}
+    )
 
 
 # ---------------------------------------------------------------------------------------

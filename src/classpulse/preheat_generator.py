@@ -20,8 +20,8 @@ Shape (from the seed, ``shared/seeds/lesson-preheat-org-engine.zh.txt``)
   the engine forms them (policy ``group_size``/``team_size``).
 - ``huge_lessons`` adds one lesson per given size (the benchmark's 30k and 600k students)
   on the on-camera group policy, exactly 500 students per tutor, so 30k students give
-  60 tutors and 181 rooms as in the seed. Its ids derive from its size, so lessons of
-  different sizes never collide.
+  60 tutors and 181 rooms as in the seed. Its ids derive from its size and the seed, so
+  lessons of different sizes never collide.
 
 Versions and noise (what the landing tables' latest-version semantics must absorb)
 - About 10% of lessons have an older schedule version (an hour earlier), 2% of
@@ -68,11 +68,13 @@ STUDENT_BASE = 2_000_000  # the same id space as `classpulse generate`'s learner
 TUTOR_BASE = 9_100_000
 NEW_TUTOR_BASE = 9_800_000
 CLASS_BASE = 80_000_000
-COURSE_BASE = 500_000
+# Lesson, course and change ids carry the seed's slot (seed % 100), so days generated
+# with different seeds never share a lesson, a course or a change event.
+COURSE_BASE = 1_000_000
 LESSON_BASE = 70_000_000
-HUGE_LESSON_BASE = 79_000_000
-HUGE_COURSE_BASE = 790_000
-HUGE_TUTOR_BASE = 9_500_000
+HUGE_BASE = 9_000_000_000
+HUGE_TUTOR_BASE = 5_000_000_000
+SLOTS = 100
 TUTOR_CAPACITY = 500
 CHANGE_KINDS: tuple[str, ...] = (
     "student_moved",
@@ -163,7 +165,7 @@ CLASS_SIZES = {"tutor_small_class": (15, 30), "lpc_wechat_group": (80, 200)}
 
 @dataclass(frozen=True)
 class PreheatGeneratorOptions:
-    """What to generate: ``scale`` 1 is about 46 courses, 55 lessons, 20k enrollments."""
+    """What to generate: ``scale`` 1 is about 46 courses, 53 lessons, 12k enrollments."""
 
     day: date
     seed: int = 1
@@ -340,7 +342,8 @@ def build_world(options: PreheatGeneratorOptions) -> World:
     pool = max(12, int(sum(sizes) * 0.7), max(sizes))
     tutors = counter_from(TUTOR_BASE)
     classes = counter_from(CLASS_BASE)
-    lessons = counter_from(LESSON_BASE)
+    slot = options.seed % SLOTS
+    lessons = counter_from(LESSON_BASE + slot * 1_000_000)
     courses: list[Course] = []
     for number, size in enumerate(sizes):
         course_type = choose_weighted(rng, COURSE_TYPE_WEIGHTS)
@@ -351,7 +354,7 @@ def build_world(options: PreheatGeneratorOptions) -> World:
         load = rng.randint(80, TUTOR_CAPACITY)
         tutor_of, class_of = assign_tutors(rng, students, policy.org_policy, tutors, classes, load)
         course = Course(
-            course_id=COURSE_BASE + number,
+            course_id=COURSE_BASE + slot * 100_000 + number,
             course_type=course_type,
             policy_id=policy.policy_id,
             source=rng.choice(sources) if sources else "",
@@ -392,13 +395,14 @@ def build_huge_course(options: PreheatGeneratorOptions, students: int) -> Course
     if students < 1:
         raise PreheatGeneratorError("a huge lesson needs at least one student")
     rng = random.Random(f"preheat-huge:{options.seed}:{students}")
-    key = students // 1000 if students >= 1000 else 900 + students % 100
+    slot = options.seed % SLOTS
+    key = HUGE_BASE + slot * 100_000_000 + students
     stamper = Stamper(options.timezone)
     ids = sorted(STUDENT_BASE + k for k in rng.sample(range(students * 2), students))
-    tutor_base = HUGE_TUTOR_BASE + key * 10_000
+    tutor_base = HUGE_TUTOR_BASE + slot * 100_000_000 + (students // 1000) * 10_000
     tutor_of = [tutor_base + index // TUTOR_CAPACITY for index in range(students)]
     course = Course(
-        course_id=HUGE_COURSE_BASE + key,
+        course_id=key,
         course_type="special",
         policy_id=HUGE_LESSON_POLICY,
         source="head_teacher",
@@ -409,7 +413,7 @@ def build_huge_course(options: PreheatGeneratorOptions, students: int) -> Course
     starts = stamper.at(options.day, 19)
     course.lessons.append(
         Lesson(
-            lesson_id=HUGE_LESSON_BASE + key,
+            lesson_id=key,
             course_id=course.course_id,
             chapter_no=1,
             lesson_date=options.day,
@@ -620,7 +624,8 @@ def apply_change_batch(
     movable = [course for course in tutor_courses if len(course.tutors()) >= 2]
     lessons = [(course, lesson) for course in world.courses for lesson in course.lessons]
     new_tutors = counter_from(NEW_TUTOR_BASE + batch_no * 1_000)
-    base_id = int(f"{options.day:%Y%m%d}") * 10**8 + batch_no * 10**4
+    slot = options.seed % SLOTS
+    base_id = int(f"{options.day:%Y%m%d}") * 10**10 + slot * 10**8 + batch_no * 10**4
     if count >= 10**4:
         raise PreheatGeneratorError("at most 9999 change events per batch")
     for index in range(count):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -429,24 +430,22 @@ def status_command(run_id: int | None, limit: int) -> None:
             print_report(console, report(settings, run_id), per_lesson=True)
             return
         runs = list_runs(settings, limit=limit)
-    table = Table(title="preheat runs (newest first)", header_style="bold cyan")
-    headers = ("run", "kind", "day", "planned", "built", "students", "members", "checked")
-    for header in (*headers, "failing", "published", "withheld", "note"):
-        table.add_column(header, justify="left" if header in {"kind", "note"} else "right")
+    table = Table(title="preheat runs (newest first)", header_style="bold cyan", box=box.SIMPLE)
+    table.add_column("run", no_wrap=True)
+    for header in ("kind", "day", "built", "members", "failing", "published"):
+        table.add_column(header, no_wrap=True, justify="left" if header == "kind" else "right")
     for run in runs:
+        published = f"{run.published_at:%m-%d %H:%M}" if run.published_at else "-"
+        if run.withheld:
+            published += f" ({run.withheld} withheld)"
         table.add_row(
             str(run.run_id),
             run.kind,
             str(run.day),
-            f"{run.planned:,}",
-            f"{run.built:,}",
-            f"{run.students:,}",
+            f"{run.built:,}/{run.planned:,}",
             f"{run.members:,}",
-            f"{run.checked:,}",
             f"{run.error_lessons:,}",
-            f"{run.published_at:%Y-%m-%d %H:%M:%S}" if run.published_at else "-",
-            f"{run.withheld:,}",
-            run.note,
+            published,
         )
     console.print(table)
 
