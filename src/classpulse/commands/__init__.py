@@ -18,6 +18,7 @@ MODULES = [
     "bench",
     "generate",
     "preheat",
+    "quality",
 ]
 
 
