@@ -43,3 +43,29 @@ def warehouse(rows: int, queries: int, repeats: int) -> None:
             unit,
         )
     console.print(table)
+
+
+@command.command("preheat")
+@click.option("--small", default=30_000, show_default=True, help="Students of the small lesson.")
+@click.option("--large", default=600_000, show_default=True, help="Students of the large lesson.")
+@click.option(
+    "--day-scale",
+    default=40.0,
+    show_default=True,
+    help="Scale of the generated day (1 is ~53 lessons, ~12k enrollments).",
+)
+@click.option("--repeats", default=3, show_default=True, help="Repeats of each huge lesson.")
+def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
+    """The lesson preheat engine: a 30k and a 600k lesson, a scaled day, the peak projection."""
+    from classpulse.bench.preheat import print_preheat_benchmark, run_preheat_benchmark
+
+    console = Console()
+    with console.status("benchmarking the preheat engine…") as status:
+        results = run_preheat_benchmark(
+            small_students=small,
+            large_students=large,
+            day_scale=day_scale,
+            repeats=repeats,
+            on_stage=lambda text: status.update(f"benchmarking the preheat engine: {text}…"),
+        )
+    print_preheat_benchmark(console, results)
