@@ -9,7 +9,9 @@ One GX run per state keeps the module fast.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -256,6 +258,17 @@ def test_progress_reports_each_suite(
     )
     assert [(done, total) for done, total, _ in calls] == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert {suite for _, _, suite in calls} == set(EXPECTED_OUTCOMES)
+
+
+def test_old_results_are_pruned(clean_report: QualityReport, quality_settings: Settings) -> None:
+    old = quality_settings.home / "gx" / "validations" / "gx_test" / "gone" / "old.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("{}")
+    month_ago = time.time() - 31 * 86_400
+    os.utime(old, (month_ago, month_ago))
+    run_quality(quality_settings, [SUITES / "gx_test" / "heartbeats.yml"], build_docs=False)
+    assert not old.parent.exists()
+    assert list((quality_settings.home / "gx" / "validations").rglob("*.json"))
 
 
 def test_unreachable_warehouse_is_a_clear_error(
