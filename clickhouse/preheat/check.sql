@@ -18,35 +18,47 @@ WITH
         WHERE run_id = {run_id:UInt64} AND lesson_id IN {lessons:Array(UInt64)}
     ),
     rooms AS (
-        SELECT lesson_id, room_id, room_role, tutor_id, 1 AS present
+        SELECT room_id, tutor_id
         FROM dim.live_room
         WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
     ),
     nodes AS (
-        SELECT lesson_id, node_id, 1 AS present
+        SELECT node_id
         FROM dim.org_node
         WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
     ),
+    -- Room and node ids hash the lesson in, so set lookups need no lesson key; roles are
+    -- bits (main 1, pre 2, in 4, post 8) so a duplicated role shows as rows > bits set.
     actual AS (
         SELECT
-            member.lesson_id AS lesson_id,
-            member.student_id AS student_id,
-            groupUniqArray(member.tutor_id) AS tutors,
-            groupUniqArray(member.class_id) AS classes,
-            uniqExact(member.node_id) AS node_count,
-            arraySort(groupArray(toString(member.room_role))) AS roles,
-            countIf(room.present = 0 OR node.present = 0) AS dangling,
+            lesson_id,
+            student_id,
+            groupUniqArray(tutor_id) AS tutors,
+            groupUniqArray(class_id) AS classes,
+            uniqExact(node_id) AS node_count,
+            groupBitOr(
+                multiIf(
+                    room_role = 'main', 1,
+                    room_role = 'pre_class', 2,
+                    room_role = 'in_class', 4,
+                    room_role = 'post_class', 8,
+                    16
+                )
+            ) AS role_bits,
+            count() AS seats,
             countIf(
-                member.room_role != 'main' AND room.present = 1 AND room.tutor_id != member.tutor_id
+                room_id NOT IN (SELECT room_id FROM rooms)
+                OR node_id NOT IN (SELECT node_id FROM nodes)
+            ) AS dangling,
+            countIf(
+                room_role != 'main'
+                AND room_id IN (SELECT room_id FROM rooms)
+                AND (room_id, tutor_id) NOT IN (SELECT room_id, tutor_id FROM rooms)
             ) AS foreign,
             1 AS present
-        FROM dim.room_membership AS member
-        LEFT JOIN rooms AS room
-            ON room.lesson_id = member.lesson_id AND room.room_id = member.room_id
-        LEFT JOIN nodes AS node
-            ON node.lesson_id = member.lesson_id AND node.node_id = member.node_id
-        WHERE member.lesson_id IN {lessons:Array(UInt64)} AND member.run_id = {run_id:UInt64}
-        GROUP BY member.lesson_id, member.student_id
+        FROM dim.room_membership
+        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+        GROUP BY lesson_id, student_id
     ),
     paired AS (
         SELECT
@@ -59,7 +71,8 @@ WITH
             actual.tutors AS tutors,
             actual.classes AS classes,
             actual.node_count AS node_count,
-            actual.roles AS roles,
+            actual.role_bits AS role_bits,
+            actual.seats AS seats,
             actual.dangling AS dangling,
             actual.foreign AS foreign
         FROM expected
@@ -90,13 +103,14 @@ WITH
                         paired.is_built = 1
                         AND (
                             paired.foreign > 0
-                            OR paired.roles != if(
+                            OR paired.seats != bitCount(paired.role_bits)
+                            OR paired.role_bits != if(
                                 built.preheat_mode = 'full'
                                 AND built.room_policy = 'tutor_on_camera'
                                 AND length(paired.tutors) = 1
                                 AND paired.tutors[1] != 0,
-                                ['in_class', 'main', 'post_class', 'pre_class'],
-                                ['main']
+                                15,
+                                1
                             )
                         ),
                         'student_rooms_mismatch',
@@ -301,37 +315,54 @@ WHERE
 -- tree (they sit at the root), and tutors over their capacity (seed: at most 500).
 INSERT INTO dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-SELECT
-    {check_id:UInt64},
-    {run_id:UInt64},
-    lesson_id,
-    'unassigned_student',
-    'warning',
-    concat('students ', arrayStringConcat(arrayMap(x -> toString(x), groupArray(5)(student_id)), ', ')),
-    count(),
-    now64(3)
-FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
-WHERE tutor_id = 0 AND org_policy != 'flat'
-GROUP BY lesson_id
-UNION ALL
-SELECT
-    {check_id:UInt64},
-    {run_id:UInt64},
-    lesson_id,
-    'tutor_over_capacity',
-    'warning',
-    concat('tutors ', arrayStringConcat(arrayMap(x -> toString(x), groupArray(5)(tutor_id)), ', ')),
-    count(),
-    now64(3)
-FROM
-    (
-        SELECT lesson_id, tutor_id, count() AS students, any(tutor_capacity) AS capacity
+WITH
+    per_tutor AS (
+        SELECT
+            lesson_id,
+            tutor_id,
+            count() AS students,
+            any(tutor_capacity) AS capacity,
+            any(org_policy) AS org_policy,
+            groupArray(5)(student_id) AS sample
         FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
-        WHERE tutor_id != 0
         GROUP BY lesson_id, tutor_id
+    ),
+    per_lesson AS (
+        SELECT
+            lesson_id,
+            sumIf(students, tutor_id = 0 AND org_policy != 'flat') AS unassigned,
+            arrayFlatten(groupArrayIf(sample, tutor_id = 0 AND org_policy != 'flat'))
+                AS unassigned_sample,
+            countIf(tutor_id != 0 AND capacity > 0 AND students > capacity) AS over,
+            groupArrayIf(5)(tutor_id, tutor_id != 0 AND capacity > 0 AND students > capacity)
+                AS over_sample
+        FROM per_tutor
+        GROUP BY lesson_id
     )
-WHERE capacity > 0 AND students > capacity
-GROUP BY lesson_id;
+SELECT
+    {check_id:UInt64},
+    {run_id:UInt64},
+    lesson_id,
+    finding.1,
+    'warning',
+    finding.3,
+    finding.2,
+    now64(3)
+FROM per_lesson
+ARRAY JOIN
+    [
+        (
+            'unassigned_student',
+            unassigned,
+            concat('students ', arrayStringConcat(arrayMap(x -> toString(x), unassigned_sample), ', '))
+        ),
+        (
+            'tutor_over_capacity',
+            toUInt64(over),
+            concat('tutors ', arrayStringConcat(arrayMap(x -> toString(x), over_sample), ', '))
+        )
+    ] AS finding
+WHERE finding.2 > 0;
 
 -- The check log: every lesson checked, with its error and warning findings.
 INSERT INTO dim.preheat_check_log (check_id, run_id, lesson_id, errors, warnings, checked_at)

@@ -78,6 +78,9 @@ def pick_lessons(world: PreheatWorld) -> dict[str, int]:
     )
     take("missing", lambda course, lesson: bool(world.placements(lesson.lesson_id)))
     take("orphan", lambda course, lesson: course.policy.preheat_mode != "minimal")
+    take("extra", lambda course, lesson: bool(world.placements(lesson.lesson_id)))
+    take("lost_seat", on_camera)
+    take("dangling", lambda course, lesson: bool(world.placements(lesson.lesson_id)))
     return chosen
 
 
@@ -164,6 +167,52 @@ def test_planted_inconsistencies_are_found_exactly(world: PreheatWorld) -> None:
         lesson=lessons["extra_room"],
     )
 
+    # An extra student: a main-room seat for a student nobody enrolled.
+    execute(
+        settings,
+        "INSERT INTO dim.room_membership SELECT run_id, lesson_id, lesson_date, room_id, "
+        "room_role, 1, 0, 0, node_id, 0 "
+        f"FROM dim.room_membership WHERE {RUN_FILTER} AND room_role = 'main' "
+        "ORDER BY student_id LIMIT 1",
+        run_id=run_id,
+        lesson=lessons["extra"],
+    )
+
+    # A dangling member: a student's main-room seat points at a room that does not exist.
+    ((dangling_student,),) = rows(
+        settings,
+        f"SELECT max(student_id) FROM dim.room_membership WHERE {RUN_FILTER}",
+        run_id=run_id,
+        lesson=lessons["dangling"],
+    )
+    seat = f"{RUN_FILTER} AND room_role = 'main' AND student_id = {{student:UInt64}}"
+    execute(
+        settings,
+        "INSERT INTO dim.room_membership SELECT run_id, lesson_id, lesson_date, 4444, room_role, "
+        f"student_id, tutor_id, class_id, node_id, tutor_node_id FROM dim.room_membership "
+        f"WHERE {seat}",
+        run_id=run_id,
+        lesson=lessons["dangling"],
+        student=dangling_student,
+    )
+    execute(
+        settings,
+        f"DELETE FROM dim.room_membership WHERE {seat} AND room_id != 4444",
+        run_id=run_id,
+        lesson=lessons["dangling"],
+        student=dangling_student,
+    )
+
+    # A seat lost: a student with a tutor on camera misses the in-class room.
+    execute(
+        settings,
+        f"DELETE FROM dim.room_membership WHERE {RUN_FILTER} AND room_role = 'in_class' "
+        "AND student_id = (SELECT min(student_id) FROM dim.room_membership "
+        f"WHERE {RUN_FILTER} AND room_role = 'in_class')",
+        run_id=run_id,
+        lesson=lessons["lost_seat"],
+    )
+
     # The source moves on: a student of another course now has another tutor.
     moved_course, moved_lesson = world.lesson(lessons["moved_student"])
     index = next(i for i, tutor in enumerate(moved_course.tutor_of) if tutor)
@@ -198,11 +247,13 @@ def test_planted_inconsistencies_are_found_exactly(world: PreheatWorld) -> None:
         (lessons["missing"], "missing_student", 1),
         (lessons["orphan"], "orphan_node", 1),
         (lessons["extra_room"], "rooms_per_policy", 1),
+        (lessons["extra"], "extra_student", 1),
+        (lessons["dangling"], "dangling_member", 1),
+        (lessons["lost_seat"], "student_rooms_mismatch", 1),
         *((moved, "stale_assignment", 1) for moved in moved_lessons),
     }
     assert sorted(result.failed_lessons) == sorted(
-        {lessons[name] for name in ("two_groups", "missing", "orphan", "extra_room")}
-        | moved_lessons
+        {lessons[name] for name in lessons if name != "moved_student"} | moved_lessons
     )
     details = {f.kind: f.detail for f in result.errors}
     assert details["rooms_per_policy"].endswith("(missing 0, extra 1)")
