@@ -1,13 +1,20 @@
 """ClickHouse server files of the compose stack: well-formed, mounted, and the access model.
 
 `default` is gone, every password comes from the environment, the analyst is read-only on the
-marts (ads, rt) and the pipeline user owns every database the project creates.
+marts (ads, rt) and the pipeline user owns every database the project creates. Checked on the
+XML and, at the end, by ClickHouse itself (chDB's engine loading the users file).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import yaml
 from compose_stack import ROOT
@@ -18,6 +25,7 @@ from classpulse.warehouse import LAYER_DATABASES
 CLICKHOUSE_DIR = ROOT / "docker" / "clickhouse"
 USERS_FILE = CLICKHOUSE_DIR / "users.d" / "z-classpulse-users.xml"
 CONFIG_FILE = CLICKHOUSE_DIR / "config.d" / "classpulse.xml"
+WAREHOUSE_PRIVILEGES = "SELECT, INSERT, ALTER, CREATE, DROP, TRUNCATE, OPTIMIZE, SHOW, dictGet"
 
 
 def users() -> ElementTree.Element:
@@ -90,13 +98,104 @@ def test_the_analyst_is_read_only_on_the_marts() -> None:
 def test_the_pipeline_owns_every_project_database(services: dict) -> None:
     pipeline = users().find("users/pipeline")
     assert services["init"]["environment"]["CLASSPULSE_CLICKHOUSE_USER"] == "pipeline"
-    granted = {
-        m.group(1) for g in grants(pipeline) if (m := re.fullmatch(r"GRANT ALL ON (\w+)\.\*", g))
-    }
-    assert project_databases() <= granted, sorted(project_databases() - granted)
+    owned = {}
+    for grant in grants(pipeline):
+        match = re.fullmatch(r"GRANT (.+) ON (\w+)\.\*", grant)
+        if match and match.group(2) != "system":
+            owned[match.group(2)] = match.group(1)
+    assert project_databases() <= set(owned), sorted(project_databases() - set(owned))
+    assert set(owned.values()) == {WAREHOUSE_PRIVILEGES}
+    assert not any(grant.startswith("GRANT ALL") for grant in grants(pipeline))
     assert "GRANT READ, WRITE ON KAFKA" in grants(pipeline)
+    assert "GRANT SELECT ON system.*" in grants(pipeline)
 
 
 def test_the_server_time_zone_is_the_embedded_warehouse_one() -> None:
     config = ElementTree.parse(CONFIG_FILE).getroot()
     assert config.findtext("timezone") == VARIABLES["WAREHOUSE_TIMEZONE"][0]
+
+
+# The real engine reads the users file: chDB (ClickHouse 26.9, the embedded warehouse's
+# engine) with a config whose users.xml stands in for the image's (a `default` without a
+# password) and our users.d file merged over it. Run in a subprocess: chDB holds one
+# engine per process.
+IMAGE_USERS_XML = """<clickhouse>
+  <profiles><default/></profiles>
+  <quotas><default/></quotas>
+  <users>
+    <default><password/><networks><ip>::/0</ip></networks>
+      <profile>default</profile><quota>default</quota></default>
+  </users>
+</clickhouse>
+"""
+# Test-only: puts `default` back (merged after our file) so the probe can look inside.
+INSPECTOR_XML = """<clickhouse><users><default><password/><networks><ip>::/0</ip></networks>
+  <profile>default</profile><quota>default</quota><access_management>1</access_management>
+  </default></users></clickhouse>
+"""
+PROBE = """
+import json, sys
+import chdb
+try:
+    connection = chdb.connect("file::memory:?config-file=" + sys.argv[1])
+except Exception as error:
+    print(json.dumps({"error": str(error)}))
+    raise SystemExit(0)
+cursor = connection.cursor()
+def rows(query):
+    cursor.execute(query)
+    return [list(row) for row in cursor.fetchall()]
+print(json.dumps({
+    "users": rows("SELECT name, arrayStringConcat(auth_type, ',') FROM system.users ORDER BY name"),
+    "analyst": [row[0] for row in rows("SHOW GRANTS FOR analyst")],
+    "pipeline": [row[0] for row in rows("SHOW GRANTS FOR pipeline")],
+    "profile": rows("SELECT setting_name, value FROM system.settings_profile_elements"
+                    " WHERE profile_name = 'analyst' ORDER BY setting_name"),
+}))
+"""
+
+
+def probe_clickhouse(directory: Path, server_environment: dict, inspector: bool) -> dict:
+    (directory / "users.d").mkdir(parents=True, exist_ok=True)
+    (directory / "users.xml").write_text(IMAGE_USERS_XML)
+    shutil.copy(USERS_FILE, directory / "users.d" / USERS_FILE.name)
+    if inspector:
+        (directory / "users.d" / "zz-test-inspector.xml").write_text(INSPECTOR_XML)
+    config = directory / "config.xml"
+    config.write_text(
+        f"<clickhouse><users_config>{directory / 'users.xml'}</users_config></clickhouse>"
+    )
+    environment = {**os.environ, **server_environment}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(config)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_clickhouse_itself_finds_no_default_user(tmp_path: Path, services: dict) -> None:
+    server = services["clickhouse"]["environment"]
+    found = probe_clickhouse(tmp_path, server, inspector=False)
+    assert "default: Authentication failed" in found["error"]
+    assert "there is no user with such name" in found["error"]
+
+
+def test_clickhouse_itself_reads_the_access_model(tmp_path: Path, services: dict) -> None:
+    server = services["clickhouse"]["environment"]
+    found = probe_clickhouse(tmp_path, server, inspector=True)
+    users_found = dict(found["users"])
+    assert users_found["pipeline"] == users_found["analyst"] == "plaintext_password"
+    assert found["analyst"] == [
+        "GRANT SELECT ON ads.* TO analyst",
+        "GRANT SELECT ON rt.* TO analyst",
+    ]
+    assert ["readonly", "1"] in found["profile"]
+    pipeline = "\n".join(found["pipeline"])
+    assert "KAFKA" in pipeline
+    for database in sorted(project_databases()):
+        assert f" ON {database}.* TO pipeline" in pipeline, database
+    assert "CREATE USER" not in pipeline and "IMPERSONATE" not in pipeline
