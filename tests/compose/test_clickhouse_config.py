@@ -115,9 +115,9 @@ def test_the_server_time_zone_is_the_embedded_warehouse_one() -> None:
     assert config.findtext("timezone") == VARIABLES["WAREHOUSE_TIMEZONE"][0]
 
 
-# The real engine reads the users file: chDB (ClickHouse 26.9, the embedded warehouse's
+# The real engine reads the files: chDB (ClickHouse 26.9, the embedded warehouse's
 # engine) with a config whose users.xml stands in for the image's (a `default` without a
-# password) and our users.d file merged over it. Run in a subprocess: chDB holds one
+# password) and our users.d and config.d files merged over it. Run in a subprocess: chDB holds one
 # engine per process.
 IMAGE_USERS_XML = """<clickhouse>
   <profiles><default/></profiles>
@@ -149,6 +149,7 @@ print(json.dumps({
     "users": rows("SELECT name, arrayStringConcat(auth_type, ',') FROM system.users ORDER BY name"),
     "analyst": [row[0] for row in rows("SHOW GRANTS FOR analyst")],
     "pipeline": [row[0] for row in rows("SHOW GRANTS FOR pipeline")],
+    "display_name": rows("SELECT displayName()")[0][0],
     "profile": rows("SELECT setting_name, value FROM system.settings_profile_elements"
                     " WHERE profile_name = 'analyst' ORDER BY setting_name"),
 }))
@@ -159,6 +160,8 @@ def probe_clickhouse(directory: Path, server_environment: dict, inspector: bool)
     (directory / "users.d").mkdir(parents=True, exist_ok=True)
     (directory / "users.xml").write_text(IMAGE_USERS_XML)
     shutil.copy(USERS_FILE, directory / "users.d" / USERS_FILE.name)
+    (directory / "config.d").mkdir(exist_ok=True)
+    shutil.copy(CONFIG_FILE, directory / "config.d" / CONFIG_FILE.name)
     if inspector:
         (directory / "users.d" / "zz-test-inspector.xml").write_text(INSPECTOR_XML)
     config = directory / "config.xml"
@@ -199,3 +202,4 @@ def test_clickhouse_itself_reads_the_access_model(tmp_path: Path, services: dict
     for database in sorted(project_databases()):
         assert f" ON {database}.* TO pipeline" in pipeline, database
     assert "CREATE USER" not in pipeline and "IMPERSONATE" not in pipeline
+    assert found["display_name"] == "classpulse"  # config.d is read too
