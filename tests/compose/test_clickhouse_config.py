@@ -115,10 +115,9 @@ def test_the_server_time_zone_is_the_embedded_warehouse_one() -> None:
     assert config.findtext("timezone") == VARIABLES["WAREHOUSE_TIMEZONE"][0]
 
 
-# The real engine reads the files: chDB (ClickHouse 26.9, the embedded warehouse's
-# engine) with a config whose users.xml stands in for the image's (a `default` without a
-# password) and our users.d and config.d files merged over it. Run in a subprocess: chDB holds one
-# engine per process.
+# The real engine reads the files: chDB (ClickHouse 26.9, the embedded warehouse's engine)
+# with a users.xml standing in for the image's (a `default` without a password) and our
+# users.d and config.d files merged over it. In a subprocess: chDB holds one engine per process.
 IMAGE_USERS_XML = """<clickhouse>
   <profiles><default/></profiles>
   <quotas><default/></quotas>
