@@ -11,7 +11,7 @@ CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv demo test lint format clean-state
+.PHONY: help venv tools demo test lint format clean-state
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,10 +27,20 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 venv: $(STAMP) ## Create or update the virtualenv from uv.lock
 
+# tests/compose validate docker-compose.yml with Debian's docker-compose (no engine needed).
+tools: ## Install the system tools the tests use (docker-compose, from Debian packages)
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing docker-compose (Debian package) for the compose validation tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; \
+	  else \
+	    echo ">> docker-compose is missing: sudo apt-get install docker-compose (tests/compose need it)"; \
+	  fi; }
+
 demo: $(STAMP) ## Run the demo on the embedded warehouse (sets everything up on first use)
 	@$(CLI) demo
 
-test: $(STAMP) ## Run the test suite (sets everything up on first use)
+test: $(STAMP) tools ## Run the test suite (sets everything up on first use)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and sqlfluff
