@@ -39,6 +39,18 @@ since the build (errors); students without a tutor and tutors over capacity (war
 
 Changes (:func:`apply_changes`): change events landed after the last processed one name
 what they touch; the lessons they touch get a new run covering only them.
+
+Views for marts and readers (stable names and columns; each shows the current run only)
+- ``dim.room_membership_current``: lesson_date, lesson_id, room_id, room_role, student_id,
+  tutor_id, tutor_node_id, group_node_id, class_id, run_id — one row per (lesson, room,
+  student); join engagement or AV quality on (lesson_date, student_id[, room]).
+- ``dim.lesson_student_current``: lesson_date, lesson_id, student_id, tutoring_source,
+  tutor_id, tutor_node_id, group_node_id, group_kind, class_id, group_path, run_id — one
+  row per (lesson, student): the per-tutor / per-group key without fan-out.
+- ``dim.live_room_current``, ``dim.org_node_current``: the rooms and tree nodes;
+  ``dim.lesson_current_run`` and ``dim.preheat_lesson_status``: which run each lesson
+  shows, its counts and latest check.
+Students of minimal-mode lessons are placed on entry, so they have no rows there.
 """
 
 from __future__ import annotations
@@ -139,11 +151,21 @@ def query_sql(client, settings: Settings, name: str, parameters: dict[str, Any])
 
 
 def ensure_schema(client, settings: Settings) -> None:
-    """Create the ``dim`` tables and views once per process and server."""
+    """Create the preheat landing tables, the ``dim`` tables and views (once per process).
+
+    The landing tables come first (their DDL files, as the loader creates them): the
+    source views read them, so a warehouse that never landed a preheat topic still works.
+    """
+    from classpulse.loader import LANDING_DIR, create_landing_tables, read_landing_tables
+    from classpulse.preheat_generator import PREHEAT_TOPICS
+
     key = (settings.clickhouse_url, str(settings.warehouse_path))
     with _schema_lock:
         if key in _schema_ready:
             return
+        root = settings.root if (settings.root / LANDING_DIR).is_dir() else REPOSITORY_ROOT
+        landing = [table for table in read_landing_tables(root) if table.topic in PREHEAT_TOPICS]
+        create_landing_tables(client, landing)
         run_sql(client, settings, "schema", {})
         _schema_ready.add(key)
 

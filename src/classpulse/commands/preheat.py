@@ -430,12 +430,18 @@ def status_command(run_id: int | None, limit: int) -> None:
             print_report(console, report(settings, run_id), per_lesson=True)
             return
         runs = list_runs(settings, limit=limit)
-    table = Table(title="preheat runs (newest first)", header_style="bold cyan", box=box.SIMPLE)
+    table = Table(
+        title="preheat runs (newest first)",
+        header_style="bold cyan",
+        box=box.SIMPLE,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     table.add_column("run", no_wrap=True)
     for header in ("kind", "day", "built", "members", "failing", "published"):
         table.add_column(header, no_wrap=True, justify="left" if header == "kind" else "right")
     for run in runs:
-        published = f"{run.published_at:%m-%d %H:%M}" if run.published_at else "-"
+        published = f"{run.published_at:%d %H:%M}" if run.published_at else "-"
         if run.withheld:
             published += f" ({run.withheld} withheld)"
         table.add_row(
@@ -476,25 +482,27 @@ def print_report(console: Console, result: RunReport, per_lesson: bool = False) 
                 "-" if lesson.warnings is None else str(lesson.warnings),
             )
         console.print(table)
-    summary = Table(title=f"preheat run {result.run_id} ({result.kind}, {result.day})")
-    headers = ("lessons", "students", "rooms", "nodes", "members", "build s")
-    for header in (*headers, "failing", "published"):
-        summary.add_column(header, justify="right")
-    statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.status_counts().items()))
-    summary.add_row(
-        f"{result.built:,}/{result.planned:,} ({statuses})",
-        f"{result.students:,}",
-        f"{result.rooms:,}",
-        f"{result.nodes:,}",
-        f"{result.members:,}",
-        f"{result.build_seconds:.2f}",
-        f"{len(result.error_lessons):,}",
-        (
-            f"{result.published_at:%H:%M:%S}, {len(result.withheld)} withheld"
-            if result.published_at
-            else "no"
-        ),
+    summary = Table(
+        title=f"preheat run {result.run_id} ({result.kind}, {result.day})",
+        box=box.SIMPLE,
+        show_header=False,
     )
+    summary.add_column("what", style="bold")
+    summary.add_column("value")
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.status_counts().items()))
+    published = "no"
+    if result.published_at:
+        published = f"{result.published_at:%Y-%m-%d %H:%M:%S}, {len(result.withheld)} withheld"
+    for what, value in (
+        ("lessons", f"{result.built:,} of {result.planned:,} built ({statuses})"),
+        ("students", f"{result.students:,}"),
+        ("rooms / nodes", f"{result.rooms:,} / {result.nodes:,}"),
+        ("members", f"{result.members:,}"),
+        ("build", f"{result.build_seconds:.2f} s"),
+        ("failing lessons", f"{len(result.error_lessons):,}"),
+        ("published", published),
+    ):
+        summary.add_row(what, value)
     console.print(summary)
     print_findings(console, result.findings)
 
