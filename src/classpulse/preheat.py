@@ -81,8 +81,9 @@ CHANGE_KINDS: tuple[str, ...] = (
 )
 # estimate_seconds: measured by `classpulse bench preheat` on 2 cores (preheat + check),
 # then multiplied by SAFETY_FACTOR, so a task timeout only fires on a real hang.
-# Measured 2026-11-21: 30k students 0.82 s, 600k 5.0 s, a day of 2,095 lessons and 785k
-# enrollments 11.8 s (7.3 µs per student, 2.9 ms per lesson, ~0.4 s per batch).
+# Measured 2026-11-21 (2 cores): 30k students 0.8 s, 600k 2.7 s, a day of 2,095 lessons
+# and 785k enrollments 4.0 s: ~3.3 µs per student, ~0.7 ms per lesson, ~0.4 s per batch.
+# The constants below are rounded up about 2x before the safety factor.
 FIXED_SECONDS = 0.5
 SECONDS_PER_LESSON = 0.003
 SECONDS_PER_STUDENT = 8e-6
