@@ -128,6 +128,20 @@ def connect(settings: Settings):
     return get_client(settings, form_encode_query_params=True, send_receive_timeout=3600)
 
 
+def execute(
+    client,
+    statement: str,
+    parameters: dict[str, Any],
+    query_settings: dict[str, Any] | None = None,
+) -> None:
+    """Run a statement that returns no rows, its parameters in the request body.
+
+    ``raw_query`` honours ``form_encode_query_params``; ``command`` would put the
+    parameters in the URL, which a day's list of lesson ids outgrows.
+    """
+    client.raw_query(statement, parameters=parameters, settings=query_settings)
+
+
 def run_sql(
     client,
     settings: Settings,
@@ -140,7 +154,7 @@ def run_sql(
 
     for number, statement in enumerate(read_statements(settings.root, name), start=1):
         try:
-            client.command(statement, parameters=parameters, settings=query_settings)
+            execute(client, statement, parameters, query_settings)
         except DatabaseError as error:
             raise PreheatError(f"{SQL_DIR / name}.sql, statement {number}: {error}") from error
 
@@ -272,11 +286,12 @@ def create_run(
     ensure_schema(client, settings)
     last = int(client.command("SELECT max(run_id) FROM dim.preheat_runs") or 0)
     run_id = max(new_id(), last + 1)
-    client.command(
+    execute(
+        client,
         "INSERT INTO dim.preheat_runs (run_id, run_kind, run_day, lesson_ids, note) "
         "SELECT {run_id:UInt64}, {kind:String}, {day:Date}, {lessons:Array(UInt64)}, "
         "{note:String}",
-        parameters={
+        {
             "run_id": run_id,
             "kind": kind,
             "day": day,
@@ -846,10 +861,11 @@ def apply_changes(
             note=f"changes {after + 1}..{up_to}",
             on_progress=on_progress,
         )
-    client.command(
+    execute(
+        client,
         "INSERT INTO dim.preheat_change_cursor (processed_up_to, run_id, events, lessons) "
         "SELECT {upto:UInt64}, {run_id:UInt64}, {events:UInt32}, {lessons:UInt32}",
-        parameters={
+        {
             "upto": up_to,
             "run_id": run.run_id if run else 0,
             "events": sum(events.values()),
