@@ -1,0 +1,21 @@
+-- topic: channel_name_dictionary_clean
+-- grain: one row per valid channel dictionary version (Flink job clean_channel_name_dictionary)
+CREATE TABLE IF NOT EXISTS ods.channel_name_dictionary_clean
+(
+    source_split String,
+    id String,
+    chinese_name String,
+    english_name String,
+    level LowCardinality(String),
+    pid String,
+    create_time String,
+    update_time String,
+    dept_id String,
+    message_seq Int64,
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (id, update_time)
+SETTINGS non_replicated_deduplication_window = 10000

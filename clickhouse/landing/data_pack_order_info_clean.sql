@@ -1,0 +1,27 @@
+-- topic: data_pack_order_info_clean
+-- grain: one row per valid consultant order version (Flink job clean_data_pack_order_info)
+CREATE TABLE IF NOT EXISTS ods.data_pack_order_info_clean
+(
+    source_split String,
+    id String,
+    leads_flow_event_id Nullable(String),
+    group_id Nullable(String),
+    cc_id Int64,
+    student_id Nullable(String),
+    order_id Nullable(String),
+    leads_id Nullable(String),
+    confirm_date_time Nullable(String),
+    create_time Nullable(String),
+    update_time String,
+    order_create_time Nullable(String),
+    canceled_date_time Nullable(String),
+    apply_refund_date Nullable(String),
+    status Int32,
+    message_seq Int64,
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (id, update_time)
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,26 @@
+-- topic: late_events
+-- grain: one row per event a real-time window dropped (it arrived behind the watermark)
+CREATE TABLE IF NOT EXISTS ods.late_events
+(
+    mart LowCardinality(String),
+    event_time String COMMENT 'business time zone',
+    event_time_ms Int64,
+    watermark_at Nullable(String),
+    window_start Nullable(String),
+    window_end Nullable(String),
+    user_id Nullable(Int64),
+    web_server_id Nullable(Int64),
+    classroom_id Nullable(String),
+    user_type Nullable(String),
+    role Nullable(Int32),
+    event Nullable(String),
+    extra_uid Nullable(Int64),
+    metric_value Nullable(Int64),
+    source_split String,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+PARTITION BY toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')
+ORDER BY (mart, event_time_ms)
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,14 @@
+-- topic: mart_accounting
+-- grain: one row per real-time mart (upsert log; the greatest events_in is current)
+CREATE TABLE IF NOT EXISTS ods.mart_accounting_log
+(
+    mart LowCardinality(String),
+    events_in Int64,
+    events_counted Int64,
+    events_late Int64,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(events_in)
+ORDER BY mart
+SETTINGS non_replicated_deduplication_window = 10000

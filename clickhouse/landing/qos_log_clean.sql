@@ -1,0 +1,20 @@
+-- topic: qos_log_clean
+-- grain: one row per valid recorded-course client log message (Flink job clean_qos_log)
+CREATE TABLE IF NOT EXISTS ods.qos_log_clean
+(
+    source_split String,
+    classroom_id String,
+    user_type LowCardinality(String),
+    user_id Int64,
+    event_time Int64 COMMENT 'epoch ms',
+    sub_event LowCardinality(String),
+    data_time Int64 COMMENT 'extra.data_time, epoch ms',
+    ppt_index Nullable(Int64),
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+PARTITION BY toDate(intDiv(data_time, 1000), 'Asia/Shanghai')
+ORDER BY (user_id, classroom_id, data_time)
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,18 @@
+-- topic: rejected_messages
+-- grain: one row per rejected source message, with its raw payload and the reason
+CREATE TABLE IF NOT EXISTS ods.rejected_messages
+(
+    topic LowCardinality(String),
+    payload String COMMENT 'the raw message text',
+    reason LowCardinality(String) COMMENT 'malformed_json | missing_field | wrong_type | future_timestamp',
+    source_split String,
+    source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+PARTITION BY toDate(processed_at, 'Asia/Shanghai')
+ORDER BY (topic, reason, processed_at)
+TTL toDateTime(processed_at) + INTERVAL 90 DAY
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,19 @@
+-- topic: classroom_performance_1min
+-- grain: one row per 1-minute window x room x user x event (real-time, from Flink); re-deliveries replace
+CREATE TABLE IF NOT EXISTS rt.classroom_performance_1min_log
+(
+    start_time DateTime('Asia/Shanghai'),
+    end_time DateTime('Asia/Shanghai'),
+    webserver_id Int64,
+    user_id Int64,
+    role Int32,
+    event LowCardinality(String),
+    event_count Int64,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(processed_at)
+PARTITION BY toDate(start_time)
+ORDER BY (start_time, webserver_id, user_id, role, event)
+TTL start_time + INTERVAL 30 DAY
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,18 @@
+-- topic: recorded_course_enter_time
+-- grain: one row per PPT_SUCCESS with an earlier event in the look-back (real-time); re-deliveries replace
+CREATE TABLE IF NOT EXISTS rt.recorded_course_enter_time_log
+(
+    user_id Int64,
+    classroom_id String,
+    user_type LowCardinality(String),
+    spend_time Int64 COMMENT 'ms',
+    event_time DateTime64(3, 'Asia/Shanghai') COMMENT 'session start (earliest event)',
+    create_time DateTime64(3, 'Asia/Shanghai') COMMENT 'the PPT_SUCCESS',
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(processed_at)
+PARTITION BY toDate(create_time)
+ORDER BY (user_id, classroom_id, create_time)
+TTL toDateTime(create_time) + INTERVAL 30 DAY
+SETTINGS non_replicated_deduplication_window = 10000

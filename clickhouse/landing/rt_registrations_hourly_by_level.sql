@@ -1,0 +1,15 @@
+-- topic: registrations_hourly_by_level
+-- grain: one row per registration hour x level; an upsert log (greatest version wins, is_deleted retracts)
+CREATE TABLE IF NOT EXISTS rt.registrations_hourly_by_level_log
+(
+    reg_hour UInt32 COMMENT 'YYYYMMDDHH, business time zone',
+    level LowCardinality(String),
+    leads Int64,
+    version UInt64,
+    is_deleted UInt8,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY (reg_hour, level)
+SETTINGS non_replicated_deduplication_window = 10000

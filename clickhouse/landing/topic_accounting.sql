@@ -1,0 +1,15 @@
+-- topic: topic_accounting
+-- grain: one row per source topic split (file or Kafka partition) per Flink run: read, accepted, rejected
+CREATE TABLE IF NOT EXISTS ods.topic_accounting_log
+(
+    topic LowCardinality(String),
+    source_split String,
+    messages_read Int64,
+    accepted Int64,
+    rejected Int64,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(processed_at)
+ORDER BY (topic, source_split)
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,16 @@
+-- topic: uc_account_student_clean
+-- grain: one row per valid student snapshot version (Flink job clean_uc_account_student)
+CREATE TABLE IF NOT EXISTS ods.uc_account_student_clean
+(
+    source_split String,
+    id String,
+    channel_id String,
+    update_time String COMMENT 'YYYY-MM-DD HH:MM:SS, business time zone',
+    message_seq Int64 COMMENT 'position in its split: ties go to the later message',
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (id, update_time)
+SETTINGS non_replicated_deduplication_window = 10000

@@ -1,0 +1,18 @@
+-- topic: uc_account_user_clean
+-- grain: one row per valid user snapshot version (Flink job clean_uc_account_user)
+CREATE TABLE IF NOT EXISTS ods.uc_account_user_clean
+(
+    source_split String,
+    id String,
+    name String,
+    register_date_time String COMMENT 'YYYY-MM-DD HH:MM:SS, business time zone',
+    status LowCardinality(String),
+    update_time String,
+    message_seq Int64,
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (id, update_time)
+SETTINGS non_replicated_deduplication_window = 10000
