@@ -1,0 +1,10 @@
+-- Students, latest snapshot version each (contract: uc_account-student, snapshot rule).
+-- Grain: one row per student id.
+{{ config(engine='MergeTree', order_by='student_id') }}
+
+select
+    id as student_id,
+    channel_id,
+    update_time,
+    versions
+from ({{ latest_version(source('ods', 'uc_account_student_clean'), 'id', ['channel_id']) }})
