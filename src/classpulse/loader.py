@@ -12,6 +12,11 @@ ledger (``ods.load_ledger``) has not seen. A file's insert carries a deduplicati
 derived from its content, and the tables keep a deduplication window, so a load that was
 interrupted between the insert and the ledger row is re-run without duplicating data.
 
+A topic whose landed files have disappeared or changed was recomputed upstream (a bounded
+Flink run rebuilds its outputs from all input files). Its files then form a new generation:
+they are loaded into a staging copy of the table, which replaces the live table in one
+``EXCHANGE TABLES``, so readers see the old generation or the new one, never a mix.
+
 The same DDL files generate the production feed: a Kafka-engine queue table with the
 landing table's columns and a ``TO`` materialized view (:func:`kafka_ddl`).
 """
@@ -101,6 +106,7 @@ class TopicLoad:
     rows: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    generation_replaced: bool = False
 
 
 @dataclass
@@ -176,28 +182,101 @@ def load_topics(
         report.topics.append(item)
         files = list_complete_files(topics_dir, table.topic)
         item.files_seen = len(files)
-        done = _loaded_files(client, table.topic) if files else set()
-        for path in files:
-            if path.name in done:
-                continue
-            started = time.perf_counter()
-            rows = load_file(client, table, path)
-            item.seconds += time.perf_counter() - started
-            item.files_loaded += 1
-            item.rows += rows
-            item.bytes += path.stat().st_size
-            if on_file is not None:
-                on_file(table.topic, path, rows)
+        landed = _landed_files(client, table.topic)
+        started = time.perf_counter()
+        if _is_new_generation(files, landed):
+            item.generation_replaced = True
+            item.rows, item.files_loaded = _replace_generation(client, table, files, on_file)
+        else:
+            for path in files:
+                if path.name in landed:
+                    continue
+                rows = load_file(client, table, path)
+                item.files_loaded += 1
+                item.rows += rows
+                if on_file is not None:
+                    on_file(table.topic, path, rows)
+        item.seconds = time.perf_counter() - started
+        item.bytes = sum(path.stat().st_size for path in files)
     return report
+
+
+def _landed_files(client, topic: str) -> dict[str, tuple[int, str]]:
+    result = client.query(
+        "SELECT file_name, file_bytes, content_hash FROM ods.load_ledger FINAL"
+        " WHERE topic = {topic:String}",
+        parameters={"topic": topic},
+    )
+    return {name: (size, digest) for name, size, digest in result.result_rows}
+
+
+def _is_new_generation(files: list[Path], landed: dict[str, tuple[int, str]]) -> bool:
+    """True when files landed before are gone or changed: the topic was recomputed."""
+    if not landed:
+        return False
+    present = {path.name: path for path in files}
+    for name, (size, _digest) in landed.items():
+        path = present.get(name)
+        if path is None or path.stat().st_size != size:
+            return True
+    return False
+
+
+def _replace_generation(client, table: LandingTable, files: list[Path], on_file) -> tuple[int, int]:
+    """Load ``files`` into a staging copy of ``table`` and swap it in atomically."""
+    staging = LandingTable(
+        table.path, table.topic, table.table + "__staging", table.ddl, table.grain
+    )
+    client.command(f"DROP TABLE IF EXISTS {staging.table}")
+    client.command(f"CREATE TABLE {staging.table} AS {table.table}")
+    rows = 0
+    for path in files:
+        loaded = _insert_file(client, staging, path, content_hash(path))
+        rows += loaded
+        if on_file is not None:
+            on_file(table.topic, path, loaded)
+    client.command(f"EXCHANGE TABLES {table.table} AND {staging.table}")
+    client.command(f"DROP TABLE IF EXISTS {staging.table}")
+    # The ledger follows the swap; if this is interrupted, the next load swaps again.
+    client.command(
+        "DELETE FROM ods.load_ledger WHERE topic = {topic:String}",
+        parameters={"topic": table.topic},
+    )
+    if files:
+        client.insert(
+            "ods.load_ledger",
+            [
+                [table.topic, path.name, path.stat().st_size, content_hash(path), table.table, 0]
+                for path in files
+            ],
+            column_names=[
+                "topic",
+                "file_name",
+                "file_bytes",
+                "content_hash",
+                "target_table",
+                "rows",
+            ],
+        )
+    return rows, len(files)
 
 
 def load_file(client, table: LandingTable, path: Path) -> int:
     """Insert one topic file (deduplicated by its content) and record it in the ledger."""
     digest = content_hash(path)
-    data = path.read_bytes()
+    rows = _insert_file(client, table, path, digest)
+    client.insert(
+        "ods.load_ledger",
+        [[table.topic, path.name, path.stat().st_size, digest, table.table, rows]],
+        column_names=["topic", "file_name", "file_bytes", "content_hash", "target_table", "rows"],
+    )
+    return rows
+
+
+def _insert_file(client, table: LandingTable, path: Path, digest: str) -> int:
     summary = client.raw_insert(
         table.table,
-        insert_block=data,
+        insert_block=path.read_bytes(),
         fmt="JSONEachRow",
         settings={
             "insert_deduplication_token": f"{table.topic}/{path.name}/{digest}",
@@ -205,13 +284,7 @@ def load_file(client, table: LandingTable, path: Path) -> int:
             "date_time_input_format": "best_effort",
         },
     )
-    rows = int(summary.written_rows)
-    client.insert(
-        "ods.load_ledger",
-        [[table.topic, path.name, len(data), digest, table.table, rows]],
-        column_names=["topic", "file_name", "file_bytes", "content_hash", "target_table", "rows"],
-    )
-    return rows
+    return int(summary.written_rows)
 
 
 def kafka_ddl(

@@ -111,3 +111,21 @@ def test_kafka_feed_is_generated_from_the_landing_table_and_parses(project: Sett
         assert formatted.startswith("CREATE")
     with pytest.raises(LoadError, match="broker list"):
         kafka_ddl(client, table, "x'; DROP TABLE y; --")
+
+
+def test_a_recomputed_topic_replaces_its_previous_generation(project: Settings) -> None:
+    first = write_topic_file(project, "part-a-0.jsonl", 0, 300)
+    write_topic_file(project, "part-a-1.jsonl", 300, 300)
+    load_topics(project)
+    # A bounded Flink run clears its output and writes new part files with other names.
+    for path in first.parent.iterdir():
+        path.unlink()
+    write_topic_file(project, "part-b-0.jsonl", 0, 250)
+    report = load_topics(project)
+    assert report.topics[0].generation_replaced
+    assert count_rows(project) == (250, 250)
+    # and the new generation is then appended to, file by file, as before
+    write_topic_file(project, "part-b-1.jsonl", 250, 5)
+    again = load_topics(project)
+    assert not again.topics[0].generation_replaced
+    assert (again.files_loaded, count_rows(project)) == (1, (255, 255))
