@@ -134,9 +134,14 @@ def build_layers(
     full_refresh: bool = False,
     on_node: Callable[[NodeResult], None] | None = None,
 ) -> list[DbtRun]:
-    """``dbt build`` layer by layer, then the metric roll-up; stops at the first failure."""
+    """``dbt build`` layer by layer, then the metric roll-up; stops at the first failure.
+
+    With a ``run_date`` the daily models replace that day's partitions only (a re-run of a
+    day gives identical results). Without one, everything is rebuilt from scratch: an
+    incremental replace would keep partitions that no longer have any source rows.
+    """
     runs = []
-    extra = ["--full-refresh"] if full_refresh else []
+    extra = ["--full-refresh"] if full_refresh or not run_date else []
     for layer in layers:
         selection = ["--select", f"tag:{layer}", "--exclude", "tag:metric_rollup"]
         runs.append(run_dbt(settings, ["build", *selection, *extra], run_date, on_node))

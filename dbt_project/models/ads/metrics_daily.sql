@@ -7,7 +7,16 @@
     partition_by='toYYYYMM(metric_date)',
 ) }}
 
-{%- set metrics = metric_models() %}
+{#- Only metric views that exist: the roll-up runs after them (classpulse build), but a
+    plain `dbt build` on an empty warehouse may reach this model first. -#}
+{%- set metrics = [] %}
+{%- for node in metric_models() %}
+    {%- if adapter.get_relation(database=none, schema=node.schema, identifier=node.alias) is not none %}
+        {%- do metrics.append(node) %}
+    {%- else %}
+        {%- do log("metrics_daily: " ~ node.name ~ " is not built yet; run `classpulse build`", info=true) %}
+    {%- endif %}
+{%- endfor %}
 {%- if metrics | length == 0 %}
 select
     cast('' as LowCardinality(String)) as metric,

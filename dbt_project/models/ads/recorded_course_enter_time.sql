@@ -19,7 +19,7 @@ with windowed as (
         user_id,
         classroom_id,
         sub_event,
-        event_time,
+        event_time as success_event_time,
         data_time,
         event_date,
         min((data_time, event_time, user_type)) over (
@@ -40,7 +40,7 @@ select
     cast(session_start.3 as LowCardinality(String)) as user_type,
     data_time - session_start.1 as spend_time,
     {{ epoch_ms_to_business('session_start.2') }} as event_time,
-    {{ epoch_ms_to_business('event_time') }} as create_time
+    {{ epoch_ms_to_business('success_event_time') }} as create_time
 from windowed
 where
     sub_event = 'PPT_SUCCESS'

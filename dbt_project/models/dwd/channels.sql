@@ -9,6 +9,6 @@ select
     level,
     pid as parent_channel_id,
     dept_id,
-    update_time,
+    latest_update_time as update_time,
     versions
 from ({{ latest_version(source('ods', 'channel_name_dictionary_clean'), 'id', ['chinese_name', 'english_name', 'level', 'pid', 'dept_id']) }})

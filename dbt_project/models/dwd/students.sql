@@ -5,6 +5,6 @@
 select
     id as student_id,
     channel_id,
-    update_time,
+    latest_update_time as update_time,
     versions
 from ({{ latest_version(source('ods', 'uc_account_student_clean'), 'id', ['channel_id']) }})

@@ -7,7 +7,7 @@ select
     name,
     register_date_time,
     status,
-    update_time,
+    latest_update_time as update_time,
     versions,
     -- Case-sensitive: '测试' or 'test' anywhere, or a 'DM_' prefix.
     (position(name, '测试') > 0 or position(name, 'test') > 0 or startsWith(name, 'DM_')) as is_test_account

@@ -3,7 +3,7 @@
 {{ config(engine='MergeTree', order_by='(confirm_date, cc_id)') }}
 
 select
-    toDate(confirmed_at) as confirm_date,
+    toDate(assumeNotNull(confirmed_at)) as confirm_date,
     cc_id,
     countIf(is_tracked) as tracked_orders,
     count() as confirmed_orders,
