@@ -74,12 +74,25 @@ def run_dbt(
     run_date: str | None = None,
     on_node: Callable[[NodeResult], None] | None = None,
     raise_on_failure: bool = True,
+    quiet: bool | None = None,
 ) -> DbtRun:
-    """Invoke ``dbt <args>`` in-process; report each finished node to ``on_node``."""
+    """Invoke ``dbt <args>`` in-process; report each finished node to ``on_node``.
+
+    dbt's own console log is silenced (``quiet``, default: when ``on_node`` reports progress);
+    everything still goes to var/dbt/logs/dbt.log.
+    """
     from dbt.cli.main import dbtRunner
 
     directory = project_dir(settings)
-    command = [*args, "--project-dir", str(directory), "--profiles-dir", str(directory)]
+    quiet = on_node is not None if quiet is None else quiet
+    command = [
+        *(["--quiet"] if quiet else []),
+        *args,
+        "--project-dir",
+        str(directory),
+        "--profiles-dir",
+        str(directory),
+    ]
     if run_date:
         command += ["--vars", json.dumps({"run_date": run_date})]
     nodes: list[NodeResult] = []
@@ -117,9 +130,13 @@ def run_dbt(
 
 
 def _failure_message(run: DbtRun, exception: BaseException | None) -> str:
-    lines = [f"dbt {' '.join(run.command[1:3])} failed"]
+    lines = [
+        f"dbt {' '.join(part for part in run.command[1:4] if not part.startswith('--'))} failed"
+    ]
     for node in run.failures[:10]:
-        lines.append(f"  {node.resource_type} {node.name}: {node.status} — {node.message.strip()[:300]}")
+        lines.append(
+            f"  {node.resource_type} {node.name}: {node.status} — {node.message.strip()[:300]}"
+        )
     if exception is not None:
         lines.append(f"  {type(exception).__name__}: {exception}")
     if not run.failures and exception is None:
@@ -146,5 +163,7 @@ def build_layers(
         selection = ["--select", f"tag:{layer}", "--exclude", "tag:metric_rollup"]
         runs.append(run_dbt(settings, ["build", *selection, *extra], run_date, on_node))
     if "ads" in layers:
-        runs.append(run_dbt(settings, ["build", "--select", "tag:metric_rollup", *extra], run_date, on_node))
+        runs.append(
+            run_dbt(settings, ["build", "--select", "tag:metric_rollup", *extra], run_date, on_node)
+        )
     return runs

@@ -18,6 +18,7 @@ MODULES = [
     "bench",
     "generate",
     "load",
+    "build",
     "preheat",
     "quality",
 ]
