@@ -21,6 +21,7 @@ MODULES = [
     "build",
     "preheat",
     "quality",
+    "report",
 ]
 
 
