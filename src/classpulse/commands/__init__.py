@@ -17,6 +17,7 @@ MODULES = [
     "demo",
     "bench",
     "generate",
+    "flink",
     "load",
     "build",
     "preheat",

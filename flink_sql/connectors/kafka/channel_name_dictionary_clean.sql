@@ -1,0 +1,26 @@
+-- Every valid channel dictionary version (latest-version resolution happens downstream).
+-- Written by the cleaning job as JSON lines; read back by the mart jobs.
+CREATE TABLE channel_name_dictionary_clean (
+    source_split STRING,
+    id           STRING,
+    chinese_name STRING,
+    english_name STRING,
+    `level`      STRING,
+    pid          STRING,
+    create_time  STRING,
+    update_time  STRING,
+    dept_id      STRING,
+    message_seq  BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    ingested_at  TIMESTAMP_LTZ(3),
+    processed_at TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'channel_name_dictionary_clean',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.group.id' = '${KAFKA_GROUP_ID}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-channel_name_dictionary_clean'
+);

@@ -1,0 +1,18 @@
+-- Mart: student events per 1-minute event-time window (insert-only).
+CREATE TABLE classroom_performance_1min (
+    start_time   STRING,
+    end_time     STRING,
+    webserver_id BIGINT,
+    user_id      BIGINT,
+    `role`       INT,
+    `event`      STRING,
+    event_count  BIGINT,
+    processed_at TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'classroom_performance_1min',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-classroom_performance_1min'
+);

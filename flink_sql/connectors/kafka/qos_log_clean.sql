@@ -1,0 +1,29 @@
+-- Flat recorded-course log: one row per valid qos_log message.
+-- Written by the cleaning job as JSON lines; read back by the mart jobs with an event-time watermark:
+-- only clean, natural events reach it, so a future timestamp can never move it.
+CREATE TABLE qos_log_clean (
+    source_split STRING,
+    classroom_id STRING,
+    user_type    STRING,
+    user_id      BIGINT,
+    event_time   BIGINT,  -- epoch ms
+    sub_event    STRING,
+    data_time    BIGINT,  -- extra.data_time (epoch ms), the event time
+    ppt_index    BIGINT,  -- extra.msg.pptIndex
+    ingested_at  TIMESTAMP_LTZ(3),
+    processed_at TIMESTAMP_LTZ(3),
+    event_at AS TO_TIMESTAMP_LTZ(data_time, 3),  -- event time of the windowed marts
+    -- Event times inside a topic are in order up to a 2 s jitter; 10 s (configurable) keeps
+    -- that jitter out of late_events while anything minutes behind is late.
+    WATERMARK FOR event_at AS event_at - INTERVAL '${WATERMARK_DELAY_SECONDS}' SECOND
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'qos_log_clean',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.group.id' = '${KAFKA_GROUP_ID}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-qos_log_clean'
+);

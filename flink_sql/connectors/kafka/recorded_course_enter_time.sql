@@ -1,0 +1,17 @@
+-- Mart: one row per PPT_SUCCESS with an earlier event in the look-back (insert-only).
+CREATE TABLE recorded_course_enter_time (
+    user_id      BIGINT,
+    classroom_id STRING,
+    user_type    STRING,
+    spend_time   BIGINT,  -- ms
+    event_time   STRING,
+    create_time  STRING,
+    processed_at TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'recorded_course_enter_time',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-recorded_course_enter_time'
+);

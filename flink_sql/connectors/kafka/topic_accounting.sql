@@ -1,0 +1,16 @@
+-- Per source split: messages read, accepted, rejected (upsert log; the row with the greatest messages_read per key is current).
+CREATE TABLE topic_accounting (
+    topic         STRING,
+    source_split  STRING,
+    messages_read BIGINT,
+    accepted      BIGINT,
+    rejected      BIGINT,
+    processed_at  TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'topic_accounting',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-topic_accounting'
+);

@@ -1,0 +1,23 @@
+-- Every valid user snapshot version (latest-version resolution happens downstream).
+-- Written by the cleaning job as JSON lines; read back by the mart jobs.
+CREATE TABLE uc_account_user_clean (
+    source_split       STRING,
+    id                 STRING,
+    `name`             STRING,
+    register_date_time STRING,
+    `status`           STRING,
+    update_time        STRING,
+    message_seq        BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    ingested_at        TIMESTAMP_LTZ(3),
+    processed_at       TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'uc_account_user_clean',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.group.id' = '${KAFKA_GROUP_ID}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'format' = 'json',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-uc_account_user_clean'
+);

@@ -1,0 +1,20 @@
+-- Every valid channel dictionary version (latest-version resolution happens downstream).
+-- Written by the cleaning job as JSON lines; read back by the mart jobs.
+CREATE TABLE channel_name_dictionary_clean (
+    source_split STRING,
+    id           STRING,
+    chinese_name STRING,
+    english_name STRING,
+    `level`      STRING,
+    pid          STRING,
+    create_time  STRING,
+    update_time  STRING,
+    dept_id      STRING,
+    message_seq  BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    ingested_at  TIMESTAMP_LTZ(3),
+    processed_at TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${TOPICS_DIR}/channel_name_dictionary_clean',
+    'format' = 'json'
+);

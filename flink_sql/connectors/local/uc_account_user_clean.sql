@@ -1,0 +1,17 @@
+-- Every valid user snapshot version (latest-version resolution happens downstream).
+-- Written by the cleaning job as JSON lines; read back by the mart jobs.
+CREATE TABLE uc_account_user_clean (
+    source_split       STRING,
+    id                 STRING,
+    `name`             STRING,
+    register_date_time STRING,
+    `status`           STRING,
+    update_time        STRING,
+    message_seq        BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    ingested_at        TIMESTAMP_LTZ(3),
+    processed_at       TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${TOPICS_DIR}/uc_account_user_clean',
+    'format' = 'json'
+);

@@ -1,0 +1,167 @@
+-- Cleans courseware signals (timeline_client_topic) into the flat event topic timeline_analysis_student.
+-- Grain: one row per classified student event; every rejected message goes to rejected_messages and
+-- every message is counted in topic_accounting. Rules: DATA_CONTRACT.md "timeline_client_topic"
+-- (seed scene 1: its seven INSERTs are the one rules list below, matched, not copied).
+
+-- Parsing. One regex pass splits the raw line into its scalar value tokens (strings keep their quotes).
+-- A line in the canonical layout (contract key order, compact separators, no escapes) is rebuilt from
+-- its tokens; when the rebuilt text equals the line, the tokens are the exact JSON values and no JSON
+-- parser runs. Any other line takes the general path: JSON_VALUE in strict mode, one call per field.
+-- UNNEST(ARRAY[...]) stages compute each step once per message (the planner would otherwise inline
+-- the expressions into every use) and stay shared by the three sinks below.
+CREATE TEMPORARY VIEW timeline_checked AS
+SELECT
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
+    s3.target_id, s3.target_type, s3.action_text, s3.sub_action,
+    -- Rejection precedence (as the generator's manifest states it): not a JSON object -> malformed_json;
+    -- a required field absent or null -> missing_field; a numeric field holding anything but an integer
+    -- (a JSON integer or a string of digits) -> wrong_type; client time more than 5 minutes after the
+    -- server time -> future_timestamp. Nested CASEs keep the general-path checks lazy.
+    CASE
+        WHEN CASE WHEN canonical THEN FALSE ELSE NOT (m.payload IS JSON OBJECT) END
+            THEN 'malformed_json'
+        WHEN create_time_text IS NULL OR user_id_text IS NULL OR room_id_text IS NULL
+            OR client_time_text IS NULL OR role_text IS NULL OR msg_id_text IS NULL
+            OR msg_type_text IS NULL
+            THEN CASE
+                WHEN canonical THEN 'missing_field'
+                -- a required field holding an object or array is present, with the wrong type
+                WHEN (create_time_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.createTime') IS NULL)
+                    OR (user_id_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.userid') IS NULL)
+                    OR (room_id_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.roomid') IS NULL)
+                    OR (client_time_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.timestamp') IS NULL)
+                    OR (role_text IS NULL AND JSON_QUERY(m.payload, 'strict $.data.role') IS NULL)
+                    OR (msg_id_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.msgid') IS NULL)
+                    OR (msg_type_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.msg.msgtype') IS NULL)
+                    THEN 'missing_field'
+                ELSE 'wrong_type'
+            END
+        WHEN NOT REGEXP(create_time_text, '^-?[0-9]{1,18}$')
+            OR NOT REGEXP(user_id_text, '^-?[0-9]{1,18}$')
+            OR NOT REGEXP(room_id_text, '^-?[0-9]{1,18}$')
+            OR NOT REGEXP(client_time_text, '^-?[0-9]{1,18}$')
+            OR NOT REGEXP(role_text, '^-?[0-9]{1,9}$')
+            OR NOT REGEXP(msg_id_text, '^-?[0-9]{1,18}$')
+            OR NOT REGEXP(msg_type_text, '^-?[0-9]{1,18}$')
+            OR NOT COALESCE(REGEXP(page_index_text, '^-?[0-9]{1,18}$'), TRUE)
+            OR CASE WHEN canonical OR page_index_text IS NOT NULL THEN FALSE
+                ELSE JSON_QUERY(m.payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL END
+            THEN 'wrong_type'
+        -- unnatural: client clock skew; rejected here, before any watermark can see the event
+        WHEN CAST(client_time_text AS BIGINT) - CAST(create_time_text AS BIGINT) > 300000
+            THEN 'future_timestamp'
+    END AS reason,
+    TRY_CAST(create_time_text AS BIGINT) AS create_time,
+    TRY_CAST(client_time_text AS BIGINT) AS client_time,
+    TRY_CAST(user_id_text AS BIGINT) AS user_id,
+    TRY_CAST(room_id_text AS BIGINT) AS room_id,
+    TRY_CAST(role_text AS INT) AS `role`,
+    TRY_CAST(msg_id_text AS BIGINT) AS msg_id,
+    TRY_CAST(msg_type_text AS BIGINT) AS msg_type,
+    TRY_CAST(page_index_text AS BIGINT) AS page_index
+FROM timeline_client_topic AS m
+CROSS JOIN UNNEST(ARRAY[
+    REGEXP_EXTRACT_ALL(m.payload, ':(-?(?:0|[1-9][0-9]*+)|"[^"\\\x00-\x1f]*+"|null|true|false)', 1)
+]) AS s1 (tokens)
+CROSS JOIN UNNEST(ARRAY[
+    COALESCE(
+        POSITION('\' IN m.payload) = 0
+        AND CASE CARDINALITY(tokens)
+            WHEN 12 THEN CONCAT(
+                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2], ',"roomid":', tokens[3],
+                ',"timestamp":', tokens[4], ',"role":', tokens[5], ',"msgid":', tokens[6],
+                ',"msg":{"msgtype":', tokens[7], ',"msg_data":{"target_id":', tokens[8],
+                ',"target_type":', tokens[9], ',"action":', tokens[10], ',"sub_action":', tokens[11],
+                ',"page_index":', tokens[12], '}}}}')
+            WHEN 7 THEN CONCAT(
+                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2], ',"roomid":', tokens[3],
+                ',"timestamp":', tokens[4], ',"role":', tokens[5], ',"msgid":', tokens[6],
+                ',"msg":{"msgtype":', tokens[7], '}}}')
+        END = m.payload,
+        FALSE)
+]) AS s2 (canonical)
+-- Field texts: a token without its quotes (JSON null -> NULL) or the general path's value.
+CROSS JOIN UNNEST(ARRAY[ROW(
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.createTime')
+        WHEN tokens[1] <> 'null' THEN REPLACE(tokens[1], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.userid')
+        WHEN tokens[2] <> 'null' THEN REPLACE(tokens[2], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.roomid')
+        WHEN tokens[3] <> 'null' THEN REPLACE(tokens[3], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.timestamp')
+        WHEN tokens[4] <> 'null' THEN REPLACE(tokens[4], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.role')
+        WHEN tokens[5] <> 'null' THEN REPLACE(tokens[5], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msgid')
+        WHEN tokens[6] <> 'null' THEN REPLACE(tokens[6], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msgtype')
+        WHEN tokens[7] <> 'null' THEN REPLACE(tokens[7], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_id')
+        WHEN tokens[8] <> 'null' THEN REPLACE(tokens[8], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_type')
+        WHEN tokens[9] <> 'null' THEN REPLACE(tokens[9], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.action')
+        WHEN tokens[10] <> 'null' THEN REPLACE(tokens[10], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.sub_action')
+        WHEN tokens[11] <> 'null' THEN REPLACE(tokens[11], '"', '') END,
+    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.page_index')
+        WHEN tokens[12] <> 'null' THEN REPLACE(tokens[12], '"', '') END
+)]) AS s3 (
+    create_time_text, user_id_text, room_id_text, client_time_text, role_text, msg_id_text,
+    msg_type_text, target_id, target_type, action_text, sub_action, page_index_text
+);
+
+-- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules are
+-- data: one row per event type, NULL meaning "any"; adding an event type is one row. The array is
+-- unnested per candidate message (a stateless lookup): a join with a VALUES view, or an array that
+-- does not depend on the message, would be planned as a stateful streaming join.
+INSERT INTO timeline_analysis_student
+SELECT
+    c.source_split, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`, c.msg_id,
+    c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index, r.`event`,
+    c.ingested_at, c.processed_at
+FROM timeline_checked AS c
+CROSS JOIN UNNEST(
+    CASE WHEN c.reason IS NULL AND c.msg_id = 305 AND c.msg_type = 116 AND c.`role` = 2 THEN ARRAY[
+        --   event                   target_id             target_type  action   sub_action
+        ROW('STUDENT_MOVE_PICTURE',  CAST(NULL AS STRING), 'shape',     'move',  CAST(NULL AS STRING)),
+        ROW('STUDENT_HOVER_PICTURE', CAST(NULL AS STRING), 'shape',     'mouse', 'over'),
+        ROW('STUDENT_LINE_DRAW',     CAST(NULL AS STRING), 'shape',     'add',   CAST(NULL AS STRING)),
+        ROW('STUDENT_AUDIO_PLAY',    CAST(NULL AS STRING), 'template',  'audio', 'start'),
+        ROW('STUDENT_AUDIO_PAUSE',   CAST(NULL AS STRING), 'template',  'audio', 'pause'),
+        ROW('STUDENT_MATCH_WRONG',   'match',              'template',  'match', 'drop:wrong'),
+        ROW('STUDENT_MATCH_CORRECT', 'match',              'template',  'match', 'drop:correct')
+    ] END
+) AS r (`event`, target_id, target_type, `action`, sub_action)
+WHERE r.target_type = c.target_type
+    AND r.`action` = c.action_text
+    AND (r.target_id IS NULL OR r.target_id = c.target_id)
+    AND (r.sub_action IS NULL OR r.sub_action = c.sub_action);
+
+INSERT INTO rejected_messages
+SELECT
+    'timeline_client_topic', payload, reason, source_split, source_offset, ingested_at, processed_at
+FROM timeline_checked
+WHERE reason IS NOT NULL;
+
+CREATE TEMPORARY VIEW timeline_split_counts AS
+SELECT
+    'timeline_client_topic' AS topic,
+    source_split,
+    COUNT(*) AS messages_read,
+    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
+    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected
+FROM timeline_checked
+GROUP BY source_split;
+
+-- Counts only grow, so the newest row of a split is the one with the most messages_read.
+INSERT INTO topic_accounting
+SELECT topic, source_split, messages_read, accepted, rejected, CURRENT_TIMESTAMP
+FROM TO_CHANGELOG(input => TABLE timeline_split_counts)
+WHERE op IN ('INSERT', 'UPDATE_AFTER');

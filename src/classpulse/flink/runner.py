@@ -1,0 +1,319 @@
+"""Run the Flink SQL jobs: bounded over the topic files present, or continuously.
+
+``run_jobs`` discovers ``flink_sql/jobs/*.sql``, renders the connector DDL of an environment
+(``local`` topic directories or ``kafka``) with strict ``${VAR}`` substitution, registers every
+table in one TableEnvironment and submits the jobs as STATEMENT SETs, so a source read by several
+sinks (or several jobs) is scanned once and start-up is paid once.
+
+Jobs that read another job's output run in a later wave (the cleaning jobs, then the marts). In
+bounded mode each wave is one Flink job that ends when its input files are read; between waves the
+watermarked intermediate topics are replayed in arrival order (see ``replay.py``). In continuous
+mode all jobs form a single Flink job whose sources watch their directories
+(``source.monitor-interval``) and whose file sinks commit on every checkpoint; it runs until
+interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classpulse.config import Settings, load_settings
+from classpulse.flink.accounting import Accounting, account, count_lines
+from classpulse.flink.progress import JobMetrics, RunDisplay
+from classpulse.flink.replay import ReplayFile, write_replay
+from classpulse.flink.session import FlinkSession, SessionOptions
+from classpulse.flink.sqlfiles import (
+    ConnectorTable,
+    Job,
+    discover_jobs,
+    plan_waves,
+    read_connector_tables,
+)
+from classpulse.flink.variables import Variables, render, resolve_variables
+
+ENVIRONMENTS = ("local", "kafka")
+_PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or did not finish, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    env: str = "local"
+    bounded: bool = True
+    jobs: Sequence[str] = ()
+    topics_dir: Path | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    parallelism: int = 2
+    monitor_interval: str = "1 s"
+    checkpoint_interval: str | None = None  # default: 1 s bounded, 5 s continuous
+    replay: bool = True  # bounded local runs: arrival-order replay between waves
+
+
+@dataclass
+class WaveResult:
+    jobs: list[str]
+    job_id: str
+    seconds: float
+    messages_in: int | None
+    replays: list[ReplayFile] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    env: str
+    bounded: bool
+    waves: list[WaveResult] = field(default_factory=list)
+    accounting: Accounting | None = None
+    seconds: float = 0.0
+    startup_seconds: float = 0.0
+    cleared: list[str] = field(default_factory=list)
+    appended: list[str] = field(default_factory=list)
+
+    @property
+    def messages_read(self) -> int:
+        """Messages of the source topics read by the first wave."""
+        return (self.waves[0].messages_in or 0) if self.waves else 0
+
+
+@dataclass
+class Catalog:
+    """What the SQL files define for one environment."""
+
+    root: Path
+    env: str
+    tables: list[ConnectorTable]
+    jobs: list[Job]
+
+    @property
+    def table_names(self) -> list[str]:
+        return [table.name for table in self.tables]
+
+    def select(self, names: Iterable[str]) -> list[Job]:
+        wanted = list(names)
+        if not wanted:
+            return list(self.jobs)
+        known = {job.name: job for job in self.jobs}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise RunError(f"unknown job(s) {unknown}; `classpulse flink list` shows the jobs")
+        return [job for job in self.jobs if job.name in set(wanted)]
+
+
+def load_catalog(root: Path, env: str) -> Catalog:
+    if env not in ENVIRONMENTS:
+        raise RunError(f"unknown environment {env!r}; use one of {', '.join(ENVIRONMENTS)}")
+    tables = read_connector_tables(root, env)
+    return Catalog(root, env, tables, discover_jobs(root, [table.name for table in tables]))
+
+
+def build_variables(settings: Settings, options: RunOptions) -> Variables:
+    overrides = dict(options.variables)
+    if options.env == "local":
+        overrides.setdefault("TOPICS_DIR", str(options.topics_dir or settings.topics_dir))
+    return resolve_variables(overrides)
+
+
+def render_environment(
+    settings: Settings | None = None, env: str = "kafka", variables: Mapping[str, str] | None = None
+) -> str:
+    """Every connector DDL of ``env`` rendered (``classpulse flink render``); strict variables."""
+    settings = settings or load_settings()
+    catalog = load_catalog(settings.root, env)
+    resolved = build_variables(settings, RunOptions(env=env, variables=variables or {}))
+    parts = [
+        f"-- {table.path.relative_to(settings.root)}\n"
+        + render(table.ddl, resolved, str(table.path))
+        + ";"
+        for table in catalog.tables
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def table_paths(rendered: Mapping[str, str]) -> dict[str, Path]:
+    """The ``'path'`` option of every rendered filesystem table."""
+    paths = {}
+    for name, ddl in rendered.items():
+        match = _PATH_OPTION.search(ddl)
+        if match:
+            paths[name] = Path(match.group(1))
+    return paths
+
+
+def mode_options(options: RunOptions) -> dict[str, str]:
+    """Connector options a mode adds to every table a job reads."""
+    if options.env == "local" and not options.bounded:
+        return {"source.monitor-interval": options.monitor_interval}
+    if options.env == "kafka" and options.bounded:
+        return {"scan.bounded.mode": "latest-offset"}
+    return {}
+
+
+def clear_directory(directory: Path) -> None:
+    if directory.is_dir():
+        for entry in directory.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+def wait_for_job(
+    result: Any, metrics: JobMetrics, display: RunDisplay, started: float
+) -> tuple[int | None, float]:
+    """Block until the job ends, updating the display; re-raise its failure."""
+    client = result.get_job_client()
+    last: int | None = None
+    while True:
+        try:
+            status = str(client.get_job_status().result())
+        except Exception:  # the per-job mini-cluster shuts down as soon as the job ends
+            break
+        if status in {"FINISHED", "FAILED", "CANCELED"}:
+            break
+        count = metrics.records_read()
+        if count is not None:
+            last = count
+            display.update(count, time.perf_counter() - started)
+        time.sleep(0.25)
+    count = metrics.records_read()
+    last = count if count is not None else last
+    result.wait()  # raises with the root cause when the job failed
+    return last, time.perf_counter() - started
+
+
+def run_jobs(
+    options: RunOptions,
+    settings: Settings | None = None,
+    session: FlinkSession | None = None,
+    console: Any = None,
+    on_wave: Callable[[WaveResult], None] | None = None,
+) -> RunResult:
+    """Run the selected jobs; returns timings and (local runs) the accounting identities."""
+    settings = settings or load_settings()
+    started = time.perf_counter()
+    catalog = load_catalog(settings.root, options.env)
+    selected = catalog.select(options.jobs)
+    variables = build_variables(settings, options)
+    flink_home = settings.home / "flink"
+    checkpoint_interval = options.checkpoint_interval or ("1 s" if options.bounded else "5 s")
+    session_options = SessionOptions(
+        parallelism=options.parallelism,
+        timezone=settings.timezone,
+        checkpoint_dir=flink_home / "checkpoints",
+        checkpoint_interval=checkpoint_interval,
+        extra={} if options.bounded else {"table.exec.source.idle-timeout": "5 s"},
+    )
+    if session is None:
+        session = FlinkSession(session_options)
+    else:
+        session.configure(session_options)
+    rendered = session.register_tables(catalog.tables, variables)
+    result = RunResult(options.env, options.bounded)
+    result.startup_seconds = time.perf_counter() - started
+
+    read_tables = sorted(set().union(*(job.inputs for job in selected)))
+    for table in read_tables:
+        session.set_table_options(table, mode_options(options))
+
+    paths = table_paths(rendered) if options.env == "local" else {}
+    outputs = set().union(*(job.outputs for job in selected))
+    others = set().union(*(job.outputs for job in catalog.jobs if job not in selected))
+    if options.bounded and options.env == "local":
+        for table in sorted(outputs):
+            if table in others:
+                result.appended.append(table)
+            elif table in paths:
+                clear_directory(paths[table])
+                result.cleared.append(table)
+
+    waves = plan_waves(selected) if options.bounded else [selected]
+    written: set[str] = set()
+    staging = flink_home / "replay" / uuid.uuid4().hex[:12]
+    watermarked = {table.name for table in catalog.tables if table.has_watermark}
+    try:
+        with RunDisplay(console) as display:
+            for index, wave in enumerate(waves):
+                replays: list[ReplayFile] = []
+                wave_inputs = set().union(*(job.inputs for job in wave))
+                if options.bounded and options.env == "local" and options.replay and index:
+                    for table in sorted(wave_inputs & written & watermarked):
+                        replay = write_replay(paths[table], staging / table)
+                        session.set_table_options(table, {"path": str(replay.path.parent)})
+                        replays.append(replay)
+                for job in wave:
+                    for view, statement in job.views:
+                        session.create_view(view, render(statement, variables, str(job.path)))
+                inserts = [
+                    render(statement, variables, str(job.path))
+                    for job in wave
+                    for _, statement in job.inserts
+                ]
+                names = [job.name for job in wave]
+                session.table_env.get_config().set(
+                    "pipeline.name", f"classpulse flink: {', '.join(names)}"
+                )
+                total = None
+                if options.env == "local" and options.bounded:
+                    replayed = {replay.topic: replay.lines for replay in replays}
+                    total = sum(
+                        replayed[table] if table in replayed else count_lines(paths[table])
+                        for table in wave_inputs
+                        if table in paths and (table in replayed or table not in written)
+                    )
+                label = f"wave {index + 1}/{len(waves)}: " + (
+                    f"{len(names)} jobs" if len(names) > 2 else ", ".join(names)
+                )
+                display.start_wave(label, total)
+                wave_started = time.perf_counter()
+                submitted = session.statement_set(inserts).execute()
+                job_id = str(submitted.get_job_client().get_job_id())
+                metrics = JobMetrics(session.rest_port, job_id)
+                try:
+                    count, seconds = wait_for_job(submitted, metrics, display, wave_started)
+                except KeyboardInterrupt:
+                    display.note("[yellow]stopping the job (files not committed are dropped)")
+                    submitted.get_job_client().cancel().result()
+                    raise
+                display.finish_wave(count or 0, seconds)
+                wave_result = WaveResult(names, job_id, seconds, count, replays)
+                result.waves.append(wave_result)
+                if on_wave is not None:
+                    on_wave(wave_result)
+                written |= set().union(*(job.outputs for job in wave))
+                session.drop_views()
+    finally:
+        session.drop_views()
+        for table in watermarked & written:
+            if table in paths:
+                session.set_table_options(table, {"path": str(paths[table])})
+        shutil.rmtree(staging, ignore_errors=True)
+
+    if options.env == "local" and options.bounded:
+        sources = {
+            paths[table].name: paths[table]
+            for table in read_tables
+            if table in paths and table not in outputs and table not in others
+        }
+        marts = tuple(
+            sorted(
+                table
+                for job in selected
+                if "mart_accounting" in job.outputs
+                for table in job.outputs
+                if table not in {"mart_accounting", "late_events"}
+            )
+        )
+        topics_dir = Path(str(variables.lookup("TOPICS_DIR")))
+        result.accounting = account(topics_dir, sources, marts)
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,271 @@
+"""Read the Flink SQL files: connector DDL per environment and one job per file.
+
+Layout (see ``shared/STYLE.md``)::
+
+    flink_sql/connectors/<env>/<table>.sql   one CREATE TABLE per file, with ${VAR}s
+    flink_sql/jobs/<job>.sql                 header comment, CREATE TEMPORARY VIEWs, INSERTs
+
+A job file holds only views and INSERT statements: connector options live in the connector
+files, so the same job runs on local topic directories and on Kafka. The INSERT targets of a job
+are its outputs; the connector tables it mentions otherwise are its inputs. A job that reads a
+table another job writes runs after it (see :func:`plan_waves`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+JOBS_DIR = Path("flink_sql") / "jobs"
+CONNECTORS_DIR = Path("flink_sql") / "connectors"
+
+_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
+_CREATE_VIEW = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?", re.I)
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+`?(\w+)`?", re.I)
+_WATERMARK = re.compile(r"\bWATERMARK\s+FOR\b", re.I)
+_WORD = re.compile(r"`?([A-Za-z_]\w*)`?")
+
+
+class SqlFileError(ValueError):
+    """A SQL file that the runner cannot use, with the file and the reason."""
+
+
+def split_statements(text: str) -> list[str]:
+    """Split SQL text on top-level semicolons (not inside quotes or comments).
+
+    Comments stay attached to the statement that follows them; empty statements are dropped.
+    """
+    statements: list[str] = []
+    current: list[str] = []
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char == "-" and text.startswith("--", index):
+            end = text.find("\n", index)
+            end = length if end < 0 else end
+            current.append(text[index:end])
+            index = end
+            continue
+        if char == "/" and text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            end = length if end < 0 else end + 2
+            current.append(text[index:end])
+            index = end
+            continue
+        if char in "'`\"":
+            end = index + 1
+            while end < length:
+                if text[end] == char:
+                    if char == "'" and end + 1 < length and text[end + 1] == "'":
+                        end += 2
+                        continue
+                    break
+                end += 1
+            current.append(text[index : end + 1])
+            index = end + 1
+            continue
+        if char == ";":
+            statement = "".join(current).strip()
+            if strip_comments(statement).strip():
+                statements.append(statement)
+            current = []
+            index += 1
+            continue
+        current.append(char)
+        index += 1
+    tail = "".join(current).strip()
+    if strip_comments(tail).strip():
+        statements.append(tail)
+    return statements
+
+
+def strip_comments(text: str, *, strings: bool = False) -> str:
+    """The text without ``--`` and ``/* */`` comments (and string literals if ``strings``)."""
+    out: list[str] = []
+    index, length = 0, len(text)
+    while index < length:
+        if text.startswith("--", index):
+            end = text.find("\n", index)
+            index = length if end < 0 else end
+            continue
+        if text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            index = length if end < 0 else end + 2
+            continue
+        char = text[index]
+        if char == "'":
+            end = index + 1
+            while end < length:
+                if text[end] == "'":
+                    if end + 1 < length and text[end + 1] == "'":
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append("''" if strings else text[index : end + 1])
+            index = end + 1
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def header_comment(text: str) -> str:
+    """The leading ``--`` comment block of a file, without the dashes."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        lines.append(stripped[2:].strip())
+    return " ".join(line for line in lines if line)
+
+
+@dataclass(frozen=True)
+class ConnectorTable:
+    """One table of a connector environment: its DDL (with ${VAR}s) and what the DDL says."""
+
+    name: str
+    path: Path
+    ddl: str
+    description: str
+    has_watermark: bool
+
+
+def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
+    """The tables of ``flink_sql/connectors/<env>/*.sql`` in file-name order."""
+    directory = root / CONNECTORS_DIR / env
+    if not directory.is_dir():
+        known = sorted(p.name for p in (root / CONNECTORS_DIR).iterdir() if p.is_dir())
+        raise SqlFileError(f"no connector environment {env!r} (known: {', '.join(known)})")
+    tables = []
+    for path in sorted(directory.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        statements = split_statements(text)
+        if len(statements) != 1:
+            raise SqlFileError(
+                f"{path}: expected exactly one CREATE TABLE, found {len(statements)}"
+            )
+        match = _CREATE_TABLE.match(strip_comments(statements[0]))
+        if match is None:
+            raise SqlFileError(f"{path}: the statement is not a CREATE TABLE")
+        if match.group(1) != path.stem:
+            raise SqlFileError(f"{path}: defines table {match.group(1)!r}; name the file after it")
+        ddl = statements[0]
+        tables.append(
+            ConnectorTable(
+                name=match.group(1),
+                path=path,
+                ddl=ddl,
+                description=header_comment(text),
+                has_watermark=bool(_WATERMARK.search(strip_comments(ddl))),
+            )
+        )
+    return tables
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job file: its views and INSERTs, what it reads and what it writes."""
+
+    name: str
+    path: Path
+    description: str
+    views: tuple[tuple[str, str], ...]  # (view name, statement), in file order
+    inserts: tuple[tuple[str, str], ...]  # (target table, statement), in file order
+    inputs: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def outputs(self) -> frozenset[str]:
+        return frozenset(target for target, _ in self.inserts)
+
+
+def parse_job(path: Path, table_names: Iterable[str]) -> Job:
+    """Parse one job file; ``table_names`` are the connector tables, to find the job's inputs."""
+    text = path.read_text(encoding="utf-8")
+    views: list[tuple[str, str]] = []
+    inserts: list[tuple[str, str]] = []
+    for statement in split_statements(text):
+        code = strip_comments(statement)
+        view = _CREATE_VIEW.match(code)
+        insert = _INSERT.match(code)
+        if view:
+            views.append((view.group(1), statement))
+        elif insert:
+            inserts.append((insert.group(1), statement))
+        else:
+            first = code.strip().split(None, 2)[:2]
+            raise SqlFileError(
+                f"{path}: only CREATE TEMPORARY VIEW and INSERT INTO belong in a job file "
+                f"(connector options go in flink_sql/connectors/); found {' '.join(first)!r}"
+            )
+    if not inserts:
+        raise SqlFileError(f"{path}: a job needs at least one INSERT INTO")
+    known = set(table_names)
+    unknown = sorted({target for target, _ in inserts} - known)
+    if unknown:
+        raise SqlFileError(f"{path}: INSERT INTO unknown table(s) {unknown}")
+    mentioned: set[str] = set()
+    for _, statement in views + inserts:
+        body = strip_comments(statement, strings=True)
+        insert = _INSERT.match(body)
+        if insert:
+            body = body[insert.end() :]
+        mentioned.update(word for word in _WORD.findall(body) if word in known)
+    return Job(
+        name=path.stem,
+        path=path,
+        description=header_comment(text),
+        views=tuple(views),
+        inserts=tuple(inserts),
+        inputs=frozenset(mentioned),
+    )
+
+
+def discover_jobs(root: Path, table_names: Iterable[str]) -> list[Job]:
+    """Every ``flink_sql/jobs/*.sql`` in file-name order; view names must be unique across jobs."""
+    names = list(table_names)
+    jobs = [parse_job(path, names) for path in sorted((root / JOBS_DIR).glob("*.sql"))]
+    owners: dict[str, str] = {}
+    for job in jobs:
+        for view, _ in job.views:
+            if view in owners:
+                raise SqlFileError(
+                    f"view {view!r} is defined by both {owners[view]} and {job.name}: all jobs "
+                    "share one table environment, so view names must be unique"
+                )
+            owners[view] = job.name
+    return jobs
+
+
+def plan_waves(jobs: list[Job]) -> list[list[Job]]:
+    """Group jobs into waves: a job runs in a later wave than every job whose output it reads."""
+    writers: dict[str, set[str]] = {}
+    for job in jobs:
+        for table in job.outputs:
+            writers.setdefault(table, set()).add(job.name)
+    by_name = {job.name: job for job in jobs}
+    depth: dict[str, int] = {}
+
+    def depth_of(name: str, trail: tuple[str, ...]) -> int:
+        if name in depth:
+            return depth[name]
+        if name in trail:
+            raise SqlFileError(f"jobs read each other's output in a cycle: {' -> '.join(trail)}")
+        upstream = {
+            writer
+            for table in by_name[name].inputs - by_name[name].outputs
+            for writer in writers.get(table, ())
+            if writer != name
+        }
+        depth[name] = 1 + max((depth_of(up, (*trail, name)) for up in upstream), default=-1)
+        return depth[name]
+
+    for job in jobs:
+        depth_of(job.name, ())
+    waves: list[list[Job]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for job in jobs:
+        waves[depth[job.name]].append(job)
+    return waves

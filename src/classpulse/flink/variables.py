@@ -1,0 +1,111 @@
+"""Strict ``${VAR}`` substitution for connector DDL and job files.
+
+A placeholder is ``${NAME}`` with NAME in upper case. Values come from, in order: explicit
+overrides (``--var NAME=VALUE``), the environment variable ``CLASSPULSE_<NAME>``, then the
+defaults below. Only tuning knobs have defaults; endpoints never do, so a Kafka run without
+``CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS`` fails with a message naming it instead of connecting to
+an empty string.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+PREFIX = "CLASSPULSE_"
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+# name -> (default, what it is); endpoints (TOPICS_DIR aside, which settings provide) have none.
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "WATERMARK_DELAY_SECONDS": (
+        "10",
+        "Allowed event-time disorder before an event counts as late (windowed marts).",
+    ),
+    "RECORDED_COURSE_LOOKBACK": (
+        "0 03:00:00",
+        "How far back recorded_course_enter_time looks for a session's first event, as a "
+        "'days hh:mm:ss' interval (3 h).",
+    ),
+    "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
+    "KAFKA_TRANSACTIONAL_ID_PREFIX": (
+        "classpulse-flink",
+        "Prefix of the Kafka transactional ids of the exactly-once sinks.",
+    ),
+}
+DOCUMENTED: dict[str, str] = {
+    "TOPICS_DIR": "Root of the local topic directories (CLASSPULSE_TOPICS_DIR or --topics).",
+    "KAFKA_BOOTSTRAP_SERVERS": "Kafka brokers, host:port[,host:port]; no default.",
+    **{name: text for name, (_, text) in DEFAULTS.items()},
+}
+
+
+class MissingVariableError(KeyError):
+    """One or more ``${VAR}`` placeholders have no value."""
+
+    def __init__(self, names: Iterable[str], where: str) -> None:
+        self.names = sorted(set(names))
+        self.where = where
+        super().__init__(self.names)
+
+    def __str__(self) -> str:
+        listed = ", ".join(f"${{{name}}}" for name in self.names)
+        hints = ", ".join(f"{PREFIX}{name}" for name in self.names)
+        return f"{self.where}: no value for {listed} (set {hints} or pass --var NAME=VALUE)"
+
+
+@dataclass(frozen=True)
+class Variables:
+    """Resolved variable values: explicit overrides, then CLASSPULSE_* environment, then defaults."""
+
+    overrides: Mapping[str, str]
+    environ: Mapping[str, str]
+
+    def lookup(self, name: str) -> str | None:
+        if name in self.overrides:
+            return self.overrides[name]
+        if PREFIX + name in self.environ:
+            return self.environ[PREFIX + name]
+        if name in DEFAULTS:
+            return DEFAULTS[name][0]
+        return None
+
+
+def resolve_variables(
+    overrides: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> Variables:
+    """Variables backed by ``overrides`` and the process environment (or ``environ``)."""
+    return Variables(dict(overrides or {}), dict(os.environ if environ is None else environ))
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholder names used in ``text``, in order of first use."""
+    seen: dict[str, None] = {}
+    for name in _PLACEHOLDER.findall(text):
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def render(text: str, variables: Variables, where: str) -> str:
+    """Replace every ``${NAME}``; a missing or malformed name raises, naming it and ``where``."""
+    bad = [name for name in placeholders(text) if not _NAME.match(name)]
+    if bad:
+        raise ValueError(f"{where}: malformed placeholder(s) {['${' + b + '}' for b in bad]}")
+    missing = [name for name in placeholders(text) if variables.lookup(name) is None]
+    if missing:
+        raise MissingVariableError(missing, where)
+    return _PLACEHOLDER.sub(lambda match: str(variables.lookup(match.group(1))), text)
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """``["NAME=VALUE", ...]`` (from ``--var``) as a mapping; the name must be upper case."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        name = name.strip()
+        if not separator or not _NAME.match(name):
+            raise ValueError(f"--var expects NAME=VALUE with an upper-case NAME, got {pair!r}")
+        values[name] = value
+    return values
