@@ -6,7 +6,7 @@ the ``CLASSPULSE_CLICKHOUSE_*`` variables, so whatever :func:`load_settings` see
 sees: the settings are exported into the environment before each invocation.
 
 Layers are ClickHouse databases (ods, dwd, dws, ads). ``build_layers`` builds them in
-order and, last, the metric roll-up (``tag:metric_rollup``), which collects every metric
+order (rt views before the ads marts that reconcile against them) and, last, the metric roll-up (``tag:metric_rollup``), which collects every metric
 file under models/ads/metrics/ into ads.metrics_daily.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from classpulse.config import Settings
 
-LAYERS = ("ods", "dwd", "dws", "ads")
+LAYERS = ("ods", "dwd", "dws", "rt", "ads")
 
 
 class DbtError(RuntimeError):
