@@ -13,6 +13,9 @@ partitions, quality only reads, the report is rewritten.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -132,13 +135,15 @@ def run_flink(
     return _timed(summary, started)
 
 
-def load(settings: Settings, topics_dir: Path | None = None) -> dict[str, Any]:
-    """Land every new topic file into ClickHouse exactly once."""
+def load(
+    settings: Settings, topics_dir: Path | None = None, only: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Land every new topic file (of the topics ``only`` names, if given) exactly once."""
     from classpulse.loader import LoadError, load_topics
 
     started = time.perf_counter()
     try:
-        report = load_topics(settings, topics_dir)
+        report = load_topics(settings, topics_dir, only=only or None)
     except LoadError as exc:
         raise StageError("load", str(exc), "fix the landing DDL or topic named above") from None
     except Exception as exc:
@@ -153,6 +158,7 @@ def load(settings: Settings, topics_dir: Path | None = None) -> dict[str, Any]:
             "rows": report.rows,
             "rows_per_second": round(report.rows_per_second),
             "replaced_topics": [t.topic for t in report.topics if t.generation_replaced],
+            "topics_loaded": sorted(t.topic for t in report.topics if t.files_loaded),
         },
         started,
     )
@@ -180,14 +186,21 @@ def preheat(settings: Settings, day: date) -> dict[str, Any]:
 
 
 def build(
-    settings: Settings, run_date: str | None = None, on_node: Callable[[Any], None] | None = None
+    settings: Settings,
+    run_date: str | None = None,
+    on_node: Callable[[Any], None] | None = None,
+    layers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """dbt build layer by layer (ods → dwd → dws → ads), then the metric roll-up."""
-    from classpulse.dbt import DbtError, build_layers
+    """dbt build layer by layer (ods → dwd → dws → ads), then the metric roll-up.
+
+    ``layers`` builds only those layers (tags), in the order given; ``ads`` brings the
+    metric roll-up.
+    """
+    from classpulse.dbt import LAYERS, DbtError, build_layers
 
     started = time.perf_counter()
     try:
-        runs = build_layers(settings, run_date=run_date, on_node=on_node)
+        runs = build_layers(settings, layers=layers or LAYERS, run_date=run_date, on_node=on_node)
     except DbtError as exc:
         raise StageError(
             "build", str(exc), "fix the model or test named above, then re-run `classpulse build`"
@@ -204,16 +217,30 @@ def build(
 
 
 def quality(
-    settings: Settings, layers: tuple[str, ...] = (), build_docs: bool = True
+    settings: Settings,
+    layers: tuple[str, ...] = (),
+    build_docs: bool = True,
+    names: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Run the Great Expectations suites; fail the stage when a gate fails."""
+    """Run the Great Expectations suites; fail the stage when a gate fails.
+
+    ``layers`` and ``names`` (``ads/rt_vs_offline_reconciliation``) select suites, all of
+    them when neither is given; ``exclude`` names suites to leave out of the selection.
+    """
     from classpulse.quality import SUITES_DIRECTORY, QualityError, run_quality, select_suite_files
 
     started = time.perf_counter()
+    directory = settings.root / SUITES_DIRECTORY
     try:
         suites = (
-            select_suite_files(settings.root / SUITES_DIRECTORY, layers=layers) if layers else None
+            select_suite_files(directory, names=names, layers=layers)
+            if layers or names or exclude
+            else None
         )
+        if suites is not None and exclude:
+            left_out = {path.resolve() for path in select_suite_files(directory, names=exclude)}
+            suites = [path for path in suites if path.resolve() not in left_out]
         report = run_quality(settings, suites, build_docs=build_docs)
     except QualityError as exc:
         raise StageError("quality", str(exc), "fix the suite file named above") from None
@@ -229,3 +256,554 @@ def quality(
             "open the Data Docs (the path is printed by `classpulse quality`) and fix the data or the suite",
         )
     return _timed(summary, started)
+
+
+# ---------------------------------------------------------------------------------------
+# Preheat batch by batch: the lesson_preheat DAG maps groups of batches onto tasks
+
+
+def group_batches(batches: list[dict[str, Any]], max_groups: int) -> list[list[dict[str, Any]]]:
+    """Spread batches over at most ``max_groups`` groups: largest first onto the lightest group.
+
+    Airflow maps one task per group and refuses more than ``[core] max_map_length`` of them,
+    so a day with more batches than that runs several batches per task. Usually a group is
+    one batch. Each group lists its batches in batch order; the result is deterministic.
+    """
+    if max_groups < 1:
+        raise ValueError("max_groups must be positive")
+    if len(batches) <= max_groups:
+        return [[batch] for batch in batches]
+    groups: list[list[dict[str, Any]]] = [[] for _ in range(max_groups)]
+    loads = [0] * max_groups
+    for batch in sorted(batches, key=lambda item: (-item["students"], item["batch_no"])):
+        lightest = min(range(max_groups), key=lambda index: (loads[index], index))
+        groups[lightest].append(batch)
+        loads[lightest] += batch["students"]
+    return [sorted(group, key=lambda item: item["batch_no"]) for group in groups]
+
+
+def plan_preheat(
+    settings: Settings,
+    day: date,
+    max_batch_students: int,
+    max_groups: int,
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """Plan ``day``'s lessons into batches, register the run, group the batches for tasks.
+
+    Returns one JSON-able dict per group: ``day``, ``run_id``, ``batches`` (``batch_no``,
+    ``lessons``, ``students`` each), and the group's ``lessons`` and ``students`` totals:
+    everything a mapped task needs.
+    """
+    from classpulse import preheat as engine
+
+    try:
+        planned = engine.plan_lessons(settings, day)
+        if not planned:
+            raise StageError(
+                "preheat",
+                f"no lessons on {day}",
+                "land the preheat topics (`classpulse load`) or check the day",
+            )
+        packed = engine.pack_batches(planned, max_batch_students)
+        run_id = engine.create_run(
+            settings, day, [lesson.lesson_id for lesson in planned], note=note
+        )
+    except engine.PreheatError as exc:
+        raise StageError(
+            "preheat", str(exc), "check the warehouse and the preheat topics"
+        ) from None
+    sizes = {lesson.lesson_id: lesson.students for lesson in planned}
+    batches = [
+        {"batch_no": number, "lessons": batch, "students": sum(sizes[i] for i in batch)}
+        for number, batch in enumerate(packed, start=1)
+    ]
+    return [
+        {
+            "day": day.isoformat(),
+            "run_id": run_id,
+            "batches": group,
+            "lessons": sum(len(batch["lessons"]) for batch in group),
+            "students": sum(batch["students"] for batch in group),
+        }
+        for group in group_batches(batches, max_groups)
+    ]
+
+
+def preheat_group(settings: Settings, group: dict[str, Any]) -> dict[str, Any]:
+    """Build the batches of one planned group into its run (safe to retry)."""
+    from classpulse import preheat as engine
+
+    started = time.perf_counter()
+    day = date.fromisoformat(group["day"])
+    totals = {"students": 0, "rooms": 0, "nodes": 0, "members": 0}
+    retried = False
+    try:
+        client = engine.connect(settings)
+        for batch in group["batches"]:
+            result = engine.preheat_batch(
+                settings, day, batch["lessons"], group["run_id"], batch["batch_no"], client
+            )
+            for name in totals:
+                totals[name] += getattr(result, name)
+            retried = retried or result.retried
+    except engine.PreheatError as exc:
+        raise StageError("preheat", str(exc), "a batch is safe to retry: clear the task") from None
+    return _timed(
+        {
+            "run_id": group["run_id"],
+            "batches": [batch["batch_no"] for batch in group["batches"]],
+            "lessons": group["lessons"],
+            **totals,
+            "retried": retried,
+        },
+        started,
+    )
+
+
+def check_group(settings: Settings, group: dict[str, Any]) -> dict[str, Any]:
+    """Check the lessons of one planned group against the source; record the findings."""
+    from classpulse import preheat as engine
+
+    started = time.perf_counter()
+    result = engine.CheckResult(group["run_id"], 0, 0.0)
+    try:
+        client = engine.connect(settings)
+        for batch in group["batches"]:
+            result.merge(
+                engine.check_batch(settings, group["run_id"], batch["lessons"], client=client)
+            )
+    except engine.PreheatError as exc:
+        raise StageError("preheat check", str(exc), "fix the check SQL named above") from None
+    kinds: dict[str, int] = {}
+    for finding in result.errors:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + finding.count
+    return _timed(
+        {
+            "run_id": group["run_id"],
+            "lessons": result.lessons,
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+            "failed_lessons": result.failed_lessons,
+            "error_kinds": kinds,
+        },
+        started,
+    )
+
+
+def publish_preheat(settings: Settings, run_id: int, force: bool = False) -> dict[str, Any]:
+    """Publish a checked run in one insert; lessons whose check found errors are withheld."""
+    from classpulse import preheat as engine
+
+    started = time.perf_counter()
+    try:
+        publication = engine.publish_run(settings, run_id, force=force)
+    except engine.PreheatError as exc:
+        raise StageError("preheat publish", str(exc), "build and check every batch first") from None
+    return _timed(
+        {
+            "run_id": run_id,
+            "lessons": publication.lessons,
+            "withheld": publication.withheld,
+            "already_published": publication.already_published,
+        },
+        started,
+    )
+
+
+def report_preheat(settings: Settings, run_id: int) -> dict[str, Any]:
+    """A run's totals, build statuses, check findings and publication, JSON-able."""
+    from classpulse import preheat as engine
+
+    started = time.perf_counter()
+    try:
+        run = engine.report(settings, run_id)
+    except engine.PreheatError as exc:
+        raise StageError("preheat report", str(exc), "see `classpulse preheat status`") from None
+    findings: dict[str, int] = {}
+    for finding in run.findings:
+        key = f"{finding.severity}:{finding.kind}"
+        findings[key] = findings.get(key, 0) + finding.count
+    return _timed(
+        {
+            "run_id": run.run_id,
+            "kind": run.kind,
+            "day": run.day.isoformat(),
+            "planned": run.planned,
+            "built": run.built,
+            "students": run.students,
+            "rooms": run.rooms,
+            "nodes": run.nodes,
+            "members": run.members,
+            "status": run.status_counts(),
+            "build_seconds": round(run.build_seconds, 2),
+            "published": run.published_at is not None,
+            "withheld": run.withheld,
+            "error_lessons": run.error_lessons,
+            "findings": findings,
+        },
+        started,
+    )
+
+
+def apply_preheat_changes(settings: Settings, max_batch_students: int) -> dict[str, Any]:
+    """Re-preheat exactly the lessons the change events landed since the last call touch."""
+    from classpulse import preheat as engine
+
+    started = time.perf_counter()
+    try:
+        result = engine.apply_changes(settings, max_batch_students=max_batch_students)
+    except engine.PreheatError as exc:
+        raise StageError(
+            "preheat changes", str(exc), "the cursor did not move: the same events are retried"
+        ) from None
+    run = result.run
+    return _timed(
+        {
+            "events": result.events,
+            "unknown_kinds": result.unknown_kinds,
+            "processed": [result.after + 1, result.up_to] if result.events else [],
+            "lessons": result.lessons,
+            "run_id": run.run_id if run else None,
+            "withheld": run.withheld if run else [],
+            "error_lessons": run.error_lessons if run else [],
+        },
+        started,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Publication of an offline day (the offline_rollup DAG, after the quality gate)
+
+PUBLICATION_LOG_DDL = """
+CREATE TABLE IF NOT EXISTS ads.publication_log
+(
+    day Date,
+    published_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    run_id String,
+    models UInt32,
+    tests UInt32,
+    quality_suites UInt32,
+    quality_result LowCardinality(String),
+    table_rows Map(String, UInt64),
+    fingerprint UInt64
+)
+ENGINE = ReplacingMergeTree(published_at)
+ORDER BY day
+"""
+
+
+def table_fingerprints(settings: Settings, database: str = "ads") -> dict[str, tuple[int, int]]:
+    """Rows and an order-independent content hash of every table of ``database``.
+
+    The hash is the wrapping sum of ``cityHash64`` over whole rows, so equal contents give
+    equal hashes whatever the row or part order. Views and ``publication_log`` are skipped.
+    """
+    from classpulse.warehouse import get_client
+
+    client = get_client(settings)
+    tables = client.query(
+        "SELECT name FROM system.tables WHERE database = {database:String} "
+        "AND engine NOT IN ('View', 'MaterializedView') AND name != 'publication_log' "
+        "AND NOT startsWith(name, '.') ORDER BY name",
+        parameters={"database": database},
+    ).result_rows
+    fingerprints = {}
+    for (name,) in tables:
+        rows, digest = client.query(
+            f"SELECT count(), sum(cityHash64(*)) FROM `{database}`.`{name}`"
+        ).first_row
+        fingerprints[str(name)] = (int(rows), int(digest))
+    return fingerprints
+
+
+def publish_day(
+    settings: Settings,
+    day: date,
+    run_id: str,
+    build_summary: dict[str, Any],
+    quality_summary: dict[str, Any],
+) -> dict[str, Any]:
+    """Record that ``day``'s marts passed the gate: one row in ``ads.publication_log``.
+
+    The row carries the day's build and gate figures and a fingerprint of the ads tables as
+    published; re-publishing a day replaces its row (ReplacingMergeTree on the day).
+    """
+    import hashlib
+
+    from classpulse.warehouse import get_client
+
+    started = time.perf_counter()
+    try:
+        client = get_client(settings)
+        client.command(PUBLICATION_LOG_DDL)
+        fingerprints = table_fingerprints(settings, "ads")
+        digest = hashlib.blake2b(
+            json.dumps(sorted(fingerprints.items())).encode(), digest_size=8
+        ).digest()
+        fingerprint = int.from_bytes(digest, "big")
+        quality_result = "failed" if quality_summary.get("failed") else "passed"
+        client.query(
+            "INSERT INTO ads.publication_log (day, run_id, models, tests, quality_suites, "
+            "quality_result, table_rows, fingerprint) SELECT {day:Date}, {run_id:String}, "
+            "{models:UInt32}, {tests:UInt32}, {suites:UInt32}, {result:String}, "
+            "{rows:Map(String, UInt64)}, {fingerprint:UInt64}",
+            parameters={
+                "day": day,
+                "run_id": run_id,
+                "models": int(build_summary.get("models", 0)),
+                "tests": int(build_summary.get("tests", 0)),
+                "suites": int(quality_summary.get("suites", 0)),
+                "result": quality_result,
+                "rows": {name: rows for name, (rows, _) in fingerprints.items()},
+                "fingerprint": fingerprint,
+            },
+        )
+    except Exception as exc:
+        raise StageError(
+            "publish", f"{type(exc).__name__}: {exc}", "check the warehouse, then clear the task"
+        ) from None
+    return _timed(
+        {
+            "day": day.isoformat(),
+            "tables": len(fingerprints),
+            "rows": sum(rows for rows, _ in fingerprints.values()),
+            "fingerprint": f"{fingerprint:016x}",
+            "quality": quality_result,
+        },
+        started,
+    )
+
+
+def build_reconciliation(settings: Settings) -> dict[str, Any]:
+    """Rebuild the rt views and ads.rt_vs_offline_reconciliation from what is landed now."""
+    from classpulse.dbt import DbtError, run_dbt
+
+    started = time.perf_counter()
+    try:
+        run = run_dbt(settings, ["build", "--select", "tag:rt", "rt_vs_offline_reconciliation"])
+    except DbtError as exc:
+        raise StageError("reconcile", str(exc), "fix the model or test named above") from None
+    return _timed(
+        {
+            "models": sum(1 for node in run.nodes if node.resource_type == "model"),
+            "tests": sum(1 for node in run.nodes if node.resource_type == "test"),
+        },
+        started,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Real-time jobs: catch-up (local topics) or submission (a Flink cluster), lag, freshness
+
+FLINK_JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
+CATCH_UP_STATE = Path("flink") / "catch_up.json"
+_TOPIC_PATH = re.compile(r"'path'\s*=\s*'\$\{TOPICS_DIR\}/([^'/]+)'")
+
+
+def flink_jobmanager() -> str | None:
+    """``host:port`` of the Flink cluster's REST endpoint, when jobs run on a cluster."""
+    return os.environ.get(FLINK_JOBMANAGER_VARIABLE) or None
+
+
+def flink_topics(settings: Settings) -> tuple[list[str], list[str]]:
+    """The local topic directories the Flink jobs read (sources) and write (outputs)."""
+    from classpulse.flink.runner import load_catalog
+
+    catalog = load_catalog(settings.root, "local")
+    inputs = set().union(*(job.inputs for job in catalog.jobs))
+    outputs = set().union(*(job.outputs for job in catalog.jobs))
+    directories: dict[str, str] = {}
+    for table in catalog.tables:
+        match = _TOPIC_PATH.search(table.ddl)
+        directories[table.name] = match.group(1) if match else table.name
+    return (
+        sorted(directories[name] for name in inputs - outputs if name in directories),
+        sorted(directories[name] for name in outputs if name in directories),
+    )
+
+
+def _listing(topics_dir: Path, topics: list[str]) -> dict[str, dict[str, int]]:
+    from classpulse.topics import list_complete_files
+
+    return {
+        topic: {path.name: path.stat().st_size for path in list_complete_files(topics_dir, topic)}
+        for topic in topics
+    }
+
+
+def _unprocessed(
+    current: dict[str, dict[str, int]], previous: dict[str, dict[str, int]]
+) -> list[tuple[str, str]]:
+    return [
+        (topic, name)
+        for topic, files in current.items()
+        for name, size in files.items()
+        if previous.get(topic, {}).get(name) != size
+    ]
+
+
+def catch_up_flink(settings: Settings, topics_dir: Path | None = None) -> dict[str, Any]:
+    """Local topics: run the Flink jobs bounded when source files arrived since the last run.
+
+    A bounded run recomputes every output from all source files (the loader swaps the new
+    generation in atomically), so a catch-up is exact however many files arrived. Which
+    files the last catch-up saw is kept in ``<home>/flink/catch_up.json``.
+    """
+    started = time.perf_counter()
+    topics_dir = topics_dir or settings.topics_dir
+    sources, _ = flink_topics(settings)
+    current = _listing(topics_dir, sources)
+    state_path = settings.home / CATCH_UP_STATE
+    previous = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    new_files = _unprocessed(current, previous)
+    stale = set(previous) != set(current) or any(
+        set(previous.get(topic, {})) - set(files) for topic, files in current.items()
+    )
+    if not new_files and not stale:
+        return _timed({"ran": False, "new_files": 0}, started)
+    summary = run_flink(settings, topics_dir=topics_dir)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = state_path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(current, sort_keys=True))
+    temporary.replace(state_path)
+    return _timed({**summary, "ran": True, "new_files": len(new_files)}, started)
+
+
+def _flink_rest(address: str, path: str) -> Any:
+    from urllib.request import urlopen
+
+    with urlopen(f"http://{address}{path}", timeout=10) as response:
+        return json.load(response)
+
+
+def submit_flink(settings: Settings) -> dict[str, Any]:
+    """A Flink cluster: submit the jobs (Kafka connectors) unless they are already running."""
+    started = time.perf_counter()
+    address = flink_jobmanager()
+    if address is None:
+        raise StageError("flink", f"{FLINK_JOBMANAGER_VARIABLE} is not set", "set it to host:port")
+    try:
+        jobs = _flink_rest(address, "/jobs/overview").get("jobs", [])
+    except OSError as exc:
+        raise StageError(
+            "flink", f"Flink at {address} does not answer: {exc}", "check the JobManager"
+        ) from None
+    running = sorted(
+        job["name"]
+        for job in jobs
+        if job.get("state") == "RUNNING" and str(job.get("name", "")).startswith("classpulse")
+    )
+    if running:
+        return _timed({"submitted": False, "running": running}, started)
+    from classpulse.flink.runner import RunError, RunOptions, run_jobs
+
+    try:
+        run_jobs(RunOptions(env="kafka", bounded=False), settings)
+    except RunError as exc:
+        raise StageError("flink", str(exc), "see `classpulse flink run -h`") from None
+    return _timed({"submitted": True, "running": []}, started)
+
+
+def check_flink_lag(
+    settings: Settings, max_lag_seconds: float, topics_dir: Path | None = None
+) -> dict[str, Any]:
+    """How long the oldest input has waited for the real-time path; fail beyond the limit.
+
+    Local topics: source files the last catch-up did not see, and Flink output files not
+    landed yet, aged by their modification time. A cluster: every classpulse job RUNNING,
+    aged by its last completed checkpoint.
+    """
+    started = time.perf_counter()
+    now = time.time()
+    address = flink_jobmanager()
+    if address is not None:
+        jobs = [
+            job
+            for job in _flink_rest(address, "/jobs/overview").get("jobs", [])
+            if str(job.get("name", "")).startswith("classpulse")
+        ]
+        if not any(job.get("state") == "RUNNING" for job in jobs):
+            raise StageError("lag", f"no classpulse job is RUNNING on {address}", "submit the jobs")
+        ages = {}
+        for job in jobs:
+            if job.get("state") != "RUNNING":
+                continue
+            latest = _flink_rest(address, f"/jobs/{job['jid']}/checkpoints").get("latest", {})
+            acked = (latest.get("completed") or {}).get("latest_ack_timestamp")
+            ages[job["name"]] = round(now - acked / 1000, 1) if acked else None
+        lag = max((age for age in ages.values() if age is not None), default=None)
+        summary: dict[str, Any] = {"mode": "cluster", "checkpoint_age_seconds": ages}
+    else:
+        from classpulse.warehouse import get_client
+
+        topics_dir = topics_dir or settings.topics_dir
+        sources, outputs = flink_topics(settings)
+        state_path = settings.home / CATCH_UP_STATE
+        previous = json.loads(state_path.read_text()) if state_path.is_file() else {}
+        waiting_source = _unprocessed(_listing(topics_dir, sources), previous)
+        landed = {
+            (str(topic), str(name))
+            for topic, name in get_client(settings)
+            .query("SELECT topic, file_name FROM ods.load_ledger FINAL")
+            .result_rows
+        }
+        waiting_output = [
+            (topic, name)
+            for topic, files in _listing(topics_dir, outputs).items()
+            for name in files
+            if (topic, name) not in landed
+        ]
+        ages = [
+            now - (topics_dir / topic / name).stat().st_mtime
+            for topic, name in waiting_source + waiting_output
+        ]
+        lag = round(max(ages), 1) if ages else 0.0
+        summary = {
+            "mode": "local",
+            "unprocessed_source_files": len(waiting_source),
+            "unlanded_output_files": len(waiting_output),
+        }
+    summary["lag_seconds"] = lag
+    if lag is not None and lag > max_lag_seconds:
+        raise StageError(
+            "lag",
+            f"the real-time path is {lag:.0f} s behind (limit {max_lag_seconds:.0f} s): {summary}",
+            "see the realtime_jobs catch-up task's log (local) or the Flink UI (cluster)",
+        )
+    return _timed(summary, started)
+
+
+def check_freshness(settings: Settings, max_age_seconds: float) -> dict[str, Any]:
+    """Seconds since the newest row landed in each real-time mart log; fail beyond the limit."""
+    from classpulse.warehouse import get_client
+
+    started = time.perf_counter()
+    client = get_client(settings)
+    tables = [
+        str(row[0])
+        for row in client.query(
+            "SELECT name FROM system.tables WHERE database = 'rt' AND endsWith(name, '_log') "
+            "ORDER BY name"
+        ).result_rows
+    ]
+    ages: dict[str, float | None] = {}
+    for table in tables:
+        rows, age = client.query(
+            f"SELECT count(), dateDiff('millisecond', max(landed_at), now64(3)) / 1000 "
+            f"FROM rt.`{table}`"
+        ).first_row
+        ages[table] = round(float(age), 1) if rows else None
+    stale = [
+        f"rt.{table} ({'empty' if age is None else f'{age:.0f} s'})"
+        for table, age in ages.items()
+        if age is None or age > max_age_seconds
+    ]
+    if not tables or stale:
+        raise StageError(
+            "freshness",
+            f"real-time marts older than {max_age_seconds:.0f} s or empty: "
+            + (", ".join(stale) or "no rt.*_log table"),
+            "run the realtime_jobs DAG (or check the Flink jobs and the Kafka feeds)",
+        )
+    return _timed({"age_seconds": ages}, started)

@@ -1,0 +1,57 @@
+"""
+### data_quality — quality suites on the real-time marts and reconciliation
+
+**When**: hourly, and whenever an offline day is published (asset
+`classpulse://warehouse/ads` from `offline_rollup`).
+
+**What**: `reconcile` rebuilds the rt views and `ads.rt_vs_offline_reconciliation` (dbt, with
+its tests) from what is landed now → `suites` runs, in one Great Expectations checkpoint,
+the suites of the real-time marts (`expectations/rt/`) and of the reconciliation: real-time
+and offline must agree per mart and day up to the events the real-time windows dropped as
+late. Data Docs: `<CLASSPULSE_HOME>/gx/data_docs/index.html`.
+
+**Failures**: a failing suite fails the task: retried twice, then an alert (log, and
+`CLASSPULSE_ALERT_WEBHOOK` when set).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from classpulse.orchestration import QUALITY_SCHEDULE, START_DATE, default_args
+
+RECONCILIATION_SUITES = ("ads/rt_vs_offline_reconciliation",)
+
+
+@dag(
+    dag_id="data_quality",
+    schedule=QUALITY_SCHEDULE,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(retry_delay=timedelta(minutes=10)),
+    doc_md=__doc__,
+    tags=["classpulse", "quality", "hourly"],
+)
+def data_quality() -> None:
+    @task(execution_timeout=timedelta(minutes=30))
+    def reconcile() -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        return pipeline.build_reconciliation(load_settings())
+
+    @task(execution_timeout=timedelta(minutes=30))
+    def suites() -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        return pipeline.quality(load_settings(), layers=("rt",), names=RECONCILIATION_SUITES)
+
+    reconcile() >> suites()
+
+
+data_quality()

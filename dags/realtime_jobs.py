@@ -1,0 +1,111 @@
+"""
+### realtime_jobs — keep the Flink jobs running or caught up, and watch their lag
+
+**When**: every 15 minutes.
+
+**What**: `catch_up` — local topics: when source topic files arrived since the last
+catch-up, run the Flink SQL jobs bounded over the topic files (a PyFlink mini-cluster; the
+outputs are recomputed exactly); a cluster (`CLASSPULSE_FLINK_JOBMANAGER` set, the compose
+stack): submit the jobs unless they are RUNNING → `land` the new output and preheat topic
+files into ClickHouse (exactly once; production lands from Kafka) → `check_lag`: the oldest
+input still waiting for the real-time path (local: unprocessed or unlanded files; cluster:
+the age of each job's last checkpoint) must be under `max_lag_seconds` → `check_freshness`:
+each real-time mart log (`rt.*_log`) must have landed rows within `max_age_seconds`.
+
+**Assets**: `classpulse://topics/flink-outputs` when a catch-up wrote new output;
+`classpulse://topics/lesson_change` when change events were landed (triggers
+`lesson_preheat_changes`).
+
+**Failures**: retried twice, then an alert (log, and `CLASSPULSE_ALERT_WEBHOOK` when set).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import Param, dag, task
+
+from classpulse.orchestration import (
+    FLINK_OUTPUTS,
+    LESSON_CHANGES,
+    REALTIME_SCHEDULE,
+    START_DATE,
+    default_args,
+)
+
+
+@dag(
+    dag_id="realtime_jobs",
+    schedule=REALTIME_SCHEDULE,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(retry_delay=timedelta(minutes=2)),
+    doc_md=__doc__,
+    tags=["classpulse", "realtime", "flink"],
+    params={
+        "max_lag_seconds": Param(1800, type="integer", minimum=1),
+        "max_age_seconds": Param(6 * 3600, type="integer", minimum=1),
+    },
+)
+def realtime_jobs() -> None:
+    @task(execution_timeout=timedelta(hours=1))
+    def catch_up() -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        settings = load_settings()
+        if pipeline.flink_jobmanager():
+            return pipeline.submit_flink(settings)
+        return pipeline.catch_up_flink(settings)
+
+    @task(outlets=[FLINK_OUTPUTS], execution_timeout=timedelta(minutes=5))
+    def announce_outputs(flink: dict[str, Any], **context: Any) -> None:
+        from classpulse import orchestration
+
+        if not (flink.get("ran") or flink.get("submitted")):
+            orchestration.skip("no new source files: the Flink outputs are unchanged")
+        orchestration.annotate(context, FLINK_OUTPUTS, **flink)
+
+    @task(execution_timeout=timedelta(hours=1))
+    def land() -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        return pipeline.load(load_settings())
+
+    @task(outlets=[LESSON_CHANGES], execution_timeout=timedelta(minutes=5))
+    def announce_changes(landed: dict[str, Any], **context: Any) -> None:
+        from classpulse import orchestration
+        from classpulse.preheat_generator import CHANGE_TOPIC
+
+        if CHANGE_TOPIC not in landed["topics_loaded"]:
+            orchestration.skip("no change events landed")
+        orchestration.annotate(context, LESSON_CHANGES, files=landed["files"])
+
+    @task(execution_timeout=timedelta(minutes=10))
+    def check_lag(**context: Any) -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        limit = float(context["params"]["max_lag_seconds"])
+        return pipeline.check_flink_lag(load_settings(), limit)
+
+    @task(execution_timeout=timedelta(minutes=10))
+    def check_freshness(**context: Any) -> dict[str, Any]:
+        from classpulse import pipeline
+        from classpulse.config import load_settings
+
+        limit = float(context["params"]["max_age_seconds"])
+        return pipeline.check_freshness(load_settings(), limit)
+
+    flink = catch_up()
+    announce_outputs(flink)
+    landed = land()
+    flink >> landed
+    announce_changes(landed)
+    landed >> [check_lag(), check_freshness()]
+
+
+realtime_jobs()

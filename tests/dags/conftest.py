@@ -1,0 +1,53 @@
+"""Fixtures for the DAG tests: Airflow configured once per session, under a temp home.
+
+Airflow reads ``AIRFLOW_HOME`` when it is first imported, so nothing here imports it at
+collection time: :func:`airflow_settings` points ``CLASSPULSE_HOME`` (and with it
+``AIRFLOW_HOME = <home>/airflow``) at a temp directory, then migrates the SQLite metadata
+DB once. DAG runs go through :func:`classpulse.orchestration.run_dag_locally`, the same
+code ``make demo`` uses, with the session's embedded warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from classpulse.config import Settings, load_settings
+
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+
+
+@pytest.fixture(scope="session")
+def airflow_settings(
+    warehouse: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """Settings whose home (and Airflow's) is a session temp directory; DB migrated."""
+    from classpulse import orchestration
+
+    home = tmp_path_factory.mktemp("dags-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CLASSPULSE_HOME", str(home))
+    patch.delenv(orchestration.ALERT_WEBHOOK_VARIABLE, raising=False)
+    patch.delenv("CLASSPULSE_FLINK_JOBMANAGER", raising=False)
+    settings = load_settings()
+    for name, value in orchestration.airflow_environment(settings).items():
+        patch.setenv(name, value)
+    orchestration.migrate_metadata_db(settings.home / "airflow")
+    try:
+        yield settings
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(scope="module")
+def topics(airflow_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A topics directory of the module's own; tasks find it through CLASSPULSE_TOPICS_DIR."""
+    directory = tmp_path_factory.mktemp("topics")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CLASSPULSE_TOPICS_DIR", str(directory))
+    try:
+        yield directory
+    finally:
+        patch.undo()
