@@ -28,17 +28,19 @@ the error in its place and the rest of the report still renders.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import html
 import io
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from classpulse.config import Settings
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from classpulse.quality import QualityReport
+    from classpulse.quality import QualityReport, SuiteResult
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,7 @@ CHART_STYLE = {
 
 Progress = Callable[[str], None]
 P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ReportError(RuntimeError):
@@ -236,6 +239,7 @@ class Headline:
     late_events: int
     mart_rows: dict[str, tuple[int | None, int | None]]  # mart -> (ads rows, rt rows) on day
     quality_status: str
+    quality_detail: str
     quality_ok: bool | None
     latest_landed_at: str | None
     freshness_seconds: int | None
@@ -300,7 +304,7 @@ def latest_data_day(reader: MartReader) -> date | None:
     for mart, day_expression in CONTRACT_MARTS.items():
         if reader.has(f"ads.{mart}"):
             # identifiers and expressions are constants of this module
-            value = reader.scalar(f"SELECT max({day_expression}) FROM ads.{mart}")  # noqa: S608
+            value = reader.scalar(f"SELECT max({day_expression}) FROM ads.{mart}")
             if isinstance(value, date) and value > date(1970, 1, 1):
                 days.append(value)
     return max(days) if days else None
@@ -313,28 +317,22 @@ def business_today(timezone: str) -> date:
 # --------------------------------------------------------------------------- formatting
 
 
-def format_count(value: float | int | None) -> str:
+def is_missing(value: object) -> bool:
+    """None or NaN (what an empty aggregate or a Nullable column gives)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_count(value: float | None) -> str:
     """Thousands-separated integer, or an en dash for nothing."""
-    if value is None:
-        return "–"
-    try:
-        if value != value:  # NaN
-            return "–"
-    except TypeError:
-        return str(value)
-    return f"{round(value):,}"
+    return "–" if is_missing(value) else f"{round(value):,}"
 
 
-def format_number(value: float | int | None, digits: int = 2) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value:,.{digits}f}"
+def format_number(value: float | None, digits: int = 2) -> str:
+    return "–" if is_missing(value) else f"{value:,.{digits}f}"
 
 
 def format_share(value: float | None) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value * 100:.1f} %"
+    return "–" if is_missing(value) else f"{value * 100:.1f} %"
 
 
 def format_age(seconds: int | float | None) -> str:
@@ -524,14 +522,14 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def summarize_quality(quality: QualityReport | None) -> tuple[str, bool | None]:
-    """The gate's verdict in a few words, and whether it passed (None: not run)."""
+def summarize_quality(quality: QualityReport | None) -> tuple[str, str, bool | None]:
+    """The gate's verdict in a word, a detail, and whether it passed (None: not run)."""
     if quality is None:
-        return "not run", None
+        return "not run", "Great Expectations suites", None
     total = len(quality.results)
     if quality.success:
-        return f"passed ({total} suites)", True
-    return f"failed: {len(quality.failed)} of {total} suites", False
+        return "passed", f"all {total} Great Expectations suites", True
+    return "failed", f"{len(quality.failed)} of {total} Great Expectations suites", False
 
 
 def collect_headline(
@@ -565,14 +563,14 @@ def collect_headline(
         for database in ("ads", "rt"):
             if reader.has(f"{database}.{mart}"):
                 sql = (
-                    f"SELECT count() FROM {database}.{mart} "  # noqa: S608 - constants
+                    f"SELECT count() FROM {database}.{mart} "  # constant identifiers
                     f"WHERE {day_expression} = {{day:Date}}"
                 )
                 counts.append(int(reader.scalar(sql, day=day) or 0))
             else:
                 counts.append(None)
         mart_rows[mart] = (counts[0], counts[1])
-    status, passed = summarize_quality(quality)
+    status, detail, passed = summarize_quality(quality)
     landed = [item for item in freshness if item.kind == "landed" and item.age_seconds is not None]
     newest = min(landed, key=lambda item: item.age_seconds or 0) if landed else None
     return Headline(
@@ -584,6 +582,7 @@ def collect_headline(
         late_events=late,
         mart_rows=mart_rows,
         quality_status=status,
+        quality_detail=detail,
         quality_ok=passed,
         latest_landed_at=newest.last_written if newest else None,
         freshness_seconds=newest.age_seconds if newest else None,
@@ -624,7 +623,7 @@ def build_headline_section(headline: Headline) -> Section:
             "Quality gate",
             headline.quality_status,
             headline.quality_status,
-            "Great Expectations suites",
+            headline.quality_detail,
             {True: "ok", False: "bad", None: "muted"}[headline.quality_ok],
         ),
         Card(
@@ -1219,7 +1218,9 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
             key="consultants",
             title=SECTION_TITLES["consultants"],
             lead=lead,
-            notes=(no_data(f"ads.cc_daily_tracking in the {TREND_DAYS} days up to", day),),
+            notes=(
+                no_data(f"ads.cc_daily_tracking in the {TREND_DAYS} days up to {day.isoformat()}"),
+            ),
         )
     per_consultant = (
         frame.groupby("cc_id")
@@ -1346,7 +1347,8 @@ def build_data_quality_section(
     if reconciliation.empty:
         notes.append(
             no_data(
-                f"ads.rt_vs_offline_reconciliation in the {RECONCILIATION_DAYS} days up to", day
+                f"ads.rt_vs_offline_reconciliation in the {RECONCILIATION_DAYS} days up to "
+                f"{day.isoformat()}"
             )
         )
     else:
@@ -1550,28 +1552,42 @@ def table_quality(quality: QualityReport | None, notes: list[str]) -> list[Table
     results = sorted(quality.results, key=lambda result: (result.success, result.suite))
     if quality.docs_index is not None:
         notes.append(f"Great Expectations Data Docs: {quality.docs_index}")
-    return [
+    verdict, detail, _ = summarize_quality(quality)
+    failed = [result for result in results if not result.success]
+    tables = []
+    if failed:
+        tables.append(
+            TableView(
+                caption=f"Great Expectations: failing suites ({detail})",
+                columns=("suite", "passed", "failed", "failing expectations (observed)"),
+                rows=tuple(quality_row(result) for result in failed),
+                statuses=("bad",) * len(failed),
+                numeric=(False, True, True, False),
+            )
+        )
+    tables.append(
         TableView(
+            collapsed=True,
             caption=(
-                f"Great Expectations: {summarize_quality(quality)[0]} in {quality.seconds:.1f} s"
+                f"Great Expectations: {verdict}, {detail}, every suite ({quality.seconds:.1f} s)"
             ),
             columns=("suite", "passed", "failed", "failing expectations (observed)"),
-            rows=tuple(
-                (
-                    result.suite,
-                    "–" if result.error else str(len(result.passed)),
-                    "–" if result.error else str(len(result.failed)),
-                    result.error
-                    or "; ".join(
-                        f"{outcome.name}: {outcome.observed}" for outcome in result.failed
-                    ),
-                )
-                for result in results
-            ),
+            rows=tuple(quality_row(result) for result in results),
             statuses=tuple("ok" if result.success else "bad" for result in results),
             numeric=(False, True, True, False),
         )
-    ]
+    )
+    return tables
+
+
+def quality_row(result: SuiteResult) -> tuple[str, str, str, str]:
+    return (
+        result.suite,
+        "–" if result.error else str(len(result.passed)),
+        "–" if result.error else str(len(result.failed)),
+        result.error
+        or "; ".join(f"{outcome.name}: {outcome.observed}" for outcome in result.failed),
+    )
 
 
 @chart_style
@@ -1679,7 +1695,7 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
     )
     table = TableView(
         collapsed=True,
-        caption=f"Freshness per table ({len(freshness)} tables)",
+        caption=f"Freshness per table ({len(freshness)} {'table' if len(freshness) == 1 else 'tables'})",
         columns=("layer", "table", "rows", "kind", "last written (business time)", "age"),
         rows=tuple(
             (
@@ -1774,15 +1790,41 @@ def chart_freshness(written: Sequence[TableFreshness]) -> Chart:
 # --------------------------------------------------------------------------- assembling
 
 
-def build_section_safely(key: str, build: Callable[[], Section]) -> Section:
-    """Run one section's builder; a failure becomes a visible error in that section only."""
+def attempt(step: str, collect: Callable[[], T], fallback: T) -> tuple[T, str | None]:
+    """Run one step; on failure, the fallback and the error to show (the report goes on)."""
     try:
-        return build()
-    except Exception as exc:  # the report must still render the other sections
-        log.exception("report section %s failed", key)
-        return Section(
-            key=key, title=SECTION_TITLES[key], error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        return collect(), None
+    except Exception as exc:  # one broken table must not take the whole page down
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        log.warning("report: %s failed (shown in the page): %s", step, error.splitlines()[0])
+        return fallback, error
+
+
+def build_section_safely(
+    key: str, build: Callable[[], Section], earlier_error: str | None = None
+) -> Section:
+    """Run one section's builder; a failure becomes a visible error in that section only."""
+    section, error = attempt(key, build, Section(key=key, title=SECTION_TITLES[key]))
+    error = "; ".join(message for message in (earlier_error, error) if message)
+    return dataclasses.replace(section, error=error) if error else section
+
+
+def empty_headline(day: date, quality: QualityReport | None) -> Headline:
+    status, detail, passed = summarize_quality(quality)
+    return Headline(
+        day=day,
+        messages_read=0,
+        accepted=0,
+        rejected=0,
+        rejected_by_reason={},
+        late_events=0,
+        mart_rows={},
+        quality_status=status,
+        quality_detail=detail,
+        quality_ok=passed,
+        latest_landed_at=None,
+        freshness_seconds=None,
+    )
 
 
 def collect_report(
@@ -1800,15 +1842,22 @@ def collect_report(
         client = connect(settings)
     try:
         reader = MartReader(client, settings.timezone)
-        day = day or latest_data_day(reader) or business_today(settings.timezone)
+        if day is None:
+            latest, _ = attempt("day", lambda: latest_data_day(reader), None)
+            day = latest or business_today(settings.timezone)
         server = f"ClickHouse {client.server_version} at {settings.clickhouse_host}:{settings.clickhouse_port}"
         generated_at = str(
             reader.scalar("SELECT toString(now(), {tz:String})", tz=settings.timezone)
         )
         say("reading freshness")
-        freshness = collect_freshness(reader)
+        freshness, freshness_error = attempt("freshness", lambda: collect_freshness(reader), [])
         say("headline numbers")
-        headline = collect_headline(reader, day, quality, freshness)
+        headline, headline_error = attempt(
+            "headline",
+            lambda: collect_headline(reader, day, quality, freshness),
+            empty_headline(day, quality),
+        )
+        errors = {"headline": headline_error, "freshness": freshness_error}
         builders: list[tuple[str, Callable[[], Section]]] = [
             ("headline", lambda: build_headline_section(headline)),
             ("av-quality", lambda: build_av_quality_section(reader, day)),
@@ -1821,7 +1870,7 @@ def collect_report(
         sections = []
         for key, build in builders:
             say(f"rendering {SECTION_TITLES[key]}")
-            sections.append(build_section_safely(key, build))
+            sections.append(build_section_safely(key, build, errors.get(key)))
     finally:
         if owned:
             client.close()
@@ -1920,7 +1969,7 @@ tr.ok td:last-child { color: var(--ok); font-weight: 600; }
 tr.ok { background: var(--ok-bg); } tr.warn { background: var(--warn-bg); }
 tr.bad { background: var(--bad-bg); } tr.bad td:last-child { color: var(--bad); font-weight: 600; }
 tr.muted td { color: var(--muted); }
-ul.notes { margin: 6px 0 0; padding-left: 18px; color: var(--muted); }
+ul.notes { margin: 0 0 10px; padding-left: 18px; color: var(--muted); }
 ul.notes li.no-data { color: #92400e; }
 .error { background: var(--bad-bg); color: var(--bad); padding: 10px 12px; border-radius: 6px;
   white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
@@ -1967,6 +2016,12 @@ def render_section(section: Section) -> str:
         parts.append(
             f'<div class="error">This section could not be rendered: {escape(section.error)}</div>'
         )
+    if section.notes:
+        parts.append('<ul class="notes">')
+        for note in section.notes:
+            kind = ' class="no-data"' if note.startswith("no data") else ""
+            parts.append(f"<li{kind}>{escape(note)}</li>")
+        parts.append("</ul>")
     if section.cards:
         parts.append('<div class="cards">')
         parts.extend(render_card(card) for card in section.cards)
@@ -1974,12 +2029,6 @@ def render_section(section: Section) -> str:
     for chart in section.charts:
         parts.append(f'<figure><img src="{chart.data_uri}" alt="{escape(chart.title)}"></figure>')
     parts.extend(render_table(table) for table in section.tables)
-    if section.notes:
-        parts.append('<ul class="notes">')
-        for note in section.notes:
-            kind = ' class="no-data"' if note.startswith("no data") else ""
-            parts.append(f"<li{kind}>{escape(note)}</li>")
-        parts.append("</ul>")
     parts.append("</section>")
     return "\n".join(parts)
 
