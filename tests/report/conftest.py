@@ -2,7 +2,9 @@
 
 The session's warehouse gets a small day (scale 0.3) generated, run through Flink, landed,
 preheated and built by dbt, exactly as ``classpulse run`` does; the report then renders
-from those marts. An empty server of the tests' own covers the "no data" path.
+from those marts. The day is yesterday (business time zone): the real-time mart logs keep
+30 days (TTL), so an older day would land no real-time rows. An empty server of the tests'
+own covers the "no data" path.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import importlib.util
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
 
-from classpulse import dbt, pipeline
+from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
@@ -38,35 +41,35 @@ _root = load_root_conftest()
 warehouse_settings: Callable[..., Settings] = _root.warehouse_settings
 settings_environment: Callable[[Settings], dict[str, str]] = _root.settings_environment
 
-REPORT_DAY = date(2024, 5, 6)
 SCALE = 0.3
 SEED = 7
-# The reconciliation mart reads the rt views, so they are built before ads.
-BUILD_LAYERS = dbt.LAYERS if "rt" in dbt.LAYERS else ("ods", "dwd", "dws", "rt", "ads")
 
 
 @pytest.fixture(scope="session")
-def report_settings(warehouse: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def report_day(warehouse: Settings) -> date:
+    """The generated business day: yesterday in the business time zone."""
+    return datetime.now(ZoneInfo(warehouse.timezone)).date() - timedelta(days=1)
+
+
+@pytest.fixture(scope="session")
+def report_settings(
+    warehouse: Settings, report_day: date, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     """The session's warehouse holding one generated day, through every pipeline stage."""
     base = tmp_path_factory.mktemp("report-pipeline")
     settings = replace(warehouse, topics_dir=base / "topics", home=base / "home")
     pipeline.ensure_warehouse(settings)
-    pipeline.generate(settings, REPORT_DAY, scale=SCALE, seed=SEED)
+    pipeline.generate(settings, report_day, scale=SCALE, seed=SEED)
     try:
         pipeline.run_flink(settings)
     except pipeline.StageError as exc:
-        # The report must still render from what landed (the rt marts are then empty).
+        # The report must still render from what landed (the rt marts are then empty);
+        # the Flink runner's own tests own that failure.
         warnings.warn(f"Flink stage failed, rt marts may be empty: {exc}", stacklevel=1)
     pipeline.load(settings)
-    pipeline.preheat(settings, REPORT_DAY)
-    dbt.build_layers(settings, layers=BUILD_LAYERS)
+    pipeline.preheat(settings, report_day)
+    pipeline.build(settings)
     return settings
-
-
-@pytest.fixture(scope="session")
-def report_day() -> date:
-    """The generated business day (the latest day in the marts)."""
-    return REPORT_DAY
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +82,13 @@ def report_client(report_settings: Settings) -> Iterator[Client]:
 
 
 @pytest.fixture(scope="module")
-def report_page(report_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The report of the generated day (day picked by the report: the latest in the marts)."""
-    out = write_report(report_settings, tmp_path_factory.mktemp("report") / "index.html")
+def report_page(
+    report_settings: Settings, report_day: date, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The report of the generated day."""
+    out = write_report(
+        report_settings, tmp_path_factory.mktemp("report") / "index.html", report_day
+    )
     return out.read_text(encoding="utf-8")
 
 
