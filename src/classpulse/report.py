@@ -1412,7 +1412,8 @@ def build_data_quality_section(
             "SELECT mart, count() AS late_events, "
             "countIf(toDate(fromUnixTimestamp(intDiv(event_time_ms, 1000)), {tz:String}) "
             "  = {day:Date}) AS on_day, "
-            "toString(max(fromUnixTimestamp64Milli(event_time_ms)), {tz:String}) AS latest "
+            "formatDateTime(max(fromUnixTimestamp64Milli(event_time_ms)), '%Y-%m-%d %H:%i:%S', "
+            "  {tz:String}) AS latest "
             "FROM ods.late_events GROUP BY mart ORDER BY mart",
             tz=reader.timezone,
             day=day,
@@ -1650,7 +1651,25 @@ def chart_reconciliation(on_day: pd.DataFrame, day: date) -> Chart:
     axes.invert_yaxis()
     axes.grid(axis="y", visible=False)
     widest = max(sum(values) for values in zip(*shares.values(), strict=True))
-    axes.set_xlim(0, max(110.0, widest * 1.05))
+    for position, row, total in zip(
+        positions,
+        on_day.itertuples(),
+        (sum(values) for values in zip(*shares.values(), strict=True)),
+        strict=True,
+    ):
+        words = [f"{format_count(row.late_events)} late"] if row.late_events else []
+        if row.unexplained:
+            words.append(f"{format_count(row.unexplained)} unexplained")
+        axes.text(
+            max(total, 100) + 1,
+            position,
+            ", ".join(words) or "equal",
+            va="center",
+            fontsize=7,
+            color=MUTED,
+        )
+    axes.set_xlim(0, max(125.0, widest * 1.25))
+    axes.set_xticks(range(0, int(max(100.0, widest)) + 1, 20))
     axes.axvline(100, color=MUTED, linewidth=0.8, linestyle="--")
     axes.set_xlabel("% of the offline total (ads)")
     axes.set_title(f"Real-time vs offline on {day.isoformat()}")
