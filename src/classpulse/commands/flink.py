@@ -179,19 +179,29 @@ def print_run(result) -> None:  # type: ignore[no-untyped-def]
     accounting = result.accounting
     if accounting is None:
         return
-    topics = Table(title="source topics: read = accepted + rejected")
-    for column in ("topic", "lines", "read", "accepted", "rejected", "dead letters", "reasons", ""):
-        topics.add_column(column, justify="left" if column in {"topic", "reasons"} else "right")
+    topics = Table(title="source topics: read = accepted + rejected (= lines in the files)")
+    reasons = ("malformed_json", "missing_field", "wrong_type", "future_timestamp")
+    headers = (
+        "topic",
+        "read",
+        "accepted",
+        "rejected",
+        "malformed",
+        "missing",
+        "type",
+        "future",
+        "",
+    )
+    for column in headers:
+        topics.add_column(column, justify="left" if column == "topic" else "right")
     for item in accounting.topics:
-        reasons = accounting.rejected_by_reason.get(item.topic, {})
+        by_reason = accounting.rejected_by_reason.get(item.topic, {})
         topics.add_row(
             item.topic,
-            "-" if item.lines_in_files is None else f"{item.lines_in_files:,}",
             f"{item.messages_read:,}",
             f"{item.accepted:,}",
             f"{item.rejected:,}",
-            f"{item.dead_letters:,}",
-            ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items())),
+            *(f"{by_reason.get(reason, 0):,}" for reason in reasons),
             "[green]ok" if item.holds else "[red]MISMATCH",
         )
     out.print(topics)

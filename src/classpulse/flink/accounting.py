@@ -89,9 +89,7 @@ class Accounting:
 
     @property
     def holds(self) -> bool:
-        return all(item.holds for item in self.topics) and all(
-            item.holds for item in self.marts
-        )
+        return all(item.holds for item in self.topics) and all(item.holds for item in self.marts)
 
 
 def latest_by_key(

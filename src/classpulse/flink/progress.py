@@ -8,7 +8,9 @@ so far, which against the lines waiting in the input files gives a progress bar 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -22,13 +24,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+_SOURCE = re.compile(r"^Source: (\w+\[\d+\])")
+
 
 class JobMetrics:
     """Reads one job's source record counts over REST; returns None while the job is starting."""
 
     def __init__(self, port: int, job_id: str) -> None:
         self.base = f"http://127.0.0.1:{port}/jobs/{job_id}"
-        self._metric_ids: dict[str, list[str]] = {}
 
     def _get(self, path: str) -> Any:
         with urllib.request.urlopen(self.base + path, timeout=2) as response:
@@ -36,23 +39,15 @@ class JobMetrics:
 
     def records_read(self) -> int | None:
         try:
-            job = self._get("")
             total = 0
-            for vertex in job.get("vertices", []):
-                if not vertex["name"].startswith("Source:"):
+            for vertex in self._get("").get("vertices", []):
+                match = _SOURCE.match(vertex["name"])
+                if match is None:
                     continue
-                ids = self._metric_ids.get(vertex["id"])
-                if not ids:
-                    listed = self._get(f"/vertices/{vertex['id']}/metrics")
-                    ids = [
-                        item["id"]
-                        for item in listed
-                        if ".Source__" in item["id"] and item["id"].endswith(".numRecordsOut")
-                    ]
-                    if not ids:
-                        continue
-                    self._metric_ids[vertex["id"]] = ids
-                values = self._get(f"/vertices/{vertex['id']}/metrics?get={','.join(ids)}")
+                name = f"Source__{match.group(1)}.numRecordsOut"
+                ids = ",".join(f"{index}.{name}" for index in range(vertex["parallelism"]))
+                query = urllib.parse.quote(ids, safe=",")
+                values = self._get(f"/vertices/{vertex['id']}/metrics?get={query}")
                 total += sum(int(float(item["value"])) for item in values)
             return total
         except (urllib.error.URLError, OSError, ValueError, KeyError):

@@ -57,6 +57,7 @@ class RunOptions:
     monitor_interval: str = "1 s"
     checkpoint_interval: str | None = None  # default: 1 s bounded, 5 s continuous
     replay: bool = True  # bounded local runs: arrival-order replay between waves
+    config: Mapping[str, str] = field(default_factory=dict)  # extra Flink configuration
 
 
 @dataclass
@@ -211,7 +212,10 @@ def run_jobs(
         timezone=settings.timezone,
         checkpoint_dir=flink_home / "checkpoints",
         checkpoint_interval=checkpoint_interval,
-        extra={} if options.bounded else {"table.exec.source.idle-timeout": "5 s"},
+        extra={
+            **({} if options.bounded else {"table.exec.source.idle-timeout": "5 s"}),
+            **options.config,
+        },
     )
     if session is None:
         session = FlinkSession(session_options)

@@ -57,6 +57,7 @@ class FlinkSession:
         # The REST endpoint serves the progress display (source record counts per job).
         startup.set_string("rest.bind-address", "127.0.0.1")
         startup.set_string("rest.bind-port", str(self.rest_port))
+        startup.set_string("metrics.fetcher.update-interval", "500 ms")
         settings = (
             EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(startup)
         )

@@ -1,0 +1,151 @@
+"""The Flink SQL files without a JVM: layout rules, job discovery, waves, strict ${VAR}s."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classpulse.config import load_settings
+from classpulse.flink.runner import load_catalog, render_environment
+from classpulse.flink.sqlfiles import (
+    JOBS_DIR,
+    SqlFileError,
+    discover_jobs,
+    plan_waves,
+    split_statements,
+    strip_comments,
+)
+from classpulse.flink.variables import (
+    MissingVariableError,
+    parse_assignments,
+    render,
+    resolve_variables,
+)
+
+ROOT = load_settings().root
+KAFKA_VARIABLES = {"KAFKA_BOOTSTRAP_SERVERS": "broker-1:9092,broker-2:9092"}
+_COLUMN = re.compile(r"^\s*`?(\w+)`?\s+(AS\b|[A-Z_]+(?:\(\d+\))?)", re.M)
+CONNECTOR_HELPERS = {"kafka_partition"}  # read only to build source_split
+
+
+def logical_columns(ddl: str) -> dict[str, str]:
+    """Columns the jobs see: name -> type (physical) or 'derived' (metadata, computed)."""
+    body = strip_comments(ddl).split("(", 1)[1].rsplit(") WITH", 1)[0]
+    columns = {}
+    for line in body.splitlines():
+        match = _COLUMN.match(line)
+        if match is None or match.group(1).upper() == "WATERMARK":
+            continue
+        if match.group(1) in CONNECTOR_HELPERS:
+            continue
+        derived = match.group(2) == "AS" or "METADATA" in line
+        columns[match.group(1)] = "derived" if derived else match.group(2)
+    return columns
+
+
+def test_split_statements_respects_quotes_and_comments() -> None:
+    text = "-- a; comment\nSELECT ';' AS a, 'it''s; fine';\n/* x; */ INSERT INTO t VALUES (1);\n;"
+    statements = split_statements(text)
+    assert len(statements) == 2
+    assert statements[0].endswith("'it''s; fine'")
+    assert strip_comments(statements[1]).strip() == "INSERT INTO t VALUES (1)"
+
+
+def test_every_job_parses_and_names_tables_only() -> None:
+    catalog = load_catalog(ROOT, "local")
+    assert len(catalog.jobs) >= 12
+    for job in catalog.jobs:
+        text = job.path.read_text(encoding="utf-8")
+        assert "'connector'" not in text, f"{job.name}: connector options belong in connectors/"
+        header = text.splitlines()[:4]
+        assert all(line.startswith("--") for line in header[:2]), f"{job.name}: header comment"
+        assert job.outputs, job.name
+
+
+def test_cleaning_runs_before_the_marts() -> None:
+    waves = plan_waves(load_catalog(ROOT, "local").jobs)
+    assert [sorted(job.name.split("_")[0] for job in wave) for wave in waves] == [
+        ["clean"] * 7,
+        ["mart"] * 5,
+    ]
+
+
+def test_local_and_kafka_define_the_same_tables_and_columns() -> None:
+    local = {table.name: table for table in load_catalog(ROOT, "local").tables}
+    kafka = {table.name: table for table in load_catalog(ROOT, "kafka").tables}
+    assert set(local) == set(kafka)
+    for name, table in local.items():
+        assert logical_columns(table.ddl) == logical_columns(kafka[name].ddl), name
+        assert table.has_watermark == kafka[name].has_watermark, name
+
+
+def test_sources_read_the_raw_line_and_where_it_came_from() -> None:
+    local = {table.name: table for table in load_catalog(ROOT, "local").tables}
+    for name in ("timeline_client_topic", "agora_record", "qos_log", "uc_account_student"):
+        ddl = local[name].ddl
+        assert "'format' = 'raw'" in ddl and "'file.path'" in ddl, name
+        assert "processed_at  AS PROCTIME()" in ddl, name
+
+
+def test_watermarks_only_on_cleaned_topics() -> None:
+    watermarked = {t.name for t in load_catalog(ROOT, "local").tables if t.has_watermark}
+    assert watermarked == {"timeline_analysis_student", "agora_record_clean", "qos_log_clean"}
+
+
+def test_kafka_ddl_renders_with_every_variable_set() -> None:
+    text = render_environment(load_settings(), "kafka", KAFKA_VARIABLES)
+    assert "${" not in text
+    assert text.count("'properties.bootstrap.servers' = 'broker-1:9092,broker-2:9092'") == 23
+    assert "'topic' = 'uc_account-student'" in text
+
+
+def test_a_missing_variable_fails_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    with pytest.raises(MissingVariableError) as raised:
+        render_environment(load_settings(), "kafka", {})
+    assert raised.value.names == ["KAFKA_BOOTSTRAP_SERVERS"]
+    assert "${KAFKA_BOOTSTRAP_SERVERS}" in str(raised.value)
+    assert "CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS" in str(raised.value)
+
+
+def test_render_is_strict_and_never_empty() -> None:
+    variables = resolve_variables({"A": ""}, environ={"CLASSPULSE_B": "from-env"})
+    assert render("x=${A} y=${B}", variables, "here") == "x= y=from-env"
+    with pytest.raises(MissingVariableError, match=r"here: no value for \$\{C\}"):
+        render("${C}", variables, "here")
+    with pytest.raises(ValueError, match="malformed"):
+        render("${lower}", variables, "here")
+    assert render("${WATERMARK_DELAY_SECONDS}", variables, "here") == "10"
+    assert parse_assignments(["TOPICS_DIR=/a=b"]) == {"TOPICS_DIR": "/a=b"}
+    with pytest.raises(ValueError):
+        parse_assignments(["lower=1"])
+
+
+def test_a_new_job_file_is_discovered_without_code_changes(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "flink_sql", tmp_path / "flink_sql")
+    (tmp_path / JOBS_DIR / "mart_rejections_per_topic.sql").write_text(
+        "-- Rejected messages per topic and reason (example of a new metric).\n"
+        "-- Grain: topic x reason.\n"
+        "CREATE TEMPORARY VIEW rejection_counts AS\n"
+        "SELECT topic, reason, COUNT(*) AS n FROM rejected_messages GROUP BY topic, reason;\n"
+        "INSERT INTO mart_accounting\n"
+        "SELECT CONCAT(topic, '/', reason), n, n, 0, CURRENT_TIMESTAMP\n"
+        "FROM TO_CHANGELOG(input => TABLE rejection_counts) WHERE op <> 'UPDATE_BEFORE';\n",
+        encoding="utf-8",
+    )
+    catalog = load_catalog(tmp_path, "local")
+    job = next(job for job in catalog.jobs if job.name == "mart_rejections_per_topic")
+    assert job.inputs == {"rejected_messages"}
+    assert job in plan_waves(catalog.jobs)[1]
+
+
+def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
+    (tmp_path / JOBS_DIR).mkdir(parents=True)
+    (tmp_path / JOBS_DIR / "bad.sql").write_text(
+        "-- bad\nCREATE TABLE x (a INT) WITH ('connector' = 'datagen');\nINSERT INTO y SELECT 1;\n"
+    )
+    with pytest.raises(SqlFileError, match="only CREATE TEMPORARY VIEW and INSERT INTO"):
+        discover_jobs(tmp_path, ["y"])

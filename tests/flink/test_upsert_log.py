@@ -1,0 +1,53 @@
+"""Updating marts are upsert logs: versions grow per key, a vanished key is a delete.
+
+Mini-batching is switched off so that every change of the aggregate is emitted (with it, changes
+inside one batch fold into one row); the orders are in one file, read in line order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flink_helpers import latest_versions, read_topic, run_all
+from flink_scenario import order
+
+from classpulse.flink.session import FlinkSession
+
+
+def test_versions_resolve_updates_and_deletes_without_double_counting(
+    flink_session: FlinkSession, tmp_path: Path
+) -> None:
+    topics = tmp_path / "topics"
+    (topics / "data_pack_order_info").mkdir(parents=True)
+    (topics / "data_pack_order_info" / "orders.jsonl").write_text(
+        "\n".join(
+            [
+                order("o1", 7, 3, "2026-11-20 10:00:00", "10:00:00"),
+                order("o2", 7, 3, "2026-11-20 11:00:00", "11:00:00"),
+                order("o3", 10, 3, "2026-11-20 12:00:00", "12:00:00"),
+                order("o2", 7, 4, "2026-11-20 11:00:00", "12:30:00"),  # o2 leaves
+                order("o3", 10, 2, "2026-11-20 12:00:00", "12:40:00"),  # cc 10's only order leaves
+            ]
+        )
+        + "\n"
+    )
+    run_all(
+        flink_session,
+        tmp_path / "home",
+        topics,
+        ("clean_data_pack_order_info", "mart_cc_daily_tracking"),
+        config={"table.exec.mini-batch.enabled": "false"},
+    )
+    log = read_topic(topics, "cc_daily_tracking")
+    cc7 = sorted(
+        (row["version"], row["cc_index"], row["is_deleted"]) for row in log if row["cc_id"] == 7
+    )
+    assert [(index, deleted) for _, index, deleted in cc7] == [(1, 0), (2, 0), (1, 0)]
+    assert len({version for version, _, _ in cc7}) == 3  # strictly growing versions
+    assert sum(index for _, index, _ in cc7) == 4  # what appending every row would count
+    cc10 = sorted(
+        (row["version"], row["cc_index"], row["is_deleted"]) for row in log if row["cc_id"] == 10
+    )
+    assert [(index, deleted) for _, index, deleted in cc10] == [(1, 0), (1, 1)]
+    current = latest_versions(log, ("cc_id", "type", "attribution_date"))
+    assert {key: row["cc_index"] for key, row in current.items()} == {(7, 1, "2026-11-20"): 1}
