@@ -547,7 +547,7 @@ def publish_day(
             "INSERT INTO ads.publication_log (day, run_id, models, tests, quality_suites, "
             "quality_result, table_rows, fingerprint) SELECT {day:Date}, {run_id:String}, "
             "{models:UInt32}, {tests:UInt32}, {suites:UInt32}, {result:String}, "
-            "{rows:Map(String, UInt64)}, {fingerprint:UInt64}",
+            "mapFromArrays({tables:Array(String)}, {rows:Array(UInt64)}), {fingerprint:UInt64}",
             parameters={
                 "day": day,
                 "run_id": run_id,
@@ -555,7 +555,8 @@ def publish_day(
                 "tests": int(build_summary.get("tests", 0)),
                 "suites": int(quality_summary.get("suites", 0)),
                 "result": quality_result,
-                "rows": {name: rows for name, (rows, _) in fingerprints.items()},
+                "tables": list(fingerprints),
+                "rows": [rows for rows, _ in fingerprints.values()],
                 "fingerprint": fingerprint,
             },
         )
