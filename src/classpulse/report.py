@@ -127,6 +127,7 @@ LAYER_COLORS = {
     "dws": "#59a14f",
     "ads": "#76b7b2",
 }
+DURATION_TICKS_MINUTES = (1, 10, 60, 6 * 60, 24 * 60, 7 * 24 * 60, 30 * 24 * 60, 365 * 24 * 60)
 FALLBACK_COLOR = "#9c9c9c"
 INK = "#1f2933"
 MUTED = "#6b7280"
@@ -298,7 +299,7 @@ def quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
-def latest_data_day(reader: MartReader) -> date | None:
+def find_latest_data_day(reader: MartReader) -> date | None:
     """The latest business day any offline contract mart has rows for."""
     days = []
     for mart, day_expression in CONTRACT_MARTS.items():
@@ -336,7 +337,7 @@ def format_share(value: float | None) -> str:
 
 
 def format_age(seconds: int | float | None) -> str:
-    """A duration for people: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    """A duration for people: 45 s, 12 min, 3 h 05 min, 6 h, 2 d 4 h."""
     if seconds is None:
         return "–"
     seconds = max(0, int(seconds))
@@ -347,9 +348,9 @@ def format_age(seconds: int | float | None) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes:02d} min"
+        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
+    return f"{days} d {hours} h" if hours else f"{days} d"
 
 
 def label_tutor(tutor_id: int) -> str:
@@ -362,14 +363,14 @@ def label_event(event: str) -> str:
     return event.removeprefix("STUDENT_").replace("_", " ").capitalize()
 
 
-def no_data(what: str, day: date | None = None) -> str:
+def note_no_data(what: str, day: date | None = None) -> str:
     return f"no data for {what}" + (f" on {day.isoformat()}" if day else "")
 
 
 # --------------------------------------------------------------------------- charts
 
 
-def chart_style(function: Callable[P, Chart]) -> Callable[P, Chart]:
+def with_chart_style(function: Callable[P, Chart]) -> Callable[P, Chart]:
     """Draw and render a chart under the report's matplotlib style (a local rc context)."""
 
     @functools.wraps(function)
@@ -382,7 +383,7 @@ def chart_style(function: Callable[P, Chart]) -> Callable[P, Chart]:
     return wrapper
 
 
-def new_figure(height: float, width: float = FIGURE_WIDTH) -> Figure:
+def create_figure(height: float, width: float = FIGURE_WIDTH) -> Figure:
     """A matplotlib Figure (no pyplot state, so safe in threads and servers)."""
     from matplotlib.figure import Figure
 
@@ -396,7 +397,7 @@ def render_chart(figure: Figure, title: str) -> Chart:
     return Chart(title=title, png=buffer.getvalue())
 
 
-def hour_axis(axes: Axes, first_hour: float, last_hour: float) -> None:
+def set_hour_axis(axes: Axes, first_hour: float, last_hour: float) -> None:
     """Hours of the business day on the x axis, labelled HH:00."""
     start = max(0, int(first_hour))
     end = min(24, int(last_hour) + 1)
@@ -511,14 +512,14 @@ def collect_freshness(reader: MartReader) -> list[TableFreshness]:
         else:
             kind, written, age = "empty", None, None
         result.append(
-            TableFreshness(database, table, int(rows or 0), kind, written, _int_or_none(age))
+            TableFreshness(database, table, int(rows or 0), kind, written, to_int_or_none(age))
         )
     order = {database: index for index, database in enumerate(REPORT_DATABASES)}
     result.sort(key=lambda item: (order.get(item.database, 99), item.table))
     return result
 
 
-def _int_or_none(value: Any) -> int | None:
+def to_int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
@@ -634,7 +635,7 @@ def build_headline_section(headline: Headline) -> Section:
             f"since the latest landing ({headline.latest_landed_at})"
             if headline.latest_landed_at
             else "nothing landed yet",
-            _freshness_status(headline.freshness_seconds),
+            rate_freshness(headline.freshness_seconds),
         ),
     ]
     table = TableView(
@@ -649,9 +650,9 @@ def build_headline_section(headline: Headline) -> Section:
     charts: list[Chart] = []
     notes: list[str] = []
     if any(ads or rt for ads, rt in headline.mart_rows.values()):
-        charts.append(chart_mart_rows(headline))
+        charts.append(plot_mart_rows(headline))
     else:
-        notes.append(no_data("the contract marts (ads.*, rt.*)", headline.day))
+        notes.append(note_no_data("the contract marts (ads.*, rt.*)", headline.day))
     return Section(
         key="headline",
         title=SECTION_TITLES["headline"],
@@ -666,7 +667,7 @@ def build_headline_section(headline: Headline) -> Section:
     )
 
 
-def _freshness_status(seconds: int | None) -> str:
+def rate_freshness(seconds: int | None) -> str:
     if seconds is None:
         return "muted"
     if seconds <= 3600:
@@ -674,14 +675,14 @@ def _freshness_status(seconds: int | None) -> str:
     return "warn" if seconds <= 24 * 3600 else "bad"
 
 
-@chart_style
-def chart_mart_rows(headline: Headline) -> Chart:
+@with_chart_style
+def plot_mart_rows(headline: Headline) -> Chart:
     import numpy as np
 
     marts = list(headline.mart_rows)
     offline = [headline.mart_rows[mart][0] or 0 for mart in marts]
     realtime = [headline.mart_rows[mart][1] or 0 for mart in marts]
-    figure = new_figure(2.6)
+    figure = create_figure(2.6)
     axes = figure.add_subplot()
     positions = np.arange(len(marts))
     axes.barh(positions - 0.2, offline, height=0.4, color="#4e79a7", label="offline (ads)")
@@ -729,9 +730,9 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
             day=day,
         )
     if windows.empty:
-        notes.append(no_data("ads.av_quality_30s", day))
+        notes.append(note_no_data("ads.av_quality_30s", day))
     else:
-        charts.append(chart_av_quality(windows, day))
+        charts.append(plot_av_quality(windows, day))
     rooms = pd.DataFrame()
     if reader.has("ads.classroom_quality_daily"):
         rooms = reader.frame(
@@ -744,7 +745,7 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
             limit=WORST_ROOMS,
         )
     if rooms.empty:
-        notes.append(no_data("ads.classroom_quality_daily", day))
+        notes.append(note_no_data("ads.classroom_quality_daily", day))
     else:
         band_status = {"poor": "bad", "fair": "warn", "good": "ok", "no_av_data": "muted"}
         tables.append(
@@ -793,8 +794,8 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
     )
 
 
-@chart_style
-def chart_av_quality(windows: pd.DataFrame, day: date) -> Chart:
+@with_chart_style
+def plot_av_quality(windows: pd.DataFrame, day: date) -> Chart:
     """Three stacked panels over the day: students reporting, audio loss, video frame rate."""
     import numpy as np
     import pandas as pd
@@ -804,7 +805,7 @@ def chart_av_quality(windows: pd.DataFrame, day: date) -> Chart:
     # a full 30 s grid, so the lines break where no student reported
     series = grid.merge(windows, on="second_of_day", how="left")
     hours = series.second_of_day / 3600
-    figure = new_figure(5.6)
+    figure = create_figure(5.6)
     layout = figure.add_gridspec(3, 1, height_ratios=(1, 2, 2))
     students = figure.add_subplot(layout[0])
     audio = figure.add_subplot(layout[1], sharex=students)
@@ -840,7 +841,7 @@ def chart_av_quality(windows: pd.DataFrame, day: date) -> Chart:
     )
     for axes in (students, audio):
         axes.tick_params(labelbottom=False)
-    hour_axis(video, float(hours.min()), float(hours.max()))
+    set_hour_axis(video, float(hours.min()), float(hours.max()))
     video.set_xlabel("business time")
     return render_chart(figure, "Student audio loss and video frame rate per 30 s window")
 
@@ -862,14 +863,14 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
             day=day,
         )
     if hourly is None or hourly.empty:
-        notes.append(no_data("ads.classroom_performance_1min", day))
+        notes.append(note_no_data("ads.classroom_performance_1min", day))
         return Section(
             key="engagement",
             title=SECTION_TITLES["engagement"],
-            lead=_engagement_lead(),
+            lead=describe_engagement(),
             notes=tuple(notes),
         )
-    charts.append(chart_events_by_hour(hourly, day))
+    charts.append(plot_events_by_hour(hourly, day))
     totals = reader.frame(
         "SELECT event, sum(event_count) AS events, uniqExact(user_id) AS students, "
         "uniqExact(webserver_id) AS rooms "
@@ -902,14 +903,14 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
     return Section(
         key="engagement",
         title=SECTION_TITLES["engagement"],
-        lead=_engagement_lead(),
+        lead=describe_engagement(),
         charts=tuple(charts),
         tables=tuple(tables),
         notes=tuple(notes),
     )
 
 
-def _engagement_lead() -> str:
+def describe_engagement() -> str:
     return (
         "Classified student courseware events (offline mart, late events included) per hour "
         "of the business day, and per tutor and group kind from the day's published preheat. "
@@ -918,8 +919,8 @@ def _engagement_lead() -> str:
     )
 
 
-@chart_style
-def chart_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
+@with_chart_style
+def plot_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
     table = hourly.pivot_table(
         index="hour", columns="event", values="events", aggfunc="sum", fill_value=0
     )
@@ -927,7 +928,7 @@ def chart_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
     table = table.reindex(range(first, last + 1), fill_value=0)
     order = [event for event in EVENT_COLORS if event in table.columns]
     order += sorted(set(table.columns) - set(order))
-    figure = new_figure(3.4)
+    figure = create_figure(3.4)
     axes = figure.add_subplot()
     positions = [hour + 0.5 for hour in table.index]
     stack_bars(
@@ -938,7 +939,7 @@ def chart_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
         labels={event: label_event(event) for event in order},
         width=0.85,
     )
-    hour_axis(axes, first, last)
+    set_hour_axis(axes, first, last)
     axes.grid(axis="x", visible=False)
     axes.set_ylabel("student events")
     axes.set_title(f"Student events per hour by type, {day.isoformat()}")
@@ -956,7 +957,7 @@ def summarize_tutors(
         "SELECT count() FROM dim.lesson_student_current WHERE lesson_date = {day:Date}", day=day
     )
     if not booked:
-        return [], [], [no_data("dim.lesson_student_current (published preheat)", day)]
+        return [], [], [note_no_data("dim.lesson_student_current (published preheat)", day)]
     members_sql = (
         "WITH members AS ("
         "  SELECT student_id, tutor_id, tutoring_source, group_kind, group_node_id, "
@@ -1002,7 +1003,7 @@ def summarize_tutors(
         )
     if float(tutors.events.sum()) == 0:
         notes.append(f"none of the day's preheated students produced events on {day.isoformat()}")
-    chart = chart_tutors(tutors.head(TOP_TUTORS), kinds, day)
+    chart = plot_tutors(tutors.head(TOP_TUTORS), kinds, day)
     tutor_table = TableView(
         caption=f"Tutors by student events on {day.isoformat()} (top {TOP_TUTORS})",
         columns=("tutor", "group kinds", "tutoring", "booked", "engaged", "events", "per engaged"),
@@ -1040,11 +1041,11 @@ def summarize_tutors(
     return [chart], [tutor_table, kind_table], notes
 
 
-@chart_style
-def chart_tutors(tutors: pd.DataFrame, kinds: pd.DataFrame, day: date) -> Chart:
+@with_chart_style
+def plot_tutors(tutors: pd.DataFrame, kinds: pd.DataFrame, day: date) -> Chart:
     import numpy as np
 
-    figure = new_figure(max(2.8, 0.28 * len(tutors) + 1.0))
+    figure = create_figure(max(2.8, 0.28 * len(tutors) + 1.0))
     layout = figure.add_gridspec(1, 2, width_ratios=(3, 2))
     left = figure.add_subplot(layout[0])
     right = figure.add_subplot(layout[1])
@@ -1112,11 +1113,11 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
             key="registrations",
             title=SECTION_TITLES["registrations"],
             lead=lead,
-            notes=(no_data("ads.registrations_hourly_by_level", day),),
+            notes=(note_no_data("ads.registrations_hourly_by_level", day),),
         )
     on_day = frame[frame.reg_date == day]
-    notes = [] if not on_day.empty else [no_data("registrations", day)]
-    chart = chart_registrations(frame, on_day, day, first_day)
+    notes = [] if not on_day.empty else [note_no_data("registrations", day)]
+    chart = plot_registrations(frame, on_day, day, first_day)
     day_totals = on_day.groupby("level").leads.sum()
     trend_totals = frame.groupby("level").leads.sum()
     day_sum = float(day_totals.sum())
@@ -1148,15 +1149,15 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
     )
 
 
-@chart_style
-def chart_registrations(
+@with_chart_style
+def plot_registrations(
     frame: pd.DataFrame, on_day: pd.DataFrame, day: date, first_day: date
 ) -> Chart:
     import pandas as pd
 
     levels = [level for level in LEVELS if level in set(frame.level)]
     levels += sorted(set(frame.level) - set(levels))
-    figure = new_figure(3.4)
+    figure = create_figure(3.4)
     layout = figure.add_gridspec(1, 2, width_ratios=(3, 2))
     hourly_axes = figure.add_subplot(layout[0])
     daily_axes = figure.add_subplot(layout[1])
@@ -1170,7 +1171,7 @@ def chart_registrations(
         LEVEL_COLORS,
         width=0.85,
     )
-    hour_axis(hourly_axes, 0, 23)
+    set_hour_axis(hourly_axes, 0, 23)
     hourly_axes.grid(axis="x", visible=False)
     hourly_axes.set_ylabel("registrations")
     hourly_axes.set_title(f"Registrations per hour by level, {day.isoformat()}")
@@ -1219,7 +1220,9 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
             title=SECTION_TITLES["consultants"],
             lead=lead,
             notes=(
-                no_data(f"ads.cc_daily_tracking in the {TREND_DAYS} days up to {day.isoformat()}"),
+                note_no_data(
+                    f"ads.cc_daily_tracking in the {TREND_DAYS} days up to {day.isoformat()}"
+                ),
             ),
         )
     per_consultant = (
@@ -1233,7 +1236,7 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
     )
     on_day = frame[frame.attribution_date == day].groupby("cc_id").follow_ups.sum()
     top = per_consultant.head(TOP_CONSULTANTS)
-    chart = chart_consultants(frame, top, day, first_day)
+    chart = plot_consultants(frame, top, day, first_day)
     table = TableView(
         caption=f"Top consultants over {TREND_DAYS} days (to {day.isoformat()})",
         columns=(
@@ -1255,7 +1258,7 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
         ),
         numeric=(False, True, True, True, False),
     )
-    notes = [] if not on_day.empty else [no_data("consultant follow-ups", day)]
+    notes = [] if not on_day.empty else [note_no_data("consultant follow-ups", day)]
     return Section(
         key="consultants",
         title=SECTION_TITLES["consultants"],
@@ -1266,8 +1269,8 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
     )
 
 
-@chart_style
-def chart_consultants(frame: pd.DataFrame, top: pd.DataFrame, day: date, first_day: date) -> Chart:
+@with_chart_style
+def plot_consultants(frame: pd.DataFrame, top: pd.DataFrame, day: date, first_day: date) -> Chart:
     import numpy as np
     import pandas as pd
 
@@ -1281,7 +1284,7 @@ def chart_consultants(frame: pd.DataFrame, top: pd.DataFrame, day: date, first_d
     ).pivot_table(index="attribution_date", columns="who", values="follow_ups", aggfunc="sum")
     daily = daily.reindex(index=days, fill_value=0).fillna(0)
     order = [key for key in colors if key in daily.columns]
-    figure = new_figure(3.2)
+    figure = create_figure(3.2)
     layout = figure.add_gridspec(1, 2, width_ratios=(3, 2))
     per_day = figure.add_subplot(layout[0])
     ranking = figure.add_subplot(layout[1])
@@ -1346,7 +1349,7 @@ def build_data_quality_section(
             )
     if reconciliation.empty:
         notes.append(
-            no_data(
+            note_no_data(
                 f"ads.rt_vs_offline_reconciliation in the {RECONCILIATION_DAYS} days up to "
                 f"{day.isoformat()}"
             )
@@ -1403,9 +1406,9 @@ def build_data_quality_section(
             "GROUP BY topic, reason ORDER BY topic, reason"
         )
     if rejected.empty:
-        notes.append(no_data("ods.rejected_messages (nothing rejected)"))
+        notes.append(note_no_data("ods.rejected_messages (nothing rejected)"))
     else:
-        tables.append(table_rejections(rejected))
+        tables.append(tabulate_rejections(rejected))
     late = pd.DataFrame()
     if reader.has("ods.late_events"):
         late = reader.frame(
@@ -1419,7 +1422,7 @@ def build_data_quality_section(
             day=day,
         )
     if late.empty:
-        notes.append(no_data("ods.late_events (no real-time window dropped an event)"))
+        notes.append(note_no_data("ods.late_events (no real-time window dropped an event)"))
     else:
         tables.append(
             TableView(
@@ -1432,14 +1435,14 @@ def build_data_quality_section(
                 numeric=(False, True, True, False),
             )
         )
-    tables.extend(table_accounting(reader, notes))
-    tables.extend(table_quality(quality, notes))
+    tables.extend(tabulate_accounting(reader, notes))
+    tables.extend(tabulate_quality(quality, notes))
     charts = []
     on_day = reconciliation[reconciliation.day == day] if not reconciliation.empty else None
     if on_day is not None and not on_day.empty:
-        charts.append(chart_reconciliation(on_day, day))
+        charts.append(plot_reconciliation(on_day, day))
     if not rejected.empty:
-        charts.append(chart_rejections(rejected))
+        charts.append(plot_rejections(rejected))
     return Section(
         key="data-quality",
         title=SECTION_TITLES["data-quality"],
@@ -1454,7 +1457,7 @@ def build_data_quality_section(
     )
 
 
-def table_rejections(rejected: pd.DataFrame) -> TableView:
+def tabulate_rejections(rejected: pd.DataFrame) -> TableView:
     reasons = sorted(set(rejected.reason), key=lambda r: (r not in REASON_COLORS, r))
     wide = rejected.pivot_table(
         index="topic", columns="reason", values="messages", aggfunc="sum", fill_value=0
@@ -1475,7 +1478,7 @@ def table_rejections(rejected: pd.DataFrame) -> TableView:
     )
 
 
-def table_accounting(reader: MartReader, notes: list[str]) -> list[TableView]:
+def tabulate_accounting(reader: MartReader, notes: list[str]) -> list[TableView]:
     """Topic accounting (read = accepted + rejected) and mart accounting (in = counted + late)."""
     tables = []
     if reader.has("ods.topic_accounting"):
@@ -1506,7 +1509,7 @@ def table_accounting(reader: MartReader, notes: list[str]) -> list[TableView]:
                 )
             )
         else:
-            notes.append(no_data("ods.topic_accounting"))
+            notes.append(note_no_data("ods.topic_accounting"))
     if reader.has("ods.mart_accounting"):
         marts = reader.rows(
             "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting "
@@ -1535,11 +1538,11 @@ def table_accounting(reader: MartReader, notes: list[str]) -> list[TableView]:
                 )
             )
         else:
-            notes.append(no_data("ods.mart_accounting (the real-time jobs reported nothing)"))
+            notes.append(note_no_data("ods.mart_accounting (the real-time jobs reported nothing)"))
     return tables
 
 
-def table_quality(quality: QualityReport | None, notes: list[str]) -> list[TableView]:
+def tabulate_quality(quality: QualityReport | None, notes: list[str]) -> list[TableView]:
     """The Great Expectations verdict, suite by suite (failures first)."""
     if quality is None:
         notes.append(
@@ -1561,7 +1564,7 @@ def table_quality(quality: QualityReport | None, notes: list[str]) -> list[Table
             TableView(
                 caption=f"Great Expectations: failing suites ({detail})",
                 columns=("suite", "passed", "failed", "failing expectations (observed)"),
-                rows=tuple(quality_row(result) for result in failed),
+                rows=tuple(format_quality_row(result) for result in failed),
                 statuses=("bad",) * len(failed),
                 numeric=(False, True, True, False),
             )
@@ -1573,7 +1576,7 @@ def table_quality(quality: QualityReport | None, notes: list[str]) -> list[Table
                 f"Great Expectations: {verdict}, {detail}, every suite ({quality.seconds:.1f} s)"
             ),
             columns=("suite", "passed", "failed", "failing expectations (observed)"),
-            rows=tuple(quality_row(result) for result in results),
+            rows=tuple(format_quality_row(result) for result in results),
             statuses=tuple("ok" if result.success else "bad" for result in results),
             numeric=(False, True, True, False),
         )
@@ -1581,7 +1584,7 @@ def table_quality(quality: QualityReport | None, notes: list[str]) -> list[Table
     return tables
 
 
-def quality_row(result: SuiteResult) -> tuple[str, str, str, str]:
+def format_quality_row(result: SuiteResult) -> tuple[str, str, str, str]:
     return (
         result.suite,
         "–" if result.error else str(len(result.passed)),
@@ -1591,8 +1594,8 @@ def quality_row(result: SuiteResult) -> tuple[str, str, str, str]:
     )
 
 
-@chart_style
-def chart_rejections(rejected: pd.DataFrame) -> Chart:
+@with_chart_style
+def plot_rejections(rejected: pd.DataFrame) -> Chart:
     """Rejected messages per topic, stacked by reason."""
     import numpy as np
 
@@ -1601,7 +1604,7 @@ def chart_rejections(rejected: pd.DataFrame) -> Chart:
         index="topic", columns="reason", values="messages", aggfunc="sum", fill_value=0
     ).reindex(columns=reasons, fill_value=0)
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    figure = new_figure(0.32 * len(wide) + 1.2)
+    figure = create_figure(0.32 * len(wide) + 1.2)
     axes = figure.add_subplot()
     positions = np.arange(len(wide))
     stack_bars(
@@ -1622,8 +1625,8 @@ def chart_rejections(rejected: pd.DataFrame) -> Chart:
     return render_chart(figure, "Rejected messages by topic and reason")
 
 
-@chart_style
-def chart_reconciliation(on_day: pd.DataFrame, day: date) -> Chart:
+@with_chart_style
+def plot_reconciliation(on_day: pd.DataFrame, day: date) -> Chart:
     """Per mart, the day's offline total split into counted in real time, late, unexplained."""
     import numpy as np
 
@@ -1643,7 +1646,7 @@ def chart_reconciliation(on_day: pd.DataFrame, day: date) -> Chart:
     shares = {
         key: (values / scale).fillna(0).clip(lower=0).tolist() for key, values in parts.items()
     }
-    figure = new_figure(0.32 * len(on_day) + 1.5)
+    figure = create_figure(0.32 * len(on_day) + 1.5)
     axes = figure.add_subplot()
     positions = np.arange(len(on_day))
     stack_bars(axes, positions, shares, colors, width=0.6, horizontal=True)
@@ -1691,21 +1694,21 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
             key="freshness",
             title=SECTION_TITLES["freshness"],
             lead=lead,
-            notes=(no_data("any warehouse table (nothing landed or built yet)"),),
+            notes=(note_no_data("any warehouse table (nothing landed or built yet)"),),
         )
     charts = []
     notes = []
     written = [item for item in freshness if item.age_seconds is not None]
     if written:
-        charts.append(chart_freshness(written))
+        charts.append(plot_freshness(written))
     else:
-        notes.append(no_data("any table with rows (every table is empty)"))
+        notes.append(note_no_data("any table with rows (every table is empty)"))
     summary = TableView(
         caption="Freshness per layer",
         columns=("layer", "tables", "empty", "newest", "stalest table", "its age"),
         rows=tuple(summarize_layer(layer, items) for layer, items in group_by_layer(freshness)),
         statuses=tuple(
-            _freshness_status(max((i.age_seconds or 0 for i in items), default=None))
+            rate_freshness(max((i.age_seconds or 0 for i in items), default=None))
             if any(i.age_seconds is not None for i in items)
             else "muted"
             for _, items in group_by_layer(freshness)
@@ -1728,7 +1731,7 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
             for item in freshness
         ),
         statuses=tuple(
-            "muted" if item.kind == "empty" else _freshness_status(item.age_seconds)
+            "muted" if item.kind == "empty" else rate_freshness(item.age_seconds)
             for item in freshness
         ),
         numeric=(False, False, True, False, False, True),
@@ -1768,14 +1771,14 @@ def summarize_layer(layer: str, items: Sequence[TableFreshness]) -> tuple[str, .
     )
 
 
-@chart_style
-def chart_freshness(written: Sequence[TableFreshness]) -> Chart:
+@with_chart_style
+def plot_freshness(written: Sequence[TableFreshness]) -> Chart:
     """One row per layer, one dot per table at its age; the stalest table is named."""
     import numpy as np
 
     layers = [layer for layer in REPORT_DATABASES if any(i.database == layer for i in written)]
     ages_minutes = [max(item.age_seconds or 0, 1) / 60 for item in written]
-    figure = new_figure(0.42 * len(layers) + 1.2)
+    figure = create_figure(0.42 * len(layers) + 1.2)
     axes = figure.add_subplot()
     rng = np.random.default_rng(0)
     for row, layer in enumerate(layers):
@@ -1797,10 +1800,20 @@ def chart_freshness(written: Sequence[TableFreshness]) -> Chart:
         )
     axes.set_yticks(range(len(layers)), layers)
     axes.set_ylim(len(layers) - 0.5, -0.5)
+    # room on the right for the stalest table's name
     if max(ages_minutes) / min(ages_minutes) > 30:
         axes.set_xscale("log")
-    axes.set_xlim(0, max(ages_minutes) * 1.6) if axes.get_xscale() == "linear" else None
-    axes.set_xlabel("minutes since last written")
+        low, high = min(ages_minutes) / 2, max(ages_minutes) * 8
+        axes.set_xlim(low, high)
+        ticks = [minutes for minutes in DURATION_TICKS_MINUTES if low <= minutes <= high]
+        axes.set_xticks(ticks, [format_age(minutes * 60) for minutes in ticks])
+        axes.minorticks_off()
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_xlim(0, max(ages_minutes) * 1.6)
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: format_age(value * 60)))
+    axes.set_xlabel("time since last written")
     axes.set_title("Freshness per layer (one dot per table)")
     axes.grid(axis="y", visible=False)
     return render_chart(figure, "Freshness per layer and table")
@@ -1828,7 +1841,7 @@ def build_section_safely(
     return dataclasses.replace(section, error=error) if error else section
 
 
-def empty_headline(day: date, quality: QualityReport | None) -> Headline:
+def make_empty_headline(day: date, quality: QualityReport | None) -> Headline:
     status, detail, passed = summarize_quality(quality)
     return Headline(
         day=day,
@@ -1862,7 +1875,7 @@ def collect_report(
     try:
         reader = MartReader(client, settings.timezone)
         if day is None:
-            latest, _ = attempt("day", lambda: latest_data_day(reader), None)
+            latest, _ = attempt("day", lambda: find_latest_data_day(reader), None)
             day = latest or business_today(settings.timezone)
         server = f"ClickHouse {client.server_version} at {settings.clickhouse_host}:{settings.clickhouse_port}"
         generated_at = str(
@@ -1874,7 +1887,7 @@ def collect_report(
         headline, headline_error = attempt(
             "headline",
             lambda: collect_headline(reader, day, quality, freshness),
-            empty_headline(day, quality),
+            make_empty_headline(day, quality),
         )
         errors = {"headline": headline_error, "freshness": freshness_error}
         builders: list[tuple[str, Callable[[], Section]]] = [

@@ -266,7 +266,9 @@ def test_cli_writes_the_report(
         (5, "5 s"),
         (125, "2 min"),
         (3 * 3600 + 300, "3 h 05 min"),
-        (2 * 86400, "2 d 0 h"),
+        (6 * 3600, "6 h"),
+        (2 * 86400, "2 d"),
+        (2 * 86400 + 4 * 3600 + 59, "2 d 4 h"),
     ],
 )
 def test_ages_read_naturally(seconds: int | None, text: str) -> None:
