@@ -1,10 +1,10 @@
--- Cleans live-class audio/video quality records (agora_record) into the flat topic agora_record_clean.
--- Grain: one row per valid record; rejected messages go to rejected_messages, counts to
--- topic_accounting. Rules: DATA_CONTRACT.md "agora_record" (seed scene 3 input).
+-- Cleans live-class audio/video quality records (agora_record) into the flat topic
+-- agora_record_clean. Grain: one row per valid record; rejected messages go to rejected_messages,
+-- counts to topic_accounting. Rules: DATA_CONTRACT.md "agora_record" (seed scene 3 input).
 
 -- Parsing as in clean_timeline_client_topic: one regex pass yields the scalar tokens; a line in the
--- canonical layout (contract key order, either state object optional) is rebuilt from them and, when
--- equal to the line, the tokens are exact. Other lines take JSON_VALUE in strict mode.
+-- canonical layout (contract key order, either state object optional) is rebuilt from them and,
+-- when equal to the line, the tokens are exact. Other lines take JSON_VALUE in strict mode.
 CREATE TEMPORARY VIEW agora_checked AS
 SELECT
     m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
@@ -74,10 +74,12 @@ CROSS JOIN UNNEST(ARRAY[
             '{"classroom_id":', tokens[1], ',"user_type":', tokens[2], ',"user_id":', tokens[3],
             ',"agora_channel_id":', tokens[4], ',"event":', tokens[5],
             CASE WHEN video_at IS NULL THEN '' ELSE CONCAT(
-                ',"agora_videoState":{"fr":', tokens[video_at], ',"uid":', tokens[video_at + 1], '}')
+                ',"agora_videoState":{"fr":', tokens[video_at],
+                ',"uid":', tokens[video_at + 1], '}')
             END,
             CASE WHEN audio_at IS NULL THEN '' ELSE CONCAT(
-                ',"agora_audioState":{"lost":', tokens[audio_at], ',"uid":', tokens[audio_at + 1], '}')
+                ',"agora_audioState":{"lost":', tokens[audio_at],
+                ',"uid":', tokens[audio_at + 1], '}')
             END,
             ',"messageCreateTime":', tokens[CARDINALITY(tokens)], '}') = m.payload,
         FALSE)

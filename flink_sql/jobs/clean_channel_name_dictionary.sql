@@ -1,8 +1,7 @@
 -- Cleans the channel dictionary (blink_stg_activity__channel_name_dictionary_da) into
--- channel_name_dictionary_clean.
--- Grain: one row per valid version, all versions kept with their position (message_seq), so the
--- latest version can be resolved downstream; rejected messages go to rejected_messages, counts to
--- topic_accounting. Rules: DATA_CONTRACT.md "blink_stg_activity__channel_name_dictionary_da" (seed scene 4 input).
+-- channel_name_dictionary_clean. Grain: one row per valid version, each kept with its position
+-- (message_seq) so the marts resolve the latest one. Rejections go to rejected_messages, counts to
+-- topic_accounting. Rules: DATA_CONTRACT.md, the channel dictionary topic (seed scene 4).
 
 -- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
 CREATE TEMPORARY VIEW channel_checked AS
@@ -53,7 +52,9 @@ FROM channel_verdicts
 WHERE reason IS NULL;
 
 INSERT INTO rejected_messages
-SELECT 'blink_stg_activity__channel_name_dictionary_da', payload, reason, source_split, source_offset, ingested_at, processed_at
+SELECT
+    'blink_stg_activity__channel_name_dictionary_da', payload, reason, source_split, source_offset,
+    ingested_at, processed_at
 FROM channel_verdicts
 WHERE reason IS NOT NULL;
 

@@ -1,7 +1,7 @@
--- Cleans course-consultant order follow-ups (data_pack_order_info) into data_pack_order_info_clean.
--- Grain: one row per valid version, all versions kept with their position (message_seq), so the
--- latest version can be resolved downstream; rejected messages go to rejected_messages, counts to
--- topic_accounting. Rules: DATA_CONTRACT.md "data_pack_order_info" (seed scene 4 input).
+-- Cleans consultant order follow-ups (data_pack_order_info) into data_pack_order_info_clean. Grain:
+-- one row per valid version; every version is kept with its position (message_seq) so the marts
+-- resolve the latest one. Rejections go to rejected_messages, counts to topic_accounting. Rules:
+-- DATA_CONTRACT.md, topic data_pack_order_info (seed scene 4).
 
 -- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
 CREATE TEMPORARY VIEW order_checked AS
@@ -65,7 +65,8 @@ FROM order_verdicts
 WHERE reason IS NULL;
 
 INSERT INTO rejected_messages
-SELECT 'data_pack_order_info', payload, reason, source_split, source_offset, ingested_at, processed_at
+SELECT
+    'data_pack_order_info', payload, reason, source_split, source_offset, ingested_at, processed_at
 FROM order_verdicts
 WHERE reason IS NOT NULL;
 

@@ -78,7 +78,8 @@ CROSS JOIN UNNEST(ARRAY[ROW(
     CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.extra.msg.pptIndex')
         WHEN tokens[7] <> 'null' THEN REPLACE(tokens[7], '"', '') END
 )]) AS s3 (
-    classroom_id, user_type, user_id_text, event_time_text, sub_event, data_time_text, ppt_index_text
+    classroom_id, user_type, user_id_text, event_time_text, sub_event, data_time_text,
+    ppt_index_text
 );
 
 INSERT INTO qos_log_clean

@@ -1,22 +1,23 @@
--- Cleans courseware signals (timeline_client_topic) into the flat event topic timeline_analysis_student.
--- Grain: one row per classified student event; every rejected message goes to rejected_messages and
--- every message is counted in topic_accounting. Rules: DATA_CONTRACT.md "timeline_client_topic"
--- (seed scene 1: its seven INSERTs are the one rules list below, matched, not copied).
+-- Cleans courseware signals (timeline_client_topic) into the flat event topic
+-- timeline_analysis_student. Grain: one row per classified student event; rejections go to
+-- rejected_messages, counts to topic_accounting. Rules: DATA_CONTRACT.md timeline_client_topic
+-- (seed scene 1: its seven INSERTs become the one rules list below).
 
--- Parsing. One regex pass splits the raw line into its scalar value tokens (strings keep their quotes).
--- A line in the canonical layout (contract key order, compact separators, no escapes) is rebuilt from
--- its tokens; when the rebuilt text equals the line, the tokens are the exact JSON values and no JSON
--- parser runs. Any other line takes the general path: JSON_VALUE in strict mode, one call per field.
--- UNNEST(ARRAY[...]) stages compute each step once per message (the planner would otherwise inline
--- the expressions into every use) and stay shared by the three sinks below.
+-- Parsing. One regex pass splits the raw line into its scalar value tokens (strings keep their
+-- quotes). A line in the canonical layout (contract key order, compact separators, no escapes) is
+-- rebuilt from its tokens; when the rebuilt text equals the line, the tokens are the exact JSON
+-- values and no JSON parser runs. Any other line takes the general path: JSON_VALUE in strict mode,
+-- one call per field. The UNNEST(ARRAY[...]) stages materialise each step once per message (the
+-- planner would otherwise inline an expression into every use); the view is shared by the sinks.
 CREATE TEMPORARY VIEW timeline_checked AS
 SELECT
     m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
     s3.target_id, s3.target_type, s3.action_text, s3.sub_action,
-    -- Rejection precedence (as the generator's manifest states it): not a JSON object -> malformed_json;
-    -- a required field absent or null -> missing_field; a numeric field holding anything but an integer
-    -- (a JSON integer or a string of digits) -> wrong_type; client time more than 5 minutes after the
-    -- server time -> future_timestamp. Nested CASEs keep the general-path checks lazy.
+    -- Rejection precedence (as the generator's manifest states it): not a JSON object ->
+    -- malformed_json; a required field absent or null -> missing_field; a numeric field holding
+    -- anything but an integer (a JSON integer or a string of digits) -> wrong_type; client time
+    -- more than 5 minutes after the server time -> future_timestamp. Nested CASEs keep the
+    -- general-path checks lazy (AND / OR evaluate both sides).
     CASE
         WHEN CASE WHEN canonical THEN FALSE ELSE NOT (m.payload IS JSON OBJECT) END
             THEN 'malformed_json'
@@ -25,7 +26,8 @@ SELECT
             OR msg_type_text IS NULL
             THEN CASE
                 WHEN canonical THEN 'missing_field'
-                -- a required field holding an object or array is present, with the wrong type
+                -- general path: a required field holding an object or array is present, with
+                -- the wrong type
                 WHEN (create_time_text IS NULL
                         AND JSON_QUERY(m.payload, 'strict $.createTime') IS NULL)
                     OR (user_id_text IS NULL
@@ -34,7 +36,8 @@ SELECT
                         AND JSON_QUERY(m.payload, 'strict $.data.roomid') IS NULL)
                     OR (client_time_text IS NULL
                         AND JSON_QUERY(m.payload, 'strict $.data.timestamp') IS NULL)
-                    OR (role_text IS NULL AND JSON_QUERY(m.payload, 'strict $.data.role') IS NULL)
+                    OR (role_text IS NULL
+                        AND JSON_QUERY(m.payload, 'strict $.data.role') IS NULL)
                     OR (msg_id_text IS NULL
                         AND JSON_QUERY(m.payload, 'strict $.data.msgid') IS NULL)
                     OR (msg_type_text IS NULL
@@ -51,9 +54,10 @@ SELECT
             OR NOT REGEXP(msg_type_text, '^-?[0-9]{1,18}$')
             OR NOT COALESCE(REGEXP(page_index_text, '^-?[0-9]{1,18}$'), TRUE)
             OR CASE WHEN canonical OR page_index_text IS NOT NULL THEN FALSE
-                ELSE JSON_QUERY(m.payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL END
+                ELSE JSON_QUERY(m.payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL
+            END
             THEN 'wrong_type'
-        -- unnatural: client clock skew; rejected here, before any watermark can see the event
+        -- unnatural (client clock skew): rejected here, before any watermark can see the event
         WHEN CAST(client_time_text AS BIGINT) - CAST(create_time_text AS BIGINT) > 300000
             THEN 'future_timestamp'
     END AS reason,
@@ -74,15 +78,16 @@ CROSS JOIN UNNEST(ARRAY[
         POSITION('\' IN m.payload) = 0
         AND CASE CARDINALITY(tokens)
             WHEN 12 THEN CONCAT(
-                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2], ',"roomid":', tokens[3],
-                ',"timestamp":', tokens[4], ',"role":', tokens[5], ',"msgid":', tokens[6],
-                ',"msg":{"msgtype":', tokens[7], ',"msg_data":{"target_id":', tokens[8],
-                ',"target_type":', tokens[9], ',"action":', tokens[10], ',"sub_action":', tokens[11],
+                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
+                ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
+                ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7],
+                ',"msg_data":{"target_id":', tokens[8], ',"target_type":', tokens[9],
+                ',"action":', tokens[10], ',"sub_action":', tokens[11],
                 ',"page_index":', tokens[12], '}}}}')
             WHEN 7 THEN CONCAT(
-                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2], ',"roomid":', tokens[3],
-                ',"timestamp":', tokens[4], ',"role":', tokens[5], ',"msgid":', tokens[6],
-                ',"msg":{"msgtype":', tokens[7], '}}}')
+                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
+                ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
+                ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7], '}}}')
         END = m.payload,
         FALSE)
 ]) AS s2 (canonical)
@@ -117,10 +122,10 @@ CROSS JOIN UNNEST(ARRAY[ROW(
     msg_type_text, target_id, target_type, action_text, sub_action, page_index_text
 );
 
--- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules are
--- data: one row per event type, NULL meaning "any"; adding an event type is one row. The array is
--- unnested per candidate message (a stateless lookup): a join with a VALUES view, or an array that
--- does not depend on the message, would be planned as a stateful streaming join.
+-- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules
+-- are data, one row per event type ('*' matches anything): adding an event type is one row. The
+-- array is unnested per candidate message, a stateless lookup (a join with a VALUES view, or an
+-- array that does not depend on the message, is planned as a stateful join holding every event).
 INSERT INTO timeline_analysis_student
 SELECT
     c.source_split, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`, c.msg_id,
@@ -129,20 +134,20 @@ SELECT
 FROM timeline_checked AS c
 CROSS JOIN UNNEST(
     CASE WHEN c.reason IS NULL AND c.msg_id = 305 AND c.msg_type = 116 AND c.`role` = 2 THEN ARRAY[
-        --   event                   target_id             target_type  action   sub_action
-        ROW('STUDENT_MOVE_PICTURE',  CAST(NULL AS STRING), 'shape',     'move',  CAST(NULL AS STRING)),
-        ROW('STUDENT_HOVER_PICTURE', CAST(NULL AS STRING), 'shape',     'mouse', 'over'),
-        ROW('STUDENT_LINE_DRAW',     CAST(NULL AS STRING), 'shape',     'add',   CAST(NULL AS STRING)),
-        ROW('STUDENT_AUDIO_PLAY',    CAST(NULL AS STRING), 'template',  'audio', 'start'),
-        ROW('STUDENT_AUDIO_PAUSE',   CAST(NULL AS STRING), 'template',  'audio', 'pause'),
-        ROW('STUDENT_MATCH_WRONG',   'match',              'template',  'match', 'drop:wrong'),
-        ROW('STUDENT_MATCH_CORRECT', 'match',              'template',  'match', 'drop:correct')
+        --   event                   target_id  target_type  action   sub_action
+        ROW('STUDENT_MOVE_PICTURE',  '*',       'shape',     'move',  '*'),
+        ROW('STUDENT_HOVER_PICTURE', '*',       'shape',     'mouse', 'over'),
+        ROW('STUDENT_LINE_DRAW',     '*',       'shape',     'add',   '*'),
+        ROW('STUDENT_AUDIO_PLAY',    '*',       'template',  'audio', 'start'),
+        ROW('STUDENT_AUDIO_PAUSE',   '*',       'template',  'audio', 'pause'),
+        ROW('STUDENT_MATCH_WRONG',   'match',   'template',  'match', 'drop:wrong'),
+        ROW('STUDENT_MATCH_CORRECT', 'match',   'template',  'match', 'drop:correct')
     ] END
 ) AS r (`event`, target_id, target_type, `action`, sub_action)
 WHERE r.target_type = c.target_type
     AND r.`action` = c.action_text
-    AND (r.target_id IS NULL OR r.target_id = c.target_id)
-    AND (r.sub_action IS NULL OR r.sub_action = c.sub_action);
+    AND r.target_id IN ('*', c.target_id)
+    AND r.sub_action IN ('*', c.sub_action);
 
 INSERT INTO rejected_messages
 SELECT

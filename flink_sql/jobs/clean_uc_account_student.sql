@@ -1,7 +1,7 @@
--- Cleans student account snapshots (uc_account-student) into the flat topic uc_account_student_clean.
--- Grain: one row per valid version, all versions kept with their position (message_seq), so the
--- latest version can be resolved downstream; rejected messages go to rejected_messages, counts to
--- topic_accounting. Rules: DATA_CONTRACT.md "uc_account-student, uc_account-user" (seed scene 4 input).
+-- Cleans student account snapshots (uc_account-student) into uc_account_student_clean. Grain: one
+-- row per valid version; every version is kept with its position (message_seq) so the marts resolve
+-- the latest one. Rejections go to rejected_messages, counts to topic_accounting. Rules:
+-- DATA_CONTRACT.md, topic uc_account-student (seed scene 4).
 
 -- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
 CREATE TEMPORARY VIEW student_checked AS

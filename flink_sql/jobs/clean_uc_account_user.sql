@@ -1,7 +1,7 @@
--- Cleans user account snapshots (uc_account-user) into the flat topic uc_account_user_clean.
--- Grain: one row per valid version, all versions kept with their position (message_seq), so the
--- latest version can be resolved downstream; rejected messages go to rejected_messages, counts to
--- topic_accounting. Rules: DATA_CONTRACT.md "uc_account-student, uc_account-user" (seed scene 4 input).
+-- Cleans user account snapshots (uc_account-user) into uc_account_user_clean. Grain: one row per
+-- valid version; every version is kept with its position (message_seq) so the marts resolve the
+-- latest one. Rejections go to rejected_messages, counts to topic_accounting. Rules:
+-- DATA_CONTRACT.md, topic uc_account-user (seed scene 4).
 
 -- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
 CREATE TEMPORARY VIEW user_checked AS
@@ -30,7 +30,8 @@ SELECT
             THEN CASE
                 WHEN (id IS NULL AND JSON_QUERY(payload, 'strict $.id') IS NULL)
                     OR (`name` IS NULL AND JSON_QUERY(payload, 'strict $.name') IS NULL)
-                    OR (register_date_time IS NULL AND JSON_QUERY(payload, 'strict $.register_date_time') IS NULL)
+                    OR (register_date_time IS NULL
+                        AND JSON_QUERY(payload, 'strict $.register_date_time') IS NULL)
                     OR (`status` IS NULL AND JSON_QUERY(payload, 'strict $.status') IS NULL)
                     OR (update_time IS NULL AND JSON_QUERY(payload, 'strict $.update_time') IS NULL)
                     THEN 'missing_field'

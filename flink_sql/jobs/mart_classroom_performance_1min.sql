@@ -1,13 +1,13 @@
--- Student classroom performance: classified events per 1-minute tumbling window of client event time.
--- Grain: window x room (webserver_id) x user x role x event; insert-only (a window is final when the
--- watermark passes it). Rule: DATA_CONTRACT.md classroom_performance_1min (seed scene 2, but on event
--- time data.timestamp, not the seed's processing time NOW()).
+-- Student classroom performance: classified events per 1-minute tumbling window of client event
+-- time. Grain: window x room (webserver_id) x user x role x event; insert-only (a window is final
+-- when the watermark passes it). Rule: DATA_CONTRACT.md classroom_performance_1min (seed scene 2,
+-- but on event time data.timestamp, not the seed's processing time NOW()).
 
 -- Late routing. Flink's window drops an event behind the watermark silently, so each event is
--- classified before the window: late when its event time <= CURRENT_WATERMARK(event_at) as seen by the
--- operator right after the source (NULL before the first watermark = on time). On-time events reach a
--- window that has not fired yet (window_end > event time > watermark), so none is dropped; late ones go
--- to late_events. counted + late = events read, per mart_accounting.
+-- classified before the window: late when its event time <= CURRENT_WATERMARK(event_at) as seen by
+-- the operator right after the source (NULL before the first watermark = on time). On-time events
+-- reach a window that has not fired yet (window_end > event time > watermark), so none is dropped;
+-- late ones go to late_events. counted + late = events read, per mart_accounting.
 CREATE TEMPORARY VIEW classroom_events AS
 SELECT
     *,
@@ -39,7 +39,8 @@ SELECT
     DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
     -- the epoch-aligned window the event belonged to
     DATE_FORMAT(
-        TO_TIMESTAMP_LTZ(messageTimeStamp - MOD(messageTimeStamp, 60000), 3), 'yyyy-MM-dd HH:mm:ss'),
+        TO_TIMESTAMP_LTZ(messageTimeStamp - MOD(messageTimeStamp, 60000), 3),
+        'yyyy-MM-dd HH:mm:ss'),
     DATE_FORMAT(
         TO_TIMESTAMP_LTZ(messageTimeStamp - MOD(messageTimeStamp, 60000) + 60000, 3),
         'yyyy-MM-dd HH:mm:ss'),

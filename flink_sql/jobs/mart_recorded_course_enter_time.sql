@@ -1,7 +1,7 @@
 -- Recorded-course entry time: one row per PPT_SUCCESS, spend_time = its extra.data_time minus the
--- earliest data_time among the same user's events in the same classroom that are strictly earlier and
--- at most the look-back (RECORDED_COURSE_LOOKBACK, 3 h) earlier; no row if there is none.
--- Rule: DATA_CONTRACT.md recorded_course_enter_time (seed scene 2 without its one-row-per-pair join).
+-- earliest data_time among the same user's events in the same classroom that are strictly earlier
+-- and at most the look-back (RECORDED_COURSE_LOOKBACK, 3 h) earlier; no row if there is none. Rule:
+-- DATA_CONTRACT.md recorded_course_enter_time (seed scene 2 without its one-row-per-pair join).
 
 -- Late routing as in mart_classroom_performance_1min, on extra.data_time.
 CREATE TEMPORARY VIEW qos_events AS
@@ -15,10 +15,11 @@ CREATE TEMPORARY VIEW qos_events_on_time AS
 SELECT * FROM qos_events WHERE NOT is_late;
 
 -- A range OVER window on event time replaces the seed's self-join: it keeps only the look-back of
--- each user and classroom in state (bounded) and yields exactly one row per event. The frame ends at
--- the current row and includes it, so the earliest time is strictly earlier exactly when it is below
--- the event's own. Among earliest-time ties the smallest event_time wins; user_type and event_time
--- come from that earliest event: all three ride in one zero-padded key whose MIN picks them together.
+-- each user and classroom in state (bounded) and yields exactly one row per event. The frame ends
+-- at the current row and includes it, so the earliest time is strictly earlier exactly when it is
+-- below the event's own. Among earliest-time ties the smallest event_time wins; user_type and
+-- event_time come from that earliest event: all three ride in one zero-padded key whose MIN picks
+-- them together.
 CREATE TEMPORARY VIEW qos_sessions AS
 SELECT
     user_id,

@@ -1,7 +1,7 @@
--- Registrations per hour and level: distinct students by the latest version of each student, user and
--- channel; user status NORMAL, test accounts excluded, students without a user not counted.
--- Grain: reg_hour (YYYYMMDDHH of register_date_time) x level (A-D or 'other'); an upsert log.
--- Rule: DATA_CONTRACT.md registrations_hourly_by_level (seed scene 4, latest version by update_time).
+-- Registrations per hour and level: distinct students by the latest version of each student, user
+-- and channel; user status NORMAL, test accounts excluded, students without a user not counted.
+-- Grain: reg_hour (YYYYMMDDHH of register_date_time) x level (A-D or 'other'); an upsert log. Rule:
+-- DATA_CONTRACT.md registrations_hourly_by_level (seed scene 4, latest version by update_time).
 
 -- Latest version per id: greatest update_time, ties to the later message (later split, i.e. file
 -- name or Kafka partition, then the later position in it).

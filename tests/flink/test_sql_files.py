@@ -34,6 +34,7 @@ CONNECTOR_HELPERS = {"kafka_partition"}  # read only to build source_split
 def logical_columns(ddl: str) -> dict[str, str]:
     """Columns the jobs see: name -> type (physical) or 'derived' (metadata, computed)."""
     body = strip_comments(ddl).split("(", 1)[1].rsplit(") WITH", 1)[0]
+    body = re.sub(r"\n\s+METADATA", " METADATA", body)
     columns = {}
     for line in body.splitlines():
         match = _COLUMN.match(line)

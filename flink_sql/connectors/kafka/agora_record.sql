@@ -1,11 +1,11 @@
--- Live-class audio/video quality records. Source topic `agora_record`.
--- The record value is read as text (format raw) so the cleaning job can reject a bad message with
--- a reason instead of a JSON format dropping it.
+-- Live-class audio/video quality records. Source topic `agora_record`. The record value is read as
+-- text (format raw) so the cleaning job can reject a bad message with a reason instead of a JSON
+-- format dropping it.
 CREATE TABLE agora_record (
     payload          STRING,  -- the raw record value, parsed by the cleaning job
     kafka_partition  INT NOT NULL METADATA FROM 'partition' VIRTUAL,
     source_offset    BIGINT NOT NULL METADATA FROM 'offset' VIRTUAL,
-    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- record timestamp = arrival
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- arrival
     source_split  AS CONCAT('agora_record/', CAST(kafka_partition AS STRING)),
     processed_at  AS PROCTIME()
 ) WITH (

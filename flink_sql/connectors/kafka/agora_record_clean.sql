@@ -1,6 +1,6 @@
--- Flat audio/video quality records: one row per valid agora_record message.
--- Written by the cleaning job as JSON lines; read back by the mart jobs with an event-time watermark:
--- only clean, natural events reach it, so a future timestamp can never move it.
+-- Flat audio/video quality records: one row per valid agora_record message. Written by the cleaning
+-- job as JSON lines; read back by the mart jobs with an event-time watermark: only clean, natural
+-- events reach it, so a future timestamp can never move it.
 CREATE TABLE agora_record_clean (
     source_split        STRING,
     classroom_id        STRING,

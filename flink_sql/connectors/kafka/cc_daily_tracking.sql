@@ -1,4 +1,5 @@
--- Mart: confirmed orders per consultant and day (upsert log keyed by cc_id, type, attribution_date; greatest version wins).
+-- Mart: confirmed orders per consultant and day (upsert log keyed by cc_id, type, attribution_date;
+-- greatest version wins).
 CREATE TABLE cc_daily_tracking (
     cc_id            BIGINT,
     cc_index         BIGINT,

@@ -1,11 +1,11 @@
--- Channel dictionary snapshots (channel id -> level). Source topic `blink_stg_activity__channel_name_dictionary_da`.
--- The record value is read as text (format raw) so the cleaning job can reject a bad message with
--- a reason instead of a JSON format dropping it.
+-- Channel dictionary snapshots (channel id -> level). Source topic
+-- `blink_stg_activity__channel_name_dictionary_da`. The record value is read as text (format raw)
+-- so the cleaning job can reject a bad message with a reason instead of a JSON format dropping it.
 CREATE TABLE channel_name_dictionary (
     payload          STRING,  -- the raw record value, parsed by the cleaning job
     kafka_partition  INT NOT NULL METADATA FROM 'partition' VIRTUAL,
     source_offset    BIGINT NOT NULL METADATA FROM 'offset' VIRTUAL,
-    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- record timestamp = arrival
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- arrival
     source_split  AS CONCAT('blink_stg_activity__channel_name_dictionary_da/', CAST(kafka_partition AS STRING)),
     processed_at  AS PROCTIME()
 ) WITH (

@@ -1,5 +1,5 @@
--- Every valid channel dictionary version (latest-version resolution happens downstream).
--- Written by the cleaning job as JSON lines; read back by the mart jobs.
+-- Every valid channel dictionary version (latest-version resolution happens downstream). Written by
+-- the cleaning job as JSON lines; read back by the mart jobs.
 CREATE TABLE channel_name_dictionary_clean (
     source_split STRING,
     id           STRING,
@@ -10,7 +10,8 @@ CREATE TABLE channel_name_dictionary_clean (
     create_time  STRING,
     update_time  STRING,
     dept_id      STRING,
-    message_seq  BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    -- position among the valid messages of its split: ties go to the later message
+    message_seq  BIGINT,
     ingested_at  TIMESTAMP_LTZ(3),
     processed_at TIMESTAMP_LTZ(3)
 ) WITH (

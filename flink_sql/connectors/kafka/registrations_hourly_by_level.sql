@@ -1,4 +1,5 @@
--- Mart: distinct registered students per hour and level (upsert log keyed by reg_hour, level; greatest version wins, is_deleted marks a vanished key).
+-- Mart: distinct registered students per hour and level (upsert log keyed by reg_hour, level;
+-- greatest version wins, is_deleted marks a vanished key).
 CREATE TABLE registrations_hourly_by_level (
     reg_hour     INT,
     `level`      STRING,

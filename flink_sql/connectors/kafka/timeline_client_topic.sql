@@ -1,11 +1,11 @@
--- Courseware interaction signals (nested JSON). Source topic `timeline_client_topic`.
--- The record value is read as text (format raw) so the cleaning job can reject a bad message with
--- a reason instead of a JSON format dropping it.
+-- Courseware interaction signals (nested JSON). Source topic `timeline_client_topic`. The record
+-- value is read as text (format raw) so the cleaning job can reject a bad message with a reason
+-- instead of a JSON format dropping it.
 CREATE TABLE timeline_client_topic (
     payload          STRING,  -- the raw record value, parsed by the cleaning job
     kafka_partition  INT NOT NULL METADATA FROM 'partition' VIRTUAL,
     source_offset    BIGINT NOT NULL METADATA FROM 'offset' VIRTUAL,
-    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- record timestamp = arrival
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- arrival
     source_split  AS CONCAT('timeline_client_topic/', CAST(kafka_partition AS STRING)),
     processed_at  AS PROCTIME()
 ) WITH (

@@ -1,5 +1,5 @@
--- Every valid order follow-up version (latest-version resolution happens downstream).
--- Written by the cleaning job as JSON lines; read back by the mart jobs.
+-- Every valid order follow-up version (latest-version resolution happens downstream). Written by
+-- the cleaning job as JSON lines; read back by the mart jobs.
 CREATE TABLE data_pack_order_info_clean (
     source_split        STRING,
     id                  STRING,
@@ -16,7 +16,8 @@ CREATE TABLE data_pack_order_info_clean (
     canceled_date_time  STRING,
     apply_refund_date   STRING,
     `status`            INT,
-    message_seq         BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    -- position among the valid messages of its split: ties go to the later message
+    message_seq         BIGINT,
     ingested_at         TIMESTAMP_LTZ(3),
     processed_at        TIMESTAMP_LTZ(3)
 ) WITH (

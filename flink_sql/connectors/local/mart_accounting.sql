@@ -1,4 +1,5 @@
--- Per real-time mart: events in, counted by the windows, routed to late_events (upsert log keyed by mart; greatest events_in is current).
+-- Per real-time mart: events in, counted by the windows, routed to late_events (upsert log keyed by
+-- mart; greatest events_in is current).
 CREATE TABLE mart_accounting (
     mart           STRING,
     events_in      BIGINT,

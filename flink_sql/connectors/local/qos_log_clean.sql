@@ -1,6 +1,6 @@
--- Flat recorded-course log: one row per valid qos_log message.
--- Written by the cleaning job as JSON lines; read back by the mart jobs with an event-time watermark:
--- only clean, natural events reach it, so a future timestamp can never move it.
+-- Flat recorded-course log: one row per valid qos_log message. Written by the cleaning job as JSON
+-- lines; read back by the mart jobs with an event-time watermark: only clean, natural events reach
+-- it, so a future timestamp can never move it.
 CREATE TABLE qos_log_clean (
     source_split STRING,
     classroom_id STRING,

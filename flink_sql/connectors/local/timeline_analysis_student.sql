@@ -1,6 +1,6 @@
--- Flat courseware events: one row per classified student event (camelCase as in the seed).
--- Written by the cleaning job as JSON lines; read back by the mart jobs with an event-time watermark:
--- only clean, natural events reach it, so a future timestamp can never move it.
+-- Flat courseware events: one row per classified student event (camelCase as in the seed). Written
+-- by the cleaning job as JSON lines; read back by the mart jobs with an event-time watermark: only
+-- clean, natural events reach it, so a future timestamp can never move it.
 CREATE TABLE timeline_analysis_student (
     sourceSplit       STRING,  -- file (local) or topic partition (Kafka) of the source message
     messageCreateTime BIGINT,  -- createTime, server receive time (epoch ms)

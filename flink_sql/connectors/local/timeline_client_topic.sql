@@ -1,10 +1,12 @@
--- Courseware interaction signals (nested JSON). Source topic `timeline_client_topic`.
--- One message per line, read as text (format raw) so the cleaning job can reject a bad line with
--- a reason instead of a JSON format dropping it.
+-- Courseware interaction signals (nested JSON). Source topic `timeline_client_topic`. One message
+-- per line, read as text (format raw) so the cleaning job can reject a bad line with a reason
+-- instead of a JSON format dropping it.
 CREATE TABLE timeline_client_topic (
     payload          STRING,  -- the raw line, parsed by the cleaning job
     source_split     STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,
-    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'file.modification-time' VIRTUAL,  -- file complete = arrival
+    -- the file's completion: its arrival
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL
+        METADATA FROM 'file.modification-time' VIRTUAL,
     source_offset AS CAST(NULL AS BIGINT),  -- files have no offset
     processed_at  AS PROCTIME()
 ) WITH (

@@ -1,4 +1,5 @@
--- Per source split: messages read, accepted, rejected (upsert log; the row with the greatest messages_read per key is current).
+-- Per source split: messages read, accepted, rejected (upsert log; the row with the greatest
+-- messages_read per key is current).
 CREATE TABLE topic_accounting (
     topic         STRING,
     source_split  STRING,

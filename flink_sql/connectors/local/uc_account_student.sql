@@ -1,10 +1,12 @@
--- Student account snapshots (several versions per id). Source topic `uc_account-student`.
--- One message per line, read as text (format raw) so the cleaning job can reject a bad line with
--- a reason instead of a JSON format dropping it.
+-- Student account snapshots (several versions per id). Source topic `uc_account-student`. One
+-- message per line, read as text (format raw) so the cleaning job can reject a bad line with a
+-- reason instead of a JSON format dropping it.
 CREATE TABLE uc_account_student (
     payload          STRING,  -- the raw line, parsed by the cleaning job
     source_split     STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,
-    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'file.modification-time' VIRTUAL,  -- file complete = arrival
+    -- the file's completion: its arrival
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL
+        METADATA FROM 'file.modification-time' VIRTUAL,
     source_offset AS CAST(NULL AS BIGINT),  -- files have no offset
     processed_at  AS PROCTIME()
 ) WITH (

@@ -1,11 +1,12 @@
--- Every valid student snapshot version (latest-version resolution happens downstream).
--- Written by the cleaning job as JSON lines; read back by the mart jobs.
+-- Every valid student snapshot version (latest-version resolution happens downstream). Written by
+-- the cleaning job as JSON lines; read back by the mart jobs.
 CREATE TABLE uc_account_student_clean (
     source_split STRING,
     id           STRING,
     channel_id   STRING,
     update_time  STRING,
-    message_seq  BIGINT,  -- position among the valid messages of its split: ties go to the later message
+    -- position among the valid messages of its split: ties go to the later message
+    message_seq  BIGINT,
     ingested_at  TIMESTAMP_LTZ(3),
     processed_at TIMESTAMP_LTZ(3)
 ) WITH (
