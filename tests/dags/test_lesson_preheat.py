@@ -50,9 +50,15 @@ def current_runs(settings: Settings, lessons: list[int]) -> dict[int, int]:
     )
 
 
+REPORTED: list[orchestration.TaskOutcome] = []
+
+
 @pytest.fixture(scope="module")
 def preheated(airflow_settings: Settings, topics: Path) -> tuple[orchestration.LocalRun, list[int]]:
-    """The day generated, then one lesson_preheat run for it; the day's scheduled lessons."""
+    """The day generated, then one lesson_preheat run for it; the day's lessons.
+
+    Task instances are reported as they finish into :data:`REPORTED`.
+    """
     generate(OPTIONS, topics)
     lessons = sorted(
         lesson.lesson_id
@@ -64,7 +70,10 @@ def preheated(airflow_settings: Settings, topics: Path) -> tuple[orchestration.L
     patch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", str(MAX_MAP_LENGTH))
     try:
         run = orchestration.run_dag_locally(
-            "lesson_preheat", DAY, conf={"max_batch_students": MAX_BATCH_STUDENTS}
+            "lesson_preheat",
+            DAY,
+            conf={"max_batch_students": MAX_BATCH_STUDENTS},
+            on_task=REPORTED.append,
         )
     finally:
         patch.undo()
@@ -111,6 +120,15 @@ def test_lesson_preheat_plans_maps_checks_publishes_and_reports(
         run_id=run_id,
     )
     assert members == report["members"] > 0
+
+
+def test_a_local_run_reports_each_task_instance_as_it_finishes(
+    preheated: tuple[orchestration.LocalRun, list[int]],
+) -> None:
+    run, _ = preheated
+    reported = [(task.task_id, task.map_index, task.state) for task in REPORTED]
+    assert sorted(reported) == sorted((t.task_id, t.map_index, t.state) for t in run.tasks)
+    assert reported[-1][0] == "report" and reported.index(("plan", -1, "success")) < 2
 
 
 def test_change_events_re_preheat_exactly_the_touched_lessons(
