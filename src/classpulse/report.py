@@ -1573,7 +1573,8 @@ def tabulate_quality(quality: QualityReport | None, notes: list[str]) -> list[Ta
         TableView(
             collapsed=True,
             caption=(
-                f"Great Expectations: {verdict}, {detail}, every suite ({quality.seconds:.1f} s)"
+                f"Great Expectations: all {len(results)} suites ({verdict}, "
+                f"{quality.seconds:.1f} s)"
             ),
             columns=("suite", "passed", "failed", "failing expectations (observed)"),
             rows=tuple(format_quality_row(result) for result in results),
