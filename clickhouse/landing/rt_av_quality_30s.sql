@@ -19,5 +19,5 @@ CREATE TABLE IF NOT EXISTS rt.av_quality_30s_log
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(start_time)
 ORDER BY (start_time, classroom_id, user_id, web_server_id, extra_uid, event)
-TTL start_time + INTERVAL 30 DAY
+TTL toDateTime(landed_at) + INTERVAL 30 DAY  -- retention counts from landing, so replaying an old day keeps it
 SETTINGS non_replicated_deduplication_window = 10000

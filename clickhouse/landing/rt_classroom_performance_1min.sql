@@ -15,5 +15,5 @@ CREATE TABLE IF NOT EXISTS rt.classroom_performance_1min_log
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(start_time)
 ORDER BY (start_time, webserver_id, user_id, role, event)
-TTL start_time + INTERVAL 30 DAY
+TTL toDateTime(landed_at) + INTERVAL 30 DAY  -- retention counts from landing, so replaying an old day keeps it
 SETTINGS non_replicated_deduplication_window = 10000

@@ -14,5 +14,5 @@ CREATE TABLE IF NOT EXISTS rt.recorded_course_enter_time_log
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(create_time)
 ORDER BY (user_id, classroom_id, create_time)
-TTL toDateTime(create_time) + INTERVAL 30 DAY
+TTL toDateTime(landed_at) + INTERVAL 30 DAY  -- retention counts from landing, so replaying an old day keeps it
 SETTINGS non_replicated_deduplication_window = 10000
