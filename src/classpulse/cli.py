@@ -42,3 +42,7 @@ def run() -> None:  # pragma: no cover - console entry
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,6 +1,9 @@
-"""`classpulse demo`: bring up the warehouse and show it working."""
+"""`classpulse demo`: the main job, from signals to the analyst report, on this machine."""
 
 from __future__ import annotations
+
+import time
+from datetime import date, timedelta
 
 import click
 from rich.console import Console
@@ -8,65 +11,126 @@ from rich.panel import Panel
 from rich.table import Table
 
 from classpulse.config import load_settings
-from classpulse.warehouse import create_layer_databases, daemon, get_client
 
 
 @click.command("demo")
-def command() -> None:
-    """Start the embedded warehouse (if needed), create the layer databases, run a query.
+@click.option(
+    "--scale", default=1.0, show_default=True, help="Volume: 1 is a small school, 100 a busy one."
+)
+@click.option("--seed", default=7, show_default=True, help="Makes the day deterministic.")
+@click.option("--day", "day_text", help="Business day to simulate (default: yesterday).")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming a half-finished run.")
+@click.option(
+    "--streaming", is_flag=True, help="Live: a paced replay into continuously running Flink jobs."
+)
+@click.option("--seconds", default=90, show_default=True, help="--streaming: how long to watch.")
+def command(
+    scale: float, seed: int, day_text: str | None, fresh: bool, streaming: bool, seconds: int
+) -> None:
+    """Generate a day of classes and run the whole pipeline on the embedded warehouse.
 
-    Against a real ClickHouse (CLASSPULSE_CLICKHOUSE_HOST set) nothing is started; the
-    same steps run there.
+    Runs the same DAG code Airflow runs (realtime_jobs → lesson_preheat → offline_rollup →
+    data_quality), then writes the analyst report. A run that stopped half-way resumes
+    where it stopped; finished stages are not repeated.
     """
-    console = Console()
     settings = load_settings()
-    with console.status("warehouse: checking") as spinner:
-        if (
-            not daemon.ping(settings.clickhouse_host, settings.clickhouse_port)
-            and settings.is_embedded
-        ):
-            spinner.update("warehouse: starting the embedded server")
-            try:
-                daemon.start(settings)
-            except daemon.WarehouseError as exc:
-                raise click.ClickException(f"[stage: warehouse] {exc}") from None
-        spinner.update("warehouse: creating layer databases")
-        try:
-            client = get_client(settings)
-            databases = create_layer_databases(client)
-            result = client.query(
-                "SELECT name, engine FROM system.databases WHERE name IN {names:Array(String)} ORDER BY name",
-                parameters={"names": databases},
-            )
-            version = client.server_version
-        except Exception as exc:
-            raise click.ClickException(
-                f"[stage: warehouse] cannot use {settings.clickhouse_url}: {exc}\n"
-                "Check `classpulse warehouse status` / `classpulse doctor`."
-            ) from None
-    table = Table(title=f"Layer databases on ClickHouse {version}", header_style="bold cyan")
-    table.add_column("database")
-    table.add_column("engine")
-    for name, engine in result.result_rows:
-        table.add_row(name, engine)
+    console = Console()
+    day = date.fromisoformat(day_text) if day_text else date.today() - timedelta(days=1)
+    if streaming:
+        from classpulse.streaming import watch_live
+
+        watch_live(settings, day, seed, seconds, console)
+        return
+    from classpulse.demo import DemoError, collect_summary, run_demo
+    from classpulse.pipeline import StageError
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def on_stage(name: str, status: str, summary) -> None:
+        if status == "running":
+            console.print(f"[bold cyan]▶ {name}[/bold cyan]")
+        elif status == "done":
+            timings[name] = summary.get("seconds", 0) if summary else 0
+            console.print(f"[green]✓ {name}[/green] [dim]{_brief(summary)}[/dim]")
+        else:
+            console.print(f"[dim]↷ {name} {status}[/dim]")
+
+    def on_task(task) -> None:
+        mark = "[green]✓[/green]" if task.state == "success" else f"[yellow]{task.state}[/yellow]"
+        label = task.task_id + (f"[{task.map_index}]" if task.map_index >= 0 else "")
+        console.print(f"    {mark} {label} [dim]{task.seconds or 0:.1f}s[/dim]")
+
+    console.print(
+        Panel.fit(
+            f"ClassPulse demo — day {day}, scale {scale}, seed {seed}\n"
+            f"warehouse {settings.clickhouse_url}, topics {settings.topics_dir}"
+        )
+    )
+    try:
+        state = run_demo(settings, day, scale, seed, fresh, on_stage=on_stage, on_task=on_task)
+        summary = collect_summary(settings)
+    except (StageError, DemoError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_summary(console, settings, state, summary, timings, time.perf_counter() - started)
+
+
+def _brief(summary) -> str:
+    if not summary:
+        return ""
+    keys = ("messages", "rows", "models", "tasks", "path", "url", "seconds")
+    return ", ".join(f"{key} {summary[key]}" for key in keys if key in summary)
+
+
+def _print_summary(
+    console: Console, settings, state, summary: dict, timings: dict, total: float
+) -> None:
+    table = Table(title="Messages (topic accounting)", header_style="bold cyan")
+    for column in ("topic", "read", "accepted", "rejected"):
+        table.add_column(column, justify="left" if column == "topic" else "right")
+    for topic, read, accepted, rejected in summary["accounting"]:
+        table.add_row(topic, f"{read:,}", f"{accepted:,}", f"{rejected:,}")
     console.print(table)
+    reasons = (
+        ", ".join(f"{reason} {count:,}" for reason, count in summary["rejected_by_reason"])
+        or "none"
+    )
+    late = ", ".join(f"{mart} {count:,}" for mart, count in summary["late_by_mart"]) or "none"
+    console.print(f"rejected by reason: {reasons}")
+    console.print(f"late events (dropped by real-time windows, counted offline): {late}")
+    marts = Table(title="Rows per mart", header_style="bold cyan")
+    marts.add_column("mart")
+    marts.add_column("rt (real-time)", justify="right")
+    marts.add_column("ads (offline, complete)", justify="right")
+    for name in sorted({key.split(".", 1)[1] for key in summary["mart_rows"]}):
+        marts.add_row(
+            name,
+            f"{summary['mart_rows']['rt.' + name]:,}",
+            f"{summary['mart_rows']['ads.' + name]:,}",
+        )
+    console.print(marts)
+    ok, total_rows = summary["reconciliation_ok"]
+    console.print(f"reconciliation: {ok}/{total_rows} mart-days ok; quality gate: passed")
+    console.print(
+        "timings: "
+        + ", ".join(f"{name} {seconds:.0f}s" for name, seconds in timings.items())
+        + f"; total {total:.0f}s"
+    )
+    report = state.done.get("report", {}).get("path")
     url = settings.clickhouse_url
     console.print(
         Panel.fit(
             "\n".join(
                 [
-                    f"HTTP endpoint   {url}  (user {settings.clickhouse_user})",
-                    f'curl            curl "{url}/?query=SELECT+version()"',
-                    'CLI             classpulse sql "SELECT name FROM system.databases"',
-                    f"Python          clickhouse_connect.get_client(host={settings.clickhouse_host!r}, port={settings.clickhouse_port})",
-                    f"SQLAlchemy      {settings.sqlalchemy_url('ads')}",
-                    f"JDBC (DBeaver)  jdbc:clickhouse:{url}/ads",
-                    "Analysts        user "
-                    + settings.analyst_user
-                    + " (read-only; set CLASSPULSE_ANALYST_PASSWORD)",
-                    "Server          classpulse warehouse status | logs | stop",
+                    f"Report          {report}",
+                    'SQL             classpulse sql "SELECT * FROM ads.classroom_quality_daily ORDER BY bad_audio_share DESC LIMIT 10"',
+                    f"Any client      {url}  (analysts: user {settings.analyst_user}, set CLASSPULSE_ANALYST_PASSWORD)",
+                    "Airflow UI      make airflow",
+                    "dbt docs        classpulse build --docs  (var/dbt/target/index.html)",
+                    f"Data Docs       {settings.home / 'gx' / 'data_docs' / 'index.html'}",
+                    "Live mode       classpulse demo --streaming",
                 ]
             ),
-            title="How to connect",
+            title="Where to look next",
         )
     )
