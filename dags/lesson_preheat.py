@@ -100,7 +100,9 @@ def lesson_preheat() -> None:
         from classpulse import orchestration, pipeline
         from classpulse.config import load_settings
 
-        (run_id,) = {check["run_id"] for check in checks}
+        # One mapped batch arrives as its dict, several as a sequence of dicts.
+        results = [checks] if isinstance(checks, dict) else list(checks)
+        (run_id,) = {check["run_id"] for check in results}
         summary = pipeline.publish_preheat(
             load_settings(), run_id, force=bool(context["params"]["force"])
         )
