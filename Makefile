@@ -11,7 +11,7 @@ CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv tools demo test lint format clean-state
+.PHONY: help venv tools demo airflow test lint format clean-state
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ tools: ## Install the system tools the tests use (docker-compose, from Debian pa
 
 demo: $(STAMP) ## Run the demo on the embedded warehouse (sets everything up on first use)
 	@$(CLI) demo
+
+airflow: $(STAMP) ## Airflow 3 standalone with dags/: UI http://127.0.0.1:8080, state in var/airflow
+	@$(CLI) airflow
 
 test: $(STAMP) tools ## Run the test suite (sets everything up on first use)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)

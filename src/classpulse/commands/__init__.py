@@ -23,6 +23,7 @@ MODULES = [
     "preheat",
     "quality",
     "report",
+    "airflow",
 ]
 
 
