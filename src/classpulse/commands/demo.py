@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date, timedelta
 
@@ -41,6 +42,8 @@ def command(
 
         watch_live(settings, day, seed, seconds, console)
         return
+    # Airflow's task logs go to var/airflow/logs; the console shows the demo's own progress.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     from classpulse.demo import DemoError, collect_summary, run_demo
     from classpulse.pipeline import StageError
 
