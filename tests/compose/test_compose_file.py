@@ -345,7 +345,9 @@ def test_every_tool_in_the_stack_uses_the_clickhouse_server(services: dict) -> N
     assert settings.clickhouse_password == server["CLICKHOUSE_PIPELINE_PASSWORD"]
 
 
-def test_ci_installs_docker_compose_before_the_tests() -> None:
-    script = (ROOT / ".ci" / "run").read_text()
-    assert "command -v docker-compose" in script
-    assert script.index("apt-get install") < script.index("make test")
+def test_make_test_installs_docker_compose_before_the_tests() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "command -v docker-compose" in makefile
+    assert "apt-get install -y -qq docker-compose" in makefile
+    assert "test: $(STAMP) tools" in makefile  # `make test` alone sets it up
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
