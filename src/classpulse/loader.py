@@ -24,6 +24,7 @@ landing table's columns and a ``TO`` materialized view (:func:`kafka_ddl`).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -242,22 +243,7 @@ def _replace_generation(client, table: LandingTable, files: list[Path], on_file)
         "DELETE FROM ods.load_ledger WHERE topic = {topic:String}",
         parameters={"topic": table.topic},
     )
-    if files:
-        client.insert(
-            "ods.load_ledger",
-            [
-                [table.topic, path.name, path.stat().st_size, content_hash(path), table.table, 0]
-                for path in files
-            ],
-            column_names=[
-                "topic",
-                "file_name",
-                "file_bytes",
-                "content_hash",
-                "target_table",
-                "rows",
-            ],
-        )
+    _record_files(client, table, [(path, content_hash(path), 0) for path in files])
     return rows, len(files)
 
 
@@ -265,12 +251,28 @@ def load_file(client, table: LandingTable, path: Path) -> int:
     """Insert one topic file (deduplicated by its content) and record it in the ledger."""
     digest = content_hash(path)
     rows = _insert_file(client, table, path, digest)
-    client.insert(
-        "ods.load_ledger",
-        [[table.topic, path.name, path.stat().st_size, digest, table.table, rows]],
-        column_names=["topic", "file_name", "file_bytes", "content_hash", "target_table", "rows"],
-    )
+    _record_files(client, table, [(path, digest, rows)])
     return rows
+
+
+def _record_files(client, table: LandingTable, files: list[tuple[Path, str, int]]) -> None:
+    """Ledger rows, as one small JSONEachRow insert (no schema round trip per file)."""
+    if not files:
+        return
+    lines = (
+        json.dumps(
+            {
+                "topic": table.topic,
+                "file_name": path.name,
+                "file_bytes": path.stat().st_size,
+                "content_hash": digest,
+                "target_table": table.table,
+                "rows": rows,
+            }
+        )
+        for path, digest, rows in files
+    )
+    client.raw_insert("ods.load_ledger", insert_block="\n".join(lines).encode(), fmt="JSONEachRow")
 
 
 def _insert_file(client, table: LandingTable, path: Path, digest: str) -> int:
