@@ -20,6 +20,7 @@ MODULES = [
     "flink",
     "load",
     "build",
+    "run",
     "preheat",
     "quality",
     "report",

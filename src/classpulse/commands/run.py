@@ -1,0 +1,49 @@
+"""`classpulse run --topics DIR`: the whole pipeline over topic directories someone else wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from classpulse.config import load_settings
+
+
+@click.command("run")
+@click.option(
+    "--topics",
+    "topics_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    required=True,
+    help="Root holding one directory per source topic (JSON lines; hidden files are ignored).",
+)
+@click.option("--skip-quality", is_flag=True, help="Do not run the quality gate.")
+def command(topics_dir: Path, skip_quality: bool) -> None:
+    """Run Flink (bounded over the files), land, dbt build and the quality gate.
+
+    Against the configured warehouse (CLASSPULSE_CLICKHOUSE_*; the embedded server is
+    started if it is the configured one). Every complete, non-hidden file in a topic
+    directory is read, whatever its name.
+    """
+    from dataclasses import replace
+
+    from classpulse import pipeline
+
+    settings = replace(load_settings(), topics_dir=topics_dir.resolve())
+    console = Console(stderr=True)
+    stages = [
+        ("warehouse", lambda: pipeline.ensure_warehouse(settings)),
+        ("flink", lambda: pipeline.run_flink(settings)),
+        ("load", lambda: pipeline.load(settings)),
+        ("build", lambda: pipeline.build(settings)),
+    ]
+    if not skip_quality:
+        stages.append(("quality", lambda: pipeline.quality(settings)))
+    for name, action in stages:
+        with console.status(f"{name}…"):
+            try:
+                summary = action()
+            except pipeline.StageError as exc:
+                raise click.ClickException(str(exc)) from None
+        console.print(f"[green]✓ {name}[/green] [dim]{summary}[/dim]")
