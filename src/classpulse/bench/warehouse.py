@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -134,3 +135,83 @@ def run_warehouse_benchmark(
     finally:
         daemon.stop(settings)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class PipelineFigures:
+    scale: float
+    rows: int
+    load: Timing
+    build: Timing
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.load.median
+
+
+def prepare_scale(settings: Settings, scale: float, seed: int = 7) -> Path:
+    """Generated topics plus the Flink outputs for ``scale`` (kept under var/bench for reuse)."""
+    from datetime import date
+
+    from classpulse import pipeline
+
+    topics = settings.home / "bench" / f"topics-scale-{scale:g}"
+    marker = topics / ".flink-complete"
+    if not marker.is_file():
+        prepared = replace(settings, topics_dir=topics)
+        pipeline.generate(prepared, date(2026, 11, 20), scale=scale, seed=seed)
+        pipeline.run_flink(prepared)
+        marker.write_text("ok\n")
+    return topics
+
+
+def run_pipeline_benchmark(
+    scales=(1.0, 10.0), repeats: int = 3, on_step=None
+) -> list[PipelineFigures]:
+    """Landing throughput and a full dbt build per scale, on a server of the benchmark's own."""
+    from classpulse import pipeline
+    from classpulse.loader import read_landing_tables
+    from classpulse.warehouse import get_client
+
+    base = load_settings()
+    results = []
+    for scale in scales:
+        if on_step:
+            on_step(f"scale {scale:g}: generating and running Flink (once, cached in var/bench)")
+        topics = prepare_scale(base, scale)
+        workdir = Path(tempfile.mkdtemp(prefix="classpulse-bench-pipeline-"))
+        settings = replace(
+            base,
+            warehouse_path=workdir / "server",
+            warehouse_bind="127.0.0.1",
+            clickhouse_host="127.0.0.1",
+            clickhouse_port=_free_port(),
+            clickhouse_user="default",
+            clickhouse_password="",
+            clickhouse_secure=False,
+            topics_dir=topics,
+            home=workdir / "home",
+        )
+        daemon.start(settings)
+        try:
+            client = get_client(settings)
+            loads, builds, rows = [], [], 0
+            for attempt in range(repeats):
+                if on_step:
+                    on_step(f"scale {scale:g}: load + build, repeat {attempt + 1}/{repeats}")
+                for table in read_landing_tables(settings.root):
+                    client.command(f"DROP TABLE IF EXISTS {table.table}")
+                client.command("DROP TABLE IF EXISTS ods.load_ledger")
+                summary = pipeline.load(settings)
+                loads.append(summary["seconds"])
+                rows = summary["rows"]
+                started = time.perf_counter()
+                pipeline.build(settings)
+                builds.append(time.perf_counter() - started)
+            results.append(
+                PipelineFigures(scale, rows, Timing("load", loads), Timing("build", builds))
+            )
+        finally:
+            daemon.stop(settings)
+            shutil.rmtree(workdir, ignore_errors=True)
+    return results

@@ -16,7 +16,13 @@ def command() -> None:
 @click.option("--rows", default=1_000_000, show_default=True, help="Rows per bulk insert.")
 @click.option("--queries", default=1000, show_default=True, help="Small queries per repeat.")
 @click.option("--repeats", default=5, show_default=True, help="Repeats; medians are reported.")
-def warehouse(rows: int, queries: int, repeats: int) -> None:
+@click.option(
+    "--pipeline-scales",
+    default="1,10",
+    show_default=True,
+    help="Also land the Flink outputs of these generator scales and dbt-build them ('' to skip).",
+)
+def warehouse(rows: int, queries: int, repeats: int, pipeline_scales: str) -> None:
     """The embedded server against chDB in-process: bulk inserts and small queries."""
     from classpulse.bench.warehouse import run_warehouse_benchmark
 
@@ -43,6 +49,26 @@ def warehouse(rows: int, queries: int, repeats: int) -> None:
             unit,
         )
     console.print(table)
+    if pipeline_scales:
+        from classpulse.bench.warehouse import run_pipeline_benchmark
+
+        scales = [float(value) for value in pipeline_scales.split(",") if value]
+        with console.status("landing and dbt build…") as spinner:
+            figures = run_pipeline_benchmark(
+                scales, repeats=max(1, min(repeats, 3)), on_step=spinner.update
+            )
+        landing = Table(title="Landing and dbt build (medians)", header_style="bold cyan")
+        for column in ("scale", "rows landed", "load", "rows/s", "dbt build (all layers)"):
+            landing.add_column(column, justify="right")
+        for item in figures:
+            landing.add_row(
+                f"{item.scale:g}",
+                f"{item.rows:,}",
+                f"{item.load.median:.2f} s",
+                f"{item.rows_per_second:,.0f}",
+                f"{item.build.median:.1f} s",
+            )
+        console.print(landing)
 
 
 @command.command("preheat")
