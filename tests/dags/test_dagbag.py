@@ -47,7 +47,7 @@ FORBIDDEN_CALLS = {
 }
 PARSE_SCRIPT = textwrap.dedent(
     """
-    import builtins, json, os, socket, sys, time
+    import builtins, io, json, os, socket, sys, time
     project, dags = sys.argv[1], sys.argv[2]
     connects, opened = [], []
     real_connect, real_open = socket.socket.connect, builtins.open
@@ -65,11 +65,11 @@ PARSE_SCRIPT = textwrap.dedent(
     import airflow  # configuration first: it may read airflow.cfg under AIRFLOW_HOME
     from airflow.dag_processing.dagbag import DagBag
 
-    socket.socket.connect, builtins.open = connect, open_
+    socket.socket.connect, builtins.open, io.open = connect, open_, open_
     started = time.perf_counter()
     bag = DagBag(dag_folder=dags)
     seconds = time.perf_counter() - started
-    socket.socket.connect, builtins.open = real_connect, real_open
+    socket.socket.connect, builtins.open, io.open = real_connect, real_open, real_open
     dags_out = {}
     for dag_id, dag in bag.dags.items():
         dags_out[dag_id] = {
