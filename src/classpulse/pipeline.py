@@ -678,8 +678,21 @@ def _flink_rest(address: str, path: str) -> Any:
         return json.load(response)
 
 
+FLINK_SUBMIT_TIMEOUT_SECONDS = 600
+
+
 def submit_flink(settings: Settings) -> dict[str, Any]:
-    """A Flink cluster: submit the jobs (Kafka connectors) unless they are already running."""
+    """A Flink cluster: submit the jobs (Kafka connectors) unless they are already running.
+
+    Submission is ``classpulse flink run --env kafka --continuous`` in a subprocess (the
+    compose stack's ``flink-jobs`` command), which returns once the jobs are submitted to
+    ``CLASSPULSE_FLINK_JOBMANAGER`` (docs/production.md); the subprocess is bounded by
+    :data:`FLINK_SUBMIT_TIMEOUT_SECONDS` so a client that keeps running fails the task
+    instead of holding it.
+    """
+    import subprocess
+    import sys
+
     started = time.perf_counter()
     address = flink_jobmanager()
     if address is None:
@@ -697,12 +710,21 @@ def submit_flink(settings: Settings) -> dict[str, Any]:
     )
     if running:
         return _timed({"submitted": False, "running": running}, started)
-    from classpulse.flink.runner import RunError, RunOptions, run_jobs
-
+    command = [sys.executable, "-m", "classpulse.cli", "flink", "run"]
+    command += ["--env", "kafka", "--continuous"]
     try:
-        run_jobs(RunOptions(env="kafka", bounded=False), settings)
-    except RunError as exc:
-        raise StageError("flink", str(exc), "see `classpulse flink run -h`") from None
+        subprocess.run(command, check=True, timeout=FLINK_SUBMIT_TIMEOUT_SECONDS)
+    except subprocess.CalledProcessError as exc:
+        raise StageError(
+            "flink", f"submitting the jobs failed (exit {exc.returncode})", "see the log above"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise StageError(
+            "flink",
+            f"`classpulse flink run --env kafka --continuous` did not return within "
+            f"{FLINK_SUBMIT_TIMEOUT_SECONDS} s: it must return once the jobs are submitted",
+            f"check that the client submits to {FLINK_JOBMANAGER_VARIABLE}={address}",
+        ) from None
     return _timed({"submitted": True, "running": []}, started)
 
 

@@ -1,4 +1,5 @@
-"""The DAGs' helpers without a DAG run: batch groups, sized timeouts, business days, alerts."""
+"""The DAGs' helpers without a DAG run: batch groups, sized timeouts, business days, alerts,
+and the realtime checks of a Flink cluster (against a stand-in for its REST API)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from classpulse import orchestration
+from classpulse import orchestration, pipeline
+from classpulse.config import load_settings
 from classpulse.pipeline import group_batches
 from classpulse.preheat import estimate_seconds
 
@@ -163,3 +165,60 @@ def test_alerts_never_raise(
     monkeypatch.delenv(orchestration.ALERT_WEBHOOK_VARIABLE)
     assert orchestration.send_alert({"text": "nowhere"}) is False
     assert "webhook" in caplog.text
+
+
+class FlinkRest(BaseHTTPRequestHandler):
+    """A JobManager's REST answers: one classpulse job, checkpointed ``age`` seconds ago."""
+
+    state = "RUNNING"
+    age = 5.0
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/jobs/overview":
+            jobs = [
+                {"jid": "j1", "name": "classpulse flink: all jobs", "state": FlinkRest.state},
+                {"jid": "j2", "name": "someone else's job", "state": "RUNNING"},
+            ]
+            body: dict[str, Any] = {"jobs": jobs}
+        else:
+            acked = int((time.time() - FlinkRest.age) * 1000)
+            body = {"latest": {"completed": {"latest_ack_timestamp": acked}}}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def jobmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), FlinkRest)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FlinkRest.state, FlinkRest.age = "RUNNING", 5.0
+    address = f"127.0.0.1:{server.server_port}"
+    monkeypatch.setenv(pipeline.FLINK_JOBMANAGER_VARIABLE, address)
+    try:
+        yield address
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_cluster_mode_leaves_running_jobs_alone_and_ages_their_checkpoints(
+    jobmanager: str,
+) -> None:
+    settings = load_settings({})
+    submitted = pipeline.submit_flink(settings)
+    assert submitted["submitted"] is False
+    assert submitted["running"] == ["classpulse flink: all jobs"]
+    lag = pipeline.check_flink_lag(settings, max_lag_seconds=60)
+    assert lag["mode"] == "cluster" and 4 <= lag["lag_seconds"] < 30
+    FlinkRest.age = 3600
+    with pytest.raises(pipeline.StageError, match="behind"):
+        pipeline.check_flink_lag(settings, max_lag_seconds=60)
+    FlinkRest.state = "FAILED"
+    with pytest.raises(pipeline.StageError, match="no classpulse job is RUNNING"):
+        pipeline.check_flink_lag(settings, max_lag_seconds=60)
