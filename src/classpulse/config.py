@@ -75,6 +75,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ANALYST_PASSWORD": ("", "Analyst's password; the analyst user is disabled while it is empty."),
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
+    "ALERT_WEBHOOK": ("", "Optional URL that Airflow failure alerts are POSTed to (JSON)."),
 }
 
 

@@ -128,6 +128,14 @@ def run_flink(
         raise StageError(
             "flink", str(exc), "see the job's error above; `classpulse flink run -h`"
         ) from None
+    except Exception as exc:  # a Java exception from the planner or a job (Py4JJavaError)
+        first = next((line for line in str(exc).splitlines() if "Exception" in line), str(exc))
+        raise StageError(
+            "flink",
+            f"{type(exc).__name__}: {first.strip()[:400]}",
+            f"the full Java trace is in {settings.home / 'flink'} and above; "
+            "`classpulse flink run` reproduces it",
+        ) from None
     summary: dict[str, Any] = {"messages_read": result.messages_read, "waves": len(result.waves)}
     accounting = result.accounting
     if accounting is not None:
