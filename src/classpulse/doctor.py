@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass
 from importlib import metadata
@@ -91,9 +92,10 @@ def warehouse_check(settings: Settings) -> Check:
 def configuration(settings: Settings) -> list[tuple[str, str, str]]:
     """(variable, effective value, description), secrets masked."""
     rows = []
-    for name, (_default, description) in VARIABLES.items():
+    for name, (default, description) in VARIABLES.items():
         attribute = name.lower()
-        value = getattr(settings, attribute, None)
+        # Variables read where they are used (e.g. the alert webhook) are not Settings fields.
+        value = getattr(settings, attribute, os.environ.get(PREFIX + name, default))
         shown = ("(set)" if value else "(empty)") if "PASSWORD" in name else str(value)
         rows.append((PREFIX + name, shown, description))
     return rows
