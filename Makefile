@@ -46,9 +46,12 @@ airflow: $(STAMP) ## Airflow 3 standalone with dags/: UI http://127.0.0.1:8080, 
 test: $(STAMP) tools ## Run the test suite (sets everything up on first use)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and sqlfluff
+lint: $(STAMP) ## ruff (lint + format check) and sqlfluff on the dbt models
 	@$(VENV)/bin/ruff check src tests dags
 	@$(VENV)/bin/ruff format --check src tests dags
+	@# sqlfluff's dbt templater compiles the models against the configured warehouse
+	@$(CLI) warehouse status >/dev/null 2>&1 || $(CLI) warehouse start
+	@$(VENV)/bin/sqlfluff lint dbt_project/models --processes 1
 
 format: $(STAMP) ## Format Python with ruff
 	@$(VENV)/bin/ruff format src tests dags

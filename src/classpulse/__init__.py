@@ -1,2 +1,3 @@
 """ClassPulse: real-time and offline data warehouse for online classrooms."""
+
 __version__ = "0.1.0"

@@ -25,14 +25,14 @@ select
     toFloat64(0) as value
 where 0
 {%- else %}
-{%- for node in metrics %}
-{%- do metric_header(node) %}
-select
-    cast({{ string_literal(node.name) }} as LowCardinality(String)) as metric,
-    toDate(metric_date) as metric_date,
-    toString(dimension) as dimension,
-    toFloat64(value) as value
-from {{ node.schema }}.{{ node.alias }}
-{% if not loop.last %}union all{% endif %}
-{%- endfor %}
+    {%- for node in metrics %}
+        {%- do metric_header(node) %}
+        select
+            cast({{ string_literal(node.name) }} as LowCardinality(String)) as metric,
+            toDate(metric_date) as metric_date,
+            toString(dimension) as dimension,
+            toFloat64(value) as value
+        from {{ node.schema }}.{{ node.alias }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endif %}

@@ -45,6 +45,6 @@ from windowed
 where
     sub_event = 'PPT_SUCCESS'
     and session_start.1 > 0
-    {%- if var('run_date', '') %}
+{%- if var('run_date', '') %}
     and toDate(create_time) = toDate('{{ var("run_date") }}')
     {%- endif %}
