@@ -4,22 +4,23 @@
 -- (seed scene 1: its seven INSERTs become the one rules list below).
 
 -- Parsing. One regex pass splits the raw line into its scalar value tokens (strings keep their
--- quotes). A line in the canonical layout (contract key order, compact separators, no escapes) is
--- rebuilt from its tokens; when the rebuilt text equals the line, the tokens are the exact JSON
--- values and no JSON parser runs. Any other line takes the general path: JSON_VALUE in strict mode,
--- one call per field. The UNNEST(ARRAY[...]) stages materialise each step once per message (the
--- planner would otherwise inline an expression into every use); the view is shared by the sinks.
+-- quotes and may not contain escapes). A line in the canonical layout (contract key order, compact
+-- separators) is rebuilt from its tokens; when the rebuilt text equals the line, the tokens are the
+-- exact JSON values and no JSON parser runs. Any other line takes the general path: JSON_VALUE in
+-- strict mode, one call per field. The UNNEST(ARRAY[...]) stages materialise a step once per
+-- message (the planner would otherwise inline it into every use); the view is shared by the sinks.
 CREATE TEMPORARY VIEW timeline_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    s3.target_id, s3.target_type, s3.action_text, s3.sub_action,
+    payload, source_split, source_offset, ingested_at, processed_at,
+    target_id_text AS target_id, target_type_text AS target_type, action_text,
+    sub_action_text AS sub_action,
     -- Rejection precedence (as the generator's manifest states it): not a JSON object ->
     -- malformed_json; a required field absent or null -> missing_field; a numeric field holding
     -- anything but an integer (a JSON integer or a string of digits) -> wrong_type; client time
     -- more than 5 minutes after the server time -> future_timestamp. Nested CASEs keep the
     -- general-path checks lazy (AND / OR evaluate both sides).
     CASE
-        WHEN CASE WHEN canonical THEN FALSE ELSE NOT (m.payload IS JSON OBJECT) END
+        WHEN CASE WHEN canonical THEN FALSE ELSE NOT (payload IS JSON OBJECT) END
             THEN 'malformed_json'
         WHEN create_time_text IS NULL OR user_id_text IS NULL OR room_id_text IS NULL
             OR client_time_text IS NULL OR role_text IS NULL OR msg_id_text IS NULL
@@ -29,32 +30,37 @@ SELECT
                 -- general path: a required field holding an object or array is present, with
                 -- the wrong type
                 WHEN (create_time_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.createTime') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.createTime') IS NULL)
                     OR (user_id_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.userid') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.userid') IS NULL)
                     OR (room_id_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.roomid') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.roomid') IS NULL)
                     OR (client_time_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.timestamp') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.timestamp') IS NULL)
                     OR (role_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.role') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.role') IS NULL)
                     OR (msg_id_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.msgid') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.msgid') IS NULL)
                     OR (msg_type_text IS NULL
-                        AND JSON_QUERY(m.payload, 'strict $.data.msg.msgtype') IS NULL)
+                        AND JSON_QUERY(payload, 'strict $.data.msg.msgtype') IS NULL)
                     THEN 'missing_field'
                 ELSE 'wrong_type'
             END
-        WHEN NOT REGEXP(create_time_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(user_id_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(room_id_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(client_time_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(role_text, '^-?[0-9]{1,9}$')
-            OR NOT REGEXP(msg_id_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(msg_type_text, '^-?[0-9]{1,18}$')
-            OR NOT COALESCE(REGEXP(page_index_text, '^-?[0-9]{1,18}$'), TRUE)
+        WHEN TRY_CAST(create_time_text AS BIGINT) IS NULL
+            OR TRY_CAST(user_id_text AS BIGINT) IS NULL
+            OR TRY_CAST(room_id_text AS BIGINT) IS NULL
+            OR TRY_CAST(client_time_text AS BIGINT) IS NULL
+            OR TRY_CAST(role_text AS INT) IS NULL
+            OR TRY_CAST(msg_id_text AS BIGINT) IS NULL
+            OR TRY_CAST(msg_type_text AS BIGINT) IS NULL
+            OR (page_index_text IS NOT NULL AND TRY_CAST(page_index_text AS BIGINT) IS NULL)
+            -- TRY_CAST also takes ' 1', '+1' and '1.5', which are not integers
+            OR REGEXP(
+                CONCAT_WS('', create_time_text, user_id_text, room_id_text, client_time_text,
+                    role_text, msg_id_text, msg_type_text, page_index_text),
+                '[ +.]')
             OR CASE WHEN canonical OR page_index_text IS NOT NULL THEN FALSE
-                ELSE JSON_QUERY(m.payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL
+                ELSE JSON_QUERY(payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL
             END
             THEN 'wrong_type'
         -- unnatural (client clock skew): rejected here, before any watermark can see the event
@@ -69,57 +75,85 @@ SELECT
     TRY_CAST(msg_id_text AS BIGINT) AS msg_id,
     TRY_CAST(msg_type_text AS BIGINT) AS msg_type,
     TRY_CAST(page_index_text AS BIGINT) AS page_index
-FROM timeline_client_topic AS m
-CROSS JOIN UNNEST(ARRAY[
-    REGEXP_EXTRACT_ALL(m.payload, ':(-?(?:0|[1-9][0-9]*+)|"[^"\\\x00-\x1f]*+"|null|true|false)', 1)
-]) AS s1 (tokens)
-CROSS JOIN UNNEST(ARRAY[
-    COALESCE(
-        POSITION('\' IN m.payload) = 0
-        AND CASE CARDINALITY(tokens)
-            WHEN 12 THEN CONCAT(
-                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
-                ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
-                ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7],
-                ',"msg_data":{"target_id":', tokens[8], ',"target_type":', tokens[9],
-                ',"action":', tokens[10], ',"sub_action":', tokens[11],
-                ',"page_index":', tokens[12], '}}}}')
-            WHEN 7 THEN CONCAT(
-                '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
-                ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
-                ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7], '}}}')
-        END = m.payload,
-        FALSE)
-]) AS s2 (canonical)
--- Field texts: a token without its quotes (JSON null -> NULL) or the general path's value.
-CROSS JOIN UNNEST(ARRAY[ROW(
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.createTime')
-        WHEN tokens[1] <> 'null' THEN REPLACE(tokens[1], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.userid')
-        WHEN tokens[2] <> 'null' THEN REPLACE(tokens[2], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.roomid')
-        WHEN tokens[3] <> 'null' THEN REPLACE(tokens[3], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.timestamp')
-        WHEN tokens[4] <> 'null' THEN REPLACE(tokens[4], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.role')
-        WHEN tokens[5] <> 'null' THEN REPLACE(tokens[5], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msgid')
-        WHEN tokens[6] <> 'null' THEN REPLACE(tokens[6], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msgtype')
-        WHEN tokens[7] <> 'null' THEN REPLACE(tokens[7], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_id')
-        WHEN tokens[8] <> 'null' THEN REPLACE(tokens[8], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_type')
-        WHEN tokens[9] <> 'null' THEN REPLACE(tokens[9], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.action')
-        WHEN tokens[10] <> 'null' THEN REPLACE(tokens[10], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.sub_action')
-        WHEN tokens[11] <> 'null' THEN REPLACE(tokens[11], '"', '') END,
-    CASE WHEN NOT canonical THEN JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.page_index')
-        WHEN tokens[12] <> 'null' THEN REPLACE(tokens[12], '"', '') END
-)]) AS s3 (
-    create_time_text, user_id_text, room_id_text, client_time_text, role_text, msg_id_text,
-    msg_type_text, target_id, target_type, action_text, sub_action, page_index_text
+FROM (
+    SELECT
+        m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, f.canonical,
+        CASE WHEN f.canonical THEN f.create_time_token
+            ELSE JSON_VALUE(m.payload, 'strict $.createTime')
+        END AS create_time_text,
+        CASE WHEN f.canonical THEN f.user_id_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.userid')
+        END AS user_id_text,
+        CASE WHEN f.canonical THEN f.room_id_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.roomid')
+        END AS room_id_text,
+        CASE WHEN f.canonical THEN f.client_time_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.timestamp')
+        END AS client_time_text,
+        CASE WHEN f.canonical THEN f.role_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.role')
+        END AS role_text,
+        CASE WHEN f.canonical THEN f.msg_id_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msgid')
+        END AS msg_id_text,
+        CASE WHEN f.canonical THEN f.msg_type_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msgtype')
+        END AS msg_type_text,
+        CASE WHEN f.canonical THEN f.target_id_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_id')
+        END AS target_id_text,
+        CASE WHEN f.canonical THEN f.target_type_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_type')
+        END AS target_type_text,
+        CASE WHEN f.canonical THEN f.action_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.action')
+        END AS action_text,
+        CASE WHEN f.canonical THEN f.sub_action_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.sub_action')
+        END AS sub_action_text,
+        CASE WHEN f.canonical THEN f.page_index_token
+            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.page_index')
+        END AS page_index_text
+    FROM timeline_client_topic AS m
+    CROSS JOIN UNNEST(ARRAY[REGEXP_EXTRACT_ALL(
+        m.payload, ':(-?(?:0|[1-9][0-9]*+)|"[^"\\\x00-\x1f]*+"|null|true|false)', 1
+    )]) AS s (tokens)
+    -- canonical: the line is exactly the layout rebuilt from its tokens; a token's text is the
+    -- token without quotes (JSON null -> NULL)
+    CROSS JOIN UNNEST(ARRAY[ROW(
+        COALESCE(
+            CASE CARDINALITY(tokens)
+                WHEN 12 THEN CONCAT(
+                    '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
+                    ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
+                    ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7],
+                    ',"msg_data":{"target_id":', tokens[8], ',"target_type":', tokens[9],
+                    ',"action":', tokens[10], ',"sub_action":', tokens[11],
+                    ',"page_index":', tokens[12], '}}}}')
+                WHEN 7 THEN CONCAT(
+                    '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
+                    ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
+                    ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7], '}}}')
+            END = m.payload,
+            FALSE),
+        CASE tokens[1] WHEN 'null' THEN NULL ELSE REPLACE(tokens[1], '"', '') END,
+        CASE tokens[2] WHEN 'null' THEN NULL ELSE REPLACE(tokens[2], '"', '') END,
+        CASE tokens[3] WHEN 'null' THEN NULL ELSE REPLACE(tokens[3], '"', '') END,
+        CASE tokens[4] WHEN 'null' THEN NULL ELSE REPLACE(tokens[4], '"', '') END,
+        CASE tokens[5] WHEN 'null' THEN NULL ELSE REPLACE(tokens[5], '"', '') END,
+        CASE tokens[6] WHEN 'null' THEN NULL ELSE REPLACE(tokens[6], '"', '') END,
+        CASE tokens[7] WHEN 'null' THEN NULL ELSE REPLACE(tokens[7], '"', '') END,
+        CASE tokens[8] WHEN 'null' THEN NULL ELSE REPLACE(tokens[8], '"', '') END,
+        CASE tokens[9] WHEN 'null' THEN NULL ELSE REPLACE(tokens[9], '"', '') END,
+        CASE tokens[10] WHEN 'null' THEN NULL ELSE REPLACE(tokens[10], '"', '') END,
+        CASE tokens[11] WHEN 'null' THEN NULL ELSE REPLACE(tokens[11], '"', '') END,
+        CASE tokens[12] WHEN 'null' THEN NULL ELSE REPLACE(tokens[12], '"', '') END
+    )]) AS f (
+        canonical,
+        create_time_token, user_id_token, room_id_token, client_time_token, role_token,
+        msg_id_token, msg_type_token, target_id_token, target_type_token, action_token,
+        sub_action_token, page_index_token
+    )
 );
 
 -- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules
