@@ -131,10 +131,13 @@ def _dag(
 
 
 def _report(settings: Settings, day: date) -> dict[str, Any]:
+    from classpulse.quality import run_quality
     from classpulse.report import write_report
 
-    path = write_report(settings, settings.home / "report" / "index.html", day)
-    return {"path": str(path)}
+    # The verdict the page shows: the suites over the published marts, as they are now.
+    quality = run_quality(settings, build_docs=False)
+    path = write_report(settings, settings.home / "report" / "index.html", day, quality=quality)
+    return {"path": str(path), "quality_passed": quality.success}
 
 
 def collect_summary(settings: Settings) -> dict[str, Any]:
