@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -55,6 +57,7 @@ class RunOptions:
     variables: Mapping[str, str] = field(default_factory=dict)
     parallelism: int = 2
     monitor_interval: str = "1 s"
+    rollover_interval: str = "5 s"  # continuous: how long a part file collects rows
     # Continuous: how often the file sinks commit. Bounded: a job ends with a final checkpoint
     # anyway, so the default is long (one part file per subtask, no mid-run fsyncs).
     checkpoint_interval: str | None = None  # default: 10 min bounded, 5 s continuous
@@ -152,13 +155,21 @@ def table_paths(rendered: Mapping[str, str]) -> dict[str, Path]:
     return paths
 
 
-def mode_options(options: RunOptions) -> dict[str, str]:
-    """Connector options a mode adds to every table a job reads."""
+def mode_options(options: RunOptions) -> tuple[dict[str, str], dict[str, str]]:
+    """Connector options a mode adds to the tables the jobs read, and to those they write."""
     if options.env == "local" and not options.bounded:
-        return {"source.monitor-interval": options.monitor_interval}
+        # a row-format file sink rolls a part file on time or size only; the file becomes
+        # visible (committed) at the next checkpoint after it rolled
+        return (
+            {"source.monitor-interval": options.monitor_interval},
+            {
+                "sink.rolling-policy.rollover-interval": options.rollover_interval,
+                "sink.rolling-policy.check-interval": "1 s",
+            },
+        )
     if options.env == "kafka" and options.bounded:
-        return {"scan.bounded.mode": "latest-offset"}
-    return {}
+        return {"scan.bounded.mode": "latest-offset"}, {}
+    return {}, {}
 
 
 def clear_directory(directory: Path) -> None:
@@ -170,13 +181,30 @@ def clear_directory(directory: Path) -> None:
                 entry.unlink()
 
 
+def stop_job(client: Any, savepoint_dir: Path) -> None:
+    """Stop a running job with a savepoint: the file sinks commit what was read, nothing is lost."""
+    try:
+        client.stop_with_savepoint(False, savepoint_dir.resolve().as_uri()).result()
+    except Exception:  # no savepoint possible (e.g. a task already finished): cancel instead
+        client.cancel().result()
+
+
 def wait_for_job(
-    result: Any, metrics: JobMetrics, display: RunDisplay, started: float
+    result: Any,
+    metrics: JobMetrics,
+    display: RunDisplay,
+    started: float,
+    stop: threading.Event | None = None,
+    savepoint_dir: Path | None = None,
 ) -> tuple[int | None, float]:
-    """Block until the job ends, updating the display; re-raise its failure."""
+    """Block until the job ends (or ``stop`` is set), updating the display; re-raise a failure."""
     client = result.get_job_client()
     last: int | None = None
+    stopping = False
     while True:
+        if stop is not None and stop.is_set() and not stopping:
+            stopping = True
+            stop_job(client, savepoint_dir or Path(tempfile.gettempdir()))
         try:
             status = str(client.get_job_status().result())
         except Exception:  # the per-job mini-cluster shuts down as soon as the job ends
@@ -190,7 +218,8 @@ def wait_for_job(
         time.sleep(0.25)
     count = metrics.records_read()
     last = count if count is not None else last
-    result.wait()  # raises with the root cause when the job failed
+    if not stopping:
+        result.wait()  # raises with the root cause when the job failed
     return last, time.perf_counter() - started
 
 
@@ -200,8 +229,13 @@ def run_jobs(
     session: FlinkSession | None = None,
     console: Any = None,
     on_wave: Callable[[WaveResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run the selected jobs; returns timings and (local runs) the accounting identities."""
+    """Run the selected jobs; returns timings and (local runs) the accounting identities.
+
+    A continuous run ends when ``stop`` is set (stop with a savepoint, outputs committed) or on
+    Ctrl-C (cancel: files not yet committed are dropped).
+    """
     settings = settings or load_settings()
     started = time.perf_counter()
     catalog = load_catalog(settings.root, options.env)
@@ -228,10 +262,15 @@ def run_jobs(
     result.startup_seconds = time.perf_counter() - started
 
     read_tables = sorted(set().union(*(job.inputs for job in selected)))
+    read_options, write_options = mode_options(options)
     for table in read_tables:
-        session.set_table_options(table, mode_options(options))
+        session.set_table_options(table, read_options)
+    for table in sorted(set().union(*(job.outputs for job in selected))):
+        session.set_table_options(table, write_options)
 
     paths = table_paths(rendered) if options.env == "local" else {}
+    for path in paths.values():  # a file source fails on a missing directory; empty is fine
+        path.mkdir(parents=True, exist_ok=True)
     outputs = set().union(*(job.outputs for job in selected))
     others = set().union(*(job.outputs for job in catalog.jobs if job not in selected))
     if options.bounded and options.env == "local":
@@ -285,7 +324,9 @@ def run_jobs(
                 job_id = str(submitted.get_job_client().get_job_id())
                 metrics = JobMetrics(session.rest_port, job_id)
                 try:
-                    count, seconds = wait_for_job(submitted, metrics, display, wave_started)
+                    count, seconds = wait_for_job(
+                        submitted, metrics, display, wave_started, stop, flink_home / "savepoints"
+                    )
                 except KeyboardInterrupt:
                     display.note("[yellow]stopping the job (files not committed are dropped)")
                     submitted.get_job_client().cancel().result()
