@@ -109,7 +109,13 @@ def render_ddl(env: str, variables: dict[str, str]) -> None:
     default=None,
     help="Topics root for --env local (default: CLASSPULSE_TOPICS_DIR, var/topics).",
 )
-@click.option("--parallelism", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Parallel subtasks per operator (the local mini-cluster: about the number of cores).",
+)
 @click.option(
     "--monitor-interval",
     default="1 s",
@@ -130,7 +136,9 @@ def run(
 
     Bounded: each wave (cleaning, then marts) is one Flink job over the files present; the
     output topics of the selected jobs are recomputed. Continuous: one Flink job whose sources
-    watch the topic directories and whose file sinks commit on every checkpoint.
+    watch the topic directories and whose file sinks commit on every checkpoint; Ctrl-C stops it
+    with a savepoint. With CLASSPULSE_FLINK_JOBMANAGER=host:port (and the connector jars in
+    CLASSPULSE_FLINK_JARS) a continuous run is submitted to that Flink cluster instead.
     """
     from classpulse.flink.runner import RunError, RunOptions, run_jobs
     from classpulse.flink.sqlfiles import SqlFileError

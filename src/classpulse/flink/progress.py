@@ -30,8 +30,8 @@ _SOURCE = re.compile(r"^Source: (\w+\[\d+\])")
 class JobMetrics:
     """Reads one job's source record counts over REST; returns None while the job is starting."""
 
-    def __init__(self, port: int, job_id: str) -> None:
-        self.base = f"http://127.0.0.1:{port}/jobs/{job_id}"
+    def __init__(self, port: int, job_id: str, host: str = "127.0.0.1") -> None:
+        self.base = f"http://{host}:{port}/jobs/{job_id}"
 
     def _get(self, path: str) -> Any:
         with urllib.request.urlopen(self.base + path, timeout=2) as response:

@@ -60,20 +60,20 @@ def write_replay(topic_dir: Path, staging_dir: Path) -> ReplayFile:
     blocks: list[tuple[str, int, bytes]] = []  # (split, sequence, lines)
     for path in files:
         data = path.read_bytes()
-        position, split, start = 0, None, 0
+        position = 0
         while position < len(data):
-            end = data.find(b"\n", position)
-            end = len(data) if end < 0 else end + 1
-            line = data[position:end].rstrip(b"\r\n")
-            if line:
-                value = first_field(line)
-                if value != split:
-                    if split is not None:
-                        blocks.append((split, len(blocks), data[start:position]))
-                    split, start = value, position
-            position = end
-        if split is not None:
-            blocks.append((split, len(blocks), data[start:position]))
+            line_end = data.find(b"\n", position)
+            line_end = len(data) if line_end < 0 else line_end
+            if line_end == position:  # empty line
+                position += 1
+                continue
+            split = first_field(data[position:line_end].rstrip(b"\r"))
+            # the block ends at the first line that does not start like this one (a C-level scan)
+            prefix = data[position : data.find(b'",', position) + 2]
+            boundary = re.compile(b"\n(?!" + re.escape(prefix) + b")").search(data, position)
+            block_end = len(data) if boundary is None else boundary.start() + 1
+            blocks.append((split, len(blocks), data[position:block_end]))
+            position = block_end
     blocks.sort(key=lambda block: (block[0], block[1]))
     staging_dir.mkdir(parents=True, exist_ok=True)
     target = staging_dir / "replay.jsonl"

@@ -15,6 +15,7 @@ interrupted.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -41,6 +42,8 @@ from classpulse.flink.sqlfiles import (
 from classpulse.flink.variables import Variables, render, resolve_variables
 
 ENVIRONMENTS = ("local", "kafka")
+JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
+JARS_VARIABLE = "CLASSPULSE_FLINK_JARS"
 _PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
 
 
@@ -63,6 +66,10 @@ class RunOptions:
     checkpoint_interval: str | None = None  # default: 10 min bounded, 5 s continuous
     replay: bool = True  # bounded local runs: arrival-order replay between waves
     config: Mapping[str, str] = field(default_factory=dict)  # extra Flink configuration
+    # Submit to a Flink cluster (host:port; default CLASSPULSE_FLINK_JOBMANAGER) and return once
+    # the job runs, instead of running it on a local mini-cluster and waiting.
+    jobmanager: str | None = None
+    jars: tuple[str, ...] = ()  # connector jars for the planner (default CLASSPULSE_FLINK_JARS)
 
 
 @dataclass
@@ -233,8 +240,8 @@ def run_jobs(
 ) -> RunResult:
     """Run the selected jobs; returns timings and (local runs) the accounting identities.
 
-    A continuous run ends when ``stop`` is set (stop with a savepoint, outputs committed) or on
-    Ctrl-C (cancel: files not yet committed are dropped).
+    A continuous run ends when ``stop`` is set or on Ctrl-C: the job stops with a savepoint, so
+    the file sinks commit what was read.
     """
     settings = settings or load_settings()
     started = time.perf_counter()
@@ -243,8 +250,14 @@ def run_jobs(
     variables = build_variables(settings, options)
     flink_home = settings.home / "flink"
     checkpoint_interval = options.checkpoint_interval or ("10 min" if options.bounded else "5 s")
+    jobmanager = options.jobmanager or os.environ.get(JOBMANAGER_VARIABLE) or None
+    jars = options.jars or tuple(
+        jar for jar in os.environ.get(JARS_VARIABLE, "").split(";") if jar.strip()
+    )
     session_options = SessionOptions(
         parallelism=options.parallelism,
+        jobmanager=jobmanager,
+        jars=jars,
         timezone=settings.timezone,
         checkpoint_dir=flink_home / "checkpoints",
         checkpoint_interval=checkpoint_interval,
@@ -322,15 +335,21 @@ def run_jobs(
                 wave_started = time.perf_counter()
                 submitted = session.statement_set(inserts).execute()
                 job_id = str(submitted.get_job_client().get_job_id())
-                metrics = JobMetrics(session.rest_port, job_id)
+                if session.options.jobmanager and not options.bounded:  # the cluster runs it
+                    display.note(f"submitted job {job_id} to {session.options.jobmanager}")
+                    result.waves.append(WaveResult(names, job_id, 0.0, None))
+                    break
+                metrics = JobMetrics(session.rest_port, job_id, session.rest_host)
                 try:
                     count, seconds = wait_for_job(
                         submitted, metrics, display, wave_started, stop, flink_home / "savepoints"
                     )
                 except KeyboardInterrupt:
-                    display.note("[yellow]stopping the job (files not committed are dropped)")
-                    submitted.get_job_client().cancel().result()
+                    display.note("[yellow]stopping the job with a savepoint (outputs committed)")
+                    stop_job(submitted.get_job_client(), flink_home / "savepoints")
                     raise
+                if options.bounded and total is not None:
+                    count = total  # every input line was read; the last poll may lag behind
                 display.finish_wave(count or 0, seconds)
                 wave_result = WaveResult(names, job_id, seconds, count, replays)
                 result.waves.append(wave_result)

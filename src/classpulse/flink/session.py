@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,10 @@ class SessionOptions:
     mini_batch_latency: str = "1 s"
     mini_batch_size: int = 5000
     extra: Mapping[str, str] = field(default_factory=dict)
+    # A Flink cluster to submit to (host:port of its REST endpoint) instead of the local
+    # mini-cluster, and connector jars the planner needs (e.g. Kafka's; not in the PyFlink wheel).
+    jobmanager: str | None = None
+    jars: tuple[str, ...] = ()
 
 
 def free_port() -> int:
@@ -52,12 +56,21 @@ class FlinkSession:
         from pyflink.table import EnvironmentSettings, TableEnvironment
 
         self.options = options or SessionOptions()
-        self.rest_port = free_port()
         startup = Configuration()
-        # The REST endpoint serves the progress display (source record counts per job).
-        startup.set_string("rest.bind-address", "127.0.0.1")
-        startup.set_string("rest.bind-port", str(self.rest_port))
-        startup.set_string("metrics.fetcher.update-interval", "500 ms")
+        if self.options.jobmanager:
+            host, _, port = self.options.jobmanager.rpartition(":")
+            self.rest_host, self.rest_port = host, int(port)
+            startup.set_string("execution.target", "remote")
+            startup.set_string("rest.address", host)
+            startup.set_string("rest.port", port)
+        else:
+            # the mini-cluster's REST endpoint serves the progress display (records read)
+            self.rest_host, self.rest_port = "127.0.0.1", free_port()
+            startup.set_string("rest.bind-address", "127.0.0.1")
+            startup.set_string("rest.bind-port", str(self.rest_port))
+            startup.set_string("metrics.fetcher.update-interval", "500 ms")
+        if self.options.jars:
+            startup.set_string("pipeline.jars", ";".join(self.options.jars))
         settings = (
             EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(startup)
         )
@@ -67,7 +80,11 @@ class FlinkSession:
         self.configure(self.options)
 
     def configure(self, options: SessionOptions) -> None:
-        """Apply engine settings; they take effect for the next job submitted."""
+        """Apply engine settings; they take effect for the next job submitted.
+
+        Where jobs run (``jobmanager``, ``jars``) is fixed when the session starts.
+        """
+        options = replace(options, jobmanager=self.options.jobmanager, jars=self.options.jars)
         self.options = options
         config = self.table_env.get_config()
         values = {
