@@ -37,3 +37,49 @@ def test_a_kafka_run_without_brokers_fails_before_submitting(
     monkeypatch.delenv("CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS", raising=False)
     with pytest.raises(MissingVariableError, match="KAFKA_BOOTSTRAP_SERVERS"):
         run_jobs(RunOptions(env="kafka"), settings=load_settings({}), session=flink_session)
+
+
+def test_a_cluster_job_already_running_is_not_submitted_again(tmp_path) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from classpulse.flink.runner import parse_properties
+    from classpulse.flink.session import SessionOptions
+
+    catalog = load_catalog(load_settings({}).root, "kafka")
+    name = "classpulse flink: " + ", ".join(job.name for job in catalog.jobs)
+
+    class JobManager(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            body = json.dumps({"jobs": [{"jid": "j1", "name": name, "state": "RUNNING"}]})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), JobManager)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"127.0.0.1:{server.server_address[1]}"
+        session = FlinkSession(SessionOptions(jobmanager=address))
+        result = run_jobs(
+            RunOptions(
+                env="kafka",
+                bounded=False,
+                variables={"KAFKA_BOOTSTRAP_SERVERS": "broker:9092"},
+            ),
+            settings=settings_for(tmp_path / "home", tmp_path / "topics"),
+            session=session,
+        )
+    finally:
+        server.shutdown()
+    assert [wave.job_id for wave in result.waves] == ["j1"]
+    assert parse_properties(
+        "parallelism.default: 4\n# note\nexecution.checkpointing.interval: 30s"
+    ) == {
+        "parallelism.default": "4",
+        "execution.checkpointing.interval": "30s",
+    }

@@ -44,6 +44,23 @@ from classpulse.flink.variables import Variables, render, resolve_variables
 ENVIRONMENTS = ("local", "kafka")
 JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
 JARS_VARIABLE = "CLASSPULSE_FLINK_JARS"
+PROPERTIES_VARIABLE = "CLASSPULSE_FLINK_PROPERTIES"  # "key: value" lines, applied to every job
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Flink options in the Flink image's FLINK_PROPERTIES format: one ``key: value`` per line."""
+    properties = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, separator, value = line.partition(":")
+        if not separator:
+            raise RunError(f"{PROPERTIES_VARIABLE}: expected 'key: value', got {line!r}")
+        properties[key.strip()] = value.strip()
+    return properties
+
+
 _PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
 
 
@@ -196,6 +213,16 @@ def stop_job(client: Any, savepoint_dir: Path) -> None:
         client.cancel().result()
 
 
+def running_jobs(host: str, port: int) -> dict[str, str]:
+    """Name -> id of the jobs RUNNING on a Flink cluster (its REST endpoint)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://{host}:{port}/jobs/overview", timeout=10) as response:
+        jobs = json.load(response).get("jobs", [])
+    return {job["name"]: job["jid"] for job in jobs if job.get("state") == "RUNNING"}
+
+
 def wait_for_job(
     result: Any,
     metrics: JobMetrics,
@@ -263,6 +290,7 @@ def run_jobs(
         checkpoint_interval=checkpoint_interval,
         extra={
             **({} if options.bounded else {"table.exec.source.idle-timeout": "5 s"}),
+            **parse_properties(os.environ.get(PROPERTIES_VARIABLE, "")),
             **options.config,
         },
     )
@@ -308,6 +336,14 @@ def run_jobs(
                         replay = write_replay(paths[table], staging / table)
                         session.set_table_options(table, {"path": str(replay.path.parent)})
                         replays.append(replay)
+                names = [job.name for job in wave]
+                pipeline_name = f"classpulse flink: {', '.join(names)}"
+                if session.options.jobmanager and not options.bounded:
+                    running = running_jobs(session.rest_host, session.rest_port)
+                    if pipeline_name in running:  # every `compose up` submits again
+                        display.note(f"already running on {session.options.jobmanager}")
+                        result.waves.append(WaveResult(names, running[pipeline_name], 0.0, None))
+                        break
                 for job in wave:
                     for view, statement in job.views:
                         session.create_view(view, render(statement, variables, str(job.path)))
@@ -316,10 +352,7 @@ def run_jobs(
                     for job in wave
                     for _, statement in job.inserts
                 ]
-                names = [job.name for job in wave]
-                session.table_env.get_config().set(
-                    "pipeline.name", f"classpulse flink: {', '.join(names)}"
-                )
+                session.table_env.get_config().set("pipeline.name", pipeline_name)
                 total = None
                 if options.env == "local" and options.bounded:
                     replayed = {replay.topic: replay.lines for replay in replays}

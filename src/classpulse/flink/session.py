@@ -101,10 +101,13 @@ class FlinkSession:
             # file sinks commit on checkpoints; a bounded job ends with a final checkpoint
             "execution.checkpointing.interval": options.checkpoint_interval,
             "execution.checkpointing.mode": "EXACTLY_ONCE",
-            "restart-strategy.type": "none",
         }
-        if options.checkpoint_dir is not None:
-            values["execution.checkpointing.dir"] = options.checkpoint_dir.resolve().as_uri()
+        if not options.jobmanager:
+            # local runs fail fast; a cluster keeps its own restart strategy, state backend and
+            # checkpoint storage
+            values["restart-strategy.type"] = "none"
+            if options.checkpoint_dir is not None:
+                values["execution.checkpointing.dir"] = options.checkpoint_dir.resolve().as_uri()
         values.update(options.extra)
         for key, value in values.items():
             config.set(key, value)
