@@ -76,7 +76,25 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
     "ALERT_WEBHOOK": ("", "Optional URL that Airflow failure alerts are POSTed to (JSON)."),
+    "KAFKA_BOOTSTRAP_SERVERS": (
+        "127.0.0.1:9092",
+        "Kafka bootstrap servers. A single loopback host:port is the local broker "
+        "(`classpulse kafka start` listens there); anything else is a real cluster.",
+    ),
+    "KAFKA_PATH": (
+        "var/kafka",
+        "Directory of the local Kafka broker (data, generated config, pid, log).",
+    ),
+    "KAFKA_CONTROLLER_PORT": ("9093", "Port of the local broker's KRaft controller (loopback)."),
+    "KAFKA_HEAP": ("512m", "Java heap (-Xmx) of the local Kafka broker."),
+    "KAFKA_PARTITIONS": (
+        "2",
+        "Partitions of each topic `classpulse kafka topics --create` and `produce` create.",
+    ),
+    "KAFKA_RETENTION_HOURS": ("168", "Retention of the topics created here, in hours."),
 }
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,12 @@ class Settings:
     analyst_password: str = field(repr=False)
     topics_dir: Path
     timezone: str
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_path: Path = Path("var/kafka")
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    kafka_partitions: int = 2
+    kafka_retention_hours: int = 168
 
     @property
     def clickhouse_url(self) -> str:
@@ -107,6 +131,22 @@ class Settings:
         return (
             self.clickhouse_host in {"127.0.0.1", "localhost", "::1"} and not self.clickhouse_secure
         )
+
+    @property
+    def kafka_is_local(self) -> bool:
+        """True when the bootstrap servers are one loopback address: the local broker."""
+        return local_kafka_port(self.kafka_bootstrap_servers) is not None
+
+    @property
+    def kafka_port(self) -> int:
+        """The local broker's client port (from the bootstrap servers)."""
+        port = local_kafka_port(self.kafka_bootstrap_servers)
+        if port is None:
+            raise ValueError(
+                f"{PREFIX}KAFKA_BOOTSTRAP_SERVERS={self.kafka_bootstrap_servers} is not a local "
+                "broker (one loopback host:port, e.g. 127.0.0.1:9092)"
+            )
+        return port
 
     def client_kwargs(self, **overrides: object) -> dict[str, object]:
         """Keyword arguments for ``clickhouse_connect.get_client``."""
@@ -132,6 +172,17 @@ class Settings:
         )
 
 
+def local_kafka_port(bootstrap_servers: str) -> int | None:
+    """The port of a single loopback ``host:port`` bootstrap address, else None."""
+    servers = [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
+    if len(servers) != 1:
+        return None
+    host, _, port = servers[0].rpartition(":")
+    if host not in LOOPBACK_HOSTS or not port.isdigit():
+        return None
+    return int(port)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     root = project_root()
@@ -144,13 +195,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         value = Path(get(name)).expanduser()
         return value if value.is_absolute() else root / value
 
-    port_text = get("CLICKHOUSE_PORT")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ValueError(
-            f"{PREFIX}CLICKHOUSE_PORT must be a port number, got {port_text!r}"
-        ) from None
+    def integer(name: str) -> int:
+        text = get(name)
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name} must be a whole number, got {text!r}") from None
+
+    port = integer("CLICKHOUSE_PORT")
     return Settings(
         root=root,
         home=path("HOME"),
@@ -166,4 +218,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         analyst_password=get("ANALYST_PASSWORD"),
         topics_dir=path("TOPICS_DIR"),
         timezone=get("TIMEZONE"),
+        kafka_bootstrap_servers=get("KAFKA_BOOTSTRAP_SERVERS").strip() or "127.0.0.1:9092",
+        kafka_path=path("KAFKA_PATH"),
+        kafka_controller_port=integer("KAFKA_CONTROLLER_PORT"),
+        kafka_heap=get("KAFKA_HEAP"),
+        kafka_partitions=integer("KAFKA_PARTITIONS"),
+        kafka_retention_hours=integer("KAFKA_RETENTION_HOURS"),
     )
