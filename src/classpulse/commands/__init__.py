@@ -12,6 +12,8 @@ import click
 
 MODULES = [
     "warehouse",
+    "kafka",
+    "produce",
     "sql",
     "doctor",
     "demo",

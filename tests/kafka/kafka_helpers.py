@@ -1,0 +1,77 @@
+"""Helpers of the Kafka tests: read what a topic holds with a real consumer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from classpulse.config import Settings
+from classpulse.kafka.admin import describe_topics
+from classpulse.kafka.client import client_config
+
+
+@dataclass(frozen=True)
+class Record:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    return describe_topics(settings, [topic])[0].end_offsets
+
+
+def read_records(
+    settings: Settings,
+    topic: str,
+    since: dict[int, int] | None = None,
+    *,
+    isolation: str = "read_committed",
+    timeout: float = 60.0,
+) -> list[Record]:
+    """Every record of ``topic`` from ``since`` (default: the start) to its current end.
+
+    With ``read_committed`` a consumer stops at the last stable offset: records of open or
+    aborted transactions are never returned. Reading ends when every partition has reported
+    its end (partition EOF) at or past the end offset taken before reading (transaction
+    markers occupy offsets but are never returned).
+    """
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+    ends = end_offsets(settings, topic)
+    starts = {partition: (since or {}).get(partition, OFFSET_BEGINNING) for partition in ends}
+    consumer = Consumer(
+        client_config(
+            settings.kafka_bootstrap_servers,
+            **{
+                "group.id": "classpulse-tests-reader",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "isolation.level": isolation,
+            },
+        )
+    )
+    consumer.assign([TopicPartition(topic, p, offset) for p, offset in starts.items()])
+    records: list[Record] = []
+    reached: dict[int, int] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while any(reached.get(p, -1) < end for p, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic}: reached {reached}, end {ends}")
+            for message in consumer.consume(10_000, 0.5):
+                error = message.error()
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    reached[message.partition()] = message.offset()
+                elif error is not None:
+                    raise RuntimeError(str(error))
+                else:
+                    records.append(
+                        Record(
+                            message.partition(), message.offset(), message.key(), message.value()
+                        )
+                    )
+    finally:
+        consumer.close()
+    return records

@@ -1,0 +1,158 @@
+"""The local Kafka broker: start, status, stop, restart with its data, the CLI, topics."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from dataclasses import replace
+
+import pytest
+from conftest import cli_environment, free_port
+from kafka_helpers import end_offsets, read_records
+
+from classpulse.config import Settings, load_settings
+from classpulse.kafka import admin, broker
+from classpulse.kafka.produce import TopicProducer
+from classpulse.topics import TOPICS
+
+
+def classpulse(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "classpulse.cli", *args],
+        capture_output=True,
+        text=True,
+        env=cli_environment(settings),
+        timeout=300,
+    )
+
+
+def test_broker_configuration_is_loopback_single_node_with_replication_one(tmp_path) -> None:
+    settings = replace(
+        load_settings({}),
+        kafka_bootstrap_servers="127.0.0.1:19092",
+        kafka_controller_port=19093,
+        kafka_path=tmp_path,
+        kafka_partitions=3,
+    )
+    properties = dict(
+        line.split("=", 1)
+        for line in broker.server_properties(settings).splitlines()
+        if line and not line.startswith("#")
+    )
+    assert properties["process.roles"] == "broker,controller"
+    assert properties["listeners"] == ("PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093")
+    assert properties["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert properties["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    for name in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "default.replication.factor",
+    ):
+        assert properties[name] == "1", name
+    assert properties["num.partitions"] == "3"
+    assert properties["log.dirs"] == str((tmp_path / "data").resolve())
+    # Flink's exactly-once sink asks for 1 h transactions by default
+    assert int(properties["transaction.max.timeout.ms"]) >= 3_600_000
+
+
+def test_bootstrap_servers_decide_whether_the_broker_is_local() -> None:
+    assert load_settings({}).kafka_is_local
+    assert load_settings({}).kafka_port == 9092
+    for servers in ("kafka:9092", "10.0.0.5:9092", "127.0.0.1:9092,127.0.0.1:9093"):
+        settings = load_settings({"CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS": servers})
+        assert not settings.kafka_is_local, servers
+        with pytest.raises(broker.BrokerError, match="points at a Kafka cluster"):
+            broker.start(settings)
+
+
+def test_status_and_cli_of_the_running_broker(kafka_broker: Settings) -> None:
+    state = broker.status(kafka_broker)
+    assert state.running and state.answering and state.pid
+    assert state.cluster_id
+    result = classpulse(kafka_broker, "kafka", "status")
+    assert result.returncode == 0, result.stderr
+    assert "answering" in result.stderr
+    assert str(state.pid) in result.stderr
+
+
+def test_a_second_broker_on_the_same_path_is_refused(kafka_broker: Settings) -> None:
+    with pytest.raises(broker.BrokerError, match="already running"):
+        broker.start(kafka_broker)
+    result = classpulse(kafka_broker, "kafka", "start")
+    assert result.returncode == 1
+    assert "already running" in result.stderr
+
+
+def test_topics_create_uses_the_configured_partitions(kafka_broker: Settings) -> None:
+    result = classpulse(kafka_broker, "kafka", "topics", "--create")
+    assert result.returncode == 0, result.stderr
+    infos = {info.name: info for info in admin.describe_topics(kafka_broker)}
+    for topic in TOPICS:
+        assert len(infos[topic].partitions) == kafka_broker.kafka_partitions, topic
+        assert topic in result.stdout
+    # a second --create changes nothing
+    again = classpulse(kafka_broker, "kafka", "topics", "--create")
+    assert again.returncode == 0, again.stderr
+    assert "exists already" in again.stderr
+
+
+def test_topics_lists_end_offsets(kafka_broker: Settings) -> None:
+    topic = f"listed-{uuid.uuid4().hex[:8]}"
+    admin.create_topics(kafka_broker, [topic], partitions=1)
+    producer = TopicProducer(kafka_broker)
+    for number in range(7):
+        producer.send(topic, str(number).encode())
+    producer.flush()
+    assert end_offsets(kafka_broker, topic) == {0: 7}
+    result = classpulse(kafka_broker, "kafka", "topics")
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if topic in line)
+    assert "0:7" in row
+
+
+def test_stop_restart_keeps_topics_and_messages(own_broker) -> None:
+    settings = own_broker()
+    broker.start(settings)
+    admin.create_topics(settings, ["kept"], partitions=2)
+    producer = TopicProducer(settings)
+    values = [f"message {number}".encode() for number in range(100)]
+    for value in values:
+        producer.send("kept", value, value[-1:])
+    producer.flush()
+    before = end_offsets(settings, "kept")
+
+    assert broker.stop(settings) is not None
+    assert not broker.status(settings).running
+    assert broker.stop(settings) is None  # stopping twice is harmless
+
+    # a restart on other ports reads the same storage (the quorum is static)
+    moved = replace(
+        settings,
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_controller_port=free_port(),
+    )
+    broker.start(moved)
+    assert end_offsets(moved, "kept") == before
+    assert sorted(record.value for record in read_records(moved, "kept")) == sorted(values)
+    result = classpulse(moved, "kafka", "stop")
+    assert result.returncode == 0, result.stderr
+    assert "stopped" in result.stderr
+    status = classpulse(moved, "kafka", "status")
+    assert status.returncode == 1
+    assert "classpulse kafka start" in status.stderr
+
+
+def test_a_killed_broker_restarts_with_its_acknowledged_messages(own_broker) -> None:
+    settings = own_broker()
+    broker.start(settings)
+    admin.create_topics(settings, ["survives"], partitions=1)
+    producer = TopicProducer(settings)
+    for number in range(50):
+        producer.send("survives", str(number).encode())
+    producer.flush()
+    assert broker.kill(settings) is not None
+    broker.start(settings)
+    values = [record.value for record in read_records(settings, "survives")]
+    assert values == [str(number).encode() for number in range(50)]
