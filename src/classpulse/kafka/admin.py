@@ -37,6 +37,11 @@ class TopicInfo:
         return sum(partition.end - partition.start for partition in self.partitions)
 
 
+def metadata_timeout(settings: Settings) -> float:
+    """How long the first metadata request may take: a loopback broker answers at once."""
+    return 5.0 if settings.kafka_is_local else 15.0
+
+
 def admin_client(settings: Settings):
     from confluent_kafka.admin import AdminClient
 
@@ -170,7 +175,7 @@ def create_topics(
     count = partitions or settings.kafka_partitions
     if count < 1:
         raise ValueError(f"CLASSPULSE_KAFKA_PARTITIONS must be at least 1, got {count}")
-    existing = set(topic_names(settings, timeout))
+    existing = set(topic_names(settings, metadata_timeout(settings)))
     wanted = [name for name in dict.fromkeys(names) if name not in existing]
     if not wanted:
         return []
