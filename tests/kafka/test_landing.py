@@ -1,0 +1,135 @@
+"""Landing Kafka → ClickHouse (prototype): every message exactly once, through crashes and a
+second consumer, against the real broker and the real embedded warehouse."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from classpulse.config import Settings
+from classpulse.kafka.admin import create_topics
+from classpulse.kafka.landing import LandingConsumer
+from classpulse.kafka.produce import TopicProducer
+from classpulse.loader import LandingTable
+from classpulse.warehouse import get_client
+
+MESSAGES = 5000
+
+
+class Crash(Exception):
+    """Stands for the process dying at a chosen step of a batch."""
+
+
+@pytest.fixture
+def landing(kafka_broker: Settings, warehouse: Settings):
+    """A fresh topic with MESSAGES rows on two partitions, and a fresh table for them."""
+    run = uuid.uuid4().hex[:8]
+    topic = f"landing-{run}"
+    client = get_client(warehouse)
+    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
+    table = LandingTable(
+        Path("test"),
+        topic,
+        f"landing_test.events_{run}",
+        f"CREATE TABLE landing_test.events_{run} (id UInt64, room String, v Int64) "
+        "ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 1000",
+    )
+    client.command(table.ddl)
+    create_topics(kafka_broker, [topic], partitions=2)
+    producer = TopicProducer(kafka_broker)
+    for number in range(MESSAGES):
+        room = f"room-{number % 11}"
+        value = json.dumps({"id": number, "room": room, "v": number * 3, "extra": "ignored"})
+        producer.send(topic, value.encode(), room.encode())
+    producer.flush()
+    return kafka_broker, warehouse, table
+
+
+def landed(warehouse: Settings, table: LandingTable) -> tuple[int, int, int, int]:
+    """(rows, distinct ids, min id, max id)."""
+    return tuple(
+        get_client(warehouse)
+        .query(f"SELECT count(), uniqExact(id), min(id), max(id) FROM {table.table}")
+        .result_rows[0]
+    )
+
+
+def consumer(kafka: Settings, warehouse: Settings, table: LandingTable, cls=LandingConsumer):
+    return cls(
+        kafka,
+        [table],
+        get_client(warehouse),
+        group=f"landing-{table.topic}",
+        batch_messages=700,
+        batch_seconds=0.2,
+    )
+
+
+def test_landing_inserts_every_message_once_and_commits_the_offsets(landing) -> None:
+    kafka, warehouse, table = landing
+    first = consumer(kafka, warehouse, table)
+    report = first.run(until_caught_up=True, timeout_s=120)
+    first.close()
+    assert report.rows == {table.table: MESSAGES}
+    assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+    # a second run of the group finds nothing new: offsets were committed
+    again = consumer(kafka, warehouse, table)
+    assert again.run(until_caught_up=True, timeout_s=120).rows == {}
+    again.close()
+    assert landed(warehouse, table)[0] == MESSAGES
+
+
+@pytest.mark.parametrize("step", ["after_intent", "after_insert"])
+def test_a_crash_mid_batch_leaves_no_duplicate_and_no_gap(landing, step: str) -> None:
+    kafka, warehouse, table = landing
+
+    class Crashing(LandingConsumer):
+        batches = 0
+
+        def _insert(self, table, values, token):
+            Crashing.batches += 1
+            if step == "after_intent" and Crashing.batches == 3:
+                raise Crash  # intent committed, rows never inserted
+            return super()._insert(table, values, token)
+
+        def _after_insert(self, key):
+            if step == "after_insert" and Crashing.batches == 3:
+                raise Crash  # rows inserted, offsets never advanced
+
+    crashing = consumer(kafka, warehouse, table, Crashing)
+    with pytest.raises(Crash):
+        crashing.run(until_caught_up=True, timeout_s=120)
+    crashing.close()  # leaves the group without committing anything more
+    partial = landed(warehouse, table)[0]
+    assert 0 < partial < MESSAGES
+
+    restarted = consumer(kafka, warehouse, table)
+    report = restarted.run(until_caught_up=True, timeout_s=120)
+    restarted.close()
+    assert report.redone == 1  # the interrupted batch was landed again, as the same range
+    assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+
+
+def test_two_consumers_in_the_group_never_double_count(landing) -> None:
+    kafka, warehouse, table = landing
+    errors: list[BaseException] = []
+
+    def land() -> None:
+        try:
+            one = consumer(kafka, warehouse, table)
+            one.run(until_caught_up=True, timeout_s=120)
+            one.close()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=land) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
