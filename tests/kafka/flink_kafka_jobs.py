@@ -34,17 +34,28 @@ def main(spec: dict) -> dict:
             'scan.bounded.mode' = 'latest-offset',
             'value.format' = 'raw')"""
     )
+    # Flink's Kafka source reads read_uncommitted unless told (the Kafka client's default): a
+    # reader of a transactional topic must ask for read_committed or it sees aborted records
+    env.execute_sql(
+        f"""CREATE TABLE source_transactional (line STRING) WITH (
+            'connector' = 'kafka', 'topic' = '{spec["transactional"]}', {common},
+            'properties.isolation.level' = 'read_committed',
+            'scan.startup.mode' = 'earliest-offset',
+            'scan.bounded.mode' = 'latest-offset',
+            'value.format' = 'raw')"""
+    )
     # exactly once: transactions committed on checkpoints; no transaction.timeout.ms here, so
     # the broker must accept Flink's default of 1 h (transaction.max.timeout.ms)
     exactly_once = (
         "'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = '{prefix}'"
     )
-    env.execute_sql(
-        f"""CREATE TABLE sink_lines (line STRING) WITH (
-            'connector' = 'kafka', 'topic' = '{spec["lines"]}', {common},
-            'value.format' = 'raw',
-            {exactly_once.format(prefix=spec["prefix"] + "-lines")})"""
-    )
+    for name, topic in (("sink_lines", spec["lines"]), ("sink_committed", spec["committed"])):
+        env.execute_sql(
+            f"""CREATE TABLE {name} (line STRING) WITH (
+                'connector' = 'kafka', 'topic' = '{topic}', {common},
+                'value.format' = 'raw',
+                {exactly_once.format(prefix=spec["prefix"] + "-" + name)})"""
+        )
     for name, topic in (("sink_counts", spec["counts"]), ("sink_latest", spec["latest"])):
         env.execute_sql(
             f"""CREATE TABLE {name} (k INT, v BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH (
@@ -67,6 +78,7 @@ def main(spec: dict) -> dict:
         result["without_on_conflict"] = str(exc)
     statements = env.create_statement_set()
     statements.add_insert_sql("INSERT INTO sink_lines SELECT line FROM source_lines")
+    statements.add_insert_sql("INSERT INTO sink_committed SELECT line FROM source_transactional")
     statements.add_insert_sql("INSERT INTO sink_counts SELECT k, COUNT(*) FROM parsed GROUP BY k")
     statements.add_insert_sql(
         "INSERT INTO sink_latest SELECT k, n FROM parsed ON CONFLICT DO DEDUPLICATE"

@@ -4,7 +4,9 @@ Flink 2.2) on PyFlink 2.3, with the jar that `make jvm-runtime` resolved into .c
 One bounded job (``scan.bounded.mode = latest-offset``) reads raw JSON lines from a topic and
 writes, exactly once (checkpoints, transactions), to three topics: the lines unchanged, an
 upsert-kafka count per key, and an upsert-kafka latest value per key (which Flink 2.3 plans
-only with ON CONFLICT). A ``read_committed`` reader sees exactly the rows.
+only with ON CONFLICT). A ``read_committed`` reader sees exactly the rows; a Flink source
+with ``properties.isolation.level = read_committed`` skips an aborted transaction (without it,
+the Kafka client's default read_uncommitted returns aborted records too: checked by hand).
 """
 
 from __future__ import annotations
@@ -29,16 +31,41 @@ KEYS = 7
 MESSAGES = 3000
 
 
+def write_transactions(settings: Settings, topic: str) -> None:
+    """Three transactions: committed, aborted, committed (values say which)."""
+    from confluent_kafka import Producer
+
+    from classpulse.kafka.client import client_config
+
+    producer = Producer(
+        client_config(
+            settings.kafka_bootstrap_servers, **{"transactional.id": f"classpulse-test-{topic}"}
+        )
+    )
+    producer.init_transactions(30)
+    for batch, outcome in enumerate(("commit", "abort", "commit")):
+        producer.begin_transaction()
+        for number in range(20):
+            producer.produce(topic, f"{outcome}-{batch}-{number}".encode(), str(number).encode())
+        producer.flush()
+        if outcome == "commit":
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+
+
 @pytest.fixture(scope="module")
 def flink_run(kafka_broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict:
     run = uuid.uuid4().hex[:8]
-    topics = {name: f"smoke-{name}-{run}" for name in ("source", "lines", "counts", "latest")}
+    names = ("source", "transactional", "lines", "committed", "counts", "latest")
+    topics = {name: f"smoke-{name}-{run}" for name in names}
     create_topics(kafka_broker, topics.values(), partitions=2)
     producer = TopicProducer(kafka_broker)
     lines = [json.dumps({"k": n % KEYS, "n": n}) for n in range(MESSAGES)]
     for n, line in enumerate(lines):
         producer.send(topics["source"], line.encode(), str(n % KEYS).encode())
     producer.flush()
+    write_transactions(kafka_broker, topics["transactional"])
     spec = {
         **topics,
         "bootstrap": kafka_broker.kafka_bootstrap_servers,
@@ -63,6 +90,15 @@ def test_exactly_once_sink_delivers_each_line_once_to_read_committed_readers(
     assert flink_run["result"]["finished"]
     records = read_records(kafka_broker, flink_run["topics"]["lines"])
     assert Counter(record.value.decode() for record in records) == Counter(flink_run["lines"])
+
+
+def test_a_read_committed_source_skips_aborted_transactions(
+    kafka_broker: Settings, flink_run: dict
+) -> None:
+    records = read_records(kafka_broker, flink_run["topics"]["committed"])
+    values = sorted(record.value.decode() for record in records)
+    expected = sorted(f"commit-{batch}-{n}" for batch in (0, 2) for n in range(20))
+    assert values == expected
 
 
 def test_upsert_kafka_sink_holds_the_count_per_key(kafka_broker: Settings, flink_run: dict) -> None:
