@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from classpulse.config import PREFIX, VARIABLES, Settings
 from classpulse.java import find_java
@@ -86,6 +88,44 @@ def warehouse_check(settings: Settings) -> Check:
         f"{state.url} not answering",
         False,
         "check CLASSPULSE_CLICKHOUSE_HOST/PORT/USER/PASSWORD/SECURE and that the server is up",
+    )
+
+
+def jvm_runtime_check() -> Check:
+    """The jars `make jvm-runtime` resolves: Kafka's broker and Flink's Kafka connector."""
+    from classpulse.jvm import JvmRuntimeMissing, flink_kafka_connector_jar, kafka_broker_classpath
+
+    name = "JVM runtime (Kafka, Flink connector)"
+    try:
+        broker_jars = kafka_broker_classpath().split(os.pathsep)
+        connector = flink_kafka_connector_jar()
+    except JvmRuntimeMissing:
+        return Check(name, "not resolved", False, "run `make jvm-runtime` (needs mvn)")
+    kafka = next(
+        (Path(jar).stem.removeprefix("kafka_2.13-") for jar in broker_jars if "kafka_2.13-" in jar),
+        "?",
+    )
+    return Check(name, f"Kafka {kafka}; {connector.stem}", True)
+
+
+def kafka_check(settings: Settings) -> Check:
+    from classpulse.kafka import broker
+
+    servers = settings.kafka_bootstrap_servers
+    if settings.kafka_is_local:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            listening = probe.connect_ex(("127.0.0.1", settings.kafka_port)) == 0
+        if not listening:
+            return Check("Kafka", f"{servers} not answering", False, "`classpulse kafka start`")
+    answering, cluster_id, topics = broker.answers(servers, 5.0)
+    if answering:
+        return Check("Kafka", f"{servers} answers (cluster {cluster_id}, {topics} topics)", True)
+    return Check(
+        "Kafka",
+        f"{servers} not answering",
+        False,
+        "check CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS and that the brokers are up",
     )
 
 

@@ -55,6 +55,7 @@ def test_broker_configuration_is_loopback_single_node_with_replication_one(tmp_p
     assert properties["log.dirs"] == str((tmp_path / "data").resolve())
     # Flink's exactly-once sink asks for 1 h transactions by default
     assert int(properties["transaction.max.timeout.ms"]) >= 3_600_000
+    assert int(properties["transactional.id.expiration.ms"]) <= 24 * 3_600_000
 
 
 def test_bootstrap_servers_decide_whether_the_broker_is_local() -> None:
@@ -156,3 +157,16 @@ def test_a_killed_broker_restarts_with_its_acknowledged_messages(own_broker) -> 
     broker.start(settings)
     values = [record.value for record in read_records(settings, "survives")]
     assert values == [str(number).encode() for number in range(50)]
+
+
+def test_doctor_shows_the_jvm_runtime_and_the_broker(kafka_broker: Settings) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "classpulse.cli", "doctor"],
+        capture_output=True,
+        text=True,
+        env={**cli_environment(kafka_broker), "COLUMNS": "200"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Kafka 4.4.0; flink-sql-connector-kafka-5.0.0-2.2" in result.stdout
+    assert f"{kafka_broker.kafka_bootstrap_servers} answers (cluster" in result.stdout

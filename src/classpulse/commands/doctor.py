@@ -15,7 +15,11 @@ def command() -> None:
     """Show component versions, the effective configuration and anything missing."""
     console = Console()
     settings = load_settings()
-    checks = doctor.component_checks() + [doctor.warehouse_check(settings)]
+    checks = doctor.component_checks() + [
+        doctor.jvm_runtime_check(),
+        doctor.warehouse_check(settings),
+        doctor.kafka_check(settings),
+    ]
     table = Table(title="Components", header_style="bold cyan")
     table.add_column("component")
     table.add_column("version / state")

@@ -126,6 +126,10 @@ def server_properties(settings: Settings) -> str:
         "transaction.state.log.min.isr": "1",
         "transaction.state.log.num.partitions": str(INTERNAL_TOPIC_PARTITIONS),
         "transaction.max.timeout.ms": str(TRANSACTION_MAX_TIMEOUT_MS),
+        # Flink's exactly-once sinks take a fresh transactional id per checkpoint (the default
+        # naming strategy): forget idle ids after as long as a transaction may last, not after
+        # the default 7 days, or a 1 s checkpoint interval fills a small heap with dead ids
+        "transactional.id.expiration.ms": str(TRANSACTION_MAX_TIMEOUT_MS),
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
