@@ -6,15 +6,13 @@ name: :class:`TopicDirectoryWriter` writes ``.<name>.inprogress``, fsyncs it and
 to ``<name>``, so a reader that skips hidden files never sees a partial file. :func:`list_complete_files` is that reader's listing (file-name order).
 
 With ``--kafka`` the same lines go to Kafka topics of the same names through
-:class:`KafkaTopicSink`; ``kafka-python`` is imported only there, and the bootstrap
+:class:`KafkaTopicSink` (confluent-kafka, keyed like ``classpulse produce``); the bootstrap
 servers come from ``CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -150,58 +148,66 @@ def kafka_bootstrap_servers(environ: dict[str, str] | None = None) -> str:
 
 
 class KafkaTopicSink:
-    """Produces every line as one Kafka record (value = the raw line, UTF-8, no key).
+    """Produces every line as one Kafka record (value = the raw line, UTF-8), keyed like
+    ``classpulse produce`` (room or id, :func:`classpulse.kafka.produce.message_key`), with
+    the same idempotent ``acks=all`` producer, so a room's lines keep their order.
 
-    Malformed lines are produced as they are: the consumer side must reject them, exactly
-    as it does for files. Records of one chunk keep their order (one partition per key-less
-    batch is not guaranteed by Kafka; use single-partition topics to keep file order).
+    Malformed lines are produced as they are (without a key): the consumer side must reject
+    them, exactly as it does for files. Each chunk is flushed before the next one is made.
     """
 
     def __init__(self, bootstrap_servers: str, *, connect_timeout_ms: int = 3000) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.messages_sent = 0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # kafka-python's resource loading
-            self._producer, self._kafka_error = self._connect(connect_timeout_ms)
+        self._failures: list[str] = []
+        self._producer = self._connect(connect_timeout_ms)
 
-    def _connect(self, timeout_ms: int) -> tuple[Any, type[Exception]]:
-        try:
-            from kafka import KafkaProducer
-            from kafka.errors import KafkaError
-        except ImportError as error:  # pragma: no cover - the package is a project dependency
-            raise TopicSinkError("--kafka needs the kafka-python package (uv sync)") from error
-        try:
-            producer = KafkaProducer(
-                bootstrap_servers=[server.strip() for server in self.bootstrap_servers.split(",")],
-                bootstrap_timeout_ms=timeout_ms,
-                request_timeout_ms=max(timeout_ms, 1000),
-                max_block_ms=max(timeout_ms, 1000),
-                linger_ms=20,
-                acks=1,
-                enable_idempotence=False,
-            )
-        except (KafkaError, OSError, ValueError) as error:
+    def _connect(self, timeout_ms: int) -> Any:
+        from confluent_kafka import KafkaException, Producer
+
+        from classpulse.kafka.client import ErrorRecorder, client_config
+        from classpulse.kafka.produce import PRODUCER_SETTINGS
+
+        producer = Producer(
+            client_config(self.bootstrap_servers, error_cb=ErrorRecorder(), **PRODUCER_SETTINGS)
+        )
+        try:  # librdkafka connects lazily: ask for metadata to fail now, not mid-generation
+            producer.list_topics(timeout=max(timeout_ms, 500) / 1000)
+        except KafkaException as error:
             raise TopicSinkError(self._describe(error)) from error
-        return producer, KafkaError
+        return producer
 
-    def _describe(self, error: BaseException) -> str:
+    def _describe(self, error: object) -> str:
         return (
-            f"cannot reach Kafka at {self.bootstrap_servers} ({type(error).__name__}: {error}); "
+            f"cannot reach Kafka at {self.bootstrap_servers} ({error}); "
             f"set {KAFKA_BOOTSTRAP_VARIABLE} to a reachable broker list"
         )
 
+    def _on_delivery(self, error: Any, _message: Any) -> None:
+        if error is not None and len(self._failures) < 5:
+            self._failures.append(error.str())
+
     def write_chunk(self, topic: str, name: str, lines: Sequence[str]) -> None:
-        try:
-            for line in lines:
-                self._producer.send(topic, line.encode("utf-8"))
-            self._producer.flush()
-        except self._kafka_error as error:
-            raise TopicSinkError(self._describe(error)) from error
+        from classpulse.kafka.produce import message_key
+
+        for line in lines:
+            value = line.encode("utf-8")
+            while True:
+                try:
+                    self._producer.produce(
+                        topic, value, message_key(topic, value), on_delivery=self._on_delivery
+                    )
+                    break
+                except BufferError:  # the local queue is full: let the brokers catch up
+                    self._producer.poll(0.05)
+        remaining = self._producer.flush(60)
+        if remaining or self._failures:
+            detail = "; ".join(self._failures) or f"{remaining} messages undelivered"
+            raise TopicSinkError(self._describe(detail))
         self.messages_sent += len(lines)
 
     def close(self) -> None:
-        with contextlib.suppress(self._kafka_error):
-            self._producer.close(timeout=5)
+        self._producer.flush(5)
 
 
 def open_kafka_sink(

@@ -152,3 +152,41 @@ def test_produce_to_an_unreachable_broker_says_what_to_do(tmp_path: Path) -> Non
     )
     assert result.returncode == 1
     assert "classpulse kafka start" in result.stderr
+
+
+def test_generate_kafka_produces_the_same_lines_as_the_files(
+    kafka_broker: Settings, tmp_path: Path
+) -> None:
+    """`classpulse generate --kafka` and `generate` + `produce` put the same messages in Kafka."""
+    options = ["--scale", "0.02", "--seed", "5", "--start", "2026-12-01"]
+    files = tmp_path / "files"
+    generated = subprocess.run(
+        [sys.executable, "-m", "classpulse.cli", "generate", "--out", str(files), *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert generated.returncode == 0, generated.stderr
+    names = topic_directories(files)
+    create_topics(kafka_broker, names)
+    before = {topic: end_offsets(kafka_broker, topic) for topic in names}
+    produced = subprocess.run(
+        [sys.executable, "-m", "classpulse.cli", "generate", "--kafka"]
+        + ["--out", str(tmp_path / "manifest"), *options],
+        capture_output=True,
+        text=True,
+        env=cli_environment(kafka_broker),
+        timeout=300,
+    )
+    assert produced.returncode == 0, produced.stderr
+    for topic in names:
+        lines = [
+            line
+            for path in sorted((files / topic).iterdir())
+            if not path.name.startswith(".")
+            for line in path.read_text().splitlines()
+        ]
+        records = read_records(kafka_broker, topic, since=before[topic])
+        assert sorted(record.value.decode() for record in records) == sorted(lines), topic
+        for record in records:
+            assert record.key == message_key(topic, record.value), topic
