@@ -1,13 +1,53 @@
-"""Helpers of the Kafka tests: read what a topic holds with a real consumer."""
+"""Helpers of the Kafka tests: brokers of their own, and what a topic holds (a real consumer).
+
+Imported by name (``from kafka_helpers import ...``): ``import conftest`` reaches whichever
+conftest pytest loaded last.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from classpulse.config import Settings
+from classpulse.config import Settings, load_settings
 from classpulse.kafka.admin import describe_topics
 from classpulse.kafka.client import client_config
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def broker_settings(path: Path, partitions: int = 2) -> Settings:
+    """Settings of a broker of the tests' own (never the user's var/kafka or port 9092)."""
+    return replace(
+        load_settings({}),
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_controller_port=free_port(),
+        kafka_path=path,
+        kafka_heap="384m",
+        kafka_partitions=partitions,
+    )
+
+
+def kafka_environment(settings: Settings) -> dict[str, str]:
+    """The CLASSPULSE_KAFKA_* variables that make a subprocess (the CLI) use ``settings``."""
+    return {
+        "CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "CLASSPULSE_KAFKA_CONTROLLER_PORT": str(settings.kafka_controller_port),
+        "CLASSPULSE_KAFKA_PATH": str(settings.kafka_path),
+        "CLASSPULSE_KAFKA_HEAP": settings.kafka_heap,
+        "CLASSPULSE_KAFKA_PARTITIONS": str(settings.kafka_partitions),
+    }
+
+
+def cli_environment(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **kafka_environment(settings)}
 
 
 @dataclass(frozen=True)

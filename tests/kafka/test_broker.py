@@ -8,8 +8,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from conftest import cli_environment, free_port
-from kafka_helpers import end_offsets, read_records
+from kafka_helpers import cli_environment, end_offsets, free_port, read_records
 
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import admin, broker

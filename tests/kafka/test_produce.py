@@ -11,8 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import cli_environment
-from kafka_helpers import end_offsets, read_records
+from kafka_helpers import cli_environment, end_offsets, read_records
 
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
