@@ -133,3 +133,75 @@ def test_two_consumers_in_the_group_never_double_count(landing) -> None:
         thread.join()
     assert not errors, errors
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
+
+
+@pytest.fixture
+def own_warehouse(tmp_path: Path):
+    """A warehouse of the test's own: it lands into the real ods tables."""
+    from dataclasses import replace
+
+    from kafka_helpers import free_port
+
+    from classpulse.config import load_settings
+    from classpulse.warehouse import daemon
+
+    settings = replace(
+        load_settings({}),
+        warehouse_path=tmp_path / "warehouse",
+        warehouse_bind="127.0.0.1",
+        clickhouse_host="127.0.0.1",
+        clickhouse_port=free_port(),
+        clickhouse_user="default",
+        clickhouse_password="",
+        clickhouse_secure=False,
+    )
+    daemon.start(settings)
+    try:
+        yield settings
+    finally:
+        daemon.stop(settings)
+
+
+def test_load_from_kafka_lands_a_landing_topic_once(
+    kafka_broker: Settings, own_warehouse: Settings
+) -> None:
+    import subprocess
+    import sys
+
+    from kafka_helpers import cli_environment
+
+    topic = "qos_log_clean"  # clickhouse/landing/qos_log_clean.sql
+    create_topics(kafka_broker, [topic])
+    producer = TopicProducer(kafka_broker)
+    for number in range(1200):
+        row = {
+            "source_split": f"qos_log/{number % 2}",
+            "classroom_id": f"c{number % 5}",
+            "user_type": "student",
+            "user_id": number,
+            "event_time": 1764554400000 + number,
+            "sub_event": "PPT_PAGE",
+            "data_time": 1764554400000 + number,
+            "ppt_index": None,
+            "ingested_at": "2026-12-01 02:00:00.000Z",
+            "processed_at": "2026-12-01 02:00:01.000Z",
+        }
+        producer.send(topic, json.dumps(row).encode(), row["classroom_id"].encode())
+    producer.flush()
+    environment = {
+        **cli_environment(kafka_broker),
+        "CLASSPULSE_WAREHOUSE_PATH": str(own_warehouse.warehouse_path),
+        "CLASSPULSE_CLICKHOUSE_HOST": "127.0.0.1",
+        "CLASSPULSE_CLICKHOUSE_PORT": str(own_warehouse.clickhouse_port),
+    }
+    command = [sys.executable, "-m", "classpulse.cli", "load", "--from-kafka", "--topic", topic]
+    for _ in range(2):  # the second run finds every offset committed
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=environment, timeout=300
+        )
+        assert result.returncode == 0, result.stderr
+    client = get_client(own_warehouse)
+    count, users = client.query(
+        "SELECT count(), uniqExact(user_id) FROM ods.qos_log_clean"
+    ).result_rows[0]
+    assert (count, users) == (1200, 1200)

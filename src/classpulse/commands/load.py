@@ -32,16 +32,62 @@ from classpulse.loader import LoadError, load_topics, read_landing_tables
 @click.option(
     "--apply", is_flag=True, help="With --kafka-ddl: run the DDL on the configured ClickHouse."
 )
+@click.option(
+    "--from-kafka",
+    is_flag=True,
+    help="Land from the Kafka topics (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS) instead of files, "
+    "until every partition is landed (prototype; --follow keeps going).",
+)
+@click.option("--follow", is_flag=True, help="With --from-kafka: keep landing until Ctrl-C.")
 def command(
-    topics_dir: Path | None, only: tuple[str, ...], kafka_ddl: bool, brokers: str, apply: bool
+    topics_dir: Path | None,
+    only: tuple[str, ...],
+    kafka_ddl: bool,
+    brokers: str,
+    apply: bool,
+    from_kafka: bool,
+    follow: bool,
 ) -> None:
     """Land every new complete topic file into its ClickHouse table (ods / rt).
 
     Each file is loaded once: a ledger (ods.load_ledger) remembers loaded files, and
     inserts carry deduplication tokens, so re-running after an interruption adds nothing
     twice. Landing tables are defined in clickhouse/landing/*.sql.
+
+    With --from-kafka a consumer group lands the topics instead (read_committed), committing
+    offsets only after the rows are in and deduplicating re-deliveries by (topic, partition,
+    offset).
     """
+    if from_kafka:
+        _land_from_kafka(only, follow)
+        return
     _run(topics_dir, only, kafka_ddl, brokers, apply)
+
+
+def _land_from_kafka(only: tuple[str, ...], follow: bool) -> None:
+    from classpulse.kafka.client import KafkaUnavailable
+    from classpulse.kafka.landing import LandingError, land_from_kafka
+
+    settings = load_settings()
+    console = Console(stderr=True)
+    try:
+        with console.status(f"landing from Kafka at {settings.kafka_bootstrap_servers}…"):
+            report = land_from_kafka(settings, only, follow=follow)
+    except KeyboardInterrupt:
+        console.print("[yellow]stopped[/yellow]")
+        return
+    except (LoadError, LandingError, KafkaUnavailable) as exc:
+        raise click.ClickException(str(exc)) from None
+    table = Table(title="Landed from Kafka", header_style="bold cyan")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in sorted(report.rows.items()):
+        table.add_row(name, f"{rows:,}")
+    Console().print(table)
+    console.print(
+        f"{sum(report.rows.values()):,} rows in {report.batches} batches "
+        f"({report.redone} re-landed after an interruption) in {report.seconds:.1f} s"
+    )
 
 
 def _run(

@@ -242,3 +242,41 @@ class LandingConsumer:
 
     def _after_insert(self, key: tuple[str, int]) -> None:
         """Between the insert and the offset commit (a crash here is the case to survive)."""
+
+
+def land_from_kafka(
+    settings: Settings,
+    only: Iterable[str] = (),
+    *,
+    follow: bool = False,
+    client: Any = None,
+    group: str = DEFAULT_GROUP,
+    should_stop: Callable[[], bool] | None = None,
+    timeout_s: float | None = None,
+) -> LandingReport:
+    """Land every landing topic (``clickhouse/landing/*.sql``) from Kafka into its table.
+
+    Creates the databases, tables and any missing topic first; returns once every partition is
+    landed up to its end, or with ``follow`` keeps landing until ``should_stop()``.
+    """
+    from classpulse.kafka.admin import create_topics
+    from classpulse.loader import LoadError, create_landing_tables, read_landing_tables
+    from classpulse.warehouse import get_client
+
+    tables = read_landing_tables(settings.root)
+    wanted = set(only)
+    if wanted:
+        unknown = wanted - {table.topic for table in tables}
+        if unknown:
+            raise LoadError(f"no landing table for topic(s) {sorted(unknown)}")
+        tables = [table for table in tables if table.topic in wanted]
+    client = client or get_client(settings)
+    create_landing_tables(client, tables)
+    create_topics(settings, [table.topic for table in tables])
+    consumer = LandingConsumer(settings, tables, client, group=group)
+    try:
+        return consumer.run(
+            until_caught_up=not follow, should_stop=should_stop, timeout_s=timeout_s
+        )
+    finally:
+        consumer.close()
