@@ -35,9 +35,14 @@ venv: $(STAMP) ## Create or update the virtualenv from uv.lock (and the JVM runt
 # Every target that needs the venv resolves it first (order-only prerequisite of $(STAMP)).
 $(JVM_RUNTIME_STAMP): jvm/runtime/pom.xml
 	@command -v $(MVN) >/dev/null 2>&1 || { \
-	  echo "!! mvn (Apache Maven) is missing: it resolves the Kafka broker and Flink's Kafka connector"; \
-	  echo "   from Maven Central. Install it (Debian: apt-get install maven) and run make again."; \
-	  exit 1; }
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Maven (Debian package) to resolve the JVM runtime"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; \
+	  else \
+	    echo "!! mvn (Apache Maven) is missing: it resolves the Kafka broker and Flink's Kafka connector"; \
+	    echo "   from Maven Central. Install it (Debian: sudo apt-get install maven) and run make again."; \
+	    exit 1; \
+	  fi; }
 	@echo ">> resolving the JVM runtime (Kafka broker, Flink Kafka connector) from Maven Central into $(JVM_DIR)"
 	@rm -rf $(JVM_DIR)/kafka-broker $(JVM_DIR)/flink-connectors
 	@$(MVN) -B -q -Dstyle.color=never -f jvm/runtime/pom.xml package -Dclasspulse.jvm.dir="$(abspath $(JVM_DIR))"
