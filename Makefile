@@ -44,8 +44,9 @@ $(JVM_RUNTIME_STAMP): jvm/runtime/pom.xml
 	    exit 1; \
 	  fi; }
 	@echo ">> resolving the JVM runtime (Kafka broker, Flink Kafka connector) from Maven Central into $(JVM_DIR)"
-	@rm -rf $(JVM_DIR)/kafka-broker $(JVM_DIR)/flink-connectors
-	@$(MVN) -B -q -Dstyle.color=never -f jvm/runtime/pom.xml package -Dclasspulse.jvm.dir="$(abspath $(JVM_DIR))"
+	@rm -rf $(JVM_DIR)/kafka-broker $(JVM_DIR)/flink-connectors && mkdir -p $(JVM_DIR)
+	@$(MVN) -B -q -f jvm/runtime/pom.xml package -Dclasspulse.jvm.dir="$(abspath $(JVM_DIR))" \
+	  > $(JVM_DIR)/runtime-mvn.log 2>&1 || { cat $(JVM_DIR)/runtime-mvn.log; exit 1; }
 	@touch $@
 
 jvm-runtime: $(JVM_RUNTIME_STAMP) ## Resolve the pinned Kafka broker and Flink connector jars into .cache/jvm
