@@ -285,6 +285,8 @@ def broker_command(settings: Settings, java: str, classpath: str) -> list[str]:
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={files.log4j}",
+        # Kafka flushes its logs itself on shutdown; log4j's own hook only warns that it is late
+        "-Dlog4j2.shutdownHookEnabled=false",
         "-cp",
         classpath,
         "kafka.Kafka",
