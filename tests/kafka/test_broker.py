@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from kafka_helpers import cli_environment, end_offsets, free_port, read_records
+from kafka_helpers import broker_settings, cli_environment, end_offsets, free_port, read_records
 
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import admin, broker
@@ -167,3 +167,17 @@ def test_doctor_shows_the_jvm_runtime_and_the_broker(kafka_broker: Settings) -> 
     assert result.returncode == 0, result.stderr
     assert "Kafka 4.4.0; flink-sql-connector-kafka-5.0.0-2.2" in result.stdout
     assert f"{kafka_broker.kafka_bootstrap_servers} answers (cluster" in result.stdout
+
+
+def test_start_without_the_jvm_runtime_says_how_to_get_it(tmp_path) -> None:
+    settings = broker_settings(tmp_path / "broker")
+    result = subprocess.run(
+        [sys.executable, "-m", "classpulse.cli", "kafka", "start"],
+        capture_output=True,
+        text=True,
+        env={**cli_environment(settings), "CLASSPULSE_JVM_DIR": str(tmp_path / "empty")},
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "make jvm-runtime" in result.stderr
+    assert not broker.status(settings).running
