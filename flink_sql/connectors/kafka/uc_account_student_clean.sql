@@ -15,6 +15,8 @@ CREATE TABLE uc_account_student_clean (
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
+    -- written in Flink transactions: read only committed ones (the client default reads aborted too)
+    'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = 'group-offsets',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
