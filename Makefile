@@ -8,13 +8,10 @@ UV := .cache/uv/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
 CLI := $(VENV)/bin/classpulse
-JVM_DIR := .cache/jvm
-JVM_RUNTIME_STAMP := $(JVM_DIR)/.runtime-resolved
-MVN ?= mvn
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv tools demo airflow test lint format clean-state jvm-runtime
+.PHONY: help venv tools demo airflow test lint format clean-state
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,33 +20,12 @@ $(UV):
 	@echo ">> bootstrapping uv $(UV_VERSION) from PyPI into .cache/uv"
 	@$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .cache/uv "uv==$(UV_VERSION)"
 
-$(STAMP): pyproject.toml uv.lock | $(UV) $(JVM_RUNTIME_STAMP)
+$(STAMP): pyproject.toml uv.lock | $(UV)
 	@echo ">> syncing $(VENV) from uv.lock (first run takes a minute: ~1.8 GB of wheels)"
 	@$(UV) sync --frozen --quiet
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create or update the virtualenv from uv.lock (and the JVM runtime jars)
-
-# The pinned JVM runtime (jvm/runtime/pom.xml): the Kafka broker's classpath and Flink's Kafka
-# SQL connector, copied from Maven Central into .cache/jvm once (again when the pom changes).
-# Every target that needs the venv resolves it first (order-only prerequisite of $(STAMP)).
-$(JVM_RUNTIME_STAMP): jvm/runtime/pom.xml
-	@command -v $(MVN) >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo ">> installing Maven (Debian package) to resolve the JVM runtime"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; \
-	  else \
-	    echo "!! mvn (Apache Maven) is missing: it resolves the Kafka broker and Flink's Kafka connector"; \
-	    echo "   from Maven Central. Install it (Debian: sudo apt-get install maven) and run make again."; \
-	    exit 1; \
-	  fi; }
-	@echo ">> resolving the JVM runtime (Kafka broker, Flink Kafka connector) from Maven Central into $(JVM_DIR)"
-	@rm -rf $(JVM_DIR)/kafka-broker $(JVM_DIR)/flink-connectors && mkdir -p $(JVM_DIR)
-	@$(MVN) -B -q -f jvm/runtime/pom.xml package -Dclasspulse.jvm.dir="$(abspath $(JVM_DIR))" \
-	  > $(JVM_DIR)/runtime-mvn.log 2>&1 || { cat $(JVM_DIR)/runtime-mvn.log; exit 1; }
-	@touch $@
-
-jvm-runtime: $(JVM_RUNTIME_STAMP) ## Resolve the pinned Kafka broker and Flink connector jars into .cache/jvm
+venv: $(STAMP) ## Create or update the virtualenv from uv.lock
 
 # tests/compose validate docker-compose.yml with Debian's docker-compose (no engine needed).
 tools: ## Install the system tools the tests use (docker-compose, from Debian packages)
@@ -85,3 +61,30 @@ clean-state: ## Stop the embedded warehouse and Kafka broker and delete var/ (al
 	-@$(CLI) warehouse stop
 	-@$(CLI) kafka stop
 	rm -rf var
+
+# The pinned JVM runtime (jvm/runtime/pom.xml): the Kafka broker's classpath and Flink's Kafka
+# SQL connector, copied from Maven Central into .cache/jvm once (again when the pom changes).
+# venv, demo, airflow and test resolve it first.
+.PHONY: jvm-runtime
+JVM_DIR := .cache/jvm
+JVM_RUNTIME_STAMP := $(JVM_DIR)/.runtime-resolved
+MVN ?= mvn
+
+$(JVM_RUNTIME_STAMP): jvm/runtime/pom.xml
+	@command -v $(MVN) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Maven (Debian package) to resolve the JVM runtime"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven >/dev/null; \
+	  else \
+	    echo "!! mvn (Apache Maven) is missing: it resolves the Kafka broker and Flink's Kafka connector"; \
+	    echo "   from Maven Central. Install it (Debian: sudo apt-get install maven) and run make again."; \
+	    exit 1; \
+	  fi; }
+	@echo ">> resolving the JVM runtime (Kafka broker, Flink Kafka connector) from Maven Central into $(JVM_DIR)"
+	@rm -rf $(JVM_DIR)/kafka-broker $(JVM_DIR)/flink-connectors && mkdir -p $(JVM_DIR)
+	@$(MVN) -B -q -f jvm/runtime/pom.xml package -Dclasspulse.jvm.dir="$(abspath $(JVM_DIR))" \
+	  > $(JVM_DIR)/runtime-mvn.log 2>&1 || { cat $(JVM_DIR)/runtime-mvn.log; exit 1; }
+	@touch $@
+
+jvm-runtime: $(JVM_RUNTIME_STAMP) ## Resolve the pinned Kafka broker and Flink connector jars into .cache/jvm
+venv demo airflow test: $(JVM_RUNTIME_STAMP)
