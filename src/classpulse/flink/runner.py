@@ -148,6 +148,8 @@ def load_catalog(root: Path, env: str) -> Catalog:
 
 def build_variables(settings: Settings, options: RunOptions) -> Variables:
     overrides = dict(options.variables)
+    # one setting drives the look-back of the Flink job and of the dbt model (src/classpulse/dbt.py)
+    overrides.setdefault("RECORDED_COURSE_LOOKBACK", settings.recorded_course_lookback)
     if options.env == "local":
         overrides.setdefault("TOPICS_DIR", str(options.topics_dir or settings.topics_dir))
     return resolve_variables(overrides)
