@@ -10,8 +10,7 @@
     order_by='(user_id, classroom_id, create_time)',
 ) }}
 
-{%- set events %}
-(
+with events as (
     select *
     from {{ ref('recorded_course_events') }}
     {%- if var('run_date', '') %}
@@ -19,10 +18,9 @@
     where event_date between toDate('{{ var("run_date") }}') - 1 and toDate('{{ var("run_date") }}')
     {%- endif %}
 )
-{%- endset %}
 
 select *
-from ({{ enter_time_rows(events) }})
+from ({{ enter_time_rows('events') }})
 {%- if var('run_date', '') %}
 where toDate(create_time) = toDate('{{ var("run_date") }}')
 {%- endif %}
