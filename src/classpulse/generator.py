@@ -21,7 +21,8 @@ Layout and order
   event time is at least ``late_min`` (default 5 min) ahead of it.
 - Numbers are written as JSON numbers or as numeric strings (mixed within and across
   messages); ids of snapshot topics (id, channel_id, student_id, order_id) are strings, or
-  JSON integers in about one message in five (the same ids); classroom ids are strings;
+  JSON integers in about one message in five (the same ids); classroom ids of qos_log and
+  agora_record are strings, or JSON integers in about one message in ten;
   nullable numbers of ``agora_record`` (user_id, agora_channel_id) may be ``null``; a
   student's ``channel_id`` may be ``null`` or absent (a valid student, level ``other``).
 - Every rejected message is an extra, corrupted copy of a valid one, written right after
@@ -1264,6 +1265,7 @@ class BaseTopic:
         self.future_injected = 0
         self.uncovered_wrong_type: list[Path_] = list(wrong_type_fields(self.topic))
         self.integer_ids = 0
+        self.id_rng = derive_random(options.seed, "ids", self.topic)
 
     # per-topic hooks -------------------------------------------------------------------
     def feeding_positions(self, records: list[Any]) -> list[int]:
@@ -1409,6 +1411,18 @@ class BaseTopic:
         merged.records.extend(chunk.records[previous:])
         return merged
 
+    def write_classroom_ids(self, lines: list[str]) -> list[str]:
+        """About one message in ten carries its classroom_id as a JSON integer (the same id)."""
+        rand, start = self.id_rng.random, len(CLASSROOM_PREFIX)
+        for index, line in enumerate(lines):
+            if rand() < 0.1 and line.startswith(CLASSROOM_PREFIX):
+                end = line.index('"', start)
+                value = line[start:end]
+                if value.isdigit() and not value.startswith("0"):
+                    lines[index] = '{"classroom_id":' + value + line[end + 1 :]
+                    self.integer_ids += 1
+        return lines
+
     def corrupt(self, reason: str, line: str) -> str | None:
         rng = self.rng
         if reason == "malformed_json":
@@ -1420,6 +1434,9 @@ class BaseTopic:
             return corrupt_wrong_type(rng, self.topic, document, self.uncovered_wrong_type)
         self.future_injected += 1
         return corrupt_future(rng, document, self.future_injected == 1)
+
+
+CLASSROOM_PREFIX = '{"classroom_id":"'
 
 
 def number_slot(pattern: int, position: int) -> str:
@@ -1632,7 +1649,7 @@ class AgoraTopic(BaseTopic):
                 values = (classroom, user_type, user, channel, event, fr, vuid, lost, auid, created)
                 append(template % values)
         self.stats.numeric_string_messages += quoted
-        return lines
+        return self.write_classroom_ids(lines)
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         windows, get = self.windows, self.windows.get
@@ -1810,7 +1827,7 @@ class QosTopic(BaseTopic):
                 values = (classroom, user_type, user, event_ms, sub_event, data_ms, ppt)
                 lines.append(templates[(pattern, True)] % values)
         self.stats.numeric_string_messages += quoted
-        return lines
+        return self.write_classroom_ids(lines)
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         for record in chunk.records:
@@ -1859,7 +1876,6 @@ class SnapshotTopic(BaseTopic):
         super().__init__(options, clock)
         self.latest: dict[str, dict[str, Any]] = {}
         self.highest: dict[str, str] = {}
-        self.id_rng = derive_random(options.seed, "ids", topic)
         self.stale = 0
         self.ties = 0
 
@@ -2248,7 +2264,7 @@ def simulate_lesson(
 RULES = (
     "rejection precedence: malformed_json, then missing_field (absent or null), then wrong_type (any numeric field holding a non-numeric string, or a required datetime that is not a valid YYYY-MM-DD HH:MM:SS), then future_timestamp (timeline data.timestamp - createTime > 300000 ms)",
     "uc_account-student.channel_id may be null or absent: the student is valid and counts under level other",
-    'ids (snapshot id, channel_id, student_id, order_id) arrive as strings or JSON integers; "42" and 42 are the same id',
+    'ids (snapshot id, channel_id, student_id, order_id; classroom_id of qos_log and agora_record) arrive as strings or JSON integers; "42" and 42 are the same id',
     "numeric: an integer JSON number or a string matching -?[0-9]+",
     "late events: only in events feeding classroom_performance_1min, av_quality_30s, recorded_course_enter_time; measured on data.timestamp, messageCreateTime, extra.data_time; each written after an event at least late_min ahead in the same file",
     "av_quality_30s late events count once per metric (audio, video) the record feeds",
@@ -2337,7 +2353,7 @@ def build_manifest(
                 student.get("channel_id") is None for student in students.latest.values()
             ),
             "id_integer_messages": sum(
-                handlers[topic].integer_ids for topic in (USER, STUDENT, CHANNEL, ORDER)
+                handlers[topic].integer_ids for topic in (USER, STUDENT, CHANNEL, ORDER, QOS, AGORA)
             ),
             "students_without_user": sum(key not in users.latest for key in students.latest),
             "orders_not_eligible": sum(
