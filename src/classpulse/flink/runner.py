@@ -369,6 +369,18 @@ def run_jobs(
     watermarked = {table.name for table in catalog.tables if table.has_watermark}
     try:
         with RunDisplay(console) as display:
+            if not options.bounded and options.env == "local":
+                skipped = sorted(
+                    table
+                    for table in read_tables
+                    if table in paths and table not in outputs and needs_staging(paths[table])
+                )
+                if skipped:  # only bounded runs stage a source past Flink's file filter
+                    display.note(
+                        "[yellow]continuous run: files named _* are not read in "
+                        + ", ".join(skipped)
+                        + " (a bounded run reads them)"
+                    )
             for index, wave in enumerate(waves):
                 replays: list[ReplayFile] = []
                 wave_inputs = set().union(*(job.inputs for job in wave))
