@@ -8,11 +8,6 @@
     fromUnixTimestamp64Milli(toInt64({{ column }}), '{{ business_tz() }}')
 {%- endmacro %}
 
-{#- A 'YYYY-MM-DD HH:MM:SS' business-time string as a DateTime in the business time zone. -#}
-{% macro business_datetime(column) -%}
-    parseDateTimeBestEffortOrNull({{ column }}, '{{ business_tz() }}')
-{%- endmacro %}
-
 {#- Restrict an incremental daily model to var('run_date') when one is given. -#}
 {% macro for_run_date(day_expression) -%}
     {%- if var('run_date', '') -%}
@@ -20,4 +15,14 @@
     {%- else -%}
         1
     {%- endif -%}
+{%- endmacro %}
+
+{#- A 'YYYY-MM-DD HH:MM:SS' business-time string parsed strictly (NULL when it is not one). -#}
+{% macro parse_business_datetime(column) -%}
+    parseDateTimeOrNull({{ column }}, '%Y-%m-%d %H:%i:%s', '{{ business_tz() }}')
+{%- endmacro %}
+
+{#- True when a string is a valid 'YYYY-MM-DD HH:MM:SS' datetime (contract: else wrong_type). -#}
+{% macro is_business_datetime(column) -%}
+    ({{ parse_business_datetime(column) }} is not null)
 {%- endmacro %}

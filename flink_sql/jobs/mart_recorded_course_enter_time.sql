@@ -45,9 +45,11 @@ SELECT
     classroom_id,
     NULLIF(SUBSTR(earliest_key, 39), ''),
     data_time - earliest_data_time,
+    -- epoch fields are milliseconds end to end: both times keep theirs
     DATE_FORMAT(
-        TO_TIMESTAMP_LTZ(CAST(SUBSTR(earliest_key, 20, 19) AS BIGINT), 3), 'yyyy-MM-dd HH:mm:ss'),
-    DATE_FORMAT(TO_TIMESTAMP_LTZ(event_time, 3), 'yyyy-MM-dd HH:mm:ss'),
+        TO_TIMESTAMP_LTZ(CAST(SUBSTR(earliest_key, 20, 19) AS BIGINT), 3),
+        'yyyy-MM-dd HH:mm:ss.SSS'),
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(event_time, 3), 'yyyy-MM-dd HH:mm:ss.SSS'),
     CURRENT_TIMESTAMP
 FROM qos_sessions
 WHERE sub_event = 'PPT_SUCCESS' AND earliest_data_time < data_time;

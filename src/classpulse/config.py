@@ -12,6 +12,7 @@ environment win over it.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "ANALYST_PASSWORD": ("", "Analyst's password; the analyst user is disabled while it is empty."),
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
+    "RECORDED_COURSE_LOOKBACK": (
+        "0 03:00:00",
+        "recorded_course_enter_time look-back, 'days hh:mm:ss' (contract: 3 h); drives both the "
+        "Flink job and the dbt model.",
+    ),
     "ALERT_WEBHOOK": ("", "Optional URL that Airflow failure alerts are POSTed to (JSON)."),
     "KAFKA_BOOTSTRAP_SERVERS": (
         "127.0.0.1:9092",
@@ -119,6 +125,12 @@ class Settings:
     kafka_heap: str = "512m"
     kafka_partitions: int = 2
     kafka_retention_hours: int = 168
+    recorded_course_lookback: str = VARIABLES["RECORDED_COURSE_LOOKBACK"][0]
+
+    @property
+    def recorded_course_lookback_ms(self) -> int:
+        """The look-back in milliseconds (what the dbt model needs)."""
+        return interval_milliseconds(self.recorded_course_lookback)
 
     @property
     def clickhouse_url(self) -> str:
@@ -183,6 +195,20 @@ def local_kafka_port(bootstrap_servers: str) -> int | None:
     return int(port)
 
 
+_INTERVAL = re.compile(r"^\s*(\d+)\s+(\d{1,2}):(\d{2}):(\d{2})\s*$")
+
+
+def interval_milliseconds(text: str) -> int:
+    """A Flink ``DAY TO SECOND`` literal ``'days hh:mm:ss'`` (``0 03:00:00``) in milliseconds."""
+    match = _INTERVAL.match(text)
+    if match is None:
+        raise ValueError(f"expected an interval 'days hh:mm:ss' such as '0 03:00:00', got {text!r}")
+    days, hours, minutes, seconds = (int(part) for part in match.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        raise ValueError(f"interval {text!r}: hours, minutes or seconds out of range")
+    return (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     root = project_root()
@@ -203,6 +229,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             raise ValueError(f"{PREFIX}{name} must be a whole number, got {text!r}") from None
 
     port = integer("CLICKHOUSE_PORT")
+    lookback = get("RECORDED_COURSE_LOOKBACK")
+    try:
+        interval_milliseconds(lookback)
+    except ValueError as error:
+        raise ValueError(f"{PREFIX}RECORDED_COURSE_LOOKBACK: {error}") from None
     return Settings(
         root=root,
         home=path("HOME"),
@@ -224,4 +255,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         kafka_heap=get("KAFKA_HEAP"),
         kafka_partitions=integer("KAFKA_PARTITIONS"),
         kafka_retention_hours=integer("KAFKA_RETENTION_HOURS"),
+        recorded_course_lookback=lookback,
     )

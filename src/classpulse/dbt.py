@@ -93,8 +93,10 @@ def run_dbt(
         "--profiles-dir",
         str(directory),
     ]
+    variables: dict[str, object] = {"enter_time_lookback_ms": settings.recorded_course_lookback_ms}
     if run_date:
-        command += ["--vars", json.dumps({"run_date": run_date})]
+        variables["run_date"] = run_date
+    command += ["--vars", json.dumps(variables)]
     nodes: list[NodeResult] = []
 
     def on_event(event) -> None:

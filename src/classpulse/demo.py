@@ -137,7 +137,11 @@ def _report(settings: Settings, day: date) -> dict[str, Any]:
     # The verdict the page shows: the suites over the published marts, as they are now.
     quality = run_quality(settings, build_docs=False)
     path = write_report(settings, settings.home / "report" / "index.html", day, quality=quality)
-    return {"path": str(path), "quality_passed": quality.success}
+    return {
+        "path": str(path),
+        "quality_passed": quality.success,
+        "quality_failed": [result.suite for result in quality.failed],
+    }
 
 
 def collect_summary(settings: Settings) -> dict[str, Any]:

@@ -20,8 +20,11 @@ Layout and order
   below 2 s, except the injected late events, each written right after an event whose
   event time is at least ``late_min`` (default 5 min) ahead of it.
 - Numbers are written as JSON numbers or as numeric strings (mixed within and across
-  messages); string fields (ids of snapshot topics, classroom ids) are always strings;
-  nullable numbers of ``agora_record`` (user_id, agora_channel_id) may be ``null``.
+  messages); ids of snapshot topics (id, channel_id, student_id, order_id) are strings, or
+  JSON integers in about one message in five (the same ids); classroom ids of qos_log and
+  agora_record are strings, or JSON integers in about one message in ten;
+  nullable numbers of ``agora_record`` (user_id, agora_channel_id) may be ``null``; a
+  student's ``channel_id`` may be ``null`` or absent (a valid student, level ``other``).
 - Every rejected message is an extra, corrupted copy of a valid one, written right after
   it; the valid messages alone are the simulated day.
 - Run it twice with the same options and every file is byte-identical: each component
@@ -30,10 +33,13 @@ Layout and order
 Rules decided where the contract leaves room (also listed in the manifest's ``rules``)
 - Rejection precedence: not a JSON object -> ``malformed_json``; a required field absent
   or null -> ``missing_field``; a numeric field (required or not) holding a non-numeric
-  string -> ``wrong_type``; ``timeline_client_topic`` with ``data.timestamp - createTime >
-  300000`` ms -> ``future_timestamp``. Each injected bad message has exactly one defect.
-  Numeric means an integer as a JSON number or a string matching ``-?[0-9]+``.
-  users, students and channels have no numeric field, so they carry no ``wrong_type``.
+  string, or a required datetime field (register_date_time, update_time) holding a string
+  that is not a valid ``YYYY-MM-DD HH:MM:SS`` (``yesterday``, ``N/A``,
+  ``2024-02-30 10:00:00``) -> ``wrong_type``; ``timeline_client_topic`` with
+  ``data.timestamp - createTime > 300000`` ms -> ``future_timestamp``. Each injected bad
+  message has exactly one defect; every numeric and required datetime field of a topic gets
+  at least one ``wrong_type`` copy (with a positive share). Numeric means an integer as a
+  JSON number or a string matching ``-?[0-9]+``.
 - Late events are injected only into events that feed a windowed mart: classified student
   events (classroom_performance_1min), student agora records with a usable metric
   (av_quality_30s) and PPT_SUCCESS messages that produce a row
@@ -48,7 +54,9 @@ Rules decided where the contract leaves room (also listed in the manifest's ``ru
   topic; feeding events for late) that get the defect; with a positive share each topic
   (for late: each mart) gets at least one.
 - classroom_performance_1min and av_quality_30s windows are epoch-aligned (UTC);
-  all datetime strings in ``_expected`` are in the business time zone, to the second.
+  all datetime strings in ``_expected`` are in the business time zone, to the second, except
+  recorded_course_enter_time's ``event_time`` and ``create_time`` (epoch fields: to the
+  millisecond, ``YYYY-MM-DD HH:MM:SS.mmm``).
 - recorded_course_enter_time: earlier events are valid qos_log messages of the same
   ``user_id`` (numeric) and ``classroom_id`` (string) with ``extra.data_time`` strictly
   below the PPT_SUCCESS's and at least ``data_time - lookback`` (3 h inclusive). Among
@@ -160,7 +168,7 @@ REQUIRED_FIELDS: dict[str, tuple[Path_, ...]] = {
     ),
     AGORA: (("event",), ("user_type",), ("messageCreateTime",)),
     QOS: (("classroom_id",), ("user_id",), ("event_time",), ("sub_event",), ("extra", "data_time")),
-    STUDENT: (("id",), ("channel_id",), ("update_time",)),
+    STUDENT: (("id",), ("update_time",)),  # channel_id may be null or absent: level other
     USER: (("id",), ("name",), ("register_date_time",), ("status",), ("update_time",)),
     CHANNEL: (("id",), ("level",), ("update_time",)),
     ORDER: (("id",), ("cc_id",), ("status",), ("update_time",)),
@@ -181,6 +189,24 @@ NUMERIC_FIELDS: dict[str, tuple[Path_, ...]] = {
     USER: (),
     CHANNEL: (),
     ORDER: (("cc_id",), ("status",)),
+}
+
+# Required datetime fields ('YYYY-MM-DD HH:MM:SS'); an invalid one is wrong_type.
+DATETIME_FIELDS: dict[str, tuple[Path_, ...]] = {
+    TIMELINE: (),
+    AGORA: (),
+    QOS: (),
+    STUDENT: (("update_time",),),
+    USER: (("register_date_time",), ("update_time",)),
+    CHANNEL: (("update_time",),),
+    ORDER: (("update_time",),),
+}
+# Ids written as a JSON integer or a string ("42" and 42 are the same id).
+ID_FIELDS: dict[str, tuple[str, ...]] = {
+    STUDENT: ("id", "channel_id"),
+    USER: ("id",),
+    CHANNEL: ("id",),
+    ORDER: ("id", "student_id", "order_id"),
 }
 
 STUDENT_EVENTS: tuple[str, ...] = (
@@ -271,6 +297,10 @@ class BusinessClock:
             text = datetime.fromtimestamp(second, self.zone).strftime("%Y-%m-%d %H:%M:%S")
             self._cache[second] = text
         return text
+
+    def format_ms(self, ms: int) -> str:
+        """``YYYY-MM-DD HH:MM:SS.mmm`` in the business time zone (an epoch field's own precision)."""
+        return f"{self.format(ms - ms % 1000)}.{ms % 1000:03d}"
 
     def at_day_fraction(self, hours: float) -> int:
         return self.day_start_ms + int(hours * HOUR_MS)
@@ -813,9 +843,10 @@ class AccountPlan:
     register_ms: int
     name: str
     final_status: str
-    channel_id: str
+    channel_id: str | None  # None: the student has no channel (null, or the key absent)
     has_user: bool = True
     has_student: bool = True
+    channel_absent: bool = False  # with channel_id None: the key is left out
 
 
 def pick_weighted(rng: random.Random, options: Sequence[tuple[str, int]]) -> str:
@@ -875,6 +906,13 @@ def plan_accounts(
                 has_student=k != 14 and (k < 18 or rng.random() >= 0.04),
             )
         )
+        if k in (18, 19):  # a NORMAL account with no channel: null (18) or absent (19)
+            plans[-1].channel_id, plans[-1].channel_absent = None, k == 19
+            plans[-1].final_status, plans[-1].name = (
+                "NORMAL",
+                f"{NORMAL_NAMES[k % len(NORMAL_NAMES)]}{k}",
+            )
+            plans[-1].has_user = plans[-1].has_student = True
     for k, user_id in enumerate(
         rng.sample(world.learners, min(len(world.learners), options.scaled(180)))
     ):
@@ -892,10 +930,12 @@ def plan_accounts(
 
 def pick_student_channel(
     rng: random.Random, index: int, regular: list[str], other: list[str]
-) -> str:
+) -> str | None:
     if index == 17:
         return "99999"
     roll = rng.random()
+    if roll < 0.02:
+        return None  # no channel at all (null or absent)
     if roll < 0.07:
         return str(90_000 + rng.randrange(0, 9_000))  # no such channel
     if roll < 0.17 and other:
@@ -941,11 +981,17 @@ def emit_account(
         student_ms = min(first_ms + rng.randrange(1_000, 300_000), last_ms - 5_000)
         moves = index % 50 == 5 or rng.random() < 0.2
         first_channel = rng.choice(("100", "101", "99998")) if moves else plan.channel_id
+        absent = plan.channel_absent or (plan.channel_id is None and rng.random() < 0.5)
         student = {"id": user_key, "channel_id": first_channel, "update_time": ""}
+        if absent and first_channel is None:
+            del student["channel_id"]
         snapshots.add(STUDENT, student_ms, student)
-        if moves:
+        if moves:  # a channel set -> null sequence when the final channel is None
             moved_ms = rng.randrange(student_ms + 1_000, max(student_ms + 2_000, last_ms))
-            snapshots.add(STUDENT, moved_ms, dict(student, channel_id=plan.channel_id))
+            moved = dict(student, channel_id=plan.channel_id)
+            if absent and plan.channel_id is None:
+                del moved["channel_id"]
+            snapshots.add(STUDENT, moved_ms, moved)
             if index % 50 == 6 or rng.random() < 0.03:
                 snapshots.add_stale(STUDENT, student, moved_ms)
 
@@ -1095,15 +1141,39 @@ def corrupt_missing(rng: random.Random, topic: str, document: dict[str, Any]) ->
 
 
 WRONG_VALUES = ("abc", "12a", "N/A", "one", "x9")
+# Not a valid 'YYYY-MM-DD HH:MM:SS' (contract: wrong_type); an empty string is left out (it could
+# be read as a missing value).
+BAD_DATETIMES = (
+    "yesterday",
+    "N/A",
+    "2024-02-30 10:00:00",
+    "2026-13-01 10:00:00",
+    "2026-11-20 24:00:00",
+    "2026-11-20",
+    "2026/11/20 10:00:00",
+    "2026-11-20T10:00:00",
+)
 
 
-def corrupt_wrong_type(rng: random.Random, topic: str, document: dict[str, Any]) -> str | None:
-    present = [path for path in NUMERIC_FIELDS[topic] if get_path(document, path) is not None]
+def wrong_type_fields(topic: str) -> tuple[Path_, ...]:
+    """The fields a wrong_type copy may break: every numeric and required datetime field."""
+    return NUMERIC_FIELDS[topic] + DATETIME_FIELDS[topic]
+
+
+def corrupt_wrong_type(
+    rng: random.Random, topic: str, document: dict[str, Any], uncovered: list[Path_]
+) -> str | None:
+    """Break one field; fields no copy broke yet go first, so every field gets one."""
+    present = [path for path in wrong_type_fields(topic) if get_path(document, path) is not None]
     if not present:
         return None
-    path = rng.choice(present)
+    fresh = [path for path in uncovered if path in present]
+    path = fresh[0] if fresh else rng.choice(present)
+    if path in uncovered:
+        uncovered.remove(path)
     parent = get_path(document, path[:-1]) if len(path) > 1 else document
-    parent[path[-1]] = rng.choice(WRONG_VALUES)
+    bad = BAD_DATETIMES if path in DATETIME_FIELDS[topic] else WRONG_VALUES
+    parent[path[-1]] = rng.choice(bad)
     return dump_json(document)
 
 
@@ -1193,6 +1263,9 @@ class BaseTopic:
         self.late_carry = initial_carry(options.late_share)
         self.late_min_ms = options.late_min_seconds * 1000
         self.future_injected = 0
+        self.uncovered_wrong_type: list[Path_] = list(wrong_type_fields(self.topic))
+        self.integer_ids = 0
+        self.id_rng = derive_random(options.seed, "ids", self.topic)
 
     # per-topic hooks -------------------------------------------------------------------
     def feeding_positions(self, records: list[Any]) -> list[int]:
@@ -1212,7 +1285,7 @@ class BaseTopic:
 
     def reasons(self) -> tuple[str, ...]:
         applicable = ["malformed_json", "missing_field"]
-        if NUMERIC_FIELDS[self.topic]:
+        if wrong_type_fields(self.topic):
             applicable.append("wrong_type")
         if self.topic == TIMELINE:
             applicable.append("future_timestamp")
@@ -1307,6 +1380,9 @@ class BaseTopic:
         for reason in self.reasons():
             count, carry = allot(self.reject_carry[reason], self.options.share_of(reason), size)
             self.reject_carry[reason] = carry
+            if reason == "wrong_type" and self.options.wrong_type_share > 0:
+                # every numeric and datetime field gets a wrong_type copy early on
+                count = min(size, max(count, len(self.uncovered_wrong_type)))
             for position in sorted(self.rng.sample(range(size), count)):
                 line = self.corrupt(reason, chunk.lines[position])
                 if line is not None:
@@ -1335,6 +1411,18 @@ class BaseTopic:
         merged.records.extend(chunk.records[previous:])
         return merged
 
+    def write_classroom_ids(self, lines: list[str]) -> list[str]:
+        """About one message in ten carries its classroom_id as a JSON integer (the same id)."""
+        rand, start = self.id_rng.random, len(CLASSROOM_PREFIX)
+        for index, line in enumerate(lines):
+            if rand() < 0.1 and line.startswith(CLASSROOM_PREFIX):
+                end = line.index('"', start)
+                value = line[start:end]
+                if value.isdigit() and not value.startswith("0"):
+                    lines[index] = '{"classroom_id":' + value + line[end + 1 :]
+                    self.integer_ids += 1
+        return lines
+
     def corrupt(self, reason: str, line: str) -> str | None:
         rng = self.rng
         if reason == "malformed_json":
@@ -1343,9 +1431,12 @@ class BaseTopic:
         if reason == "missing_field":
             return corrupt_missing(rng, self.topic, document)
         if reason == "wrong_type":
-            return corrupt_wrong_type(rng, self.topic, document)
+            return corrupt_wrong_type(rng, self.topic, document, self.uncovered_wrong_type)
         self.future_injected += 1
         return corrupt_future(rng, document, self.future_injected == 1)
+
+
+CLASSROOM_PREFIX = '{"classroom_id":"'
 
 
 def number_slot(pattern: int, position: int) -> str:
@@ -1558,7 +1649,7 @@ class AgoraTopic(BaseTopic):
                 values = (classroom, user_type, user, channel, event, fr, vuid, lost, auid, created)
                 append(template % values)
         self.stats.numeric_string_messages += quoted
-        return lines
+        return self.write_classroom_ids(lines)
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         windows, get = self.windows, self.windows.get
@@ -1736,7 +1827,7 @@ class QosTopic(BaseTopic):
                 values = (classroom, user_type, user, event_ms, sub_event, data_ms, ppt)
                 lines.append(templates[(pattern, True)] % values)
         self.stats.numeric_string_messages += quoted
-        return lines
+        return self.write_classroom_ids(lines)
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         for record in chunk.records:
@@ -1749,7 +1840,7 @@ class QosTopic(BaseTopic):
                 key: row[key] for key in ("user_id", "classroom_id", "user_type", "spend_time")
             }
             columns["session_start_time"] = row["event_time"]
-            columns["event_time"] = self.clock.format(record[0])
+            columns["event_time"] = self.clock.format_ms(record[0])
             columns["event_time_ms"] = record[0]
             columns["data_time_ms"] = record[1]
             self.late.append(LateEvent(QOS, start_offset + position, columns))
@@ -1760,8 +1851,8 @@ class QosTopic(BaseTopic):
             "classroom_id": success[2],
             "user_type": earliest[3],
             "spend_time": success[1] - earliest[1],
-            "event_time": self.clock.format(earliest[0]),
-            "create_time": self.clock.format(success[0]),
+            "event_time": self.clock.format_ms(earliest[0]),
+            "create_time": self.clock.format_ms(success[0]),
         }
 
     def expected(self) -> ExpectedMart:
@@ -1789,12 +1880,13 @@ class SnapshotTopic(BaseTopic):
         self.ties = 0
 
     def format_all(self, records: list[SnapshotRecord]) -> list[str]:
-        if self.topic != ORDER:
-            return [dump_json(record[2]) for record in records]
         lines = []
         for record in records:
+            document = self.write_ids(record[2])
+            if self.topic != ORDER:
+                lines.append(dump_json(document))
+                continue
             pattern = PATTERN_TABLE[int(self.format_rng.random() * len(PATTERN_TABLE))]
-            document = dict(record[2])
             if pattern in (1, 2):
                 document["cc_id"] = str(document["cc_id"])
             if pattern in (1, 3):
@@ -1802,6 +1894,19 @@ class SnapshotTopic(BaseTopic):
             self.stats.numeric_string_messages += pattern != 0
             lines.append(dump_json(document))
         return lines
+
+    def write_ids(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """About one message in five carries its ids as JSON integers (the same ids)."""
+        document = dict(payload)
+        if self.id_rng.random() < 0.2:
+            written = False
+            for key in ID_FIELDS[self.topic]:
+                value = document.get(key)
+                if isinstance(value, str) and value.isdigit():
+                    document[key] = int(value)
+                    written = True
+            self.integer_ids += written
+        return document
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         for record in chunk.records:
@@ -1842,7 +1947,7 @@ def registration_rows(
         user = users.get(student_id)
         if user is None or user["status"] != "NORMAL" or is_test_account(user["name"]):
             continue
-        channel = channels.get(student["channel_id"])
+        channel = channels.get(str(student.get("channel_id")))
         level = (
             channel["level"] if channel is not None and channel["level"] in LEVELS_AD else "other"
         )
@@ -2157,12 +2262,14 @@ def simulate_lesson(
 # Manifest and expected marts
 
 RULES = (
-    "rejection precedence: malformed_json, then missing_field (absent or null), then wrong_type (any numeric field holding a non-numeric string), then future_timestamp (timeline data.timestamp - createTime > 300000 ms)",
+    "rejection precedence: malformed_json, then missing_field (absent or null), then wrong_type (any numeric field holding a non-numeric string, or a required datetime that is not a valid YYYY-MM-DD HH:MM:SS), then future_timestamp (timeline data.timestamp - createTime > 300000 ms)",
+    "uc_account-student.channel_id may be null or absent: the student is valid and counts under level other",
+    'ids (snapshot id, channel_id, student_id, order_id; classroom_id of qos_log and agora_record) arrive as strings or JSON integers; "42" and 42 are the same id',
     "numeric: an integer JSON number or a string matching -?[0-9]+",
     "late events: only in events feeding classroom_performance_1min, av_quality_30s, recorded_course_enter_time; measured on data.timestamp, messageCreateTime, extra.data_time; each written after an event at least late_min ahead in the same file",
     "av_quality_30s late events count once per metric (audio, video) the record feeds",
     "registrations_hourly_by_level and cc_daily_tracking have no window: no late events",
-    "windows of 1 min and 30 s are epoch-aligned (UTC); datetime strings in _expected are business time zone, seconds",
+    "windows of 1 min and 30 s are epoch-aligned (UTC); datetime strings in _expected are business time zone, seconds, except recorded_course_enter_time's event_time and create_time (and its late events' event_time), epoch fields kept to the millisecond",
     "recorded_course_enter_time: user_type and event_time of the earliest earlier event, create_time = the PPT_SUCCESS event_time; look-back inclusive; earliest-time ties take the smallest event_time",
     "av_quality_30s: event_avg = event_sum / event_count (float)",
     "snapshot latest version: greatest update_time, ties to the later message (file-name then line order); channels too",
@@ -2239,7 +2346,14 @@ def build_manifest(
                 channel["level"] not in LEVELS_AD for channel in channels.latest.values()
             ),
             "students_missing_channel": sum(
-                student["channel_id"] not in channels.latest for student in students.latest.values()
+                str(student.get("channel_id")) not in channels.latest
+                for student in students.latest.values()
+            ),
+            "students_without_channel_id": sum(
+                student.get("channel_id") is None for student in students.latest.values()
+            ),
+            "id_integer_messages": sum(
+                handlers[topic].integer_ids for topic in (USER, STUDENT, CHANNEL, ORDER, QOS, AGORA)
             ),
             "students_without_user": sum(key not in users.latest for key in students.latest),
             "orders_not_eligible": sum(

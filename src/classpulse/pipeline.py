@@ -139,8 +139,42 @@ def run_flink(
     summary: dict[str, Any] = {"messages_read": result.messages_read, "waves": len(result.waves)}
     accounting = result.accounting
     if accounting is not None:
-        summary["accounting_holds"] = bool(getattr(accounting, "holds", True))
+        summary["accounting_holds"] = accounting.holds
+        check_accounting(accounting, topics_dir or settings.topics_dir)
     return _timed(summary, started)
+
+
+def check_accounting(accounting: Any, topics_dir: Path) -> None:
+    """Fail loudly when a Flink run lost or invented messages (contract: reconciliation).
+
+    Per source topic: messages read = lines in its files = accepted + rejected, and rejected =
+    the rows of ``rejected_messages``; per real-time mart: counted + late = events in, late =
+    the rows of ``late_events`` (and, windowed, counted = the marts' event_count).
+    """
+    if accounting.holds:
+        return
+    broken = [
+        f"{item.topic}: read {item.messages_read}, lines in files "
+        f"{'?' if item.lines_in_files is None else item.lines_in_files}, accepted "
+        f"{item.accepted} + rejected {item.rejected} (dead letters {item.dead_letters})"
+        for item in accounting.topics
+        if not item.holds
+    ] + [
+        f"{item.mart}: events in {item.events_in}, counted {item.events_counted} + late "
+        f"{item.events_late} (late_events rows {item.late_rows}"
+        + ("" if item.mart_event_count is None else f", mart event_count {item.mart_event_count}")
+        + ")"
+        for item in accounting.marts
+        if not item.holds
+    ]
+    raise StageError(
+        "flink",
+        "the accounting identities do not hold (messages lost or counted twice):\n    "
+        + "\n    ".join(broken),
+        f"look for stray or partial files in the output directories under {topics_dir} and "
+        "re-run the jobs bounded (`classpulse flink run`); a file the jobs cannot read counts "
+        "as lost",
+    )
 
 
 def load(

@@ -1333,7 +1333,7 @@ def build_data_quality_section(
     if reader.has("ads.rt_vs_offline_reconciliation"):
         reconciliation = reader.frame(
             "SELECT mart, day, rt_rows, ads_rows, rt_total, ads_total, total_difference, "
-            "late_events, unexplained, rejected_source_messages, status "
+            "late_events, explained_by_late, unexplained, rejected_source_messages, status "
             "FROM ads.rt_vs_offline_reconciliation "
             "WHERE day BETWEEN {first_day:Date} AND {day:Date} ORDER BY mart, day",
             first_day=first_day,
@@ -1345,7 +1345,8 @@ def build_data_quality_section(
         if overall[1]:
             notes.append(
                 f"Reconciliation over all days: {overall[0]:,} of {overall[1]:,} mart-days "
-                "do not reconcile (offline total ≠ real-time total + late events)."
+                "do not reconcile (offline total ≠ real-time total + what the late events "
+                "explain)."
             )
     if reconciliation.empty:
         notes.append(
@@ -1359,7 +1360,7 @@ def build_data_quality_section(
             TableView(
                 caption=(
                     f"Real-time vs offline, {first_day.isoformat()} to {day.isoformat()} "
-                    "(unexplained = offline − real-time − late)"
+                    "(unexplained = offline − real-time − what the late events explain)"
                 ),
                 columns=(
                     "mart",
@@ -1370,6 +1371,7 @@ def build_data_quality_section(
                     "ads total",
                     "difference",
                     "late",
+                    "explained by late",
                     "unexplained",
                     "rejected (source)",
                     "status",
@@ -1387,6 +1389,7 @@ def build_data_quality_section(
                                 row.ads_total,
                                 row.total_difference,
                                 row.late_events,
+                                row.explained_by_late,
                                 row.unexplained,
                                 row.rejected_source_messages,
                             )
@@ -1396,7 +1399,7 @@ def build_data_quality_section(
                     for row in reconciliation.itertuples()
                 ),
                 statuses=tuple("ok" if s == "ok" else "bad" for s in reconciliation.status),
-                numeric=(False, False, *([True] * 8), False),
+                numeric=(False, False, *([True] * 9), False),
             )
         )
     rejected = pd.DataFrame()
@@ -1636,7 +1639,7 @@ def plot_reconciliation(on_day: pd.DataFrame, day: date) -> Chart:
     scale = offline.where(offline > 0, np.maximum(realtime, 1.0)) / 100
     parts = {
         "counted in real time": (np.minimum(realtime, offline.where(offline > 0, realtime))),
-        "late (dropped in real time, counted offline)": on_day.late_events.astype(float),
+        "late (dropped in real time, counted offline)": on_day.explained_by_late.astype(float),
         "unexplained": on_day.unexplained.astype(float).abs(),
     }
     colors = {

@@ -47,7 +47,7 @@ FORBIDDEN_CALLS = {
 }
 PARSE_SCRIPT = textwrap.dedent(
     """
-    import builtins, io, json, os, socket, sys, time
+    import builtins, io, json, os, socket, sys
     project, dags = sys.argv[1], sys.argv[2]
     connects, opened = [], []
     real_connect, real_open = socket.socket.connect, builtins.open
@@ -66,9 +66,7 @@ PARSE_SCRIPT = textwrap.dedent(
     from airflow.dag_processing.dagbag import DagBag
 
     socket.socket.connect, builtins.open, io.open = connect, open_, open_
-    started = time.perf_counter()
     bag = DagBag(dag_folder=dags)
-    seconds = time.perf_counter() - started
     socket.socket.connect, builtins.open, io.open = real_connect, real_open, real_open
     dags_out = {}
     for dag_id, dag in bag.dags.items():
@@ -96,8 +94,6 @@ PARSE_SCRIPT = textwrap.dedent(
         "dags": dags_out,
         "connects": connects,
         "opened": opened,
-        "seconds": seconds,
-        "file_seconds": {s.file: s.duration.total_seconds() for s in bag.dagbag_stats},
     }))
     """
 )
@@ -156,12 +152,11 @@ def test_every_dag_is_documented_tagged_owned_and_retried(parsed: dict[str, Any]
             assert task["timeout"], (dag_id, task_id)
 
 
-def test_parsing_does_no_io_and_stays_quick(parsed: dict[str, Any]) -> None:
+def test_parsing_does_no_io(parsed: dict[str, Any]) -> None:
+    # no connection attempt (a DAG file reaching for a warehouse would hang on its timeout) and
+    # no project file opened outside dags/
     assert parsed["connects"] == []
     assert parsed["opened"] == []
-    # Generous: a DAG file that tried the blackhole warehouse would hang for its timeout.
-    slow = {file: seconds for file, seconds in parsed["file_seconds"].items() if seconds > 5}
-    assert slow == {}
 
 
 def test_assets_link_the_dags(parsed: dict[str, Any]) -> None:

@@ -43,6 +43,13 @@ CORRUPTIONS = [
         "DELETE FROM ods.timeline_analysis_student WHERE sourceSplit = 'corrupt'",
     ),
     (
+        "ods/uc_account_user_clean",
+        "INSERT INTO ods.uc_account_user_clean (source_split, id, name, register_date_time, "
+        "status, update_time, message_seq, ingested_at, processed_at) VALUES ('corrupt', '1', "
+        "'x', '2024-02-30 10:00:00', 'NORMAL', '2026-11-20 10:00:00', 0, now(), now())",
+        "DELETE FROM ods.uc_account_user_clean WHERE source_split = 'corrupt'",
+    ),
+    (
         "rt/registrations_hourly_by_level",
         "INSERT INTO rt.registrations_hourly_by_level_log (reg_hour, level, leads, version, is_deleted, "
         "processed_at) VALUES (2026112009, 'E', 3, 1, 0, now())",

@@ -19,8 +19,8 @@ MART_QUERIES = {
     "toString(user_type) AS user_type, extra_uid, toString(event) AS event, event_sum, "
     "event_avg, event_count FROM ads.av_quality_30s",
     "recorded_course_enter_time": "SELECT user_id, classroom_id, toString(user_type) AS user_type, "
-    "spend_time, formatDateTime(event_time, '%F %T') AS event_time, "
-    "formatDateTime(create_time, '%F %T') AS create_time FROM ads.recorded_course_enter_time",
+    "spend_time, toString(event_time) AS event_time, "
+    "toString(create_time) AS create_time FROM ads.recorded_course_enter_time",
     "registrations_hourly_by_level": "SELECT reg_hour, toString(level) AS level, leads "
     "FROM ads.registrations_hourly_by_level",
     "cc_daily_tracking": "SELECT cc_id, cc_index, type, toString(attribution_date) AS attribution_date, "
@@ -77,26 +77,82 @@ def test_every_message_is_accounted_for(pipeline_day):
             assert reasons.get((topic, reason), 0) == count, (topic, reason)
 
 
-def test_real_time_marts_count_plus_late_equals_accepted(pipeline_day):
+def test_real_time_marts_count_plus_late_equals_the_independently_counted_inputs(pipeline_day):
+    """counted (the rt mart's own rows) + late (ods.late_events rows) = the events the generator
+    wrote for the mart (its manifest), each side counted without the accounting view."""
     client = get_client(pipeline_day.settings)
-    rows = client.query(
-        "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting"
-    ).result_rows
-    assert rows
+    manifest = pipeline_day.manifest
+    generated = {
+        "classroom_performance_1min": manifest["marts"]["classroom_performance_1min"][
+            "event_count"
+        ],
+        "av_quality_30s": manifest["marts"]["av_quality_30s"]["event_count"],
+        "recorded_course_enter_time": manifest["topics"]["qos_log"]["valid"],
+    }
+    counted = {
+        "classroom_performance_1min": client.query(
+            "SELECT sum(event_count) FROM rt.classroom_performance_1min"
+        ).first_row[0],
+        "av_quality_30s": client.query("SELECT sum(event_count) FROM rt.av_quality_30s").first_row[
+            0
+        ],
+    }
     late = dict(
         client.query(
             "SELECT toString(mart), count() FROM ods.late_events GROUP BY mart"
         ).result_rows
     )
-    for mart, events_in, counted, events_late in rows:
-        assert counted + events_late == events_in, mart
-        assert late.get(mart, 0) == events_late, mart
+    accounting = {
+        mart: (events_in, events_counted, events_late)
+        for mart, events_in, events_counted, events_late in client.query(
+            "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting"
+        ).result_rows
+    }
+    for mart, events in generated.items():
+        assert late.get(mart, 0) == manifest["late_events"][mart], mart
+        assert late.get(mart, 0) > 0, f"{mart}: the day has late events"
+        if mart in counted:
+            assert counted[mart] + late[mart] == events, mart
+        # the accounting view agrees with the independent counts
+        assert accounting[mart] == (events, events - late[mart], late[mart]), mart
+
+
+def test_real_time_enter_time_keeps_milliseconds(pipeline_day):
+    """rt.recorded_course_enter_time = the offline rows without those of late PPT_SUCCESS
+    events, to the millisecond (epoch fields are milliseconds end to end)."""
+    client = get_client(pipeline_day.settings)
+    late_successes = {
+        (row["user_id"], row["classroom_id"], row["event_time"])
+        for row in map(
+            json.loads,
+            (pipeline_day.topics / "_expected" / "late_events" / "recorded_course_enter_time.jsonl")
+            .read_text()
+            .splitlines(),
+        )
+    }
+    want = Counter(
+        normalised(row)
+        for row in pipeline_day.expected("recorded_course_enter_time")
+        if (row["user_id"], row["classroom_id"], row["create_time"]) not in late_successes
+    )
+    got = Counter(
+        normalised(json.loads(line))
+        for line in client.raw_query(
+            MART_QUERIES["recorded_course_enter_time"].replace(" ads.", " rt."),
+            fmt="JSONEachRow",
+            settings={"output_format_json_quote_64bit_integers": 0},
+        )
+        .decode()
+        .splitlines()
+    )
+    assert any(not row["event_time"].endswith(".000") for row in map(json.loads, got))
+    assert got == want
 
 
 def test_reconciliation_explains_the_difference_with_late_events(pipeline_day):
     client = get_client(pipeline_day.settings)
     rows = client.query(
-        "SELECT toString(mart), sum(total_difference), sum(late_events), sum(unexplained), "
+        "SELECT toString(mart), sum(total_difference), sum(explained_by_late), sum(unexplained), "
         "countIf(status != 'ok') FROM ads.rt_vs_offline_reconciliation GROUP BY mart"
     ).result_rows
     by_mart = {mart: (diff, late, unexplained, bad) for mart, diff, late, unexplained, bad in rows}

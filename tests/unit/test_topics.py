@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -91,10 +90,8 @@ def test_bootstrap_servers_come_from_the_environment() -> None:
 
 def test_unreachable_kafka_gives_a_clear_error() -> None:
     address = f"127.0.0.1:{closed_port()}"
-    began = time.monotonic()
-    with pytest.raises(TopicSinkError) as caught:
+    with pytest.raises(TopicSinkError) as caught:  # pytest-timeout bounds a hang
         open_kafka_sink(address, connect_timeout_ms=1000)
     message = str(caught.value)
     assert f"cannot reach Kafka at {address}" in message
     assert KAFKA_BOOTSTRAP_VARIABLE in message
-    assert time.monotonic() - began < 10

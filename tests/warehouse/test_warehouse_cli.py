@@ -140,3 +140,18 @@ def test_doctor_lists_versions(runner, warehouse):
         output
     )
     assert f"127.0.0.1:{warehouse.clickhouse_port} answers" in output
+
+
+def test_sql_honours_the_querys_own_format_clause(runner):
+    csv = runner.invoke(main, ["sql", "SELECT 1 FORMAT CSV"])
+    assert csv.exit_code == 0, csv.output
+    assert csv.stdout_bytes == b"1\n"
+    same = runner.invoke(main, ["sql", "--format", "csv", "select 2 format CSV"])
+    assert same.stdout_bytes == b"2\n"
+    nested = runner.invoke(
+        main,
+        ["sql", "--format", "TSV", "SELECT 'FORMAT CSV' AS format /* FORMAT JSON */"],
+    )
+    assert nested.stdout_bytes == b"FORMAT CSV\n"
+    clash = runner.invoke(main, ["sql", "--format", "TSV", "SELECT 1 FORMAT CSV"])
+    assert clash.exit_code == 2 and "FORMAT CSV" in clash.output

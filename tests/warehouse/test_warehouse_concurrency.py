@@ -115,7 +115,8 @@ def test_ping_answers_while_a_long_query_runs(warehouse):
             assert worker.is_alive(), f"the long query ended early: {outcome}"
             time.sleep(0.02)
         url = f"http://{warehouse.clickhouse_host}:{warehouse.clickhouse_port}/ping"
-        with urllib.request.urlopen(url, timeout=1) as response:
+        # no timing: /ping counts as concurrent when the long query is still running after it
+        with urllib.request.urlopen(url, timeout=60) as response:
             assert response.read() == b"Ok.\n"
         pinged_at = time.monotonic()
         assert watcher.command("SELECT 1") == 1

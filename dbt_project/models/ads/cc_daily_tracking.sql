@@ -7,7 +7,7 @@ select
     cc_id,
     count() as cc_index,
     toInt32(1) as type,
-    toDate(substring(assumeNotNull(confirm_date_time), 1, 10)) as attribution_date,
+    toDate(assumeNotNull(confirmed_at)) as attribution_date,
     max(update_time) as update_time
 from {{ ref('cc_orders') }}
 where is_tracked

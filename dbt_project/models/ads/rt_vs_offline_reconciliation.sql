@@ -4,6 +4,12 @@
 -- difference, and what explains it (events the real-time windows dropped as late). Rejected
 -- messages of the mart's source topic are shown for context: neither side counts them.
 -- Grain: mart x day. A non-zero `unexplained` means the two paths disagree beyond late data.
+-- The identity, for every input: ads_total - rt_total = explained_by_late, where
+--   windowed marts (1 min, 30 s): each late event is one count the rt window missed, so
+--     explained_by_late = late_events;
+--   recorded_course_enter_time: a late event of any sub_event may add, remove or move a row, so
+--     explained_by_late = ads rows - the same rule over the events that were not late (the rt side);
+--   registrations_hourly_by_level, cc_daily_tracking: no window, no late events, 0.
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
 {%- set marts = [
@@ -31,6 +37,24 @@ late as (
     select mart, toDate({{ epoch_ms_to_business('event_time_ms') }}) as day, count() as late_events
     from {{ source('ods', 'late_events') }}
     group by mart, day
+),
+late_recorded as (
+    select assumeNotNull(user_id) as user_id, assumeNotNull(classroom_id) as classroom_id,
+        event_time_ms as data_time, assumeNotNull(event) as sub_event
+    from {{ source('ods', 'late_events') }}
+    where mart = 'recorded_course_enter_time'
+),
+{%- set on_time_events %}
+(
+    select *
+    from {{ ref('recorded_course_events') }}
+    where (user_id, classroom_id, data_time, toString(sub_event)) not in (select * from late_recorded)
+)
+{%- endset %}
+recorded_on_time as (
+    select 'recorded_course_enter_time' as mart, toDate(create_time) as day, toInt64(count()) as total
+    from ({{ enter_time_rows(on_time_events) }})
+    group by day
 ),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
@@ -62,9 +86,11 @@ select
     s.ads_total as ads_total,
     s.ads_total - s.rt_total as total_difference,
     toInt64(l.late_events) as late_events,
-    s.ads_total - s.rt_total - toInt64(l.late_events) as unexplained,
+    toInt64(if(s.mart = 'recorded_course_enter_time', s.ads_total - o.total, l.late_events)) as explained_by_late,
+    s.ads_total - s.rt_total - explained_by_late as unexplained,
     toInt64(j.rejected_messages) as rejected_source_messages,
-    cast(if(s.ads_total - s.rt_total - toInt64(l.late_events) = 0, 'ok', 'mismatch') as LowCardinality(String)) as status
+    cast(if(unexplained = 0, 'ok', 'mismatch') as LowCardinality(String)) as status
 from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
+left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day

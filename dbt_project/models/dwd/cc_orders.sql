@@ -10,9 +10,10 @@ select
     leads_id,
     status,
     confirm_date_time,
-    {{ business_datetime('confirm_date_time') }} as confirmed_at,
+    {{ parse_business_datetime('confirm_date_time') }} as confirmed_at,
     create_time,
     latest_update_time as update_time,
     versions,
-    (status = 3 and confirm_date_time is not null) as is_tracked
-from ({{ latest_version(source('ods', 'data_pack_order_info_clean'), 'id', ['cc_id', 'student_id', 'order_id', 'leads_id', 'status', 'confirm_date_time', 'create_time']) }})
+    (status = 3 and confirmed_at is not null) as is_tracked
+from ({{ latest_version(source('ods', 'data_pack_order_info_clean'), 'id', ['cc_id', 'student_id', 'order_id', 'leads_id', 'status', 'confirm_date_time', 'create_time'],
+    datetimes=['confirm_date_time']) }})

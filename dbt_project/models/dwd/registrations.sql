@@ -5,11 +5,9 @@
 select
     s.student_id as student_id,
     u.register_date_time as register_date_time,
-    toUInt32(concat(
-        substring(u.register_date_time, 1, 4), substring(u.register_date_time, 6, 2),
-        substring(u.register_date_time, 9, 2), substring(u.register_date_time, 12, 2)
-    )) as reg_hour,
-    toDate(substring(u.register_date_time, 1, 10)) as register_date,
+    -- users holds valid datetimes only (macros/latest_version.sql): no parse can fail here
+    toUInt32(toYYYYMMDD(assumeNotNull(u.registered_at)) * 100 + toHour(assumeNotNull(u.registered_at))) as reg_hour,
+    toDate(assumeNotNull(u.registered_at)) as register_date,
     u.status as user_status,
     u.is_test_account as is_test_account,
     s.channel_id as channel_id,

@@ -85,6 +85,17 @@ def _brief(summary) -> str:
     return ", ".join(f"{key} {summary[key]}" for key in keys if key in summary)
 
 
+def quality_verdict(state) -> str:
+    """The quality gate's verdict as the report stage recorded it (the suites over the marts)."""
+    report = state.done.get("report") or {}
+    if "quality_passed" not in report:
+        return "not run"
+    if report["quality_passed"]:
+        return "passed"
+    failed = report.get("quality_failed") or []
+    return "[red]FAILED[/red]" + (f" ({', '.join(failed)})" if failed else "")
+
+
 def _print_summary(
     console: Console, settings, state, summary: dict, timings: dict, total: float
 ) -> None:
@@ -113,7 +124,9 @@ def _print_summary(
         )
     console.print(marts)
     ok, total_rows = summary["reconciliation_ok"]
-    console.print(f"reconciliation: {ok}/{total_rows} mart-days ok; quality gate: passed")
+    console.print(
+        f"reconciliation: {ok}/{total_rows} mart-days ok; quality gate: {quality_verdict(state)}"
+    )
     console.print(
         "timings: "
         + ", ".join(f"{name} {seconds:.0f}s" for name, seconds in timings.items())

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from classpulse.config import load_settings
 from classpulse.warehouse import get_client
+from classpulse.warehouse.sqltext import format_clause
 
 
 def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
@@ -58,12 +59,22 @@ def command(
     bound = _parse_params(params)
     try:
         client = get_client(settings, **overrides)
+        own = query_format(client, query)
+        if own is not None and fmt and own.lower() != fmt.lower():
+            raise click.UsageError(f"the query has its own FORMAT {own}; drop --format {fmt}")
+        if own is not None:  # the server formats the result as the query says
+            data = client.raw_query(query, parameters=bound or None)
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
         if fmt:
             data = client.raw_query(query, parameters=bound or None, fmt=fmt)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
             return
         result = client.query(query, parameters=bound or None)
+    except click.UsageError:
+        raise
     except Exception as exc:  # the server's message says what went wrong
         raise click.ClickException(_first_lines(str(exc))) from None
     table = Table(show_lines=False, header_style="bold cyan")
@@ -74,6 +85,21 @@ def command(
     console = Console()
     console.print(table)
     console.print(f"[dim]{len(result.result_rows)} rows[/dim]", highlight=False)
+
+
+def query_format(client, query: str) -> str | None:
+    """The query's own top-level ``FORMAT <name>`` clause, if any.
+
+    The clause is found by the statement scanner the warehouse server routes requests with
+    (string literals, comments and parentheses skipped), among the output formats the engine
+    itself knows (``system.formats``): ``SELECT format FROM t`` or ``'FORMAT CSV'`` are not
+    clauses.
+    """
+    known = frozenset(
+        str(row[0]).lower()
+        for row in client.query("SELECT name FROM system.formats WHERE is_output").result_rows
+    )
+    return format_clause(query, known)
 
 
 def _first_lines(text: str, count: int = 6) -> str:

@@ -67,7 +67,7 @@ def link_topics(source: Path, target: Path, topics: list[str]) -> None:
             continue
         (target / topic).mkdir(parents=True, exist_ok=True)
         for path in directory.iterdir():
-            if path.is_file() and not path.name.startswith((".", "_")):
+            if path.is_file() and not path.name.startswith("."):  # hidden files only
                 try:
                     os.link(path, target / topic / path.name)
                 except OSError:

@@ -148,6 +148,8 @@ def load_catalog(root: Path, env: str) -> Catalog:
 
 def build_variables(settings: Settings, options: RunOptions) -> Variables:
     overrides = dict(options.variables)
+    # one setting drives the look-back of the Flink job and of the dbt model (src/classpulse/dbt.py)
+    overrides.setdefault("RECORDED_COURSE_LOOKBACK", settings.recorded_course_lookback)
     if options.env == "local":
         overrides.setdefault("TOPICS_DIR", str(options.topics_dir or settings.topics_dir))
     return resolve_variables(overrides)
@@ -194,6 +196,32 @@ def mode_options(options: RunOptions) -> tuple[dict[str, str], dict[str, str]]:
     if options.env == "kafka" and options.bounded:
         return {"scan.bounded.mode": "latest-offset"}, {}
     return {}, {}
+
+
+# Flink's file source skips files whose names start with '_' or '.' (its DefaultFileFilter, which
+# 'source.path.regex-pattern' keeps applying); the contract reads every file but hidden ones.
+STAGED_PREFIX = "f"
+
+
+def needs_staging(directory: Path) -> bool:
+    """A source topic directory holding complete files Flink's file source would skip."""
+    return directory.is_dir() and any(
+        entry.is_file() and entry.name.startswith("_") for entry in directory.iterdir()
+    )
+
+
+def stage_source(directory: Path, staging: Path) -> Path:
+    """Link every complete file of ``directory`` into ``staging`` as ``f<name>``.
+
+    One common prefix keeps the file-name order (the tie-break of snapshot versions) and makes
+    ``_name`` files visible to Flink; symbolic links cost nothing and keep modification times.
+    """
+    clear_directory(staging)
+    staging.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(directory.iterdir()):
+        if entry.is_file() and not entry.name.startswith("."):
+            (staging / f"{STAGED_PREFIX}{entry.name}").symlink_to(entry.resolve())
+    return staging
 
 
 def clear_directory(directory: Path) -> None:
@@ -322,12 +350,37 @@ def run_jobs(
                 clear_directory(paths[table])
                 result.cleared.append(table)
 
+    # Bounded local runs: a source topic with '_name' files is read through a staging directory
+    # of links (continuous runs read the topic directory itself: there, '_name' files are not
+    # read; production reads Kafka).
+    staged: dict[str, Path] = {}
+    if options.bounded and options.env == "local":
+        for table in read_tables:
+            source = table in paths and table not in outputs and table not in others
+            if source and needs_staging(paths[table]):
+                staged[table] = stage_source(
+                    paths[table], flink_home / "sources" / paths[table].name
+                )
+                session.set_table_options(table, {"path": str(staged[table])})
+
     waves = plan_waves(selected) if options.bounded else [selected]
     written: set[str] = set()
     staging = flink_home / "replay" / uuid.uuid4().hex[:12]
     watermarked = {table.name for table in catalog.tables if table.has_watermark}
     try:
         with RunDisplay(console) as display:
+            if not options.bounded and options.env == "local":
+                skipped = sorted(
+                    table
+                    for table in read_tables
+                    if table in paths and table not in outputs and needs_staging(paths[table])
+                )
+                if skipped:  # only bounded runs stage a source past Flink's file filter
+                    display.note(
+                        "[yellow]continuous run: files named _* are not read in "
+                        + ", ".join(skipped)
+                        + " (a bounded run reads them)"
+                    )
             for index, wave in enumerate(waves):
                 replays: list[ReplayFile] = []
                 wave_inputs = set().union(*(job.inputs for job in wave))
@@ -392,7 +445,7 @@ def run_jobs(
                 session.drop_views()
     finally:
         session.drop_views()
-        for table in watermarked & written:
+        for table in (watermarked & written) | set(staged):
             if table in paths:
                 session.set_table_options(table, {"path": str(paths[table])})
         shutil.rmtree(staging, ignore_errors=True)

@@ -27,7 +27,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "RECORDED_COURSE_LOOKBACK": (
         "0 03:00:00",
         "How far back recorded_course_enter_time looks for a session's first event, as a "
-        "'days hh:mm:ss' interval (3 h).",
+        "'days hh:mm:ss' interval (3 h); the runner fills it from the setting "
+        "CLASSPULSE_RECORDED_COURSE_LOOKBACK, which dbt reads too.",
     ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
