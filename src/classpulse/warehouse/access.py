@@ -457,9 +457,12 @@ class AccessPolicy:
 
     def _check_analyst_statement(self, root: Node, scope: Scope) -> None:
         if root.kind not in ANALYST_STATEMENTS:
-            raise denied(
-                f"the analyst may run read queries only (SELECT, SHOW, DESCRIBE, EXPLAIN, ...), "
-                f"not {root.kind}"
+            # The analyst is held at readonly=1: refused as the engine would refuse it.
+            raise ServerError(
+                164,
+                "READONLY",
+                "Cannot execute query in readonly mode: the analyst runs read queries only "
+                f"(SELECT, SHOW, DESCRIBE, EXPLAIN, ...), not {root.kind}",
             )
         identifiers = [child.name for child in root.children if child.kind == "Identifier"]
         if root.kind in (
