@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import secrets
+import select
 import signal
 import socket
 import sys
@@ -283,8 +284,19 @@ class ConnectionMonitor:
 def _client_gone(connection: socket.socket) -> bool:
     """True if the peer closed the connection (pipelined bytes waiting do not count)."""
     try:
+        poller = select.poll()
+        poller.register(connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        events = poller.poll(0)
+    except (OSError, ValueError):
+        return True
+    if not events:
+        return False
+    if events[0][1] & (select.POLLERR | select.POLLHUP):
+        return True
+    try:
+        # Readable: either bytes (a pipelined request) or the end of the stream.
         return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except (BlockingIOError, InterruptedError):
+    except (BlockingIOError, InterruptedError, TimeoutError):
         return False
     except OSError:
         return True
@@ -680,6 +692,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         """Protocol errors found by the HTTP layer (bad request line, oversized headers,
         unknown method), answered as ClickHouse answers errors, and the connection closed."""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # no request line could be read
+            self.request_version = self.protocol_version
         reason = message or self.responses.get(code, ("Error",))[0]
         error_code, name = _PROTOCOL_ERRORS.get(code, (36, "BAD_ARGUMENTS"))
         version = self.server.engine.version
