@@ -408,3 +408,32 @@ def test_a_running_query_id_cannot_be_reused(http_request, table):
 
 def test_the_server_answers_after_all_of_the_above(http_request):
     assert http_request.value("SELECT 1") == "1"
+
+
+def test_kill_query_finds_a_query_by_the_clients_query_id(http_request):
+    query_id = "killable-" + uuid.uuid4().hex
+    done: dict = {}
+
+    def long_query():
+        done["reply"] = http_request(
+            body=b"SELECT sum(sleepEachRow(0.00004)) FROM numbers(3000000) FORMAT JSON",
+            query_id=query_id,
+        )
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    try:
+        wait_until(
+            lambda: (
+                http_request.value(
+                    "SELECT count() FROM system.processes WHERE "
+                    f"Settings['log_comment'] = 'classpulse:default:{query_id}'"
+                )
+                == "1"
+            )
+        )
+        killed = http_request(body=f"KILL QUERY WHERE query_id = '{query_id}' SYNC".encode())
+        assert killed.status == 200, killed.text
+    finally:
+        worker.join(120)
+    assert done["reply"].code == "394", done["reply"].text  # QUERY_WAS_CANCELLED

@@ -340,6 +340,10 @@ def test_the_analyst_neither_sees_nor_kills_the_pipelines_queries(http_request):
         assert "numbers(3000000)" not in killed.text
         killed = http_request.analyst(body=b"KILL QUERY WHERE query LIKE '%sleepEachRow%' SYNC")
         assert "numbers(3000000)" not in killed.text
+        killed = http_request.analyst(
+            body=f"KILL QUERY WHERE query_id = '{query_id}' SYNC".encode()
+        )
+        assert "numbers(3000000)" not in killed.text
         # Still running: the analyst cancelled nothing.
         assert _running_for_pipeline(http_request, marker)
     finally:

@@ -48,7 +48,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from classpulse.warehouse import sqltext
-from classpulse.warehouse.access import AccessPolicy, Scope, denied
+from classpulse.warehouse.access import AccessPolicy, Scope, denied, unquote_literal
 from classpulse.warehouse.codecs import (
     CorruptStream,
     UnsupportedEncoding,
@@ -1007,7 +1007,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                         f"the analyst's session is on database {session.current_database}, "
                         "which the analyst cannot use"
                     )
-            server.policy.check(
+            tree = server.policy.check(
                 connection,
                 f"{insert.statement} FORMAT {insert.format_name}"
                 if insert is not None
@@ -1015,6 +1015,12 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 query_params,
                 scope,
             )
+            if insert is None and tree.kind == "KillQueryQuery":
+                # The engine cannot take a client's query id; the server marks each query
+                # with it (log_comment), so KILL QUERY WHERE query_id = '...' finds it.
+                by_client_id = kill_by_client_query_id(tree)
+                if by_client_id is not None:
+                    statement = Statement(by_client_id, by_client_id, None, b"")
             created_tables = self._load_external(connection, request, params, scope)
             if insert is None:
                 # The whole request is in: a client that closes its end now has left.
@@ -1384,6 +1390,40 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(text)
+
+
+def kill_by_client_query_id(tree) -> str | None:
+    """``KILL QUERY WHERE query_id = 'x'`` for the query a client started with id x.
+
+    Returns the statement to run instead (also matching the engine's own id x), or None
+    when the KILL has another condition.
+    """
+    if not tree.children:
+        return None
+    where = tree.children[0]
+    if where.kind != "Function" or where.name != "equals":
+        return None
+    arguments = where.arguments()
+    if len(arguments) != 2:
+        return None
+    names = {node.kind: node for node in arguments}
+    identifier, literal = names.get("Identifier"), names.get("Literal")
+    if identifier is None or literal is None or identifier.name != "query_id":
+        return None
+    query_id = unquote_literal(literal.text)
+    if query_id is None:
+        return None
+    mode = tree.text.split()[-1] if tree.text.split() else "ASYNC"
+    if mode not in ("SYNC", "ASYNC", "TEST"):
+        mode = "ASYNC"
+    markers = ", ".join(
+        sqltext.quote_string(owner + query_id)
+        for owner in ("classpulse:default:", ANALYST_MARKER_PREFIX)
+    )
+    return (
+        f"KILL QUERY WHERE query_id = {sqltext.quote_string(query_id)} "
+        f"OR Settings['log_comment'] IN ({markers}) {mode}"
+    )
 
 
 def _session_timeout(text: str | None) -> float | None:
