@@ -224,7 +224,8 @@ def test_insert_from_infile_is_refused_and_stores_nothing(http_request, outside_
 def personal_data(secured) -> str:
     """A raw table with personal data (ods), and the marts the analyst may read."""
     http = Http(secured)
-    http.value("CREATE DATABASE IF NOT EXISTS ods")
+    for database in ("ods", "ads", "rt"):
+        http.value(f"CREATE DATABASE IF NOT EXISTS {database}")
     http.value(
         "CREATE TABLE IF NOT EXISTS ods.students (name String) ENGINE = MergeTree ORDER BY name"
     )
