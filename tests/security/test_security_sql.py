@@ -137,6 +137,37 @@ def test_dictionary_file_sources_outside_user_files_are_refused(http_request, ou
     assert http_request.value(f"EXISTS DICTIONARY {name}") == "0"
 
 
+READ_IT = "file('{path}')"  # in SQL text: quotes doubled where it sits in a string
+
+
+@pytest.mark.parametrize(
+    "query, params",
+    [
+        (
+            "CREATE DICTIONARY sandbox.by_query (line String) PRIMARY KEY line SOURCE(CLICKHOUSE("
+            "QUERY 'SELECT {read} AS line')) LAYOUT(HASHED()) LIFETIME(0)",
+            {},
+        ),
+        ("SELECT * FROM system.one SETTINGS additional_result_filter = 'length({read}) > 0'", {}),
+        (
+            "SELECT * FROM system.one",
+            {"additional_table_filters": "{{'system.one': 'length({read}) > 0'}}"},
+        ),
+        ("SELECT * FROM system.one", {"additional_result_filter": "length({read}) > 0"}),
+    ],
+)
+def test_sql_hidden_in_strings_and_settings_is_refused(http_request, outside_file, query, params):
+    inner = READ_IT.format(path=outside_file).replace("'", "''")
+    outer = READ_IT.format(path=outside_file)
+    params = {
+        name: value.format(read=inner if name == "additional_table_filters" else outer)
+        for name, value in params.items()
+    }
+    reply = http_request(body=query.format(read=inner).encode(), **params)
+    assert_refused(reply, "497")
+    assert http_request.value("EXISTS DICTIONARY sandbox.by_query") == "0"
+
+
 @pytest.mark.parametrize(
     "query",
     [

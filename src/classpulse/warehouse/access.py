@@ -157,6 +157,25 @@ _OUTPUT_STATEMENT_PREFIXES = (
 )
 
 STATEMENT_PARAMETER = "classpulse_statement"
+# Characters that make a string more than a name (a table, a host): SQL.
+_SQL_CHARACTERS = frozenset(" \t\n()'\";`,=<>")
+# Settings whose values are SQL expressions the engine evaluates (file() in one of them
+# would run unchecked): not available over HTTP.
+EXPRESSION_SETTINGS = frozenset({"additional_table_filters", "additional_result_filter"})
+
+
+def check_settings(settings) -> None:
+    """Refuse request settings whose values are SQL the policy cannot see."""
+    for name in settings:
+        if name in EXPRESSION_SETTINGS:
+            raise denied(expression_setting_message(name))
+
+
+def expression_setting_message(name: str) -> str:
+    return (
+        f"setting {name} is not available on the embedded server: its value is SQL that "
+        "runs unchecked. Put the condition in the query's WHERE clause"
+    )
 
 
 @dataclass
@@ -341,6 +360,8 @@ class AccessPolicy:
                 and token.depth == 0
             ):
                 raise outfile_refused()
+            if token.kind == "word" and token.text in EXPRESSION_SETTINGS and token.depth == 0:
+                raise denied(expression_setting_message(token.text))
             if token.kind == "word" and token.text.upper() == "INFILE" and token.depth == 0:
                 raise denied(
                     "INSERT ... FROM INFILE is not allowed: the server does not read files "
@@ -387,6 +408,8 @@ class AccessPolicy:
             )
         is_engine = parent_kind == "Storage"
         is_dictionary_source = node.kind == "FunctionWithKeyValueArguments"
+        if is_dictionary_source and name == "clickhouse":
+            self._check_dictionary_query(node)
         is_table_function = parent_kind in ("TableExpression", "InsertQuery")
         if name in _FILE_FUNCTIONS or (name == "file" and (is_engine or is_dictionary_source)):
             if scope.analyst:
@@ -409,6 +432,20 @@ class AccessPolicy:
             arguments = node.arguments()
             if len(arguments) == 2 and arguments[1].kind == "Identifier":
                 self._check_table(arguments[1].name, scope)
+
+    @staticmethod
+    def _check_dictionary_query(node: Node) -> None:
+        # QUERY '...' and WHERE '...' are SQL inside a string: the engine runs it later,
+        # where it cannot be checked. Names (table, db, host, user) are plain words.
+        for leaf, _ in node.walk():
+            if leaf.kind != "Literal" or not leaf.text.startswith("'"):
+                continue
+            value = unquote_literal(leaf.text)
+            if value is None or any(char in value for char in _SQL_CHARACTERS):
+                raise denied(
+                    "a CLICKHOUSE dictionary source may name a TABLE (and DB, HOST, ...), not "
+                    "carry a QUERY or WHERE: SQL inside a string runs unchecked"
+                )
 
     def _check_file_access(
         self, node: Node, name: str, is_engine: bool, is_dictionary_source: bool

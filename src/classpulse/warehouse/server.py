@@ -48,7 +48,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from classpulse.warehouse import sqltext
-from classpulse.warehouse.access import AccessPolicy, Scope, denied, unquote_literal
+from classpulse.warehouse.access import (
+    AccessPolicy,
+    Scope,
+    check_settings,
+    denied,
+    unquote_literal,
+)
 from classpulse.warehouse.codecs import (
     CorruptStream,
     UnsupportedEncoding,
@@ -949,6 +955,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         elif "log_comment" not in settings and not session_id:
             settings["log_comment"] = marker
 
+        check_settings(settings)
         statement = self._statement(request, settings)
         head_text, insert = statement.text, statement.insert
         log.debug(
