@@ -362,7 +362,14 @@ class AccessPolicy:
                 raise outfile_refused()
             if token.kind == "word" and token.text in EXPRESSION_SETTINGS and token.depth == 0:
                 raise denied(expression_setting_message(token.text))
-            if token.kind == "word" and token.text.upper() == "INFILE" and token.depth == 0:
+            if (
+                token.kind == "word"
+                and token.text.upper() == "INFILE"
+                and token.depth == 0
+                and previous is not None
+                and previous.kind == "word"
+                and previous.text.upper() == "FROM"
+            ):
                 raise denied(
                     "INSERT ... FROM INFILE is not allowed: the server does not read files "
                     "for HTTP clients. Send the data in the request body"
