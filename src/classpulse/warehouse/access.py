@@ -210,7 +210,7 @@ def parse_tree(dump: str) -> Node:
     """The tree of an ``EXPLAIN AST`` dump (one node per line, one space per level)."""
     root: Node | None = None
     stack: list[tuple[int, Node]] = []
-    for line in dump.splitlines():
+    for line in dump.split("\n"):  # not splitlines(): \x0b, \x1e... may sit in literals
         if not line.strip():
             continue
         depth = len(line) - len(line.lstrip(" "))
