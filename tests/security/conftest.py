@@ -41,9 +41,8 @@ def _load_root_conftest():
 _root = _load_root_conftest()
 
 
-@pytest.fixture(scope="session")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    base = tmp_path_factory.mktemp("secured")
+def _start(base: Path) -> tuple[Secured, pytest.MonkeyPatch]:
+    """A tight server on a path and port of its own (see the module docstring)."""
     user_files = base / "user_files"
     scratch = base / "outside"
     scratch.mkdir()
@@ -67,10 +66,27 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     for name, value in environment.items():
         patch.setenv(name, value)
     pid = daemon.start(settings)
+    return Secured(settings, user_files, scratch, pid), patch
+
+
+@pytest.fixture(scope="session")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    server, patch = _start(tmp_path_factory.mktemp("secured"))
     try:
-        yield Secured(settings, user_files, scratch, pid)
+        yield server
     finally:
-        daemon.stop(settings)
+        daemon.stop(server.settings)
+        patch.undo()
+
+
+@pytest.fixture
+def fresh_secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    """A server of the test's own, for measuring its peak memory from a clean start."""
+    server, patch = _start(tmp_path_factory.mktemp("fresh"))
+    try:
+        yield server
+    finally:
+        daemon.stop(server.settings)
         patch.undo()
 
 

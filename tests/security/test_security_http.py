@@ -30,6 +30,7 @@ from security_support import (
     ALLOWED_ORIGIN,
     KEEP_ALIVE_TIMEOUT,
     MAX_FORM_SIZE,
+    Http,
     raw_exchange,
     responses_in,
     server_peak_memory,
@@ -124,7 +125,8 @@ def multipart(field_data: bytes, boundary: str = "classpulse-boundary") -> tuple
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def test_a_wrong_password_is_refused_before_the_body_is_decompressed(secured, http_request):
+def test_a_wrong_password_is_refused_before_the_body_is_decompressed(fresh_secured):
+    secured, http_request = fresh_secured, Http(fresh_secured)
     data, content_type = multipart(b"1\n" * (96 << 20))  # 192 MiB of form data...
     bomb = gzip.compress(data, compresslevel=9)  # ...in a few hundred KiB
     assert len(bomb) < 1 << 20
@@ -141,7 +143,8 @@ def test_a_wrong_password_is_refused_before_the_body_is_decompressed(secured, ht
     assert server_peak_memory(secured.pid) - before < 64 << 20
 
 
-def test_decompressed_form_data_is_capped_for_authenticated_users(secured, http_request):
+def test_decompressed_form_data_is_capped_for_authenticated_users(fresh_secured):
+    secured, http_request = fresh_secured, Http(fresh_secured)
     data, content_type = multipart(b"1\n" * (48 << 20))
     bomb = gzip.compress(data, compresslevel=9)
     before = server_peak_memory(secured.pid)
@@ -281,7 +284,10 @@ def test_a_larger_max_query_size_is_honoured(http_request):
     assert reply.status == 200 and reply.text == "1\n"
 
 
-def test_a_gzip_bomb_insert_is_decoded_in_small_pieces(secured, http_request, table):
+def test_a_gzip_bomb_insert_is_decoded_in_small_pieces(fresh_secured):
+    secured, http_request = fresh_secured, Http(fresh_secured)
+    http_request.value("CREATE TABLE default.bomb_target (id Int64) ENGINE = MergeTree ORDER BY id")
+    table = "default.bomb_target"
     bomb = gzip.compress(b"not a number\n" * (40 << 20), compresslevel=9)  # 520 MiB
     before = server_peak_memory(secured.pid)
     reply = http_request(
