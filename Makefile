@@ -11,7 +11,7 @@ CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv tools demo airflow test lint format clean-state
+.PHONY: help venv tools demo airflow test lint format clean-state fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,10 @@ airflow: $(STAMP) ## Airflow 3 standalone with dags/: UI http://127.0.0.1:8080, 
 
 test: $(STAMP) tools ## Run the test suite (sets everything up on first use)
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP) ## Long fuzz run of the warehouse server's request parser, decoders and SQL checks
+	@CLASSPULSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/security/test_security_fuzz.py -p no:cacheprovider -q
 
 lint: $(STAMP) ## ruff (lint + format check) and sqlfluff on the dbt models
 	@$(VENV)/bin/ruff check src tests dags

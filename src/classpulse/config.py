@@ -64,6 +64,35 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "Address the embedded server listens on. Anything but loopback requires passwords.",
     ),
     "WAREHOUSE_TIMEZONE": ("UTC", "Server time zone of the embedded warehouse (timezone())."),
+    "WAREHOUSE_USER_FILES": (
+        "var/user_files",
+        "The one directory the embedded server's file functions (file(), File tables) may "
+        "use; relative paths are taken from it. Empty disables file access.",
+    ),
+    "WAREHOUSE_ALLOWED_ORIGINS": (
+        "",
+        "Web pages (origins, comma-separated, e.g. http://localhost:3000) allowed to query "
+        "the embedded server from a browser; requests from any other page are refused.",
+    ),
+    "WAREHOUSE_ALLOWED_HOSTS": (
+        "",
+        "Host names (comma-separated) the embedded server answers to besides loopback "
+        "names; on a loopback address other Host headers are refused (DNS rebinding).",
+    ),
+    "WAREHOUSE_KEEP_ALIVE_TIMEOUT": (
+        "30",
+        "Seconds an idle keep-alive connection stays open, and the most a client may take "
+        "to send a request's headers.",
+    ),
+    "WAREHOUSE_RECEIVE_TIMEOUT": (
+        "30",
+        "Seconds the embedded server waits for the next bytes of a request body (or for a "
+        "client to take the next bytes of a response) before closing the connection.",
+    ),
+    "WAREHOUSE_MAX_FORM_SIZE": (
+        "268435456",
+        "Largest multipart body (external tables), in bytes after decompression.",
+    ),
     "CLICKHOUSE_HOST": ("127.0.0.1", "ClickHouse HTTP host every tool connects to."),
     "CLICKHOUSE_PORT": ("8123", "ClickHouse HTTP port (the embedded server listens here too)."),
     "CLICKHOUSE_USER": ("default", "Pipeline (writer) user."),
@@ -74,6 +103,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "CLICKHOUSE_SECURE": ("false", "Use HTTPS to reach ClickHouse."),
     "ANALYST_USER": ("analyst", "Name of the read-only analyst user."),
     "ANALYST_PASSWORD": ("", "Analyst's password; the analyst user is disabled while it is empty."),
+    "ANALYST_DATABASES": (
+        "ads,rt",
+        "Databases the analyst may read (comma-separated); the first is the analyst's default.",
+    ),
+    "ANALYST_MAX_MEMORY_USAGE": ("2000000000", "Memory limit of one analyst query, in bytes."),
+    "ANALYST_MAX_EXECUTION_TIME": ("300", "Time limit of one analyst query, in seconds."),
+    "ANALYST_MAX_RESULT_ROWS": ("1000000", "Most rows one analyst query may return."),
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
     "RECORDED_COURSE_LOOKBACK": (
@@ -131,6 +167,18 @@ class Settings:
     def recorded_course_lookback_ms(self) -> int:
         """The look-back in milliseconds (what the dbt model needs)."""
         return interval_milliseconds(self.recorded_course_lookback)
+
+    # The embedded server's guards (see README, "Security").
+    warehouse_user_files: Path | None = None
+    warehouse_allowed_origins: tuple[str, ...] = ()
+    warehouse_allowed_hosts: tuple[str, ...] = ()
+    warehouse_keep_alive_timeout: float = 30.0
+    warehouse_receive_timeout: float = 30.0
+    warehouse_max_form_size: int = 268435456
+    analyst_databases: tuple[str, ...] = ("ads", "rt")
+    analyst_max_memory_usage: int = 2000000000
+    analyst_max_execution_time: int = 300
+    analyst_max_result_rows: int = 1000000
 
     @property
     def clickhouse_url(self) -> str:
@@ -228,6 +276,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         except ValueError:
             raise ValueError(f"{PREFIX}{name} must be a whole number, got {text!r}") from None
 
+    def number(name: str, kind=int):
+        text = get(name)
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name} must be a number, got {text!r}") from None
+        if value <= 0:
+            raise ValueError(f"{PREFIX}{name} must be positive, got {text!r}")
+        return value
+
+    def names(name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in get(name).split(",") if part.strip())
+
+    analyst_databases = names("ANALYST_DATABASES")
+    if not analyst_databases:
+        raise ValueError(f"{PREFIX}ANALYST_DATABASES must name at least one database")
+
     port = integer("CLICKHOUSE_PORT")
     lookback = get("RECORDED_COURSE_LOOKBACK")
     try:
@@ -256,4 +321,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         kafka_partitions=integer("KAFKA_PARTITIONS"),
         kafka_retention_hours=integer("KAFKA_RETENTION_HOURS"),
         recorded_course_lookback=lookback,
+        warehouse_user_files=path("WAREHOUSE_USER_FILES") if get("WAREHOUSE_USER_FILES") else None,
+        warehouse_allowed_origins=names("WAREHOUSE_ALLOWED_ORIGINS"),
+        warehouse_allowed_hosts=names("WAREHOUSE_ALLOWED_HOSTS"),
+        warehouse_keep_alive_timeout=number("WAREHOUSE_KEEP_ALIVE_TIMEOUT", float),
+        warehouse_receive_timeout=number("WAREHOUSE_RECEIVE_TIMEOUT", float),
+        warehouse_max_form_size=number("WAREHOUSE_MAX_FORM_SIZE"),
+        analyst_databases=analyst_databases,
+        analyst_max_memory_usage=number("ANALYST_MAX_MEMORY_USAGE"),
+        analyst_max_execution_time=number("ANALYST_MAX_EXECUTION_TIME"),
+        analyst_max_result_rows=number("ANALYST_MAX_RESULT_ROWS"),
     )

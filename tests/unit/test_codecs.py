@@ -14,10 +14,14 @@ import pytest
 import zstandard
 
 from classpulse.warehouse.codecs import (
+    PIECE,
     RESPONSE_ENCODINGS,
+    CorruptStream,
+    TruncatedStream,
     UnsupportedEncoding,
     choose_response_encoding,
     codec,
+    decode_all,
 )
 
 ALL_NAMES = [
@@ -76,8 +80,7 @@ def encode(name: str, data: bytes, piece: int = 7000) -> bytes:
 
 
 def decode(name: str, data: bytes, piece: int = 1000) -> bytes:
-    decoder = codec(name)
-    return b"".join(decoder.decompress(part) for part in pieces(data, piece))
+    return decode_all(name, pieces(data, piece))
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -122,8 +125,7 @@ def test_concatenated_frames_decode_as_one_body(name, compress, piece):
 
 def test_concatenated_brotli_streams_one_per_piece():
     blocks = pieces(PAYLOAD, 30000)
-    decoder = codec("br")
-    assert b"".join(decoder.decompress(brotli.compress(block)) for block in blocks) == PAYLOAD
+    assert decode_all("br", [brotli.compress(block) for block in blocks]) == PAYLOAD
 
 
 def test_concatenated_encoder_output_of_two_server_codecs():
@@ -132,8 +134,49 @@ def test_concatenated_encoder_output_of_two_server_codecs():
 
 
 def test_corrupt_input_raises():
-    with pytest.raises(Exception):  # noqa: B017 - each library raises its own error type
-        codec("gzip").decompress(b"\x1f\x8b\x08\x00garbage-garbage-garbage")
+    with pytest.raises(CorruptStream):
+        decode_all("gzip", [b"\x1f\x8b\x08\x00garbage-garbage-garbage"])
+
+
+COMPRESSED = sorted(set(FOREIGN) - {"x-gzip", "lzma", "bzip2"})
+
+
+@pytest.mark.parametrize("name", COMPRESSED)
+@pytest.mark.parametrize("cut", [1, 5, 100])
+def test_a_truncated_stream_is_an_error(name, cut):
+    body = FOREIGN[name](PAYLOAD)
+    with pytest.raises(TruncatedStream):
+        decode(name, body[:-cut])
+
+
+@pytest.mark.parametrize("name", COMPRESSED)
+def test_trailing_garbage_is_an_error(name):
+    body = FOREIGN[name](PAYLOAD)
+    with pytest.raises(CorruptStream):
+        decode(name, body + b"trailing garbage after the stream")
+    with pytest.raises(CorruptStream):
+        decode_all(name, [body, b"trailing garbage in a piece of its own"])
+
+
+@pytest.mark.parametrize("name", COMPRESSED)
+def test_output_comes_in_bounded_pieces(name):
+    # A small body that expands a thousandfold never comes out in one piece.
+    bomb = FOREIGN[name](bytes(16 * PIECE))
+    assert len(bomb) < 2 * PIECE
+    decoder = codec(name)
+    largest = total = 0
+    for piece in pieces(bomb, 1 << 16):
+        for out in decoder.feed(piece):
+            largest = max(largest, len(out))
+            total += len(out)
+    decoder.finish()
+    assert total == 16 * PIECE
+    assert largest <= 4 * PIECE
+
+
+def test_decode_all_stops_at_its_limit():
+    with pytest.raises(OverflowError):
+        decode_all("gzip", [gzip.compress(bytes(10 * PIECE))], limit=PIECE)
 
 
 def test_unknown_coding():

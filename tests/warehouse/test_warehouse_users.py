@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 import clickhouse_connect
@@ -10,8 +11,9 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 
 
 @pytest.fixture
-def shared_table(client, database) -> str:
-    table = f"{database}.lessons"
+def shared_table(client) -> str:
+    """A table in ``ads``, one of the analyst's databases (CLASSPULSE_ANALYST_DATABASES)."""
+    table = f"ads.lessons_{uuid.uuid4().hex[:12]}"
     client.command(f"CREATE TABLE {table} (id UInt32, room String) ENGINE = MergeTree ORDER BY id")
     client.insert(table, [(1, "r1"), (2, "r2")])
     return table

@@ -13,6 +13,7 @@ database, ``SET`` settings, temporary tables) and connections run queries in par
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Values that can ride in a chDB connection string as they are.
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:+\-]*$")
 _ERROR_CODE = re.compile(r"Code: (\d+)\. ")
+log = logging.getLogger("classpulse.warehouse")
 
 
 class ServerError(Exception):
@@ -96,8 +98,10 @@ class Engine:
         self._chdb: Any = state
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
-        # This connection keeps the engine alive for the server's whole life.
+        # This connection keeps the engine alive for the server's whole life; the server
+        # also uses it to cancel queries and create databases (one thread at a time).
         self._anchor = state.connect(str(path))
+        self._control_lock = threading.Lock()
         row = self._anchor.query("SELECT version(), timezone()", "TabSeparated").bytes()
         version, timezone = row.decode().strip().split("\t")
         self.version = version
@@ -125,10 +129,22 @@ class Engine:
             .split()
         )
 
-    def connect(self, settings: dict[str, str], database: str | None) -> chdb_state.Connection:
-        """A fresh connection (a new session) with ``settings`` applied."""
+    def connect(
+        self,
+        settings: dict[str, str],
+        database: str | None,
+        locked: dict[str, str] | None = None,
+    ) -> chdb_state.Connection:
+        """A fresh connection (a new session) with ``settings`` applied.
+
+        ``locked`` settings (a profile's: the analyst's limits and filters, readonly) are
+        applied last, ``readonly`` after all others, so the engine itself refuses any
+        later change to them.
+        """
         plain: list[str] = []
         quoted: dict[str, str] = {}
+        locked = dict(locked or {})
+        readonly = locked.pop("readonly", None)
         for name, value in settings.items():
             validate_setting_name(name)
             # chDB ignores unknown names in a connection string; ClickHouse rejects them.
@@ -161,13 +177,77 @@ class Engine:
                 connection.query(set_statement(quoted))
             if quoted_db is not None:
                 connection.query(f"USE `{quoted_db.replace('`', '``')}`")
+            if locked:
+                connection.query(set_statement(locked))
+            if readonly is not None:
+                connection.query(set_statement({"readonly": readonly}))
         except Exception as exc:
             connection.close()
             raise engine_error(exc) from None
         return connection
 
+    def kill(self, marker: str) -> None:
+        """Cancel the queries whose ``log_comment`` is ``marker`` (their client left)."""
+        with self._control_lock:
+            try:
+                self._anchor.query(
+                    f"KILL QUERY WHERE Settings['log_comment'] = {quote_string(marker)} ASYNC",
+                    "TabSeparated",
+                )
+            except Exception:  # the query may have ended meanwhile
+                log.debug("cancelling %s failed", marker, exc_info=True)
+
+    def ensure_databases(self, names: list[str]) -> None:
+        """Create the databases ``names`` if they are missing (empty until filled)."""
+        with self._control_lock:
+            for name in names:
+                self._anchor.query(f"CREATE DATABASE IF NOT EXISTS `{name.replace('`', '``')}`")
+
     def close(self) -> None:
         self._anchor.close()
+
+
+ANALYST_MARKER_PREFIX = "classpulse:analyst:"
+
+
+def analyst_settings(
+    databases: list[str],
+    marker: str,
+    max_memory_usage: int,
+    max_execution_time: int,
+    max_result_rows: int,
+) -> dict[str, str]:
+    """The analyst's profile: limits, and filters that the engine applies to every read
+    of the system tables that list other users' queries and other databases.
+
+    ``marker`` becomes the connection's ``log_comment``; the analyst sees (and can
+    cancel) only queries whose ``log_comment`` starts with ``classpulse:analyst:``.
+    """
+    listed = "[" + ", ".join(quote_string(name) for name in databases) + "]"
+    own = quote_string(ANALYST_MARKER_PREFIX)
+    filters = {
+        "system.processes": f"startsWith(Settings['log_comment'], {own})",
+        "system.databases": f"has({listed}, name)",
+        "system.tables": f"has({listed}, database)",
+        "system.columns": f"has({listed}, database)",
+    }
+    rendered = (
+        "{"
+        + ", ".join(
+            f"{quote_string(table)}: {quote_string(condition)}"
+            for table, condition in filters.items()
+        )
+        + "}"
+    )
+    return {
+        "log_comment": marker,
+        "additional_table_filters": rendered,
+        "max_memory_usage": str(max_memory_usage),
+        "max_execution_time": str(max_execution_time),
+        "max_result_rows": str(max_result_rows),
+        "result_overflow_mode": "throw",
+        "readonly": "1",
+    }
 
 
 @dataclass
@@ -285,8 +365,14 @@ class SessionStore:
         timeout: float | None,
         check: bool,
         base_settings: dict[str, str],
+        locked: dict[str, str] | None = None,
+        database: str | None = None,
     ) -> Session:
-        """The session, locked for this request; created unless ``check`` is set."""
+        """The session, locked for this request; created unless ``check`` is set.
+
+        A new session's connection gets ``base_settings``, then the profile's ``locked``
+        settings, and starts on ``database`` (``default`` if None).
+        """
         if timeout is not None and not (0 <= timeout <= self.MAX_TIMEOUT):
             raise ServerError(
                 374,
@@ -300,10 +386,12 @@ class SessionStore:
             if session is None:
                 if check:
                     raise ServerError(372, "SESSION_NOT_FOUND", f"Session {session_id} not found")
-                connection = self._engine.connect(base_settings, None)
+                connection = self._engine.connect(base_settings, database, locked)
                 session = Session(
                     key, connection, timeout if timeout is not None else self.DEFAULT_TIMEOUT
                 )
+                if database is not None:
+                    session.own_database = session.current_database = database
                 self._sessions[key] = session
         if not session.lock.acquire(blocking=False):
             raise ServerError(

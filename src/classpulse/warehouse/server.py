@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import secrets
+import select
 import signal
 import socket
 import sys
@@ -47,13 +48,27 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from classpulse.warehouse import sqltext
-from classpulse.warehouse.codecs import UnsupportedEncoding, choose_response_encoding, codec
+from classpulse.warehouse.access import (
+    AccessPolicy,
+    Scope,
+    check_settings,
+    denied,
+    unquote_literal,
+)
+from classpulse.warehouse.codecs import (
+    CorruptStream,
+    UnsupportedEncoding,
+    choose_response_encoding,
+    codec,
+)
 from classpulse.warehouse.engine import (
+    ANALYST_MARKER_PREFIX,
     Engine,
     EngineError,
     ServerError,
     Session,
     SessionStore,
+    analyst_settings,
     engine_error,
     set_statement,
 )
@@ -146,6 +161,10 @@ class Users:
         self._analyst_user = analyst_user
         self._analyst_password = analyst_password
 
+    @property
+    def analyst_enabled(self) -> bool:
+        return bool(self._analyst_password)
+
     def authenticate(self, name: str, password: str, client_host: str) -> Profile:
         if name == "default":
             if self._default_password:
@@ -178,34 +197,270 @@ def _is_loopback(host: str) -> bool:
         return host in LOOPBACK_HOSTS
 
 
+@dataclass(frozen=True)
+class ServerOptions:
+    """The server's guards; every value comes from a CLASSPULSE_* setting (config.py)."""
+
+    user_files: Path | None = None
+    allowed_origins: frozenset[str] = frozenset()
+    allowed_hosts: frozenset[str] = frozenset()
+    keep_alive_timeout: float = 30.0
+    receive_timeout: float = 30.0
+    max_form_size: int = 256 << 20
+    analyst_databases: tuple[str, ...] = ("ads", "rt")
+    analyst_max_memory_usage: int = 2_000_000_000
+    analyst_max_execution_time: int = 300
+    analyst_max_result_rows: int = 1_000_000
+
+    @classmethod
+    def from_settings(cls, settings) -> ServerOptions:
+        return cls(
+            user_files=settings.warehouse_user_files,
+            allowed_origins=frozenset(settings.warehouse_allowed_origins),
+            allowed_hosts=frozenset(name.lower() for name in settings.warehouse_allowed_hosts),
+            keep_alive_timeout=settings.warehouse_keep_alive_timeout,
+            receive_timeout=settings.warehouse_receive_timeout,
+            max_form_size=settings.warehouse_max_form_size,
+            analyst_databases=tuple(settings.analyst_databases),
+            analyst_max_memory_usage=settings.analyst_max_memory_usage,
+            analyst_max_execution_time=settings.analyst_max_execution_time,
+            analyst_max_result_rows=settings.analyst_max_result_rows,
+        )
+
+
+class ConnectionMonitor:
+    """One thread that watches the connections, so no request needs a thread of its own:
+
+    - a connection must deliver a request's headers within the keep-alive timeout of
+      becoming idle (slow or idle clients are cut off, not kept forever);
+    - while a query runs, a client that closed its connection gets its query cancelled.
+    """
+
+    INTERVAL = 0.2
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._deadlines: dict[socket.socket, float] = {}
+        self._watched: dict[int, tuple[socket.socket, str]] = {}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="connection-monitor", daemon=True)
+        self._thread.start()
+
+    def arm(self, connection: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._deadlines[connection] = time.monotonic() + seconds
+
+    def disarm(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(connection, None)
+
+    def watch(self, connection: socket.socket, marker: str) -> int:
+        key = id(marker) ^ id(connection) ^ time.monotonic_ns()
+        with self._lock:
+            self._watched[key] = (connection, marker)
+        return key
+
+    def unwatch(self, key: int) -> None:
+        with self._lock:
+            self._watched.pop(key, None)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.INTERVAL):
+            now = time.monotonic()
+            with self._lock:
+                expired = [conn for conn, deadline in self._deadlines.items() if deadline < now]
+                for conn in expired:
+                    del self._deadlines[conn]
+                watched = list(self._watched.items())
+            for conn in expired:
+                log.debug("closing a connection that sent no complete request in time")
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            for key, (conn, marker) in watched:
+                if _client_gone(conn):
+                    log.info("client went away: cancelling its query (%s)", marker)
+                    self._engine.kill(marker)
+                    self.unwatch(key)
+
+
+def _client_gone(connection: socket.socket) -> bool:
+    """True if the peer closed the connection (pipelined bytes waiting do not count)."""
+    try:
+        poller = select.poll()
+        poller.register(connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        events = poller.poll(0)
+    except (OSError, ValueError):
+        return True
+    if not events:
+        return False
+    if events[0][1] & (select.POLLERR | select.POLLHUP):
+        return True
+    try:
+        # Readable: either bytes (a pipelined request) or the end of the stream.
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError, TimeoutError):
+        return False
+    except OSError:
+        return True
+
+
+class RunningQueries:
+    """Query ids of running queries: a client's query_id is unique while it runs."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def claim(self, query_id: str):
+        with self._lock:
+            if query_id in self._ids:
+                raise ServerError(
+                    216,
+                    "QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING",
+                    f"Query with id = {query_id} is already running",
+                )
+            self._ids.add(query_id)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._ids.discard(query_id)
+
+
 class WarehouseServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], engine: Engine, users: Users) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        engine: Engine,
+        users: Users,
+        options: ServerOptions | None = None,
+    ) -> None:
         self.engine = engine
         self.users = users
+        self.options = options or ServerOptions()
+        self.policy = AccessPolicy(self.options.user_files)
         self.sessions = SessionStore(engine)
+        self.monitor = ConnectionMonitor(engine)
+        self.running = RunningQueries()
         self.display_name = socket.gethostname()
         self.started_at = time.time()
+        self.bind_host = address[0]
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, WarehouseHandler)
 
+    def host_allowed(self, header: str) -> bool:
+        """Is ``header`` (a Host header) a name this server answers to?
+
+        On a loopback address only loopback names (and the configured hosts) are: a web
+        page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name.
+        """
+        name = header.strip().lower()
+        if name.startswith("["):
+            name = name[1 : name.find("]")] if "]" in name else name
+        elif name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        name = name.rstrip(".")
+        if name in self.options.allowed_hosts or name == self.bind_host.lower():
+            return True
+        if name == "localhost" or name.endswith(".localhost") or _is_loopback_address(name):
+            return True
+        return not _is_loopback(self.bind_host) and not self.options.allowed_hosts
+
+
+def _is_loopback_address(name: str) -> bool:
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class ProtocolError(ServerError):
+    """A request that breaks HTTP's framing rules: answered 400, connection closed."""
+
+    status = 400
+
+    def __init__(
+        self, message: str, code: int = 27, name: str = "CANNOT_PARSE_INPUT_ASSERTION_FAILED"
+    ) -> None:
+        super().__init__(code, name, message)
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the request body is delimited: chunked, or ``length`` bytes."""
+
+    chunked: bool
+    length: int
+
+
+def request_framing(headers) -> Framing:
+    """The body's framing from the headers, strictly (RFC 9112 section 6).
+
+    Anything a proxy and this server could read differently is refused: a
+    Transfer-Encoding other than exactly ``chunked``, Content-Length that is not one
+    decimal number, both headers at once, or either one repeated with another value.
+    """
+    encodings = headers.get_all("Transfer-Encoding") or []
+    lengths = headers.get_all("Content-Length") or []
+    if encodings:
+        if lengths:
+            raise ProtocolError(
+                "Both Transfer-Encoding and Content-Length in one request; send one of them"
+            )
+        codings = [part.strip().lower() for value in encodings for part in value.split(",")]
+        if codings != ["chunked"]:
+            raise ProtocolError(
+                f"Unsupported Transfer-Encoding {', '.join(encodings)!r}: only 'chunked' is "
+                "accepted (use Content-Encoding for compression)"
+            )
+        return Framing(True, 0)
+    if not lengths:
+        return Framing(False, 0)
+    values = {value.strip() for value in lengths}
+    if len(values) != 1:
+        raise ProtocolError("Several different Content-Length headers in one request")
+    (value,) = values
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise ProtocolError(f"Invalid Content-Length {value!r}: it must be a decimal number")
+    return Framing(False, int(value))
+
+
+MAX_CHUNK_LINE = 4096
+MAX_TRAILERS = 64
+# Bytes of an unread body that are read and dropped after an error, so the client gets
+# the answer; a larger remainder closes the connection instead.
+DRAIN_LIMIT = 16 << 20
+
 
 class Body:
-    """The request body as a stream of decoded byte chunks."""
+    """The request body as a stream of decoded byte chunks.
 
-    def __init__(self, handler: BaseHTTPRequestHandler, encoding: str) -> None:
-        self._rfile = handler.rfile
-        headers = handler.headers
-        self._chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
-        length = headers.get("Content-Length")
-        self._remaining = int(length) if length and not self._chunked else 0
+    The framing is parsed strictly (a malformed chunk is a :class:`ProtocolError`), the
+    content coding is decoded in bounded pieces and must end exactly where the body does
+    (a truncated or trailing-garbage body is an error), and ``read_all``/``peek`` stop
+    at their limit while reading, so no body is held whole beyond it.
+    """
+
+    def __init__(self, rfile, framing: Framing, encoding: str) -> None:
+        self._rfile = rfile
+        self._chunked = framing.chunked
+        self._remaining = framing.length
         self._decoder = codec(encoding) if encoding else None
         self._done = not self._chunked and self._remaining == 0
         self._prefix = b""
+        self._decoded_all = self._decoder is None and self._done
+        self._chunk_left = 0  # bytes left in the current chunk
+        self._chunk_open = False  # a chunk's data was read; its CRLF is next
 
     @classmethod
     def consumed(cls) -> Body:
@@ -213,6 +468,8 @@ class Body:
         body = cls.__new__(cls)
         body._rfile, body._chunked, body._remaining = None, False, 0
         body._decoder, body._done, body._prefix = None, True, b""
+        body._decoded_all = True
+        body._chunk_left, body._chunk_open = 0, False
         return body
 
     @property
@@ -229,79 +486,154 @@ class Body:
         self._prefix = data
 
     def raw_chunks(self) -> Iterator[bytes]:
+        """The body's bytes as they come off the socket (framing removed).
+
+        The position is kept in the object, so a reader may stop and another go on.
+        """
+        while True:
+            piece = self._next_raw()
+            if piece is None:
+                return
+            yield piece
+
+    def _next_raw(self) -> bytes | None:
         if self._done:
-            return
-        if self._chunked:
-            while True:
-                size_line = self._rfile.readline(65537)
-                if not size_line:
-                    raise ServerError(33, "CANNOT_READ_ALL_DATA", "Unexpected end of chunked body")
-                size = int(size_line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self._rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass  # trailers
-                    break
-                data = self._rfile.read(size)
-                self._rfile.readline(3)
-                if len(data) < size:
-                    raise ServerError(33, "CANNOT_READ_ALL_DATA", "Unexpected end of chunked body")
-                yield data
-        else:
-            while self._remaining > 0:
-                data = self._rfile.read(min(self._remaining, MAX_INSERT_CHUNK))
-                if not data:
-                    raise ServerError(33, "CANNOT_READ_ALL_DATA", "Unexpected end of request body")
-                self._remaining -= len(data)
-                yield data
-        self._done = True
+            return None
+        if not self._chunked:
+            data = self._rfile.read1(min(self._remaining, MAX_INSERT_CHUNK))
+            if not data:
+                raise ProtocolError(
+                    "The request body ended before Content-Length bytes were received",
+                    33,
+                    "CANNOT_READ_ALL_DATA",
+                )
+            self._remaining -= len(data)
+            self._done = self._remaining == 0
+            return data
+        if self._chunk_left == 0:
+            if self._chunk_open and self._rfile.read(2) != b"\r\n":
+                raise ProtocolError("Malformed chunked body: chunk data must end with CRLF")
+            self._chunk_open = False
+            size = self._chunk_size()
+            if size == 0:
+                self._trailers()
+                self._done = True
+                return None
+            self._chunk_left = size
+            self._chunk_open = True
+        data = self._rfile.read1(min(self._chunk_left, MAX_INSERT_CHUNK))
+        if not data:
+            raise ProtocolError("Unexpected end of chunked body")
+        self._chunk_left -= len(data)
+        return data
+
+    def _chunk_size(self) -> int:
+        line = self._rfile.readline(MAX_CHUNK_LINE + 1)
+        if not line.endswith(b"\r\n") or len(line) > MAX_CHUNK_LINE:
+            raise ProtocolError(
+                "Malformed chunked body: a chunk size line must end with CRLF"
+                if line
+                else "Unexpected end of chunked body"
+            )
+        size_text = line[:-2].split(b";", 1)[0].rstrip(b" \t")
+        if (
+            not size_text
+            or len(size_text) > 15
+            or not all(c in b"0123456789abcdefABCDEF" for c in size_text)
+        ):
+            raise ProtocolError(f"Malformed chunked body: invalid chunk size {size_text[:32]!r}")
+        return int(size_text, 16)
+
+    def _trailers(self) -> None:
+        for _ in range(MAX_TRAILERS):
+            trailer = self._rfile.readline(MAX_CHUNK_LINE + 1)
+            if trailer == b"\r\n":
+                return
+            if not trailer.endswith(b"\r\n") or len(trailer) > MAX_CHUNK_LINE:
+                raise ProtocolError("Malformed chunked body: bad trailer section")
+        raise ProtocolError("Malformed chunked body: too many trailers")
 
     def chunks(self) -> Iterator[bytes]:
         """Decoded chunks, after anything already peeked."""
         if self._prefix:
             prefix, self._prefix = self._prefix, b""
             yield prefix
-        if self._done:
+        if self._decoded_all:
             return
         for raw in self.raw_chunks():
-            data = self._decode(raw)
-            if data:
-                yield data
+            yield from self._decode(raw)
+        self._finish_decoding()
 
-    def _decode(self, raw: bytes) -> bytes:
+    def _decode(self, raw: bytes) -> Iterator[bytes]:
         if self._decoder is None:
-            return raw
+            yield raw
+            return
         try:
-            return self._decoder.decompress(raw)
-        except Exception as exc:
+            yield from self._decoder.feed(raw)
+        except CorruptStream as exc:
+            raise ServerError(
+                271, "CANNOT_DECOMPRESS", f"Cannot decompress request body: {exc}"
+            ) from None
+
+    def _finish_decoding(self) -> None:
+        if self._decoded_all:
+            return
+        self._decoded_all = True
+        if self._decoder is None:
+            return
+        try:
+            self._decoder.finish()
+        except CorruptStream as exc:
             raise ServerError(
                 271, "CANNOT_DECOMPRESS", f"Cannot decompress request body: {exc}"
             ) from None
 
     def peek(self, size: int) -> bytes:
-        """At least ``size`` decoded bytes (fewer at the end), kept for ``chunks``."""
+        """At least ``size`` decoded bytes (fewer at the end), kept for ``chunks``.
+
+        Reads stop as soon as ``size`` bytes are there: at most ``size`` plus one decoded
+        piece is ever held.
+        """
         buffered = [self._prefix] if self._prefix else []
         have = len(self._prefix)
-        if not self._done:
+        if not self._decoded_all:
             iterator = self.raw_chunks()
             while have < size:
                 raw = next(iterator, None)
                 if raw is None:
+                    self._finish_decoding()
                     break
-                data = self._decode(raw)
-                buffered.append(data)
-                have += len(data)
+                for data in self._decode(raw):
+                    buffered.append(data)
+                    have += len(data)
         self._prefix = b"".join(buffered)
         return self._prefix
 
-    def read_all(self) -> bytes:
-        return b"".join(self.chunks())
+    def read_all(self, limit: int, too_large: ServerError) -> bytes:
+        """The whole decoded body; ``too_large`` is raised as soon as it passes ``limit``
+        bytes (nothing more is read: the connection is then closed)."""
+        parts = []
+        size = 0
+        for data in self.chunks():
+            size += len(data)
+            if size > limit:
+                raise too_large
+            parts.append(data)
+        return b"".join(parts)
 
-    def drain(self) -> None:
+    def drain(self, limit: int = DRAIN_LIMIT) -> bool:
+        """Read and drop up to ``limit`` raw bytes of what is left; True if that was all."""
+        if self._done:
+            return True
+        dropped = 0
         try:
-            for _ in self.raw_chunks():
-                pass
+            for raw in self.raw_chunks():
+                dropped += len(raw)
+                if dropped > limit:
+                    return False
         except Exception:
-            pass
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -345,6 +677,49 @@ class WarehouseHandler(BaseHTTPRequestHandler):
     wbufsize = 64 * 1024  # headers and a small body leave in one segment
     server: WarehouseServer
 
+    # -- connection ----------------------------------------------------------------------
+
+    def setup(self) -> None:
+        # Every read and write on the socket times out (idle, slow or vanished clients).
+        self.timeout = self.server.options.receive_timeout
+        self._cors_origin: str | None = None
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        # The request line and headers must arrive within the keep-alive timeout of the
+        # connection becoming idle, however slowly they trickle in.
+        self.server.monitor.arm(self.connection, self.server.options.keep_alive_timeout)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.monitor.disarm(self.connection)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors found by the HTTP layer (bad request line, oversized headers,
+        unknown method), answered as ClickHouse answers errors, and the connection closed."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # no request line could be read
+            self.request_version = self.protocol_version
+        reason = message or self.responses.get(code, ("Error",))[0]
+        error_code, name = _PROTOCOL_ERRORS.get(code, (36, "BAD_ARGUMENTS"))
+        version = self.server.engine.version
+        text = ServerError(error_code, name, reason).render(version).encode("utf-8", "replace")
+        self.send_response(code, message)
+        self.send_header("Content-Type", "text/plain; charset=UTF-8")
+        self.send_header("X-ClickHouse-Server-Display-Name", self.server.display_name)
+        self.send_header("X-ClickHouse-Exception-Code", str(error_code))
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(text)
+
+    def end_headers(self) -> None:
+        if self._cors_origin is not None:
+            self.send_header("Access-Control-Allow-Origin", self._cors_origin)
+            self.send_header("Vary", "Origin")
+        super().end_headers()
+
     # -- routing -------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -357,73 +732,150 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         self._dispatch("HEAD")
 
     def do_OPTIONS(self) -> None:
-        self._send_plain(204, b"", extra={"Access-Control-Allow-Origin": "*"})
+        # A CORS preflight: answered for the configured origins only (no wildcard).
+        self.server.monitor.disarm(self.connection)
+        try:
+            framing = request_framing(self.headers)
+            self._check_browser_request()
+        except ServerError as exc:
+            self.close_connection = True
+            self._fail(exc, "", None)
+            return
+        Body(self.rfile, framing, "").drain(limit=MAX_CHUNK_LINE) or self._close()
+        extra = {}
+        if self._cors_origin is not None:
+            extra = {
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type, "
+                "X-ClickHouse-User, X-ClickHouse-Key, X-ClickHouse-Format, "
+                "X-ClickHouse-Database, X-ClickHouse-Quota",
+                "Access-Control-Max-Age": "600",
+            }
+        self._send_plain(204, b"", extra=extra)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("%s - %s", self.address_string(), format % args)
 
+    def _close(self) -> None:
+        self.close_connection = True
+
+    def _check_browser_request(self) -> None:
+        """Refuse what a web page could make a browser send here (drive-by SQL, DNS
+        rebinding): a Host that is not this server's, an Origin that is not allowed."""
+        host = self.headers.get("Host")
+        if host is not None and not self.server.host_allowed(host):
+            raise denied(
+                f"Host {host!r} is not a name of this server (DNS rebinding?); to reach it "
+                "under that name add it to CLASSPULSE_WAREHOUSE_ALLOWED_HOSTS"
+            )
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            if origin not in self.server.options.allowed_origins:
+                raise denied(
+                    f"requests from web pages are refused (Origin {origin!r}); to allow a page, "
+                    "add its origin to CLASSPULSE_WAREHOUSE_ALLOWED_ORIGINS"
+                )
+            self._cors_origin = origin
+        elif self.headers.get("Sec-Fetch-Site", "none").lower() in ("cross-site", "same-site"):
+            raise denied("requests from other web sites are refused")
+
     def _dispatch(self, method: str) -> None:
+        self.server.monitor.disarm(self.connection)
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
+        query_id = params.get("query_id") or str(uuid.uuid4())
+        try:
+            framing = request_framing(self.headers)
+            self._check_browser_request()
+        except ServerError as exc:
+            # The body's extent is unknown or the client is not welcome: nothing more
+            # is read from this connection.
+            self.close_connection = True
+            self._fail(exc, query_id, None)
+            return
         path = url.path.rstrip("/") or "/"
         if path in ("/ping", "/replicas_status") or (
             path == "/" and method in ("GET", "HEAD") and "query" not in params
         ):
-            self._drain_body()
+            self._drain_body(framing)
             self._send_plain(200, b"Ok.\n")
             return
         if path not in ("/", "/query"):
-            self._drain_body()
+            self._drain_body(framing)
             self._send_plain(
                 404,
                 f"There is no handle {url.path}\n\nUse / or /ping for health checks.\n".encode(),
             )
             return
-        query_id = params.get("query_id") or str(uuid.uuid4())
         started = time.monotonic_ns()
         body: Body | None = None
         try:
-            body = Body(self, self.headers.get("Content-Encoding", ""))
-            request = self._parse(method, params, body)
-            self._execute(request, query_id, started)
+            # Who is asking is settled before a byte of the body is read or decoded.
+            profile = self._authenticate(params)
+            body = Body(self.rfile, framing, self.headers.get("Content-Encoding", ""))
+            request = self._parse(method, params, body, profile)
+            with self.server.running.claim(query_id):
+                self._execute(request, query_id, started)
         except (ServerError, EngineError) as exc:
-            self._fail(exc, query_id, body)
+            self._fail(exc, query_id, body if body is not None else Body(self.rfile, framing, ""))
         except UnsupportedEncoding as exc:
             self._fail(
                 ServerError(
                     89, "UNKNOWN_COMPRESSION_METHOD", f"Unknown HTTP content encoding: {exc}"
                 ),
                 query_id,
-                body,
+                Body(self.rfile, framing, ""),
             )
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             self.close_connection = True
-        except Exception as exc:  # an engine error we did not classify, or our own bug
+        except Exception as exc:  # our own bug: the client gets a ClickHouse-shaped error
             log.exception("query %s failed", query_id)
-            self._fail(engine_error(exc), query_id, body)
+            self.close_connection = True
+            internal = ServerError(
+                1001,
+                "STD_EXCEPTION",
+                f"Internal error of the embedded server ({type(exc).__name__}); the server "
+                "log has the details. Please report it",
+            )
+            self._fail(internal, query_id, None)
 
-    def _drain_body(self) -> None:
-        try:
-            Body(self, "").drain()
-        except Exception:
+    def _drain_body(self, framing: Framing) -> None:
+        if not Body(self.rfile, framing, "").drain():
             self.close_connection = True
 
     # -- parsing -------------------------------------------------------------------------
 
-    def _parse(self, method: str, params: dict[str, str], body: Body) -> Request:
+    def _parse(self, method: str, params: dict[str, str], body: Body, profile: Profile) -> Request:
         external: dict[str, bytes] = {}
         query = params.pop("query", None)
         content_type = self.headers.get("Content-Type", "")
         if method == "POST" and content_type.lower().startswith("multipart/form-data"):
-            fields, files = _parse_multipart(content_type, body.read_all())
+            limit = self.server.options.max_form_size
+            payload = body.read_all(
+                limit,
+                ServerError(
+                    229,
+                    "QUERY_IS_TOO_LARGE",
+                    f"The multipart body is larger than {limit} bytes (decompressed); send "
+                    "large data as INSERT ... FORMAT with the data in the body, or raise "
+                    "CLASSPULSE_WAREHOUSE_MAX_FORM_SIZE",
+                ),
+            )
+            fields, files = _parse_multipart(content_type, payload)
             body = Body.consumed()
             for name, value in fields.items():
+                if name in ("user", "password"):
+                    raise ServerError(
+                        36,
+                        "BAD_ARGUMENTS",
+                        "Credentials are not accepted in a multipart form; send them in the "
+                        "URL, the Authorization header or X-ClickHouse-User/Key",
+                    )
                 if name == "query":
                     query = value
                 else:
                     params[name] = value
             external = files
-        profile = self._authenticate(params)
         return Request(method, params, query, body, profile, external)
 
     def _authenticate(self, params: dict[str, str]) -> Profile:
@@ -477,8 +929,34 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         wait_end = params.get("wait_end_of_query", "0") in ("1", "true")
         session_id = params.get("session_id")
         session: Session | None = None
+        options = server.options
+        analyst = request.profile.readonly
+        scope = Scope(analyst, frozenset(options.analyst_databases))
+        if analyst:
+            if database is not None and database not in scope.databases:
+                raise denied(
+                    f"the analyst cannot use database {database}; the analyst's databases are "
+                    + ", ".join(options.analyst_databases)
+                )
+            database = database or options.analyst_databases[0]
+        # The query's mark in system.processes (log_comment): what the analyst's view is
+        # filtered on, and what cancels the query when its client leaves.
+        owner = ANALYST_MARKER_PREFIX if analyst else f"classpulse:{request.profile.name}:"
+        marker = owner + (f"session:{session_id}" if session_id else query_id)
+        locked: dict[str, str] = {}
+        if analyst:
+            locked = analyst_settings(
+                list(options.analyst_databases),
+                marker,
+                options.analyst_max_memory_usage,
+                options.analyst_max_execution_time,
+                options.analyst_max_result_rows,
+            )
+        elif "log_comment" not in settings and not session_id:
+            settings["log_comment"] = marker
 
-        statement = self._statement(request)
+        check_settings(settings)
+        statement = self._statement(request, settings)
         head_text, insert = statement.text, statement.insert
         log.debug(
             "query %s session=%s user=%s: %.200s",
@@ -502,20 +980,20 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             settings.pop("readonly", None)
 
         if session_id:
-            timeout = params.get("session_timeout")
+            timeout = _session_timeout(params.get("session_timeout"))
             session = server.sessions.acquire(
                 request.profile.name,
                 session_id,
-                float(timeout) if timeout else None,
+                timeout,
                 params.get("session_check", "0") in ("1", "true"),
-                request.profile.settings,
+                {} if analyst else {"log_comment": marker},
+                locked,
+                database if analyst else None,
             )
             connection = session.connection
         else:
-            connection = engine.connect(
-                request.profile.settings if request.profile.readonly else settings, database
-            )
-            if request.profile.readonly and settings:
+            connection = engine.connect({} if analyst else settings, database, locked)
+            if analyst and settings:
                 # The engine, held at readonly=1, refuses the change as ClickHouse does.
                 try:
                     connection.query(set_statement(settings))
@@ -524,13 +1002,36 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                     raise engine_error(exc) from None
         created_tables: list[str] = []
         failed = True
+        watch: int | None = None
         try:
             if session is not None:
                 session.use_database(database)
                 session.apply_request_settings(
-                    {k: v for k, v in settings.items() if k not in request.profile.settings}
+                    {k: v for k, v in settings.items() if k not in locked}
                 )
-            created_tables = self._load_external(connection, request, params)
+                if analyst and session.current_database not in scope.databases:
+                    raise denied(
+                        f"the analyst's session is on database {session.current_database}, "
+                        "which the analyst cannot use"
+                    )
+            tree = server.policy.check(
+                connection,
+                f"{insert.statement} FORMAT {insert.format_name}"
+                if insert is not None
+                else statement.query,
+                query_params,
+                scope,
+            )
+            if insert is None and tree.kind == "KillQueryQuery":
+                # The engine cannot take a client's query id; the server marks each query
+                # with it (log_comment), so KILL QUERY WHERE query_id = '...' finds it.
+                by_client_id = kill_by_client_query_id(tree)
+                if by_client_id is not None:
+                    statement = Statement(by_client_id, by_client_id, None, b"")
+            created_tables = self._load_external(connection, request, params, scope)
+            if insert is None:
+                # The whole request is in: a client that closes its end now has left.
+                watch = server.monitor.watch(self.connection, marker)
             fmt_clause = (
                 sqltext.format_clause(head_text, engine.known_formats) if insert is None else None
             )
@@ -588,6 +1089,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 elif keyword == "USE":
                     session.note_use()
         finally:
+            if watch is not None:
+                server.monitor.unwatch(watch)
             for table in created_tables:
                 try:
                     connection.query(f"DROP TEMPORARY TABLE IF EXISTS `{table}`")
@@ -600,7 +1103,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             else:
                 connection.close()
 
-    def _statement(self, request: Request) -> Statement:
+    def _statement(self, request: Request, settings: dict[str, str]) -> Statement:
         """Split the request into the statement and, for INSERTs with data, the data.
 
         As in ClickHouse, a ``query`` parameter and a body are one text joined by a
@@ -611,6 +1114,14 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         formats = self.server.engine.known_formats
         body = request.body
         query = request.query
+        limit = _max_query_size(settings, self.server.options)
+        too_large = ServerError(
+            62,
+            "SYNTAX_ERROR",
+            f"Max query size exceeded: the query is longer than max_query_size ({limit} bytes). "
+            "Send data as INSERT ... FORMAT <format> followed by the data, or raise "
+            "max_query_size in the URL",
+        )
         if query is not None:
             split = sqltext.split_insert(query, formats)
             if split is not None and not body.empty:
@@ -619,7 +1130,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 return Statement(query, query, split, prefix)
             if body.empty:
                 return Statement(query, query, None, b"")
-            return _statement_from_bytes(query.encode() + b"\n" + body.read_all())
+            rest = body.read_all(max(0, limit - len(query)), too_large)
+            return _statement_from_bytes(query.encode() + b"\n" + rest)
         head = body.peek(256 * 1024)
         split = sqltext.split_insert(head.decode("latin-1"), formats)
         if split is not None and not (split.format_name == "Values" and body.complete):
@@ -628,13 +1140,12 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             split = sqltext.InsertSplit(statement, split.format_name, split.data_offset)
             body.keep(head[split.data_offset :])
             return Statement(statement, statement, split, b"")
-        return _statement_from_bytes(body.read_all())
+        return _statement_from_bytes(body.read_all(limit, too_large))
 
     def _insert(
         self, connection, split: sqltext.InsertSplit, prefix: bytes, body: Body
     ) -> dict[str, int]:
         if split.selects:
-            body.drain()
             raise ServerError(
                 48,
                 "NOT_IMPLEMENTED",
@@ -647,7 +1158,6 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         try:
             inserter = connection.send_insert(statement, fmt)
         except Exception as exc:
-            body.drain()
             raise engine_error(exc) from None
         try:
             if prefix:
@@ -658,15 +1168,22 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             with contextlib.suppress(Exception):
                 inserter.cancel()
-            body.drain()
             if isinstance(exc, ServerError):
                 raise
             raise engine_error(exc) from None
         return {"written_rows": result.rows_written, "written_bytes": result.bytes_written}
 
-    def _load_external(self, connection, request: Request, params: dict[str, str]) -> list[str]:
+    def _load_external(
+        self, connection, request: Request, params: dict[str, str], scope: Scope
+    ) -> list[str]:
         created = []
         for name, data in request.external.items():
+            if not name.isidentifier() or not name.isascii():
+                raise ServerError(
+                    36,
+                    "BAD_ARGUMENTS",
+                    f"Invalid external table name {name!r}: use letters, digits and _",
+                )
             structure = params.get(f"{name}_structure")
             types = params.get(f"{name}_types")
             if structure is None and types is not None:
@@ -680,8 +1197,10 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                     f"Neither structure nor types have not been provided for external table {name}. Use fields {name}_structure or {name}_types to do so.",
                 )
             fmt = params.get(f"{name}_format", "TabSeparated")
+            create = f"CREATE TEMPORARY TABLE `{name}` ({structure})"
+            self.server.policy.check(connection, create, {}, scope)
             try:
-                connection.query(f"CREATE TEMPORARY TABLE `{name}` ({structure})")
+                connection.query(create)
                 created.append(name)
                 inserter = connection.send_insert(f"INSERT INTO `{name}`", fmt)
                 if data:
@@ -709,7 +1228,7 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             "X-ClickHouse-Query-Id": query_id,
             "X-ClickHouse-Format": fmt,
             "X-ClickHouse-Timezone": self.server.engine.timezone,
-            "Keep-Alive": "timeout=30",
+            "Keep-Alive": f"timeout={self.server.options.keep_alive_timeout:g}",
         }
 
     def _summary_header(self, summary: dict[str, int], started: int) -> str:
@@ -855,11 +1374,15 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _fail(self, exc: ServerError | EngineError, query_id: str, body: Body | None) -> None:
-        if body is not None:
-            body.drain()
+        if isinstance(exc, ProtocolError) or body is None:
+            self.close_connection = True
+        elif not body.drain():
+            # The rest of the body is large, malformed or slow: the connection is closed
+            # rather than read on (the answer still goes out first).
+            self.close_connection = True
         version = self.server.engine.version
         text = exc.render(version).encode()
-        status = http_status(exc.code)
+        status = getattr(exc, "status", None) or http_status(exc.code)
         if status >= 500:
             log.warning("query %s: %s", query_id, text.decode(errors="replace").strip())
         self.send_response(status)
@@ -869,9 +1392,69 @@ class WarehouseHandler(BaseHTTPRequestHandler):
         self.send_header("X-ClickHouse-Exception-Code", str(exc.code))
         self.send_header("X-ClickHouse-Timezone", self.server.engine.timezone)
         self.send_header("Content-Length", str(len(text)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(text)
+
+
+def kill_by_client_query_id(tree) -> str | None:
+    """``KILL QUERY WHERE query_id = 'x'`` for the query a client started with id x.
+
+    Returns the statement to run instead (also matching the engine's own id x), or None
+    when the KILL has another condition.
+    """
+    if not tree.children:
+        return None
+    where = tree.children[0]
+    if where.kind != "Function" or where.name != "equals":
+        return None
+    arguments = where.arguments()
+    if len(arguments) != 2:
+        return None
+    names = {node.kind: node for node in arguments}
+    identifier, literal = names.get("Identifier"), names.get("Literal")
+    if identifier is None or literal is None or identifier.name != "query_id":
+        return None
+    query_id = unquote_literal(literal.text)
+    if query_id is None:
+        return None
+    mode = tree.text.split()[-1] if tree.text.split() else "ASYNC"
+    if mode not in ("SYNC", "ASYNC", "TEST"):
+        mode = "ASYNC"
+    markers = ", ".join(
+        sqltext.quote_string(owner + query_id)
+        for owner in ("classpulse:default:", ANALYST_MARKER_PREFIX)
+    )
+    return (
+        f"KILL QUERY WHERE query_id = {sqltext.quote_string(query_id)} "
+        f"OR Settings['log_comment'] IN ({markers}) {mode}"
+    )
+
+
+def _session_timeout(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ServerError(
+            36, "BAD_ARGUMENTS", f"Invalid session_timeout {text!r}: it must be a number of seconds"
+        ) from None
+
+
+def _max_query_size(settings: dict[str, str], options: ServerOptions) -> int:
+    """The query text limit: max_query_size (ClickHouse's 256 KiB unless the request
+    raises it), never more than the server's in-memory body limit."""
+    text = settings.get("max_query_size", "262144")
+    try:
+        value = int(text)
+    except ValueError:
+        raise ServerError(
+            36, "BAD_ARGUMENTS", f"Invalid max_query_size {text!r}: it must be a number of bytes"
+        ) from None
+    return max(1, min(value, options.max_form_size))
 
 
 def _cancel_stream(connection, stream) -> None:
@@ -923,6 +1506,16 @@ def _parse_multipart(content_type: str, payload: bytes) -> tuple[dict[str, str],
             fields[str(name)] = data.decode("utf-8", errors="replace")
     return fields, files
 
+
+# HTTP-layer errors (http.server's send_error) as ClickHouse error codes.
+_PROTOCOL_ERRORS = {
+    400: (36, "BAD_ARGUMENTS"),
+    408: (209, "SOCKET_TIMEOUT"),
+    414: (36, "BAD_ARGUMENTS"),
+    431: (36, "BAD_ARGUMENTS"),
+    501: (48, "NOT_IMPLEMENTED"),
+    505: (48, "NOT_IMPLEMENTED"),
+}
 
 # ClickHouse's mapping from exception codes to HTTP statuses (Server/HTTP).
 _STATUS_BY_CODE = {
@@ -1004,12 +1597,26 @@ class PathLock:
         self._handle = handle
 
 
-def serve(path: Path, host: str, port: int, users: Users, timezone: str = "UTC") -> None:
+def serve(
+    path: Path,
+    host: str,
+    port: int,
+    users: Users,
+    timezone: str = "UTC",
+    options: ServerOptions | None = None,
+) -> None:
     """Run the server in the foreground until SIGTERM/SIGINT.
 
     ``timezone`` is the server's time zone (what ``timezone()`` and the
     X-ClickHouse-Timezone header report), as ClickHouse's ``<timezone>`` setting.
+    The process works in the user_files directory, so relative paths in file functions
+    mean files there.
     """
+    options = options or ServerOptions()
+    path = path.resolve()
+    if options.user_files is not None:
+        options.user_files.mkdir(parents=True, exist_ok=True)
+        os.chdir(options.user_files)
     os.environ["TZ"] = timezone
     time.tzset()
     if not _is_loopback(host) and not users._default_password:
@@ -1021,7 +1628,9 @@ def serve(path: Path, host: str, port: int, users: Users, timezone: str = "UTC")
     lock.acquire()
     engine = Engine(path)
     try:
-        httpd = WarehouseServer((host, port), engine, users)
+        if users.analyst_enabled:
+            engine.ensure_databases(list(options.analyst_databases))
+        httpd = WarehouseServer((host, port), engine, users, options)
     except OSError as exc:
         engine.close()
         raise SystemExit(
@@ -1041,6 +1650,7 @@ def serve(path: Path, host: str, port: int, users: Users, timezone: str = "UTC")
     try:
         httpd.serve_forever(poll_interval=0.2)
     finally:
+        httpd.monitor.stop()
         httpd.server_close()
         httpd.sessions.close_all()
         engine.close()
@@ -1076,7 +1686,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     users = Users(settings.clickhouse_password, settings.analyst_user, settings.analyst_password)
     try:
-        serve(args.path, args.host, args.port, users, args.timezone)
+        serve(
+            args.path,
+            args.host,
+            args.port,
+            users,
+            args.timezone,
+            ServerOptions.from_settings(settings),
+        )
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
 
