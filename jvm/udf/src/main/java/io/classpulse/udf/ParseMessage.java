@@ -33,7 +33,8 @@ import org.apache.flink.types.Row;
  * <ol>
  *   <li>{@code malformed_json}: the payload is not exactly one JSON object (RFC 8259, strict:
  *       nothing but whitespace may follow the object, so {@code {"a":1} x}, {@code {"a":1}{"b":2}}
- *       and {@code {"a":1}}} are malformed; bytes that are not UTF-8 too);
+ *       and {@code {"a":1}}} are malformed; so are bytes that are not UTF-8 and a leading
+ *       byte-order mark);
  *   <li>{@code missing_field}: a NOT NULL field is absent or JSON null (a path through a value
  *       that is not an object, e.g. {@code "data":"x"} for {@code data.userid}, is absent);
  *   <li>{@code wrong_type}: a field holds a value its type does not take: an object or array, a
@@ -118,7 +119,7 @@ public final class ParseMessage extends TableFunction<Row> {
     Row parse(byte[] payload) {
         Arrays.fill(kinds, ABSENT);
         Arrays.fill(texts, null);
-        if (payload == null || !readObject(payload)) {
+        if (payload == null || !plainUtf8(payload) || !readObject(payload)) {
             return rejected(MALFORMED_JSON);
         }
         Object[] values = new Object[kinds.length + 1];
@@ -144,6 +145,25 @@ public final class ParseMessage extends TableFunction<Row> {
         Object[] values = new Object[kinds.length + 1];
         values[0] = reason;
         return Row.of(values);
+    }
+
+    /**
+     * Not a byte-order mark and no NUL among the first bytes: Jackson would otherwise skip the BOM
+     * or read the bytes as UTF-16/32. A JSON text in UTF-8 starts with neither (RFC 8259, 8.1).
+     */
+    private static boolean plainUtf8(byte[] payload) {
+        if (payload.length >= 3
+                && payload[0] == (byte) 0xEF
+                && payload[1] == (byte) 0xBB
+                && payload[2] == (byte) 0xBF) {
+            return false;
+        }
+        for (int i = 0; i < Math.min(4, payload.length); i++) {
+            if (payload[i] == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Reads the payload into kinds/texts; false when it is not exactly one JSON object. */

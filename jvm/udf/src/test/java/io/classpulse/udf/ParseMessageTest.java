@@ -85,6 +85,16 @@ class ParseMessageTest {
         System.arraycopy(bad, 0, broken, 0, at + 1);
         System.arraycopy(bad, at + 2, broken, at + 1, bad.length - at - 2);
         assertEquals("malformed_json", FUNCTION.parse(broken).getField(0));
+        byte[] valid = "{\"createTime\":1,\"data\":{\"userid\":2}}".getBytes(StandardCharsets.UTF_8);
+        assertEquals(null, FUNCTION.parse(valid).getField(0));
+        byte[] withBom = new byte[valid.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(valid, 0, withBom, 3, valid.length);
+        assertEquals("malformed_json", FUNCTION.parse(withBom).getField(0));
+        byte[] utf16 = "{\"createTime\":1,\"data\":{\"userid\":2}}".getBytes(StandardCharsets.UTF_16BE);
+        assertEquals("malformed_json", FUNCTION.parse(utf16).getField(0));
     }
 
     // -- valid layouts ---------------------------------------------------------------------
