@@ -198,9 +198,12 @@ def typed(kind: str, value: Any) -> Any:
     if kind == "text":
         if value is True or value is False:
             return "true" if value else "false"
-        if isinstance(value, str) and not isinstance(value, (Integer, Fraction)):
-            if not is_unicode(value):
-                raise wrong
+        if (
+            isinstance(value, str)
+            and not isinstance(value, (Integer, Fraction))
+            and not is_unicode(value)
+        ):
+            raise wrong
         return str(value)
     if kind == "id":
         if isinstance(value, Integer):
@@ -246,12 +249,18 @@ def classify(topic: str, payload: str) -> Verdict:
         if any(spec.required and values[spec.column] is None for spec in fields):
             raise Rejected("missing_field")
         row = {
-            spec.column: None if values[spec.column] is None else typed(spec.kind, values[spec.column])
+            spec.column: None
+            if values[spec.column] is None
+            else typed(spec.kind, values[spec.column])
             for spec in fields
         }
-        if topic == "timeline_client_topic":
-            if row["messageTimeStamp"] - row["messageCreateTime"] > UNNATURAL_MS:
-                raise Rejected("future_timestamp")
+        skew = (
+            row["messageTimeStamp"] - row["messageCreateTime"]
+            if topic.startswith("timeline")
+            else 0
+        )
+        if skew > UNNATURAL_MS:  # only timeline_client_topic carries both times
+            raise Rejected("future_timestamp")
     except Rejected as rejected:
         return Verdict(rejected.reason, None)
     event = None

@@ -42,8 +42,25 @@ ABSENT = object()
 
 TEXTS = st.text(st.characters(exclude_characters="\n"), max_size=12)
 WEIRD_TEXTS = st.sampled_from(
-    ["", " ", "null", "true", "0", "1.5", "é", "测试", "😀", "a\\b", 'q"q', "tab\there", "\u2028",
-     "\x7f", "\x00", "\ud800", "\udc00x"]
+    [
+        "",
+        " ",
+        "null",
+        "true",
+        "0",
+        "1.5",
+        "é",
+        "测试",
+        "😀",
+        "a\\b",
+        'q"q',
+        "tab\there",
+        "\u2028",
+        "\x7f",
+        "\x00",
+        "\ud800",
+        "\udc00x",
+    ]
 )  # the last two hold unpaired surrogates (written as escapes)
 SCALARS = st.one_of(
     st.none(),
@@ -56,22 +73,37 @@ JSON_VALUES = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3).map(Arr),
-        st.lists(st.tuples(st.sampled_from(["a", "b", "userid", "msg", "id", ""]), inner),
-                 max_size=3).map(Obj),
+        st.lists(
+            st.tuples(st.sampled_from(["a", "b", "userid", "msg", "id", ""]), inner), max_size=3
+        ).map(Obj),
     ),
     max_leaves=6,
 )
 
-BIGINT_EDGES = [2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1,
-                0, -1, 10**30]
+BIGINT_EDGES = [
+    2**63 - 1,
+    -(2**63),
+    2**63,
+    -(2**63) - 1,
+    2**31 - 1,
+    2**31,
+    -(2**31),
+    -(2**31) - 1,
+    0,
+    -1,
+    10**30,
+]
 EPOCH = st.integers(1_500_000_000_000, 1_900_000_000_000)
 
 
 def integers_written(numbers: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
     """An integer as a JSON number or as a numeric string (sometimes with leading zeros)."""
     return st.tuples(numbers, st.integers(0, 9)).map(
-        lambda pair: Number(str(pair[0])) if pair[1] < 5
-        else (f"{'-' if pair[0] < 0 else ''}00{abs(pair[0])}" if pair[1] == 9 else str(pair[0]))
+        lambda pair: (
+            Number(str(pair[0]))
+            if pair[1] < 5
+            else (f"{'-' if pair[0] < 0 else ''}00{abs(pair[0])}" if pair[1] == 9 else str(pair[0]))
+        )
     )
 
 
@@ -88,10 +120,25 @@ VALID_DATETIMES = st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59,
 )
 NOT_DATETIMES = st.one_of(
     st.sampled_from(
-        ["yesterday", "N/A", "", "2024-02-30 10:00:00", "2023-02-29 00:00:00", "1900-02-29 12:00:00",
-         "2024-13-01 00:00:00", "2024-04-31 08:00:00", "2024-01-01 24:00:00", "2024-01-01 23:59:60",
-         "0000-01-01 00:00:00", "2024-01-01T10:00:00", "2024-01-01 10:00", "2024-01-01 10:00:00.5",
-         "2024-1-01 10:00:00", " 2024-01-01 10:00:00", "２０２４-01-01 10:00:00"]
+        [
+            "yesterday",
+            "N/A",
+            "",
+            "2024-02-30 10:00:00",
+            "2023-02-29 00:00:00",
+            "1900-02-29 12:00:00",
+            "2024-13-01 00:00:00",
+            "2024-04-31 08:00:00",
+            "2024-01-01 24:00:00",
+            "2024-01-01 23:59:60",
+            "0000-01-01 00:00:00",
+            "2024-01-01T10:00:00",
+            "2024-01-01 10:00",
+            "2024-01-01 10:00:00.5",
+            "2024-1-01 10:00:00",
+            " 2024-01-01 10:00:00",
+            "２０２４-01-01 10:00:00",
+        ]
     ),
     st.integers(0, 2**40).map(lambda n: Number(str(n))),
     TEXTS,
@@ -105,11 +152,17 @@ def valid_values(spec: Field) -> st.SearchStrategy[Any]:
     if special is not None:
         return special
     if spec.kind == "bigint":
-        return integers_written(st.one_of(st.integers(-1000, 10**6), EPOCH, st.sampled_from(
-            [n for n in BIGINT_EDGES if -(2**63) <= n < 2**63])))
+        return integers_written(
+            st.one_of(
+                st.integers(-1000, 10**6),
+                EPOCH,
+                st.sampled_from([n for n in BIGINT_EDGES if -(2**63) <= n < 2**63]),
+            )
+        )
     if spec.kind == "int":
-        return integers_written(st.one_of(st.integers(-5, 5), st.sampled_from(
-            [2**31 - 1, -(2**31)])))
+        return integers_written(
+            st.one_of(st.integers(-5, 5), st.sampled_from([2**31 - 1, -(2**31)]))
+        )
     if spec.kind == "id":
         return st.one_of(
             st.from_regex(r"[a-z]{0,2}[0-9]{1,6}", fullmatch=True),
@@ -123,21 +176,32 @@ def valid_values(spec: Field) -> st.SearchStrategy[Any]:
 
 def invalid_values(spec: Field) -> st.SearchStrategy[Any]:
     if spec.kind in ("bigint", "int"):
-        return st.one_of(NOT_INTEGERS, st.sampled_from(BIGINT_EDGES).map(lambda n: Number(str(n))),
-                         st.sampled_from(BIGINT_EDGES).map(str))
+        return st.one_of(
+            NOT_INTEGERS,
+            st.sampled_from(BIGINT_EDGES).map(lambda n: Number(str(n))),
+            st.sampled_from(BIGINT_EDGES).map(str),
+        )
     if spec.kind == "datetime":
         return NOT_DATETIMES
     if spec.kind == "id":
-        return st.one_of(st.sampled_from(["4.2", "1e2", "-0.5"]).map(Number), st.booleans(),
-                         st.builds(lambda: Obj([])), st.builds(lambda: Arr([])), WEIRD_TEXTS)
-    return st.one_of(st.builds(lambda: Obj([("x", None)])), st.builds(lambda: Arr([])), SCALARS, WEIRD_TEXTS)
+        return st.one_of(
+            st.sampled_from(["4.2", "1e2", "-0.5"]).map(Number),
+            st.booleans(),
+            st.builds(lambda: Obj([])),
+            st.builds(lambda: Arr([])),
+            WEIRD_TEXTS,
+        )
+    return st.one_of(
+        st.builds(lambda: Obj([("x", None)])), st.builds(lambda: Arr([])), SCALARS, WEIRD_TEXTS
+    )
 
 
 SPECIAL: dict[str, st.SearchStrategy[Any]] = {
     "targetType": st.sampled_from(["shape", "template", "Shape", "other"]),
     "action": st.sampled_from(["move", "mouse", "add", "audio", "match", "stop"]),
     "subAction": st.sampled_from(
-        ["over", "out", "start", "pause", "drop:wrong", "drop:correct", "drag", "Over"]),
+        ["over", "out", "start", "pause", "drop:wrong", "drop:correct", "drag", "Over"]
+    ),
     "targetId": st.sampled_from(["match", "pic_1", "Match", ""]),
     "msgId": integers_written(st.sampled_from([305, 305, 305, 201])),
     "msgType": integers_written(st.sampled_from([116, 116, 116, 117])),
@@ -187,10 +251,12 @@ def field_value(draw: st.DrawFn, spec: Field, clean: bool) -> Any:
 def timeline_times(draw: st.DrawFn) -> tuple[Any, Any]:
     """createTime and data.timestamp around the 5-minute skew limit."""
     created = draw(EPOCH)
-    skew = draw(st.one_of(
-        st.sampled_from([-2000, 0, 299_999, 300_000, 300_001, 7_200_000]),
-        st.integers(-10**6, 10**6),
-    ))
+    skew = draw(
+        st.one_of(
+            st.sampled_from([-2000, 0, 299_999, 300_000, 300_001, 7_200_000]),
+            st.integers(-(10**6), 10**6),
+        )
+    )
     as_string = draw(st.booleans())
 
     def write(value: int) -> Any:
@@ -211,8 +277,12 @@ def build_tree(values: dict[tuple[str, ...], Any]) -> Obj:
         node[path[-1]] = value
 
     def to_obj(node: dict[str, Any]) -> Obj:
-        return Obj([(key, to_obj(value) if isinstance(value, dict) else value)
-                    for key, value in node.items()])
+        return Obj(
+            [
+                (key, to_obj(value) if isinstance(value, dict) else value)
+                for key, value in node.items()
+            ]
+        )
 
     return to_obj(root)
 
@@ -228,7 +298,7 @@ def message_tree(draw: st.DrawFn, topic: str) -> Obj:
             values[("createTime",)], values[("data", "timestamp")] = created, client
         if draw(st.integers(0, 9)) < 6:  # an event's attributes, or a near miss
             for key, value in zip(
-                ("target_id", "target_type", "action", "sub_action"), draw(EVENT_LIKE)
+                ("target_id", "target_type", "action", "sub_action"), draw(EVENT_LIKE), strict=True
             ):
                 values[("data", "msg", "msg_data", key)] = value
     tree = build_tree(values)
@@ -257,8 +327,16 @@ def mess_up(obj: Obj, rng: random.Random, draw: st.DrawFn, depth: int = 0) -> No
 
 # -- writing JSON in random layouts ------------------------------------------------------------
 
-SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
-                 "\f": "\\f", "/": "\\/"}
+SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+    "/": "\\/",
+}
 
 
 def write_string(text: str, rng: random.Random) -> str:
@@ -295,14 +373,25 @@ def write_json(value: Any, rng: random.Random) -> str:
     if isinstance(value, Obj):
         if not value.pairs:
             return "{" + space(rng) + "}"
-        members = [space(rng) + write_string(key, rng) + space(rng) + ":" + space(rng)
-                   + write_json(item, rng) + space(rng) for key, item in value.pairs]
+        members = [
+            space(rng)
+            + write_string(key, rng)
+            + space(rng)
+            + ":"
+            + space(rng)
+            + write_json(item, rng)
+            + space(rng)
+            for key, item in value.pairs
+        ]
         return "{" + ",".join(members) + "}"
     if isinstance(value, Arr):
         if not value.items:
             return "[" + space(rng) + "]"
-        return "[" + ",".join(space(rng) + write_json(item, rng) + space(rng)
-                              for item in value.items) + "]"
+        return (
+            "["
+            + ",".join(space(rng) + write_json(item, rng) + space(rng) for item in value.items)
+            + "]"
+        )
     if isinstance(value, Number):
         return str(value)
     if value is None:
@@ -316,8 +405,21 @@ def write_json(value: Any, rng: random.Random) -> str:
 
 BREAKS = ["truncate", "trailing", "leading", "replace", "single_quotes", "not_object", "text"]
 TRAILING = [" x", "{}", "}", " 1", "]", ",", ' {"a":1}', "\x00", "null", " /*c*/"]
-NOT_OBJECTS = ["", "   ", "[1,2,3]", "42", '"text"', "null", "true", "[]", "<html>502</html>",
-               "{'a': 1}", "\ufeff{}", "{} {}", "{}}"]
+NOT_OBJECTS = [
+    "",
+    "   ",
+    "[1,2,3]",
+    "42",
+    '"text"',
+    "null",
+    "true",
+    "[]",
+    "<html>502</html>",
+    "{'a': 1}",
+    "\ufeff{}",
+    "{} {}",
+    "{}}",
+]
 
 
 @st.composite

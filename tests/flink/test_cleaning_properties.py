@@ -125,8 +125,10 @@ def test_cleaning_jobs_agree_with_the_contract_classifier(
     if got_rejected != want_rejected:
         problems.append(
             "rejections (+ only Flink, - only the classifier):\n"
-            + describe((got_rejected - want_rejected) + Counter(
-                {key: -n for key, n in (want_rejected - got_rejected).items()}))
+            + describe(
+                (got_rejected - want_rejected)
+                + Counter({key: -n for key, n in (want_rejected - got_rejected).items()})
+            )
         )
     for topic, sink in CLEANED.items():
         columns = [spec.column for spec in TOPICS[topic]]

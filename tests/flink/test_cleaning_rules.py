@@ -29,8 +29,15 @@ TIMELINE_MOVE = (
 )
 
 
+def fill(text: str, *numbers: int) -> str:
+    """Each ``%d`` of ``text`` replaced by the next number."""
+    for number in numbers:
+        text = text.replace("%d", str(number), 1)
+    return text
+
+
 def timeline_move(at: int) -> str:
-    return TIMELINE_MOVE % (at + 300, at)
+    return fill(TIMELINE_MOVE, at + 300, at)
 
 
 def with_value(template: str, value: str) -> str:
@@ -39,30 +46,30 @@ def with_value(template: str, value: str) -> str:
 
 TIMELINE_FIELD = (  # one field replaced by '@'
     '{"createTime":@,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":2,"msgid":305,'
-    '"msg":{"msgtype":116}}}' % T0,
+    '"msg":{"msgtype":116}}}',
     '{"createTime":%d,"data":{"userid":@,"roomid":100,"timestamp":%d,"role":2,"msgid":305,'
-    '"msg":{"msgtype":116}}}' % (T0, T0),
+    '"msg":{"msgtype":116}}}',
     '{"createTime":%d,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":@,"msgid":305,'
-    '"msg":{"msgtype":116}}}' % (T0, T0),
+    '"msg":{"msgtype":116}}}',
     '{"createTime":%d,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":2,"msgid":@,'
-    '"msg":{"msgtype":116}}}' % (T0, T0),
+    '"msg":{"msgtype":116}}}',
     '{"createTime":%d,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":2,"msgid":305,'
-    '"msg":{"msgtype":116,"msg_data":{"page_index":@}}}}' % (T0, T0),
+    '"msg":{"msgtype":116,"msg_data":{"page_index":@}}}}',
 )
+TIMELINE_FIELD = tuple(fill(template, T0, T0) for template in TIMELINE_FIELD)
 
 TIMELINE_LINES = {
     # valid, classified: the canonical layout and the same event in other layouts
     "canonical": timeline_move(T0 + 1000),
-    "strings_reordered_crlf": (
+    "strings_reordered_crlf": fill(
         '{ "data" : { "msg" : { "msg_data" : { "sub_action" : "drag" , "action" : "move" ,'
         ' "target_type" : "shape" , "target_id" : "\\u56fe\\u7247" , "page_index" : "2" } ,'
         ' "msgtype" : "116" } , "msgid" : "305" , "role" : "2" , "timestamp" : "%d" ,'
-        ' "roomid" : "100" , "us\\u0065rid" : "1" } , "createTime" : "%d" }\r'
-        % (T0 + 2000, T0 + 2300)
+        ' "roomid" : "100" , "us\\u0065rid" : "1" } , "createTime" : "%d" }\r',
+        T0 + 2000,
+        T0 + 2300,
     ),
-    "repeated_key": (TIMELINE_MOVE % (T0 + 3300, T0 + 3000)).replace(
-        '"userid":1', '"userid":"not yet","userid":7'
-    ),
+    "repeated_key": timeline_move(T0 + 3000).replace('"userid":1', '"userid":"not yet","userid":7'),
     # not one JSON object
     "trailing_word": timeline_move(T0) + " trailing",
     "two_objects": timeline_move(T0) + '{"b":2}',
@@ -70,7 +77,7 @@ TIMELINE_LINES = {
     "trailing_number": timeline_move(T0) + " 1",
     # wrong types, one field each
     "create_time_datetime": with_value(TIMELINE_FIELD[0], '"2026-11-20 08:00:00"'),
-    "create_time_fraction": with_value(TIMELINE_FIELD[0], "%d.5" % T0),
+    "create_time_fraction": with_value(TIMELINE_FIELD[0], f"{T0}.5"),
     "user_id_too_big": with_value(TIMELINE_FIELD[1], "9223372036854775808"),
     "role_fraction": with_value(TIMELINE_FIELD[2], "2.0"),
     "role_beyond_int": with_value(TIMELINE_FIELD[2], "2147483648"),
@@ -78,8 +85,12 @@ TIMELINE_LINES = {
     "page_index_empty": with_value(TIMELINE_FIELD[4], '""'),
     "page_index_plus": with_value(TIMELINE_FIELD[4], '"+1"'),
     # missing: a nested object that is null
-    "msg_null": '{"createTime":%d,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":2,'
-    '"msgid":305,"msg":null}}' % (T0, T0),
+    "msg_null": fill(
+        '{"createTime":%d,"data":{"userid":1,"roomid":100,"timestamp":%d,"role":2,'
+        '"msgid":305,"msg":null}}',
+        T0,
+        T0,
+    ),
 }
 TIMELINE_REASONS = {
     "trailing_word": "malformed_json",
@@ -97,10 +108,11 @@ TIMELINE_REASONS = {
     "msg_null": "missing_field",
 }
 
-AGORA = (
+AGORA = fill(
     '{"classroom_id":"30","user_type":"student","user_id":21,"agora_channel_id":600,'
     '"event":"AGORA_QOS","agora_videoState":{"fr":30,"uid":121},'
-    '"agora_audioState":{"lost":2,"uid":121},"messageCreateTime":%d}' % T0
+    '"agora_audioState":{"lost":2,"uid":121},"messageCreateTime":%d}',
+    T0,
 )
 AGORA_LINES = {
     "integer_classroom": AGORA.replace('"classroom_id":"30"', '"classroom_id":31'),
@@ -121,9 +133,11 @@ AGORA_REASONS = {
     name: "wrong_type" for name in AGORA_LINES if name.startswith(("bad_", "object_"))
 } | {"trailing": "malformed_json"}
 
-QOS = (
+QOS = fill(
     '{"classroom_id":"50","user_type":"student","user_id":31,"event_time":%d,'
-    '"sub_event":"PPT_START","extra":{"data_time":%d,"msg":{"pptIndex":0}}}' % (T0 + 400, T0)
+    '"sub_event":"PPT_START","extra":{"data_time":%d,"msg":{"pptIndex":0}}}',
+    T0 + 400,
+    T0,
 )
 QOS_LINES = {
     "integer_ids": QOS.replace('"classroom_id":"50"', '"classroom_id":52').replace(
@@ -132,7 +146,7 @@ QOS_LINES = {
     "trailing": QOS + "{}",
     "bad_user_id": QOS.replace('"user_id":31', '"user_id":"x1"'),
     "bad_event_time": QOS.replace(str(T0 + 400), '"N/A"'),
-    "bad_data_time": QOS.replace('"data_time":%d' % T0, '"data_time":%d.0' % T0),
+    "bad_data_time": QOS.replace(f'"data_time":{T0}', f'"data_time":{T0}.0'),
     "bad_ppt_index": QOS.replace('"pptIndex":0', '"pptIndex":"1e2"'),
 }
 QOS_REASONS = {name: "wrong_type" for name in QOS_LINES if name.startswith("bad_")} | {
@@ -184,7 +198,9 @@ CHANNEL = (
     '"create_time":"2026-01-01 00:00:00","update_time":"2026-11-20 07:00:00","dept_id":"900"}'
 )
 CHANNEL_LINES = {
-    "integer_ids": CHANNEL.replace('"pid":"10"', '"pid":10').replace('"dept_id":"900"', '"dept_id":900'),
+    "integer_ids": CHANNEL.replace('"pid":"10"', '"pid":10').replace(
+        '"dept_id":"900"', '"dept_id":900'
+    ),
     "bad_create_time": CHANNEL.replace("2026-01-01 00:00:00", "2026-13-01 00:00:00"),
     "bad_update_time": CHANNEL.replace("2026-11-20 07:00:00", ""),
 }
@@ -199,19 +215,24 @@ ORDER = (
 )
 ORDER_LINES = {
     "valid": ORDER,
-    "confirm_null_string_numbers": ORDER.replace('"confirm_date_time":"2026-11-20 10:00:00"',
-                                                 '"confirm_date_time":null')
+    "confirm_null_string_numbers": ORDER.replace(
+        '"confirm_date_time":"2026-11-20 10:00:00"', '"confirm_date_time":null'
+    )
     .replace('"cc_id":7', '"cc_id":"8"')
     .replace('"status":3', '"status":"4"'),
-    "bad_confirm": ORDER.replace('"confirm_date_time":"2026-11-20 10:00:00"',
-                                 '"confirm_date_time":"N/A"'),
+    "bad_confirm": ORDER.replace(
+        '"confirm_date_time":"2026-11-20 10:00:00"', '"confirm_date_time":"N/A"'
+    ),
     "bad_create": ORDER.replace('"create_time":"2026-11-20 08:00:00"', '"create_time":"yesterday"'),
-    "bad_update": ORDER.replace('"update_time":"2026-11-20 10:00:00"',
-                                '"update_time":"2024-02-30 10:00:00"'),
-    "bad_order_create": ORDER.replace('"order_create_time":"2026-11-20 08:00:00"',
-                                      '"order_create_time":"2026-11-20"'),
-    "bad_canceled": ORDER.replace('"canceled_date_time":null',
-                                  '"canceled_date_time":"2026-11-20T10:00:00"'),
+    "bad_update": ORDER.replace(
+        '"update_time":"2026-11-20 10:00:00"', '"update_time":"2024-02-30 10:00:00"'
+    ),
+    "bad_order_create": ORDER.replace(
+        '"order_create_time":"2026-11-20 08:00:00"', '"order_create_time":"2026-11-20"'
+    ),
+    "bad_canceled": ORDER.replace(
+        '"canceled_date_time":null', '"canceled_date_time":"2026-11-20T10:00:00"'
+    ),
     "bad_refund": ORDER.replace('"apply_refund_date":null', '"apply_refund_date":20261120'),
     "bad_cc_id": ORDER.replace('"cc_id":7', '"cc_id":"12abc"'),
     "bad_status": ORDER.replace('"status":3', '"status":3.0'),
@@ -354,16 +375,19 @@ def test_students_without_a_channel_count_as_other(outputs: Outputs) -> None:
 
 
 def test_snapshot_rows_keep_their_text_and_typed_numbers(outputs: Outputs) -> None:
-    channels = [(row["id"], row["pid"], row["dept_id"]) for row in outputs.rows(
-        "channel_name_dictionary_clean")]
+    channels = [
+        (row["id"], row["pid"], row["dept_id"])
+        for row in outputs.rows("channel_name_dictionary_clean")
+    ]
     assert channels == [("100", "10", "900")]
     orders = sorted(
         (row["cc_id"], row["status"], row["confirm_date_time"], row["canceled_date_time"])
         for row in outputs.rows("data_pack_order_info_clean")
     )
     assert orders == [(7, 3, "2026-11-20 10:00:00", None), (8, 4, None, None)]
-    users = sorted((row["id"], row["register_date_time"]) for row in outputs.rows(
-        "uc_account_user_clean"))
+    users = sorted(
+        (row["id"], row["register_date_time"]) for row in outputs.rows("uc_account_user_clean")
+    )
     assert users == [
         ("3", "2026-11-20 11:00:00"),
         ("s1", "2026-11-20 09:15:00"),
