@@ -11,7 +11,7 @@ CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv tools demo airflow test lint format clean-state udf
+.PHONY: help venv tools demo airflow test lint format clean-state
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,16 +29,19 @@ venv: $(STAMP) ## Create or update the virtualenv from uv.lock
 
 # The Java functions Flink SQL calls (jvm/udf), built from source with Maven; the jar is
 # rebuilt only when jvm/udf changes. `mvn package` runs their JUnit tests too.
+.PHONY: udf
 UDF_JAR := .cache/jvm/udf/classpulse-udf.jar
 UDF_SOURCES := jvm/udf/pom.xml $(shell find jvm/udf/src -type f 2>/dev/null)
 
 $(UDF_JAR): $(UDF_SOURCES)
 	@command -v mvn >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || { \
-	  echo "error: building jvm/udf needs Maven and a JDK 11+ (mvn, javac): sudo apt-get install maven openjdk-17-jdk-headless" >&2; \
+	  echo "!! building jvm/udf needs Apache Maven and a JDK 11+ (mvn and javac on PATH)." >&2; \
+	  echo "   Debian: sudo apt-get install maven openjdk-17-jdk-headless; then run make again." >&2; \
 	  exit 1; }
 	@echo ">> building the Flink SQL functions (jvm/udf) with Maven, unit tests included"
-	@mvn -q -B -f jvm/udf/pom.xml package
-	@mkdir -p $(@D) && cp jvm/udf/target/classpulse-udf.jar $@
+	@mkdir -p $(@D)
+	@mvn -B -q -f jvm/udf/pom.xml package > $(@D)/mvn.log 2>&1 || { cat $(@D)/mvn.log; exit 1; }
+	@cp jvm/udf/target/classpulse-udf.jar $@
 
 udf: $(UDF_JAR) ## Build the Java functions of the Flink jobs (jvm/udf) from source
 venv demo airflow test: $(UDF_JAR)
