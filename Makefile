@@ -35,9 +35,14 @@ UDF_SOURCES := jvm/udf/pom.xml $(shell find jvm/udf/src -type f 2>/dev/null)
 
 $(UDF_JAR): $(UDF_SOURCES)
 	@command -v mvn >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || { \
-	  echo "!! building jvm/udf needs Apache Maven and a JDK 11+ (mvn and javac on PATH)." >&2; \
-	  echo "   Debian: sudo apt-get install maven openjdk-17-jdk-headless; then run make again." >&2; \
-	  exit 1; }
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Maven and a JDK (Debian packages) to build jvm/udf"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; \
+	  else \
+	    echo "!! building jvm/udf needs Apache Maven and a JDK 11+ (mvn and javac on PATH)." >&2; \
+	    echo "   Debian: sudo apt-get install maven openjdk-17-jdk-headless; then run make again." >&2; \
+	    exit 1; \
+	  fi; }
 	@echo ">> building the Flink SQL functions (jvm/udf) with Maven, unit tests included"
 	@mkdir -p $(@D)
 	@mvn -B -q -f jvm/udf/pom.xml package > $(@D)/mvn.log 2>&1 || { cat $(@D)/mvn.log; exit 1; }
