@@ -27,6 +27,30 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 venv: $(STAMP) ## Create or update the virtualenv from uv.lock
 
+# The Java functions Flink SQL calls (jvm/udf), built from source with Maven; the jar is
+# rebuilt only when jvm/udf changes. `mvn package` runs their JUnit tests too.
+.PHONY: udf
+UDF_JAR := .cache/jvm/udf/classpulse-udf.jar
+UDF_SOURCES := jvm/udf/pom.xml $(shell find jvm/udf/src -type f 2>/dev/null)
+
+$(UDF_JAR): $(UDF_SOURCES)
+	@command -v mvn >/dev/null 2>&1 && command -v javac >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo ">> installing Maven and a JDK (Debian packages) to build jvm/udf"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; \
+	  else \
+	    echo "!! building jvm/udf needs Apache Maven and a JDK 11+ (mvn and javac on PATH)." >&2; \
+	    echo "   Debian: sudo apt-get install maven openjdk-17-jdk-headless; then run make again." >&2; \
+	    exit 1; \
+	  fi; }
+	@echo ">> building the Flink SQL functions (jvm/udf) with Maven, unit tests included"
+	@mkdir -p $(@D)
+	@mvn -B -q -f jvm/udf/pom.xml package > $(@D)/mvn.log 2>&1 || { cat $(@D)/mvn.log; exit 1; }
+	@cp jvm/udf/target/classpulse-udf.jar $@
+
+udf: $(UDF_JAR) ## Build the Java functions of the Flink jobs (jvm/udf) from source
+venv demo airflow test: $(UDF_JAR)
+
 # tests/compose validate docker-compose.yml with Debian's docker-compose (no engine needed).
 tools: ## Install the system tools the tests use (docker-compose, from Debian packages)
 	@command -v docker-compose >/dev/null 2>&1 || { \

@@ -3,71 +3,53 @@
 -- resolve the latest one. Rejections go to rejected_messages, counts to topic_accounting. Rules:
 -- DATA_CONTRACT.md, topic data_pack_order_info (seed scene 4).
 
--- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
+-- Parsing: parse_message (flink_sql/functions.sql, jvm/udf) reads each message once: not exactly
+-- one JSON object -> malformed_json; a NOT NULL field absent or null -> missing_field; a value its
+-- type does not take (an object or array, a cc_id or status that is not an integer, a datetime
+-- that is not a real YYYY-MM-DD HH:MM:SS) -> wrong_type. confirm_date_time may be null.
 CREATE TEMPORARY VIEW order_checked AS
 SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    JSON_VALUE(payload, 'strict $.id') AS id,
-    JSON_VALUE(payload, 'strict $.leads_flow_event_id') AS leads_flow_event_id,
-    JSON_VALUE(payload, 'strict $.group_id') AS group_id,
-    JSON_VALUE(payload, 'strict $.cc_id') AS cc_id_text,
-    JSON_VALUE(payload, 'strict $.student_id') AS student_id,
-    JSON_VALUE(payload, 'strict $.order_id') AS order_id,
-    JSON_VALUE(payload, 'strict $.leads_id') AS leads_id,
-    JSON_VALUE(payload, 'strict $.confirm_date_time') AS confirm_date_time,
-    JSON_VALUE(payload, 'strict $.create_time') AS create_time,
-    JSON_VALUE(payload, 'strict $.update_time') AS update_time,
-    JSON_VALUE(payload, 'strict $.order_create_time') AS order_create_time,
-    JSON_VALUE(payload, 'strict $.canceled_date_time') AS canceled_date_time,
-    JSON_VALUE(payload, 'strict $.apply_refund_date') AS apply_refund_date,
-    JSON_VALUE(payload, 'strict $.status') AS status_text
-FROM data_pack_order_info;
-
--- Rejection precedence: not a JSON object -> malformed_json; a required field absent or null ->
--- missing_field; a required field holding an object or array, or a numeric field holding
--- anything but an integer (a JSON integer or a string of digits) -> wrong_type.
-CREATE TEMPORARY VIEW order_verdicts AS
-SELECT
-    *,
-    CASE
-        WHEN NOT (payload IS JSON OBJECT) THEN 'malformed_json'
-        WHEN id IS NULL
-            OR cc_id_text IS NULL
-            OR update_time IS NULL
-            OR status_text IS NULL
-            THEN CASE
-                WHEN (id IS NULL AND JSON_QUERY(payload, 'strict $.id') IS NULL)
-                    OR (cc_id_text IS NULL AND JSON_QUERY(payload, 'strict $.cc_id') IS NULL)
-                    OR (update_time IS NULL AND JSON_QUERY(payload, 'strict $.update_time') IS NULL)
-                    OR (status_text IS NULL AND JSON_QUERY(payload, 'strict $.status') IS NULL)
-                    THEN 'missing_field'
-                ELSE 'wrong_type'
-            END
-        WHEN NOT REGEXP(cc_id_text, '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(status_text, '^-?[0-9]{1,9}$')
-            THEN 'wrong_type'
-    END AS reason
-FROM order_checked;
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
+    p.id, p.leads_flow_event_id, p.group_id, p.cc_id, p.student_id, p.order_id, p.leads_id,
+    p.confirm_date_time, p.create_time, p.update_time, p.order_create_time, p.canceled_date_time,
+    p.apply_refund_date, p.`status`
+FROM data_pack_order_info AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        id                   ID        id                   NOT NULL,
+        leads_flow_event_id  ID        leads_flow_event_id,
+        group_id             ID        group_id,
+        cc_id                BIGINT    cc_id                NOT NULL,
+        student_id           ID        student_id,
+        order_id             ID        order_id,
+        leads_id             ID        leads_id,
+        confirm_date_time    DATETIME  confirm_date_time,
+        create_time          DATETIME  create_time,
+        update_time          DATETIME  update_time          NOT NULL,
+        order_create_time    DATETIME  order_create_time,
+        canceled_date_time   DATETIME  canceled_date_time,
+        apply_refund_date    DATETIME  apply_refund_date,
+        status               INT       status               NOT NULL
+    ')) AS p;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO data_pack_order_info_clean
 SELECT
-    source_split, id, leads_flow_event_id, group_id, TRY_CAST(cc_id_text AS BIGINT), student_id,
+    source_split, id, leads_flow_event_id, group_id, cc_id, student_id,
     order_id, leads_id, confirm_date_time, create_time, update_time, order_create_time,
-    canceled_date_time, apply_refund_date, TRY_CAST(status_text AS INT),
+    canceled_date_time, apply_refund_date, `status`,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ),
     ingested_at, processed_at
-FROM order_verdicts
+FROM order_checked
 WHERE reason IS NULL;
 
 INSERT INTO rejected_messages
 SELECT
     'data_pack_order_info', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM order_verdicts
+FROM order_checked
 WHERE reason IS NOT NULL;
 
 CREATE TEMPORARY VIEW order_split_counts AS
@@ -77,7 +59,7 @@ SELECT
     COUNT(*) AS messages_read,
     COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
     COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected
-FROM order_verdicts
+FROM order_checked
 GROUP BY source_split;
 
 -- Counts only grow, so the newest row of a split is the one with the most messages_read.

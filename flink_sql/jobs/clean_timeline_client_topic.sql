@@ -3,158 +3,39 @@
 -- rejected_messages, counts to topic_accounting. Rules: DATA_CONTRACT.md timeline_client_topic
 -- (seed scene 1: its seven INSERTs become the one rules list below).
 
--- Parsing. One regex pass splits the raw line into its scalar value tokens (strings keep their
--- quotes and may not contain escapes). A line in the canonical layout (contract key order, compact
--- separators) is rebuilt from its tokens; when the rebuilt text equals the line, the tokens are the
--- exact JSON values and no JSON parser runs. Any other line takes the general path: JSON_VALUE in
--- strict mode, one call per field. The UNNEST(ARRAY[...]) stages materialise a step once per
--- message (the planner would otherwise inline it into every use); the view is shared by the sinks.
+-- Parsing: parse_message (flink_sql/functions.sql, jvm/udf) reads each message once and returns
+-- its typed fields plus a rejection reason, in this precedence: not exactly one JSON object ->
+-- malformed_json; a NOT NULL field absent or null -> missing_field; a value its type does not take
+-- (an object or array, a non-integer for a number) -> wrong_type. Then, on valid messages only:
+-- client time more than 5 minutes after the server time -> future_timestamp (unnatural: rejected
+-- here, before any watermark can see the event). The view is shared by the sinks (one parse).
 CREATE TEMPORARY VIEW timeline_checked AS
 SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    target_id_text AS target_id, target_type_text AS target_type, action_text,
-    sub_action_text AS sub_action,
-    -- Rejection precedence (as the generator's manifest states it): not a JSON object ->
-    -- malformed_json; a required field absent or null -> missing_field; a numeric field holding
-    -- anything but an integer (a JSON integer or a string of digits) -> wrong_type; client time
-    -- more than 5 minutes after the server time -> future_timestamp. Nested CASEs keep the
-    -- general-path checks lazy (AND / OR evaluate both sides).
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
     CASE
-        WHEN CASE WHEN canonical THEN FALSE ELSE NOT (payload IS JSON OBJECT) END
-            THEN 'malformed_json'
-        WHEN create_time_text IS NULL OR user_id_text IS NULL OR room_id_text IS NULL
-            OR client_time_text IS NULL OR role_text IS NULL OR msg_id_text IS NULL
-            OR msg_type_text IS NULL
-            THEN CASE
-                WHEN canonical THEN 'missing_field'
-                -- general path: a required field holding an object or array is present, with
-                -- the wrong type
-                WHEN (create_time_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.createTime') IS NULL)
-                    OR (user_id_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.userid') IS NULL)
-                    OR (room_id_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.roomid') IS NULL)
-                    OR (client_time_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.timestamp') IS NULL)
-                    OR (role_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.role') IS NULL)
-                    OR (msg_id_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.msgid') IS NULL)
-                    OR (msg_type_text IS NULL
-                        AND JSON_QUERY(payload, 'strict $.data.msg.msgtype') IS NULL)
-                    THEN 'missing_field'
-                ELSE 'wrong_type'
-            END
-        WHEN TRY_CAST(create_time_text AS BIGINT) IS NULL
-            OR TRY_CAST(user_id_text AS BIGINT) IS NULL
-            OR TRY_CAST(room_id_text AS BIGINT) IS NULL
-            OR TRY_CAST(client_time_text AS BIGINT) IS NULL
-            OR TRY_CAST(role_text AS INT) IS NULL
-            OR TRY_CAST(msg_id_text AS BIGINT) IS NULL
-            OR TRY_CAST(msg_type_text AS BIGINT) IS NULL
-            OR (page_index_text IS NOT NULL AND TRY_CAST(page_index_text AS BIGINT) IS NULL)
-            -- TRY_CAST also takes ' 1', '+1' and '1.5', which are not integers
-            OR REGEXP(
-                CONCAT_WS('', create_time_text, user_id_text, room_id_text, client_time_text,
-                    role_text, msg_id_text, msg_type_text, page_index_text),
-                '[ +.]')
-            OR CASE WHEN canonical OR page_index_text IS NOT NULL THEN FALSE
-                ELSE JSON_QUERY(payload, 'strict $.data.msg.msg_data.page_index') IS NOT NULL
-            END
-            THEN 'wrong_type'
-        -- unnatural (client clock skew): rejected here, before any watermark can see the event
-        WHEN CAST(client_time_text AS BIGINT) - CAST(create_time_text AS BIGINT) > 300000
+        WHEN p.reason IS NOT NULL THEN p.reason
+        -- client_time - create_time > 300000 exactly: a difference beyond BIGINT wraps negative
+        WHEN p.client_time > p.create_time
+            AND (p.client_time - p.create_time > 300000 OR p.client_time - p.create_time < 0)
             THEN 'future_timestamp'
     END AS reason,
-    TRY_CAST(create_time_text AS BIGINT) AS create_time,
-    TRY_CAST(client_time_text AS BIGINT) AS client_time,
-    TRY_CAST(user_id_text AS BIGINT) AS user_id,
-    TRY_CAST(room_id_text AS BIGINT) AS room_id,
-    TRY_CAST(role_text AS INT) AS `role`,
-    TRY_CAST(msg_id_text AS BIGINT) AS msg_id,
-    TRY_CAST(msg_type_text AS BIGINT) AS msg_type,
-    TRY_CAST(page_index_text AS BIGINT) AS page_index
-FROM (
-    SELECT
-        m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, f.canonical,
-        CASE WHEN f.canonical THEN f.create_time_token
-            ELSE JSON_VALUE(m.payload, 'strict $.createTime')
-        END AS create_time_text,
-        CASE WHEN f.canonical THEN f.user_id_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.userid')
-        END AS user_id_text,
-        CASE WHEN f.canonical THEN f.room_id_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.roomid')
-        END AS room_id_text,
-        CASE WHEN f.canonical THEN f.client_time_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.timestamp')
-        END AS client_time_text,
-        CASE WHEN f.canonical THEN f.role_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.role')
-        END AS role_text,
-        CASE WHEN f.canonical THEN f.msg_id_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msgid')
-        END AS msg_id_text,
-        CASE WHEN f.canonical THEN f.msg_type_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msgtype')
-        END AS msg_type_text,
-        CASE WHEN f.canonical THEN f.target_id_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_id')
-        END AS target_id_text,
-        CASE WHEN f.canonical THEN f.target_type_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.target_type')
-        END AS target_type_text,
-        CASE WHEN f.canonical THEN f.action_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.action')
-        END AS action_text,
-        CASE WHEN f.canonical THEN f.sub_action_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.sub_action')
-        END AS sub_action_text,
-        CASE WHEN f.canonical THEN f.page_index_token
-            ELSE JSON_VALUE(m.payload, 'strict $.data.msg.msg_data.page_index')
-        END AS page_index_text
-    FROM timeline_client_topic AS m
-    CROSS JOIN UNNEST(ARRAY[REGEXP_EXTRACT_ALL(
-        m.payload, ':(-?(?:0|[1-9][0-9]*+)|"[^"\\\x00-\x1f]*+"|null|true|false)', 1
-    )]) AS s (tokens)
-    -- canonical: the line is exactly the layout rebuilt from its tokens; a token's text is the
-    -- token without quotes (JSON null -> NULL)
-    CROSS JOIN UNNEST(ARRAY[ROW(
-        COALESCE(
-            CASE CARDINALITY(tokens)
-                WHEN 12 THEN CONCAT(
-                    '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
-                    ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
-                    ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7],
-                    ',"msg_data":{"target_id":', tokens[8], ',"target_type":', tokens[9],
-                    ',"action":', tokens[10], ',"sub_action":', tokens[11],
-                    ',"page_index":', tokens[12], '}}}}')
-                WHEN 7 THEN CONCAT(
-                    '{"createTime":', tokens[1], ',"data":{"userid":', tokens[2],
-                    ',"roomid":', tokens[3], ',"timestamp":', tokens[4], ',"role":', tokens[5],
-                    ',"msgid":', tokens[6], ',"msg":{"msgtype":', tokens[7], '}}}')
-            END = m.payload,
-            FALSE),
-        CASE tokens[1] WHEN 'null' THEN NULL ELSE REPLACE(tokens[1], '"', '') END,
-        CASE tokens[2] WHEN 'null' THEN NULL ELSE REPLACE(tokens[2], '"', '') END,
-        CASE tokens[3] WHEN 'null' THEN NULL ELSE REPLACE(tokens[3], '"', '') END,
-        CASE tokens[4] WHEN 'null' THEN NULL ELSE REPLACE(tokens[4], '"', '') END,
-        CASE tokens[5] WHEN 'null' THEN NULL ELSE REPLACE(tokens[5], '"', '') END,
-        CASE tokens[6] WHEN 'null' THEN NULL ELSE REPLACE(tokens[6], '"', '') END,
-        CASE tokens[7] WHEN 'null' THEN NULL ELSE REPLACE(tokens[7], '"', '') END,
-        CASE tokens[8] WHEN 'null' THEN NULL ELSE REPLACE(tokens[8], '"', '') END,
-        CASE tokens[9] WHEN 'null' THEN NULL ELSE REPLACE(tokens[9], '"', '') END,
-        CASE tokens[10] WHEN 'null' THEN NULL ELSE REPLACE(tokens[10], '"', '') END,
-        CASE tokens[11] WHEN 'null' THEN NULL ELSE REPLACE(tokens[11], '"', '') END,
-        CASE tokens[12] WHEN 'null' THEN NULL ELSE REPLACE(tokens[12], '"', '') END
-    )]) AS f (
-        canonical,
-        create_time_token, user_id_token, room_id_token, client_time_token, role_token,
-        msg_id_token, msg_type_token, target_id_token, target_type_token, action_token,
-        sub_action_token, page_index_token
-    )
-);
+    p.create_time, p.client_time, p.user_id, p.room_id, p.`role`, p.msg_id, p.msg_type,
+    p.target_id, p.target_type, p.action_text, p.sub_action, p.page_index
+FROM timeline_client_topic AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        create_time  BIGINT  createTime                         NOT NULL,
+        user_id      BIGINT  data.userid                        NOT NULL,
+        room_id      BIGINT  data.roomid                        NOT NULL,
+        client_time  BIGINT  data.timestamp                     NOT NULL,
+        role         INT     data.role                          NOT NULL,
+        msg_id       BIGINT  data.msgid                         NOT NULL,
+        msg_type     BIGINT  data.msg.msgtype                   NOT NULL,
+        target_id    STRING  data.msg.msg_data.target_id,
+        target_type  STRING  data.msg.msg_data.target_type,
+        action_text  STRING  data.msg.msg_data.action,
+        sub_action   STRING  data.msg.msg_data.sub_action,
+        page_index   BIGINT  data.msg.msg_data.page_index
+    ')) AS p;
 
 -- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules
 -- are data, one row per event type ('*' matches anything): adding an event type is one row. The

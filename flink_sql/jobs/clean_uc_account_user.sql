@@ -3,42 +3,22 @@
 -- latest one. Rejections go to rejected_messages, counts to topic_accounting. Rules:
 -- DATA_CONTRACT.md, topic uc_account-user (seed scene 4).
 
--- Snapshot topics are small: every field takes the general path, JSON_VALUE in strict mode.
+-- Parsing: parse_message (flink_sql/functions.sql, jvm/udf) reads each message once: not exactly
+-- one JSON object -> malformed_json; a NOT NULL field absent or null -> missing_field; a value its
+-- type does not take (an object or array, a datetime that is not a real YYYY-MM-DD HH:MM:SS)
+-- -> wrong_type.
 CREATE TEMPORARY VIEW user_checked AS
 SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    JSON_VALUE(payload, 'strict $.id') AS id,
-    JSON_VALUE(payload, 'strict $.name') AS `name`,
-    JSON_VALUE(payload, 'strict $.register_date_time') AS register_date_time,
-    JSON_VALUE(payload, 'strict $.status') AS `status`,
-    JSON_VALUE(payload, 'strict $.update_time') AS update_time
-FROM uc_account_user;
-
--- Rejection precedence: not a JSON object -> malformed_json; a required field absent or null ->
--- missing_field; a required field holding an object or array
--- -> wrong_type.
-CREATE TEMPORARY VIEW user_verdicts AS
-SELECT
-    *,
-    CASE
-        WHEN NOT (payload IS JSON OBJECT) THEN 'malformed_json'
-        WHEN id IS NULL
-            OR `name` IS NULL
-            OR register_date_time IS NULL
-            OR `status` IS NULL
-            OR update_time IS NULL
-            THEN CASE
-                WHEN (id IS NULL AND JSON_QUERY(payload, 'strict $.id') IS NULL)
-                    OR (`name` IS NULL AND JSON_QUERY(payload, 'strict $.name') IS NULL)
-                    OR (register_date_time IS NULL
-                        AND JSON_QUERY(payload, 'strict $.register_date_time') IS NULL)
-                    OR (`status` IS NULL AND JSON_QUERY(payload, 'strict $.status') IS NULL)
-                    OR (update_time IS NULL AND JSON_QUERY(payload, 'strict $.update_time') IS NULL)
-                    THEN 'missing_field'
-                ELSE 'wrong_type'
-            END
-    END AS reason
-FROM user_checked;
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
+    p.id, p.`name`, p.register_date_time, p.`status`, p.update_time
+FROM uc_account_user AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        id                  ID        id                  NOT NULL,
+        name                STRING    name                NOT NULL,
+        register_date_time  DATETIME  register_date_time  NOT NULL,
+        status              STRING    status              NOT NULL,
+        update_time         DATETIME  update_time         NOT NULL
+    ')) AS p;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.
@@ -50,12 +30,12 @@ SELECT
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ),
     ingested_at, processed_at
-FROM user_verdicts
+FROM user_checked
 WHERE reason IS NULL;
 
 INSERT INTO rejected_messages
 SELECT 'uc_account-user', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM user_verdicts
+FROM user_checked
 WHERE reason IS NOT NULL;
 
 CREATE TEMPORARY VIEW user_split_counts AS
@@ -65,7 +45,7 @@ SELECT
     COUNT(*) AS messages_read,
     COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
     COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected
-FROM user_verdicts
+FROM user_checked
 GROUP BY source_split;
 
 -- Counts only grow, so the newest row of a split is the one with the most messages_read.

@@ -150,3 +150,42 @@ def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
     )
     with pytest.raises(SqlFileError, match="only CREATE TEMPORARY VIEW and INSERT INTO"):
         discover_jobs(tmp_path, ["y"])
+
+
+# -- parse_message: the one parsing step of every cleaning job ---------------------------------
+
+
+def test_every_cleaning_job_parses_once_with_parse_message() -> None:
+    cleaning = [job for job in load_catalog(ROOT, "local").jobs if job.name.startswith("clean_")]
+    assert len(cleaning) == 7
+    for job in cleaning:
+        code = strip_comments(job.path.read_text(encoding="utf-8"), strings=True).upper()
+        assert code.count("PARSE_MESSAGE(") == 1, job.name
+        for lenient in ("JSON_VALUE", "JSON_QUERY", "IS JSON", "REGEXP"):
+            assert lenient not in code, f"{job.name} still uses {lenient}"
+
+
+def test_the_functions_the_jobs_call_are_declared() -> None:
+    from classpulse.flink.functions import function_statements
+
+    statements = function_statements(ROOT)
+    assert statements == [
+        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message\n"
+        "    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA"
+    ]
+    java = ROOT / "jvm/udf/src/main/java/io/classpulse/udf/ParseMessage.java"
+    assert java.is_file()
+
+
+def test_a_missing_functions_jar_says_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classpulse.flink.functions import UDF_JAR_VARIABLE, MissingUdfJarError, udf_jar
+
+    monkeypatch.setenv(UDF_JAR_VARIABLE, str(tmp_path / "nowhere.jar"))
+    with pytest.raises(MissingUdfJarError, match="make udf"):
+        udf_jar()
+    built = tmp_path / "built.jar"
+    built.write_bytes(b"PK")
+    monkeypatch.setenv(UDF_JAR_VARIABLE, str(built))
+    assert udf_jar() == built.resolve()

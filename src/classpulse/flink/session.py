@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from classpulse.flink.functions import register_functions, udf_jar
 from classpulse.flink.sqlfiles import ConnectorTable, strip_comments
 from classpulse.flink.variables import Variables, render
 
@@ -34,6 +35,7 @@ class SessionOptions:
     extra: Mapping[str, str] = field(default_factory=dict)
     # A Flink cluster to submit to (host:port of its REST endpoint) instead of the local
     # mini-cluster, and connector jars the planner needs (e.g. Kafka's; not in the PyFlink wheel).
+    # The jar of our Java functions (jvm/udf, see functions.py) is always added.
     jobmanager: str | None = None
     jars: tuple[str, ...] = ()
 
@@ -69,8 +71,9 @@ class FlinkSession:
             startup.set_string("rest.bind-address", "127.0.0.1")
             startup.set_string("rest.bind-port", str(self.rest_port))
             startup.set_string("metrics.fetcher.update-interval", "500 ms")
-        if self.options.jars:
-            startup.set_string("pipeline.jars", ";".join(self.options.jars))
+        # our functions' jar always travels with the jobs (mini-cluster or remote cluster)
+        jars = (udf_jar().as_uri(), *self.options.jars)
+        startup.set_string("pipeline.jars", ";".join(jars))
         settings = (
             EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(startup)
         )
@@ -78,6 +81,7 @@ class FlinkSession:
         self.tables: list[str] = []
         self.views: list[str] = []
         self.configure(self.options)
+        register_functions(self.table_env)
 
     def configure(self, options: SessionOptions) -> None:
         """Apply engine settings; they take effect for the next job submitted.

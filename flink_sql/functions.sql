@@ -1,0 +1,8 @@
+-- Functions the jobs call, registered by every Flink session before any job (see
+-- src/classpulse/flink/functions.py). Java classes come from jvm/udf, built from source by
+-- `make udf` and shipped with every job in pipeline.jars.
+
+-- parse_message(payload, spec): reads one message once; one row of `reason` plus the typed fields
+-- the spec literal names ('name TYPE path [NOT NULL], ...'). See jvm/udf ParseMessage.java.
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message
+    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA;

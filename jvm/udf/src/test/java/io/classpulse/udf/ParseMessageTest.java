@@ -1,0 +1,335 @@
+package io.classpulse.udf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.types.Row;
+import org.apache.flink.util.Collector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ParseMessageTest {
+
+    private static final String SPEC =
+            "created   BIGINT    createTime        NOT NULL,\n"
+                    + "user_id   BIGINT    data.userid       NOT NULL,\n"
+                    + "role      INT       data.role,\n"
+                    + "room      ID        data.room,\n"
+                    + "label     STRING    data.msg.label,\n"
+                    + "updated   DATETIME  update_time";
+
+    private static final ParseMessage FUNCTION = ParseMessage.forSpec(SPEC);
+
+    private static Row parse(String payload) {
+        return FUNCTION.parse(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String reason(String payload) {
+        return (String) parse(payload).getField(0);
+    }
+
+    // -- not exactly one JSON object -----------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "",
+                "   ",
+                "not json",
+                "<html>502 Bad Gateway</html>",
+                "[1,2,3]",
+                "42",
+                "\"text\"",
+                "null",
+                "{'createTime': 1}",
+                "{\"createTime\":1,\"data\":{\"userid\":2}} trailing",
+                "{\"createTime\":1,\"data\":{\"userid\":2}}{\"b\":2}",
+                "{\"createTime\":1,\"data\":{\"userid\":2}}}",
+                "{\"createTime\":1,\"data\":{\"userid\":2}} 1",
+                "{\"createTime\":1,\"data\":{\"userid\":2}",
+                "{\"createTime\":1,\"data\":{\"userid\":2},}",
+                "{\"createTime\":01,\"data\":{\"userid\":2}}",
+                "{\"createTime\":1,\"data\":{\"userid\":2},\"x\":NaN}",
+                "{\"createTime\":1,\"data\":{\"userid\":2},\"x\":[1,}",
+                "{\"createTime\":1,\"data\":{\"userid\":2},\"x\":\"bad \\q escape\"}",
+                "{\"createTime\":1,\"data\":{\"userid\":2},\"x\":\"raw \t tab\"}",
+                "{\"createTime\":1,\"data\":{\"userid\":2}} // comment",
+                "{\"createTime\":1 \"data\":{\"userid\":2}}",
+            })
+    void notOneJsonObjectIsMalformed(String payload) {
+        Row row = parse(payload);
+        assertEquals("malformed_json", row.getField(0));
+        for (int i = 1; i < row.getArity(); i++) {
+            assertNull(row.getField(i));
+        }
+    }
+
+    @Test
+    void nullPayloadAndInvalidUtf8AreMalformed() {
+        assertEquals("malformed_json", FUNCTION.parse(null).getField(0));
+        byte[] bad = "{\"createTime\":1,\"data\":{\"userid\":2},\"x\":\"\u00e9\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] broken = new byte[bad.length - 1];
+        // drop the second byte of é: an invalid UTF-8 sequence inside a string
+        int at = new String(bad, StandardCharsets.ISO_8859_1).indexOf('\u00c3');
+        System.arraycopy(bad, 0, broken, 0, at + 1);
+        System.arraycopy(bad, at + 2, broken, at + 1, bad.length - at - 2);
+        assertEquals("malformed_json", FUNCTION.parse(broken).getField(0));
+        byte[] valid = "{\"createTime\":1,\"data\":{\"userid\":2}}".getBytes(StandardCharsets.UTF_8);
+        assertEquals(null, FUNCTION.parse(valid).getField(0));
+        byte[] withBom = new byte[valid.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(valid, 0, withBom, 3, valid.length);
+        assertEquals("malformed_json", FUNCTION.parse(withBom).getField(0));
+        byte[] utf16 = "{\"createTime\":1,\"data\":{\"userid\":2}}".getBytes(StandardCharsets.UTF_16BE);
+        assertEquals("malformed_json", FUNCTION.parse(utf16).getField(0));
+    }
+
+    // -- valid layouts ---------------------------------------------------------------------
+
+    @Test
+    void readsEveryFieldWithItsType() {
+        Row row =
+                parse(
+                        "{\"createTime\":1700000000123,\"data\":{\"userid\":\"42\",\"role\":2,"
+                                + "\"room\":7,\"msg\":{\"label\":\"a\\\"b\\u00e9\\ud83d\\ude00\"}},"
+                                + "\"update_time\":\"2024-02-29 23:59:59\"}");
+        assertEquals(
+                Row.of(null, 1700000000123L, 42L, 2, "7", "a\"b\u00e9\ud83d\ude00",
+                        "2024-02-29 23:59:59"),
+                row);
+    }
+
+    @Test
+    void whitespaceKeyOrderAndCrlfDoNotMatter() {
+        Row compact = parse("{\"createTime\":1,\"data\":{\"userid\":2,\"role\":\"3\"}}");
+        Row spaced =
+                parse(" \t{ \"data\" : {\r\n \"role\" : 3 ,\"userid\":\"2\" } ,\"createTime\" : \"1\"}\r\n");
+        assertEquals(Row.of(null, 1L, 2L, 3, null, null, null), compact);
+        assertEquals(compact, spaced);
+    }
+
+    @Test
+    void unknownKeysOfAnyShapeAreSkipped() {
+        Row row =
+                parse(
+                        "{\"extra\":{\"deep\":[1,{\"userid\":\"x\"},null,true,1.5e3]},\"createTime\":1,"
+                                + "\"data\":{\"userid\":2,\"other\":{\"role\":\"x\"}},\"z\":\"\\u0000\"}");
+        assertEquals(Row.of(null, 1L, 2L, null, null, null, null), row);
+    }
+
+    @Test
+    void aRepeatedKeyTakesItsLastValue() {
+        assertEquals(2L, parse("{\"createTime\":\"x\",\"createTime\":2,\"data\":{\"userid\":2}}")
+                .getField(1));
+        // a whole object repeated: fields of the earlier one are forgotten
+        assertEquals(
+                "missing_field",
+                reason("{\"createTime\":1,\"data\":{\"userid\":2,\"role\":1},\"data\":{\"role\":1}}"));
+        assertEquals(
+                "missing_field", reason("{\"createTime\":1,\"data\":{\"userid\":2},\"data\":null}"));
+        assertEquals(
+                Row.of(null, 1L, 5L, null, null, null, null),
+                parse("{\"createTime\":1,\"data\":\"x\",\"data\":{\"userid\":5}}"));
+    }
+
+    // -- missing fields ----------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{}",
+                "{\"data\":{\"userid\":2}}",
+                "{\"createTime\":null,\"data\":{\"userid\":2}}",
+                "{\"createTime\":1,\"data\":{\"userid\":null}}",
+                "{\"createTime\":1,\"data\":null}",
+                "{\"createTime\":1,\"data\":\"oops\"}",
+                "{\"createTime\":1,\"data\":[{\"userid\":2}]}",
+                "{\"createTime\":1,\"data\":{\"user_id\":2}}",
+                "{\"createTime\":1,\"data\":{\"UserId\":2}}",
+                // a missing field takes precedence over a wrong type
+                "{\"createTime\":\"abc\",\"data\":{}}",
+                "{\"createTime\":{\"a\":1}}",
+            })
+    void absentOrNullRequiredFieldIsMissing(String payload) {
+        assertEquals("missing_field", reason(payload));
+    }
+
+    @Test
+    void optionalFieldsMayBeAbsentOrNull() {
+        assertEquals(
+                Row.of(null, 1L, 2L, null, null, null, null),
+                parse("{\"createTime\":1,\"data\":{\"userid\":2,\"role\":null,\"room\":null,"
+                        + "\"msg\":{\"label\":null}},\"update_time\":null}"));
+        assertEquals(
+                Row.of(null, 1L, 2L, null, null, null, null),
+                parse("{\"createTime\":1,\"data\":{\"userid\":2,\"msg\":null}}"));
+    }
+
+    // -- wrong types -----------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "\"abc\"", "\"\"", "\" 1\"", "\"1 \"", "\"+1\"", "\"1.5\"", "1.5", "1.0", "1e3",
+                "-1.0E2", "true", "false", "{\"a\":1}", "[1]", "[]", "\"0x10\"", "\"1_000\"",
+                "9223372036854775808", "\"9223372036854775808\"", "-9223372036854775809",
+                "123456789012345678901234567890", "\"\u0661\u0662\"", "\"-\"",
+            })
+    void bigintTakesOnlyIntegersThatFit(String value) {
+        assertEquals("wrong_type", reason("{\"createTime\":" + value + ",\"data\":{\"userid\":2}}"));
+    }
+
+    @Test
+    void bigintBoundsAndNumericStrings() {
+        assertEquals(Long.MAX_VALUE, parse("{\"createTime\":9223372036854775807,\"data\":{\"userid\":2}}").getField(1));
+        assertEquals(Long.MIN_VALUE, parse("{\"createTime\":\"-9223372036854775808\",\"data\":{\"userid\":2}}").getField(1));
+        assertEquals(7L, parse("{\"createTime\":\"007\",\"data\":{\"userid\":2}}").getField(1));
+        assertEquals(0L, parse("{\"createTime\":-0,\"data\":{\"userid\":2}}").getField(1));
+    }
+
+    @Test
+    void intTakesOnly32BitIntegers() {
+        String base = "{\"createTime\":1,\"data\":{\"userid\":2,\"role\":%s}}";
+        assertEquals(2147483647, parse(String.format(base, "2147483647")).getField(3));
+        assertEquals(-2147483648, parse(String.format(base, "\"-2147483648\"")).getField(3));
+        assertEquals("wrong_type", reason(String.format(base, "2147483648")));
+        assertEquals("wrong_type", reason(String.format(base, "\"-2147483649\"")));
+        assertEquals("wrong_type", reason(String.format(base, "2.0")));
+    }
+
+    @Test
+    void idsAreStringsOrIntegers() {
+        String base = "{\"createTime\":1,\"data\":{\"userid\":2,\"room\":%s}}";
+        assertEquals("42", parse(String.format(base, "42")).getField(4));
+        assertEquals("42", parse(String.format(base, "\"42\"")).getField(4));
+        assertEquals("r-1 é", parse(String.format(base, "\"r-1 é\"")).getField(4));
+        assertEquals("", parse(String.format(base, "\"\"")).getField(4));
+        assertEquals(
+                "123456789012345678901234567890",
+                parse(String.format(base, "123456789012345678901234567890")).getField(4));
+        for (String wrong : new String[] {"4.2", "1e2", "true", "{}", "[\"42\"]", "\"\\ud800\""}) {
+            assertEquals("wrong_type", reason(String.format(base, wrong)), wrong);
+        }
+    }
+
+    @Test
+    void stringsTakeAnyScalarAsText() {
+        String base = "{\"createTime\":1,\"data\":{\"userid\":2,\"msg\":{\"label\":%s}}}";
+        assertEquals("1.50", parse(String.format(base, "1.50")).getField(5));
+        assertEquals("-7", parse(String.format(base, "-7")).getField(5));
+        assertEquals("true", parse(String.format(base, "true")).getField(5));
+        assertEquals("line\nbreak\u2028", parse(String.format(base, "\"line\\nbreak\\u2028\"")).getField(5));
+        assertEquals("wrong_type", reason(String.format(base, "{\"a\":1}")));
+        assertEquals("wrong_type", reason(String.format(base, "[]")));
+        assertEquals("wrong_type", reason(String.format(base, "\"lone \\udc00\"")));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "yesterday", "N/A", "", "2024-02-30 10:00:00", "2023-02-29 00:00:00",
+                "1900-02-29 00:00:00", "2024-13-01 00:00:00", "2024-00-10 00:00:00",
+                "2024-01-00 00:00:00", "2024-04-31 00:00:00", "2024-01-01 24:00:00",
+                "2024-01-01 23:60:00", "2024-01-01 23:59:60", "0000-01-01 00:00:00",
+                "2024-01-01T10:00:00", "2024-01-01 10:00", "2024-01-01 10:00:00.000",
+                "2024-1-01 10:00:00", " 2024-01-01 10:00:00", "2024-01-01 10:00:00 ",
+                "２０２４-01-01 10:00:00", "2024/01/01 10:00:00",
+            })
+    void datetimesMustBeRealMoments(String value) {
+        assertEquals(
+                "wrong_type",
+                reason("{\"createTime\":1,\"data\":{\"userid\":2},\"update_time\":\"" + value + "\"}"));
+    }
+
+    @Test
+    void validDatetimesAndNonStrings() {
+        String base = "{\"createTime\":1,\"data\":{\"userid\":2},\"update_time\":%s}";
+        for (String valid :
+                new String[] {
+                    "2024-02-29 00:00:00", "2000-02-29 12:30:59", "0001-01-01 00:00:00",
+                    "9999-12-31 23:59:59"
+                }) {
+            assertEquals(valid, parse(String.format(base, "\"" + valid + "\"")).getField(6));
+        }
+        assertEquals("wrong_type", reason(String.format(base, "20240101100000")));
+        assertEquals("wrong_type", reason(String.format(base, "{}")));
+    }
+
+    // -- the spec ----------------------------------------------------------------------------
+
+    @Test
+    void outputTypeFollowsTheSpec() {
+        DataType type = MessageSpec.parse(SPEC).outputType();
+        assertEquals(
+                "ROW<`reason` STRING, `created` BIGINT, `user_id` BIGINT, `role` INT, "
+                        + "`room` STRING, `label` STRING, `updated` STRING>",
+                type.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "",
+                "a BIGINT x,",
+                "a BIGINT",
+                "a FLOAT x",
+                "a BIGINT x NULL",
+                "a BIGINT x, a STRING y",
+                "reason STRING x",
+                "a BIGINT x, b BIGINT x",
+                "a BIGINT x, b BIGINT x.y",
+                "a BIGINT x.y, b BIGINT x",
+                "a BIGINT x..y",
+                "1a BIGINT x",
+            })
+    void badSpecsAreRefused(String spec) {
+        assertThrows(IllegalArgumentException.class, () -> MessageSpec.parse(spec));
+    }
+
+    @Test
+    void evalEmitsExactlyOneRowPerMessage() {
+        ParseMessage function = new ParseMessage();
+        List<Row> rows = new ArrayList<>();
+        function.setCollector(
+                new Collector<Row>() {
+                    @Override
+                    public void collect(Row row) {
+                        rows.add(row);
+                    }
+
+                    @Override
+                    public void close() {}
+                });
+        StringData spec = StringData.fromString("a BIGINT a NOT NULL");
+        function.eval(StringData.fromString("{\"a\":1}"), spec);
+        function.eval(StringData.fromString("{\"a\":1} x"), spec);
+        function.eval(null, spec);
+        function.eval(StringData.fromString("{\"a\":\"b\"}"), StringData.fromString("a STRING a"));
+        assertEquals(
+                List.of(Row.of(null, 1L), Row.of("malformed_json", null),
+                        Row.of("malformed_json", null), Row.of(null, "b")),
+                rows);
+    }
+
+    @Test
+    void helpers() {
+        assertTrue(ParseMessage.isDatetime("2024-02-29 00:00:00"));
+        assertFalse(ParseMessage.isDatetime("2100-02-29 00:00:00"));
+        assertNull(ParseMessage.parseInteger("", 0, 1));
+        assertFalse(ParseMessage.hasUnpairedSurrogate("\ud83d\ude00"));
+        assertTrue(ParseMessage.hasUnpairedSurrogate("\ude00\ud83d"));
+    }
+}
