@@ -159,7 +159,7 @@ def label_user_window(
         cannot_see=silent(video),
         net_quality=net_quality(audio + video),
         device_abnormal=int(
-            any("ok" != state for m in devices for state in (m.mic, m.speaker, m.camera))
+            any(state != "ok" for m in devices for state in (m.mic, m.speaker, m.camera))
             or any(m.cpu_pct >= 90 for m in devices)
         ),
         courseware_load_fail=int(
