@@ -54,7 +54,9 @@ def leave(room: int, user: int, role: str, at: int) -> EnterMessage:
     return EnterMessage(**env(room, user, role, at), action="leave")
 
 
-def help_press(room: int, user: int, role: str, at: int, request_id: str, delay: int = 200) -> HelpRequest:
+def help_press(
+    room: int, user: int, role: str, at: int, request_id: str, delay: int = 200
+) -> HelpRequest:
     return HelpRequest(**env(room, user, role, at, delay), request_id=request_id)
 
 
