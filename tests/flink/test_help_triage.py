@@ -29,7 +29,10 @@ from test_classroom_labels import JOBS
 
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.records import UNION_TOPICS, HelpRequest, Message
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
+from classpulse.loader import load_topics
+from classpulse.warehouse import get_client
 
 W = [T0 - 30_000, T0, T0 + 30_000, T0 + 60_000, T0 + 90_000]  # W-1, W0, W1, W2, W3 starts
 H = T0 + 31_000
@@ -206,3 +209,30 @@ def test_each_pre_check_and_rule(triage_run) -> None:
         (116, STUDENT, 60_000, "media", STUDENT, "escalated"),
     ]
     assert rows[f"det:116:{STUDENT}:{T0 + 60_000}"]["request_time"] == T0 + 60_000
+
+
+def test_the_marts_land_in_the_warehouse_and_read_back_final(
+    triage_run, warehouse: Settings
+) -> None:
+    topics, messages, _ = triage_run
+    landed = (
+        "room_user_labels_30s",
+        "help_request_triage",
+        *(f"{topic}_clean" for topic in (*UNION_TOPICS, "classroom_help_request")),
+    )
+    report = load_topics(warehouse, topics_dir=topics, only=landed)
+    assert report.rows > 0
+    client = get_client(warehouse)
+    columns = [name for name in current_rows(topics)[0]]
+    rows = client.query(
+        f"SELECT {', '.join(columns)} FROM rt.help_request_triage_log FINAL ORDER BY request_id"
+    ).named_results()
+    assert [dict(row) for row in rows] == current_rows(topics)
+    labels = rules.label_rows(m for m in messages if m.topic in UNION_TOPICS)
+    count, arrays = client.query(
+        "SELECT count(), groupArray(problem_labels) FROM rt.room_user_labels_30s"
+    ).result_rows[0]
+    assert count == len(labels)
+    assert sorted(map(list, arrays)) == sorted(row.problem_labels for row in labels)
+    help_rows = client.query("SELECT count() FROM ods.classroom_help_request_clean").result_rows
+    assert help_rows[0][0] == sum(1 for m in messages if isinstance(m, HelpRequest))
