@@ -1,6 +1,6 @@
 -- topic: room_user_labels_30s
--- grain: one row per room x user x 30-second window with a message (LIVE_CLASSROOM_CONTRACT.md A.3); insert-only
-CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s
+-- grain: one row per room x user x 30-second window with a message (LIVE_CLASSROOM_CONTRACT.md A.3); re-deliveries replace
+CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s_log
 (
     start_time Int64 COMMENT 'epoch ms',
     end_time Int64 COMMENT 'epoch ms',
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s
     processed_at DateTime64(3, 'UTC'),
     landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
 )
-ENGINE = MergeTree
+ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(intDiv(start_time, 1000), 'Asia/Shanghai')
 ORDER BY (room_id, start_time, user_id)
 SETTINGS non_replicated_deduplication_window = 10000

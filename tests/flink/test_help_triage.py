@@ -230,7 +230,7 @@ def test_the_marts_land_in_the_warehouse_and_read_back_final(
     assert [dict(row) for row in rows] == current_rows(topics)
     labels = rules.label_rows(m for m in messages if m.topic in UNION_TOPICS)
     count, arrays = client.query(
-        "SELECT count(), groupArray(problem_labels) FROM rt.room_user_labels_30s"
+        "SELECT count(), groupArray(problem_labels) FROM rt.room_user_labels_30s_log"
     ).result_rows[0]
     assert count == len(labels)
     assert sorted(map(list, arrays)) == sorted(row.problem_labels for row in labels)
