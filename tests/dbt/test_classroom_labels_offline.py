@@ -34,7 +34,7 @@ def test_offline_labels_equal_the_generator_rows_late_messages_included(
     settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
     day = generate_labels_day(
         LabelsOptions(
-            day=date(2026, 11, 20), seed=5, lessons=12, lesson_minutes=5, late_share=0.01
+            day=date(2026, 11, 20), seed=5, lessons=30, lesson_minutes=5, late_share=0.01
         ),
         settings.topics_dir,
     )
@@ -46,7 +46,8 @@ def test_offline_labels_equal_the_generator_rows_late_messages_included(
         [
             "build",
             "--select",
-            "room_user_labels_30s rt_room_user_labels_30s rt_help_request_triage",
+            "room_user_labels_30s help_request_triage help_triage_daily rt_room_user_labels_30s "
+            "rt_help_request_triage",
         ],
     )
     expected = [
@@ -64,6 +65,30 @@ def test_offline_labels_equal_the_generator_rows_late_messages_included(
         settings={"output_format_json_quote_64bit_integers": 0},
     )
     assert [json.loads(line) for line in data.decode().splitlines()] == expected
+    triage = [
+        json.loads(line)
+        for line in (settings.topics_dir / "_expected" / "help_request_triage.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    data = client.raw_query(
+        f"SELECT {', '.join(triage[0])} FROM ads.help_request_triage ORDER BY request_id",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    assert [json.loads(line) for line in data.decode().splitlines()] == triage
+    daily = [
+        json.loads(line)
+        for line in (settings.topics_dir / "_expected" / "help_triage_daily.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    data = client.raw_query(
+        f"SELECT {', '.join(daily[0])} FROM ads.help_triage_daily ORDER BY day, source, category",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    assert [json.loads(line) for line in data.decode().splitlines()] == daily
     rt_rows = client.query("SELECT count() FROM rt.room_user_labels_30s").result_rows[0][0]
     help_rows = client.query(
         "SELECT count() FROM rt.help_request_triage WHERE source = 'help'"
