@@ -7,6 +7,7 @@ prints a summary table when done.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,14 @@ def share_option(name: str, default: float, what: str) -> Any:
     help="Paced replay: about this many messages per second, one small file per topic per second.",
 )
 @click.option(
+    "--live-classroom-lessons",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also write this many one-to-one lessons to the five live-classroom topics "
+    "(labels and help triage, LIVE_CLASSROOM_CONTRACT.md A); files only.",
+)
+@click.option(
     "--clean",
     is_flag=True,
     help="Delete earlier topic files, manifest and expected marts under --out first.",
@@ -131,6 +140,7 @@ def command(
     lookback_seconds: int,
     kafka: bool,
     rate: float | None,
+    live_classroom_lessons: int,
     clean: bool,
 ) -> None:
     """Write a simulated day of online classes to the seven source topics.
@@ -163,6 +173,31 @@ def command(
     except (GeneratorError, TopicSinkError) as error:
         raise click.ClickException(str(error)) from error
     print_summary(Console(), result, root, kafka)
+    if live_classroom_lessons:
+        if kafka:
+            raise click.ClickException("--live-classroom-lessons writes files only (no --kafka)")
+        generate_live_classroom(options, root, live_classroom_lessons)
+
+
+def generate_live_classroom(options: GeneratorOptions, root: Path, lessons: int) -> None:
+    """The live-classroom topics of the same day (classpulse.classroom_help.generator)."""
+    from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
+
+    day = generate_labels_day(
+        LabelsOptions(
+            day=options.start, seed=options.seed, lessons=lessons, timezone=options.timezone
+        ),
+        root,
+    )
+    accepted = sum(len(items) for items in day.accepted.values())
+    daily = [json.loads(line) for line in (root / "_expected" / "help_triage_daily.jsonl").open()]
+    asked = sum(row["requests"] - row["merged"] for row in daily)
+    resolved = sum(row["resolved"] for row in daily)
+    Console().print(
+        f"live classroom: {lessons} lessons, {accepted:,} valid messages, "
+        f"{sum(day.rejected.values()):,} bad, {len(day.late):,} late; resolved_share "
+        f"{resolved / asked if asked else 0:.2f} (seed: ~0.6)"
+    )
 
 
 def run_with_progress(

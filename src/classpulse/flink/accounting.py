@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-WINDOWED_MARTS = {"classroom_performance_1min": "event_count", "av_quality_30s": "event_count"}
+WINDOWED_MARTS = {
+    "classroom_performance_1min": "event_count",
+    "av_quality_30s": "event_count",
+    "room_user_labels_30s": "messages",
+}
 
 
 def iter_rows(directory: Path) -> Iterator[dict[str, Any]]:

@@ -24,6 +24,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "10",
         "Allowed event-time disorder before an event counts as late (windowed marts).",
     ),
+    "LABEL_WATERMARK_DELAY_SECONDS": (
+        "4",
+        "Allowed event-time disorder of the live-classroom label and triage jobs (contract 0).",
+    ),
     "RECORDED_COURSE_LOOKBACK": (
         "0 03:00:00",
         "How far back recorded_course_enter_time looks for a session's first event, as a "

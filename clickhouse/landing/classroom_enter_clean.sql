@@ -1,0 +1,23 @@
+-- topic: classroom_enter_clean
+-- grain: one row per valid room enter/leave attempt (cleaned by Flink job clean_classroom_enter)
+CREATE TABLE IF NOT EXISTS ods.classroom_enter_clean
+(
+    source_split String,
+    source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
+    room_id UInt64,
+    user_id Int64,
+    role LowCardinality(String),
+    client_time Int64 COMMENT 'epoch ms, the event time',
+    server_time Int64 COMMENT 'epoch ms, receive time',
+    action LowCardinality(String),
+    result Nullable(String),
+    started_at Nullable(Int64),
+    failed_component Nullable(String),
+    ingested_at DateTime64(3, 'UTC'),
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = MergeTree
+PARTITION BY toDate(intDiv(client_time, 1000), 'Asia/Shanghai')
+ORDER BY (room_id, user_id, client_time)
+SETTINGS non_replicated_deduplication_window = 10000

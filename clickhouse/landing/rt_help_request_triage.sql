@@ -1,0 +1,28 @@
+-- topic: help_request_triage
+-- grain: one row per help request or detected ticket (LIVE_CLASSROOM_CONTRACT.md A.4); an upsert log (greatest version wins, is_deleted retracts)
+CREATE TABLE IF NOT EXISTS rt.help_request_triage_log
+(
+    request_id String,
+    source LowCardinality(String),
+    room_id UInt64,
+    user_id Int64,
+    role LowCardinality(String),
+    request_time Int64 COMMENT 'epoch ms',
+    received_time Int64,
+    decided_at Int64,
+    evidence_end Int64,
+    outcome LowCardinality(String),
+    category LowCardinality(String),
+    action LowCardinality(String),
+    target_user_id Int64,
+    verify_start Nullable(Int64),
+    verify_status LowCardinality(String),
+    handle_ms Int64,
+    version UInt64,
+    is_deleted UInt8,
+    processed_at DateTime64(3, 'UTC'),
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(version, is_deleted)
+ORDER BY request_id
+SETTINGS non_replicated_deduplication_window = 10000

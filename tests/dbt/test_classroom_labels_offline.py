@@ -1,0 +1,97 @@
+"""ads.room_user_labels_30s (LIVE_CLASSROOM_CONTRACT.md A.3) through Flink, the loader and real dbt.
+
+A generated day of lessons goes through the cleaning jobs, lands in ods, and dbt builds the
+offline mart: it must equal the generator's own pure-Python rows, late messages included; the rt
+views resolve the real-time logs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from classpulse import pipeline
+from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
+from classpulse.config import Settings
+from classpulse.dbt import run_dbt
+from classpulse.warehouse import get_client
+
+JOBS = (
+    "clean_classroom_enter",
+    "clean_classroom_av_sample",
+    "clean_classroom_device_sample",
+    "clean_classroom_courseware_event",
+    "clean_classroom_help_request",
+    "mart_room_user_labels_30s",
+)
+
+
+def test_offline_labels_equal_the_generator_rows_late_messages_included(
+    dbt_warehouse: Settings, tmp_path: Path
+) -> None:
+    settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
+    day = generate_labels_day(
+        LabelsOptions(
+            day=date(2026, 11, 20), seed=5, lessons=30, lesson_minutes=5, late_share=0.01
+        ),
+        settings.topics_dir,
+    )
+    assert day.late
+    pipeline.run_flink(settings, jobs=JOBS)
+    pipeline.load(settings)
+    run_dbt(
+        settings,
+        [
+            "build",
+            "--select",
+            "room_user_labels_30s help_request_triage help_triage_daily rt_room_user_labels_30s "
+            "rt_help_request_triage",
+        ],
+    )
+    expected = [
+        json.loads(line)
+        for line in (settings.topics_dir / "_expected" / "room_user_labels_30s.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    client = get_client(settings)
+    columns = list(expected[0])
+    data = client.raw_query(
+        f"SELECT {', '.join(columns)} FROM ads.room_user_labels_30s "
+        "ORDER BY start_time, room_id, user_id",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    assert [json.loads(line) for line in data.decode().splitlines()] == expected
+    triage = [
+        json.loads(line)
+        for line in (settings.topics_dir / "_expected" / "help_request_triage.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    data = client.raw_query(
+        f"SELECT {', '.join(triage[0])} FROM ads.help_request_triage ORDER BY request_id",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    assert [json.loads(line) for line in data.decode().splitlines()] == triage
+    daily = [
+        json.loads(line)
+        for line in (settings.topics_dir / "_expected" / "help_triage_daily.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    data = client.raw_query(
+        f"SELECT {', '.join(daily[0])} FROM ads.help_triage_daily ORDER BY day, source, category",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    assert [json.loads(line) for line in data.decode().splitlines()] == daily
+    rt_rows = client.query("SELECT count() FROM rt.room_user_labels_30s").result_rows[0][0]
+    help_rows = client.query(
+        "SELECT count() FROM rt.help_request_triage WHERE source = 'help'"
+    ).result_rows[0][0]
+    assert 0 < rt_rows <= len(expected)
+    assert help_rows == len({m.request_id for m in day.accepted["classroom_help_request"]})
