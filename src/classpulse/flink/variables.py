@@ -29,6 +29,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "How far back recorded_course_enter_time looks for a session's first event, as a "
         "'days hh:mm:ss' interval (3 h).",
     ),
+    "PRESENCE_TIMEOUT_SECONDS": (
+        "30",
+        "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds.",
+    ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
         "classpulse-flink",
