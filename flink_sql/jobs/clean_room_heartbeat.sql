@@ -4,14 +4,14 @@
 
 -- Each field is read with JSON_VALUE in strict mode (NULL when absent, null or not a scalar); a
 -- NULL text whose JSON_QUERY is not NULL is an object or array: a wrong type, not a missing field.
--- The position (1-based line number; a file is read front to back by one reader) keys the message.
+-- The message_position (1-based line number; a file is read front to back by one reader) keys the message.
 CREATE TEMPORARY VIEW heartbeat_fields AS
 SELECT
     payload, source_split, source_offset, ingested_at, processed_at,
     COALESCE(source_offset, COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )) AS position,
+    )) AS message_position,
     payload IS JSON OBJECT AS is_object,
     JSON_VALUE(payload, 'strict $.bid') AS bid_text,
     JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
@@ -47,7 +47,7 @@ FROM heartbeat_fields;
 
 INSERT INTO room_heartbeat_clean
 SELECT
-    CONCAT('room_heartbeat|', source_split, '|', CAST(position AS STRING)),
+    CONCAT('room_heartbeat|', source_split, '|', CAST(message_position AS STRING)),
     source_split,
     CAST(bid_text AS BIGINT),
     room_id_text,

@@ -9,7 +9,7 @@ SELECT
     COALESCE(source_offset, COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )) AS position,
+    )) AS message_position,
     payload IS JSON OBJECT AS is_object,
     JSON_VALUE(payload, 'strict $.bid') AS bid_text,
     JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
@@ -45,22 +45,23 @@ SELECT
             OR missing_scalar IS NOT NULL
             OR NOT REGEXP(
                 missing_text, '^\[\s*(("?[0-9]{1,18}"?)(\s*,\s*"?[0-9]{1,18}"?)*)?\s*\]$')
-            OR CARDINALITY(ARRAY_DISTINCT(missing_ids)) <> CARDINALITY(missing_ids)
+            -- NULL (not a list of numbers) is a wrong type too
+            OR COALESCE(CARDINALITY(ARRAY_DISTINCT(missing_ids)) <> CARDINALITY(missing_ids), TRUE)
             OR COALESCE(ARRAY_MIN(missing_ids), 1) < 1
-            OR COALESCE(ARRAY_MAX(missing_ids), 0) >= TRY_CAST(max_msgid_text AS BIGINT)
+            OR COALESCE(ARRAY_MAX(missing_ids) >= TRY_CAST(max_msgid_text AS BIGINT), FALSE)
             THEN 'wrong_type'
     END AS reason
 FROM (
     SELECT
         *,
-        CAST(REGEXP_EXTRACT_ALL(COALESCE(missing_text, '[]'), '[0-9]+') AS ARRAY<BIGINT>)
+        CAST(REGEXP_EXTRACT_ALL(COALESCE(missing_text, '[]'), '([0-9]+)', 1) AS ARRAY<BIGINT>)
             AS missing_ids
     FROM push_ack_fields
 );
 
 INSERT INTO room_push_ack_clean
 SELECT
-    CONCAT('room_push_ack|', source_split, '|', CAST(position AS STRING)),
+    CONCAT('room_push_ack|', source_split, '|', CAST(message_position AS STRING)),
     source_split,
     CAST(bid_text AS BIGINT),
     room_id_text,
@@ -70,7 +71,7 @@ SELECT
     CAST(max_msgid_text AS BIGINT),
     missing_ids,
     CARDINALITY(missing_ids),
-    position,
+    message_position,
     ingested_at,
     processed_at
 FROM push_ack_verdicts
