@@ -69,8 +69,8 @@ def test_every_job_parses_and_names_tables_only() -> None:
 def test_cleaning_runs_before_the_marts() -> None:
     waves = plan_waves(load_catalog(ROOT, "local").jobs)
     assert [sorted(job.name.split("_")[0] for job in wave) for wave in waves] == [
-        ["clean"] * 7,
-        ["mart"] * 5,
+        ["clean"] * 9,
+        ["mart"] * 6,
     ]
 
 

@@ -40,8 +40,13 @@ SELECT
 FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
 LEFT JOIN presence_leaves AS l
     ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
-    AND l.event_at BETWEEN b.event_at
+    -- The lower time bound reaches back further than needed (the exact bound is the predicate on
+    -- server_time): the join holds its output watermark back by its widest bound, so a beat
+    -- emitted without a leave at t + T is still ahead of the watermark downstream, not late.
+    AND l.event_at BETWEEN b.event_at - INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
+            - INTERVAL '10' SECOND
         AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
+    AND l.server_time >= b.server_time
     AND l.previous_leave_time < b.server_time;
 
 -- Union over the user's terminals in event-time order: reach = the furthest coverage so far; a
