@@ -29,15 +29,28 @@ JOBS = (  # the presence job is in flink_sql/wip until it passes its test
 
 def beat(uid: int, terminal: str, kind: str, at: int, room: str = "501") -> str:
     return json.dumps(
-        {"bid": 1, "room_id": room, "uid": uid, "terminal": terminal, "kind": kind,
-         "server_time": T0 + at}
+        {
+            "bid": 1,
+            "room_id": room,
+            "uid": uid,
+            "terminal": terminal,
+            "kind": kind,
+            "server_time": T0 + at,
+        }
     )
 
 
 def ack(uid: int, terminal: str, at: int, max_msgid: int, missing: list[Any]) -> str:
     return json.dumps(
-        {"bid": 1, "room_id": 501, "uid": str(uid), "terminal": terminal, "server_time": T0 + at,
-         "max_msgid": max_msgid, "missing_msgids": missing}
+        {
+            "bid": 1,
+            "room_id": 501,
+            "uid": str(uid),
+            "terminal": terminal,
+            "server_time": T0 + at,
+            "max_msgid": max_msgid,
+            "missing_msgids": missing,
+        }
     )
 
 
@@ -56,8 +69,14 @@ def run_rooms(session: FlinkSession, tmp_path: Path, beats: list[str], acks: lis
 
 def sessions_of(topics: Path) -> set[tuple[Any, ...]]:
     return {
-        (row["uid"], row["online_from_ms"] - T0, row["online_to_ms"] - T0, row["end_reason"],
-         row["terminals"], row["heartbeats"])
+        (
+            row["uid"],
+            row["online_from_ms"] - T0,
+            row["online_to_ms"] - T0,
+            row["end_reason"],
+            row["terminals"],
+            row["heartbeats"],
+        )
         for row in read_topic(topics, "room_presence_sessions")
     }
 
@@ -65,43 +84,81 @@ def sessions_of(topics: Path) -> set[tuple[Any, ...]]:
 BAD_BEATS = [
     ("{not json", "malformed_json"),
     ('{"bid":1,"room_id":"501","uid":9,"terminal":"pc","kind":"beat"}', "missing_field"),
-    ('{"bid":1,"room_id":null,"uid":9,"terminal":"pc","kind":"beat","server_time":1}',
-     "missing_field"),
-    ('{"bid":"x","room_id":"501","uid":9,"terminal":"pc","kind":"beat","server_time":1}',
-     "wrong_type"),
-    ('{"bid":1,"room_id":"501","uid":9,"terminal":"","kind":"beat","server_time":1}',
-     "wrong_type"),
-    ('{"bid":1,"room_id":"501","uid":9,"terminal":"pc","kind":"Beat","server_time":1}',
-     "wrong_type"),
-    ('{"bid":1,"room_id":"501","uid":9,"terminal":"pc","kind":"beat","server_time":{"a":1}}',
-     "wrong_type"),
+    (
+        '{"bid":1,"room_id":null,"uid":9,"terminal":"pc","kind":"beat","server_time":1}',
+        "missing_field",
+    ),
+    (
+        '{"bid":"x","room_id":"501","uid":9,"terminal":"pc","kind":"beat","server_time":1}',
+        "wrong_type",
+    ),
+    ('{"bid":1,"room_id":"501","uid":9,"terminal":"","kind":"beat","server_time":1}', "wrong_type"),
+    (
+        '{"bid":1,"room_id":"501","uid":9,"terminal":"pc","kind":"Beat","server_time":1}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":"501","uid":9,"terminal":"pc","kind":"beat","server_time":{"a":1}}',
+        "wrong_type",
+    ),
 ]
 BAD_ACKS = [
     ("[1,2]", "malformed_json"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5}',
-     "missing_field"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":null}', "missing_field"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":-1,'
-     '"missing_msgids":[]}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":"1,2"}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":[0]}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":[5]}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":[2,2]}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":[1.5]}', "wrong_type"),
-    ('{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
-     '"missing_msgids":["x"]}', "wrong_type"),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5}',
+        "missing_field",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":null}',
+        "missing_field",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":-1,'
+        '"missing_msgids":[]}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":"1,2"}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":[0]}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":[5]}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":[2,2]}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":[1.5]}',
+        "wrong_type",
+    ),
+    (
+        '{"bid":1,"room_id":501,"uid":9,"terminal":"pc","server_time":1,"max_msgid":5,'
+        '"missing_msgids":["x"]}',
+        "wrong_type",
+    ),
 ]
 
 # uid -> heartbeats; the rule each user exercises is in the comment, T = 30 s
 SCENARIO = {
     # one terminal, beats 10 s apart, clean leave
-    1: [("pc", "enter", 0), ("pc", "beat", 10 * S), ("pc", "beat", 20 * S), ("pc", "leave", 25 * S)],
+    1: [
+        ("pc", "enter", 0),
+        ("pc", "beat", 10 * S),
+        ("pc", "beat", 20 * S),
+        ("pc", "leave", 25 * S),
+    ],
     # timeout: offline at the last beat + 30 s; counted in the minute it ends
     2: [("pc", "enter", 5 * S), ("pc", "beat", 15 * S)],
     # a beat at the instant of the leave: the leave wins, the beat covers nothing
@@ -111,15 +168,29 @@ SCENARIO = {
     # a gap of 30.001 s is two sessions
     5: [("pc", "enter", 0), ("pc", "beat", 30 * S + 1)],
     # alternating terminals, each alone 40 s apart (> T): never a false timeout
-    6: [("pc", "enter", 0), ("app", "enter", 20 * S), ("pc", "beat", 40 * S),
-        ("app", "beat", 60 * S), ("pc", "beat", 80 * S), ("app", "leave", 90 * S),
-        ("pc", "leave", 95 * S)],
+    6: [
+        ("pc", "enter", 0),
+        ("app", "enter", 20 * S),
+        ("pc", "beat", 40 * S),
+        ("app", "beat", 60 * S),
+        ("pc", "beat", 80 * S),
+        ("app", "leave", 90 * S),
+        ("pc", "leave", 95 * S),
+    ],
     # one terminal leaves, the other still covers: one session ending by the other's timeout
-    7: [("pc", "enter", 0), ("h5", "enter", 5 * S), ("pc", "leave", 10 * S),
-        ("h5", "beat", 15 * S)],
+    7: [
+        ("pc", "enter", 0),
+        ("h5", "enter", 5 * S),
+        ("pc", "leave", 10 * S),
+        ("h5", "beat", 15 * S),
+    ],
     # a leave cuts a terminal, re-enter after the leave (4 s later): two sessions
-    8: [("pc", "enter", 0), ("pc", "leave", 8 * S), ("pc", "enter", 12 * S),
-        ("pc", "leave", 20 * S)],
+    8: [
+        ("pc", "enter", 0),
+        ("pc", "leave", 8 * S),
+        ("pc", "enter", 12 * S),
+        ("pc", "leave", 20 * S),
+    ],
 }
 EXPECTED_SESSIONS = {
     (1, 0, 25 * S, "leave", 1, 3),
@@ -172,9 +243,13 @@ def test_bad_input_is_rejected_with_its_reason_and_accounted(scenario: Path) -> 
             accounting[row["topic"]] = row
     beats_valid = sum(len(events) for events in SCENARIO.values())
     assert (accounting["room_heartbeat"]["accepted"], accounting["room_heartbeat"]["rejected"]) == (
-        beats_valid, len(BAD_BEATS))
+        beats_valid,
+        len(BAD_BEATS),
+    )
     assert (accounting["room_push_ack"]["accepted"], accounting["room_push_ack"]["rejected"]) == (
-        6, len(BAD_ACKS))
+        6,
+        len(BAD_ACKS),
+    )
     clean = read_topic(scenario, "room_heartbeat_clean")
     assert len(clean) == beats_valid
     assert len({row["message_key"] for row in clean}) == beats_valid
@@ -190,11 +265,18 @@ def test_presence_sessions_follow_every_rule(scenario: Path) -> None:
 
 def test_message_gap_is_the_union_and_loss_the_latest_report(scenario: Path) -> None:
     rows = latest_versions(
-        read_topic(scenario, "room_message_loss_daily"), ("day", "bid", "room_id", "uid", "terminal")
+        read_topic(scenario, "room_message_loss_daily"),
+        ("day", "bid", "room_id", "uid", "terminal"),
     )
     got = {
-        (row["uid"], row["terminal"]): (row["reports"], row["max_msgid"], row["gap_msgids"],
-                                        row["lost_msgids"], row["gap_rate"], row["loss_rate"])
+        (row["uid"], row["terminal"]): (
+            row["reports"],
+            row["max_msgid"],
+            row["gap_msgids"],
+            row["lost_msgids"],
+            row["gap_rate"],
+            row["loss_rate"],
+        )
         for row in rows.values()
     }
     assert got == {
@@ -220,8 +302,12 @@ def test_generated_day_loss_and_accounting_equal_the_oracle(
         for key, row in loss.items()
     }
     assert got_loss == {
-        (r.day, r.bid, r.room_id, r.uid, r.terminal): (r.reports, r.max_msgid, r.gap_msgids,
-                                                       r.lost_msgids)
+        (r.day, r.bid, r.room_id, r.uid, r.terminal): (
+            r.reports,
+            r.max_msgid,
+            r.gap_msgids,
+            r.lost_msgids,
+        )
         for r in day.loss
     }
     assert len(read_topic(topics, "room_heartbeat_clean")) == len(day.heartbeats)

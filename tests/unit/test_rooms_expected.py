@@ -33,8 +33,9 @@ def spans(sessions: list[PresenceSession]) -> list[tuple[int, int, str, int, int
 
 
 def test_leave_at_the_instant_of_a_beat_wins() -> None:
-    got = presence_sessions(beats(1, ("pc", "enter", 0), ("pc", "beat", 10_000),
-                                  ("pc", "leave", 10_000)), T)
+    got = presence_sessions(
+        beats(1, ("pc", "enter", 0), ("pc", "beat", 10_000), ("pc", "leave", 10_000)), T
+    )
     assert spans(got) == [(0, 10_000, "leave", 1, 1)]
 
 
@@ -56,8 +57,15 @@ def test_alternating_terminals_never_time_out() -> None:
 
 def test_one_terminal_leaving_keeps_the_user_online_on_the_other() -> None:
     got = presence_sessions(
-        beats(1, ("pc", "enter", 0), ("h5", "enter", 5_000), ("pc", "leave", 10_000),
-              ("h5", "beat", 15_000)), T)
+        beats(
+            1,
+            ("pc", "enter", 0),
+            ("h5", "enter", 5_000),
+            ("pc", "leave", 10_000),
+            ("h5", "beat", 15_000),
+        ),
+        T,
+    )
     assert spans(got) == [(0, 45_000, "timeout", 2, 3)]
 
 
@@ -65,8 +73,9 @@ def test_minute_rows_peak_and_timeouts_in_the_minute_they_end() -> None:
     sessions = presence_sessions(
         beats(1, ("pc", "enter", 50_000))  # [50 s, 80 s): minutes 0 and 1, times out in 1
         + beats(2, ("pc", "enter", 0), ("pc", "leave", 10_000))  # [0, 10 s)
-        + beats(3, ("pc", "enter", 30_000))  # [30 s, 60 s): ends at the minute's end
-        , T)
+        + beats(3, ("pc", "enter", 30_000)),  # [30 s, 60 s): ends at the minute's end
+        T,
+    )
     assert concurrency_1min(sessions) == [
         ConcurrencyMinute(M, M + 60_000, 1, "r", 3, 2, 3, 1),
         ConcurrencyMinute(M + 60_000, M + 120_000, 1, "r", 1, 1, 0, 1),
@@ -92,7 +101,8 @@ def test_generator_is_deterministic_and_covers_every_behaviour(tmp_path: Path) -
     def digest(root: Path) -> dict[str, str]:
         return {
             str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file()
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
         }
 
     assert digest(tmp_path / "a") == digest(tmp_path / "b")

@@ -121,7 +121,10 @@ def derive_random(seed: int, *parts: object) -> random.Random:
 
 def day_start_ms(options: RoomsOptions) -> int:
     moment = datetime(
-        options.start.year, options.start.month, options.start.day, tzinfo=ZoneInfo(options.timezone)
+        options.start.year,
+        options.start.month,
+        options.start.day,
+        tzinfo=ZoneInfo(options.timezone),
     )
     return int(moment.timestamp()) * 1000
 
@@ -150,7 +153,9 @@ def plan_rooms(options: RoomsOptions) -> list[Room]:
         duration = rng.choice((25, 45, 60)) * 60_000
         users = tuple(range(next_uid, next_uid + size))
         next_uid += size
-        rooms.append(Room(rng.choice((1, 2)), room_id, lesson_start, lesson_start + duration, users))
+        rooms.append(
+            Room(rng.choice((1, 2)), room_id, lesson_start, lesson_start + duration, users)
+        )
     return rooms
 
 
@@ -177,7 +182,9 @@ class UserSimulator:
         self.present: list[tuple[str, int, int]] = []  # terminal, from, to (for acks)
 
     def emit(self, terminal: str, kind: str, time: int) -> None:
-        self.beats.append(Heartbeat(self.room.bid, self.room.room_id, self.uid, terminal, kind, time))
+        self.beats.append(
+            Heartbeat(self.room.bid, self.room.room_id, self.uid, terminal, kind, time)
+        )
 
     def run_terminal(self, terminal: str, start: int, stop: int, leave: bool, interval: int) -> int:
         """enter at start, beats up to stop, a leave at stop (or silence); returns last time."""
@@ -221,11 +228,17 @@ class UserSimulator:
         else:  # second_leaves
             self.run_terminal(terminals[0], join, end, True, h)
             second = join + rng.randrange(0, max(1, (end - join) // 2))
-            self.run_terminal(terminals[1], second, second + rng.randrange(30_000, 600_000), True, h)
+            self.run_terminal(
+                terminals[1], second, second + rng.randrange(30_000, 600_000), True, h
+            )
 
 
 def simulate_acks(
-    options: RoomsOptions, room: Room, uid: int, present: list[tuple[str, int, int]], rng: random.Random
+    options: RoomsOptions,
+    room: Room,
+    uid: int,
+    present: list[tuple[str, int, int]],
+    rng: random.Random,
 ) -> list[PushAck]:
     """Reports of each present terminal; msgids per (uid, terminal) grow with room pushes."""
     acks = []
@@ -240,7 +253,9 @@ def simulate_acks(
             while t < stop:
                 seen = max(max_msgid, (t - room.lesson_start) // PUSH_EVERY_MS)
                 if seen > max_msgid + 2 and rng.random() < 0.15:  # a gap in the new range
-                    missing.update(rng.sample(range(max_msgid + 1, seen), min(3, seen - max_msgid - 1)))
+                    missing.update(
+                        rng.sample(range(max_msgid + 1, seen), min(3, seen - max_msgid - 1))
+                    )
                 if missing and rng.random() < 0.3:  # re-pulled: filled
                     missing.discard(rng.choice(sorted(missing)))
                 max_msgid = seen
@@ -286,7 +301,15 @@ def dump(document: Any) -> str:
 
 REQUIRED = {
     HEARTBEAT_TOPIC: ("bid", "room_id", "uid", "terminal", "kind", "server_time"),
-    PUSH_ACK_TOPIC: ("bid", "room_id", "uid", "terminal", "server_time", "max_msgid", "missing_msgids"),
+    PUSH_ACK_TOPIC: (
+        "bid",
+        "room_id",
+        "uid",
+        "terminal",
+        "server_time",
+        "max_msgid",
+        "missing_msgids",
+    ),
 }
 
 
@@ -295,7 +318,9 @@ def corrupt(rng: random.Random, topic: str, reason: str, document: dict[str, Any
     bad = dict(document)
     if reason == "malformed_json":
         line = dump(document)
-        return rng.choice((line[: len(line) // 2], line.replace(":", " ", 1), "[" + line + "]", "42"))
+        return rng.choice(
+            (line[: len(line) // 2], line.replace(":", " ", 1), "[" + line + "]", "42")
+        )
     if reason == "missing_field":
         name = rng.choice(REQUIRED[topic])
         if rng.random() < 0.5:
@@ -374,13 +399,17 @@ def generate_rooms_day(options: RoomsOptions) -> RoomsDay:
             acks.extend(simulate_acks(options, room, uid, user.present, rng))
     acks.sort(key=lambda ack: (ack.server_time, ack.bid, ack.room_id, ack.uid, ack.terminal))
     acks = [
-        PushAck(a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid, a.missing_msgids, i)
+        PushAck(
+            a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid, a.missing_msgids, i
+        )
         for i, a in enumerate(acks)
     ]
     late_rng = derive_random(options.seed, "late")
     late_count = max(1, round(len(heartbeats) * options.late_share)) if options.late_share else 0
     late = set(late_rng.sample(range(len(heartbeats)), min(late_count, len(heartbeats))))
-    beat_lines, beat_rejected = build_lines(options, HEARTBEAT_TOPIC, heartbeats, heartbeat_document, late)
+    beat_lines, beat_rejected = build_lines(
+        options, HEARTBEAT_TOPIC, heartbeats, heartbeat_document, late
+    )
     ack_lines, ack_rejected = build_lines(options, PUSH_ACK_TOPIC, acks, ack_document, set())
     day = RoomsDay(
         rooms=rooms,
@@ -411,13 +440,19 @@ def format_time(epoch_ms: int, zone: ZoneInfo) -> str:
 def expected_rows(day: RoomsDay, options: RoomsOptions) -> dict[str, list[dict[str, Any]]]:
     zone = ZoneInfo(options.timezone)
     sessions = [
-        {**asdict(s), "online_from": format_time(s.online_from, zone),
-         "online_to": format_time(s.online_to, zone)}
+        {
+            **asdict(s),
+            "online_from": format_time(s.online_from, zone),
+            "online_to": format_time(s.online_to, zone),
+        }
         for s in day.sessions
     ]
     minutes = [
-        {**asdict(m), "start_time": format_time(m.start_time, zone)[:19],
-         "end_time": format_time(m.end_time, zone)[:19]}
+        {
+            **asdict(m),
+            "start_time": format_time(m.start_time, zone)[:19],
+            "end_time": format_time(m.end_time, zone)[:19],
+        }
         for m in day.concurrency
     ]
     return {
@@ -454,7 +489,9 @@ def write_rooms_day(topics_dir: Path, options: RoomsOptions) -> RoomsDay:
         "behaviours": day.behaviours,
         "marts": {mart: len(rows) for mart, rows in expected_rows(day, options).items()},
     }
-    write_file_atomically(topics_dir, MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    write_file_atomically(
+        topics_dir, MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode()
+    )
     return day
 
 
