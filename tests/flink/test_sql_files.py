@@ -93,13 +93,18 @@ def test_sources_read_the_raw_line_and_where_it_came_from() -> None:
 
 def test_watermarks_only_on_cleaned_topics() -> None:
     watermarked = {t.name for t in load_catalog(ROOT, "local").tables if t.has_watermark}
-    assert watermarked == {"timeline_analysis_student", "agora_record_clean", "qos_log_clean"}
+    assert watermarked == {
+        "timeline_analysis_student",
+        "agora_record_clean",
+        "qos_log_clean",
+        "room_heartbeat_clean",
+    }
 
 
 def test_kafka_ddl_renders_with_every_variable_set() -> None:
     text = render_environment(load_settings(), "kafka", KAFKA_VARIABLES)
     assert "${" not in text
-    assert text.count("'properties.bootstrap.servers' = 'broker-1:9092,broker-2:9092'") == 23
+    assert text.count("'properties.bootstrap.servers' = 'broker-1:9092,broker-2:9092'") == 29
     assert "'topic' = 'uc_account-student'" in text
 
 
