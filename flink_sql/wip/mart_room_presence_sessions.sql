@@ -2,6 +2,11 @@
 -- Grain: bid x room_id x uid x online_from; insert-only, a session is written once the watermark
 -- has passed its end. Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only
 -- when every terminal and node agrees).
+-- WIP (not in flink_sql/jobs yet): in tests/flink/test_rooms.py's scenario a user whose first enter
+-- has no leave within T loses that enter (users 2, 4, 6, 7 start at their second beat); users
+-- whose first beat is cut by a leave are exact. Suspect: the LEFT interval join emits a beat
+-- without a leave behind the downstream OVER's watermark, which drops it as late. Widening the
+-- join's lower bound (below) did not change it. Move the file to jobs/ once the test passes.
 
 -- Late routing as in mart_classroom_performance_1min: a heartbeat at or behind the watermark when
 -- it arrives goes to late_events (mart room_presence_sessions), the others to the sessions.
