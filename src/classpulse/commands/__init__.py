@@ -27,6 +27,7 @@ MODULES = [
     "quality",
     "report",
     "airflow",
+    "rooms",
 ]
 
 

@@ -130,7 +130,9 @@ def account(
         item.dead_letters += 1
         result.rejected_by_reason.setdefault(row["topic"], Counter())[row["reason"]] += 1
     for topic, directory in (source_dirs or {}).items():
-        per_topic.setdefault(topic, TopicCounts(topic)).lines_in_files = count_lines(directory)
+        lines = count_lines(directory)
+        if lines or topic in per_topic:  # a topic nobody wrote to has nothing to account for
+            per_topic.setdefault(topic, TopicCounts(topic)).lines_in_files = lines
     result.topics = [per_topic[name] for name in sorted(per_topic)]
 
     per_mart: dict[str, MartCounts] = {name: MartCounts(name) for name in marts}

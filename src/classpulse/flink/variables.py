@@ -34,6 +34,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "'days hh:mm:ss' interval (3 h); the runner fills it from the setting "
         "CLASSPULSE_RECORDED_COURSE_LOOKBACK, which dbt reads too.",
     ),
+    "PRESENCE_TIMEOUT_SECONDS": (
+        "30",
+        "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds.",
+    ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
         "classpulse-flink",

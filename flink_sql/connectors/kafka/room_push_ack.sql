@@ -1,0 +1,18 @@
+-- Client reports of pushed room messages (highest msgid held, msgids missing). Source topic `room_push_ack`. The record value is read as text (format raw) so the
+-- cleaning job can reject a bad message with a reason instead of a JSON format dropping it.
+CREATE TABLE room_push_ack (
+    payload          STRING,  -- the raw record value, parsed by the cleaning job
+    kafka_partition  INT NOT NULL METADATA FROM 'partition' VIRTUAL,
+    source_offset    BIGINT NOT NULL METADATA FROM 'offset' VIRTUAL,
+    ingested_at      TIMESTAMP_LTZ(3) NOT NULL METADATA FROM 'timestamp' VIRTUAL,  -- arrival
+    source_split  AS CONCAT('room_push_ack/', CAST(kafka_partition AS STRING)),
+    processed_at  AS PROCTIME()
+) WITH (
+    'connector' = 'kafka',
+    'topic' = 'room_push_ack',
+    'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.group.id' = '${KAFKA_GROUP_ID}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'value.format' = 'raw'
+);

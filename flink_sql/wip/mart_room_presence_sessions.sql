@@ -1,0 +1,161 @@
+-- Presence sessions: maximal intervals during which a user is online in a room on any terminal.
+-- Grain: bid x room_id x uid x online_from; insert-only, a session is written once the watermark
+-- has passed its end. Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only
+-- when every terminal and node agrees).
+-- WIP (not in flink_sql/jobs yet): in tests/flink/test_rooms.py's scenario a user whose first enter
+-- has no leave within T loses that enter (users 2, 4, 6, 7 start at their second beat); users
+-- whose first beat is cut by a leave are exact. Suspect: the LEFT interval join emits a beat
+-- without a leave behind the downstream OVER's watermark, which drops it as late. Widening the
+-- join's lower bound (below) did not change it. Move the file to jobs/ once the test passes.
+
+-- Late routing as in mart_classroom_performance_1min: a heartbeat at or behind the watermark when
+-- it arrives goes to late_events (mart room_presence_sessions), the others to the sessions.
+CREATE TEMPORARY VIEW presence_events AS
+SELECT
+    *,
+    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CURRENT_WATERMARK(event_at) AS watermark_at
+FROM room_heartbeat_clean;
+
+-- Each leave with the previous leave of its terminal (-1 if none): it ends the coverage of the
+-- terminal's enters and beats in (previous leave, leave].
+CREATE TEMPORARY VIEW presence_leaves AS
+SELECT
+    bid, room_id, uid, terminal, server_time, event_at,
+    CASE
+        WHEN COUNT(*) OVER (
+            PARTITION BY bid, room_id, uid, terminal ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) = 1
+            THEN CAST(-1 AS BIGINT)
+        ELSE MIN(server_time) OVER (
+            PARTITION BY bid, room_id, uid, terminal ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+    END AS previous_leave_time
+FROM presence_events
+WHERE NOT is_late AND kind = 'leave';
+
+-- Coverage of an enter/beat at t: [t, min(t + T, L)), L = the first leave of its terminal at or
+-- after t (a leave at the same instant wins: empty coverage, covered_to = t). The interval join
+-- emits a beat without a leave once the watermark passes t + T.
+CREATE TEMPORARY VIEW presence_coverage AS
+SELECT
+    b.bid, b.room_id, b.uid, b.terminal, b.server_time, b.event_at,
+    COALESCE(l.server_time, b.server_time + ${PRESENCE_TIMEOUT_SECONDS} * 1000) AS covered_to,
+    l.server_time IS NOT NULL AS cut_by_leave
+FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
+LEFT JOIN presence_leaves AS l
+    ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
+    -- The lower time bound reaches back further than needed (the exact bound is the predicate on
+    -- server_time): the join holds its output watermark back by its widest bound, so a beat
+    -- emitted without a leave at t + T is still ahead of the watermark downstream, not late.
+    AND l.event_at BETWEEN b.event_at - INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
+            - INTERVAL '10' SECOND
+        AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
+    AND l.server_time >= b.server_time
+    AND l.previous_leave_time < b.server_time;
+
+-- Union over the user's terminals in event-time order: reach = the furthest coverage so far; a
+-- beat starts a session when it begins after the reach of the beats before it (touching
+-- intervals merge). Peers at one instant cover each other, so their order does not matter.
+CREATE TEMPORARY VIEW presence_reach AS
+SELECT
+    *,
+    MAX(covered_to) OVER (
+        PARTITION BY bid, room_id, uid ORDER BY event_at
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
+FROM presence_coverage;
+
+CREATE TEMPORARY VIEW presence_starts AS
+SELECT
+    *,
+    CASE
+        WHEN COUNT(*) OVER (
+            PARTITION BY bid, room_id, uid ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) = 1
+            THEN CAST(NULL AS BIGINT)
+        -- reach never decreases: the smaller of the two is the previous row's
+        ELSE MIN(reach) OVER (
+            PARTITION BY bid, room_id, uid ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+    END AS previous_reach
+FROM presence_reach;
+
+CREATE TEMPORARY VIEW presence_numbered AS
+SELECT
+    *,
+    SUM(CASE WHEN previous_reach IS NULL OR server_time > previous_reach THEN 1 ELSE 0 END) OVER (
+        PARTITION BY bid, room_id, uid ORDER BY event_at
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no,
+    previous_reach IS NULL OR server_time > previous_reach AS is_start,
+    covered_to = server_time AS is_void
+FROM presence_starts;
+
+-- Beats of one session are at most T apart, so a session window of gap T per session number
+-- holds the whole session; it closes when the watermark passes the last beat + T >= online_to.
+CREATE TEMPORARY VIEW presence_sessions AS
+SELECT
+    bid, room_id, uid,
+    MIN(server_time) AS online_from,
+    MAX(covered_to) AS online_to,
+    MAX(covered_to) FILTER (WHERE cut_by_leave) AS leave_to,
+    COUNT(DISTINCT terminal) FILTER (WHERE NOT is_void) AS terminals,
+    -- enter/beat messages in [online_from, online_to): every covering one; a void one (a leave at
+    -- its instant) when it lies inside the coverage of the beats before it or starts the session,
+    -- or sits at the reach so far and a later beat extends it
+    COUNT(*) FILTER (WHERE NOT is_void OR is_start OR server_time < previous_reach) AS inside,
+    COUNT(*) FILTER (WHERE is_void AND NOT is_start AND server_time = previous_reach) AS at_edge,
+    MAX(server_time) FILTER (WHERE is_void AND NOT is_start AND server_time = previous_reach)
+        AS edge_time
+FROM TABLE(SESSION(
+    TABLE presence_numbered PARTITION BY (bid, room_id, uid, session_no),
+    DESCRIPTOR(event_at), INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND))
+GROUP BY bid, room_id, uid, session_no, window_start, window_end;
+
+INSERT INTO room_presence_sessions
+SELECT
+    bid, room_id, uid,
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(online_from, 3), 'yyyy-MM-dd HH:mm:ss.SSS'),
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(online_to, 3), 'yyyy-MM-dd HH:mm:ss.SSS'),
+    online_from,
+    online_to,
+    CASE WHEN leave_to = online_to THEN 'leave' ELSE 'timeout' END,
+    terminals,
+    inside + CASE WHEN online_to > edge_time THEN at_edge ELSE 0 END,
+    CURRENT_TIMESTAMP
+FROM presence_sessions
+WHERE online_to > online_from;  -- a group of void beats only covers nothing
+
+INSERT INTO late_events
+SELECT
+    'room_presence_sessions',
+    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
+    server_time,
+    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
+    CAST(NULL AS STRING),
+    CAST(NULL AS STRING),
+    uid,
+    TRY_CAST(room_id AS BIGINT),
+    room_id,
+    terminal,  -- user_type carries the terminal
+    CAST(NULL AS INT),
+    kind,
+    bid,  -- extra_uid carries the product (bid)
+    CAST(NULL AS BIGINT),
+    source_split,
+    CURRENT_TIMESTAMP
+FROM presence_events
+WHERE is_late;
+
+CREATE TEMPORARY VIEW presence_counts AS
+SELECT
+    'room_presence_sessions' AS mart,
+    COUNT(*) AS events_in,
+    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
+    COUNT(*) FILTER (WHERE is_late) AS events_late
+FROM presence_events;
+
+-- Counts only grow, so the newest row is the one with the most events_in.
+INSERT INTO mart_accounting
+SELECT mart, events_in, events_counted, events_late, CURRENT_TIMESTAMP
+FROM TO_CHANGELOG(input => TABLE presence_counts)
+WHERE op IN ('INSERT', 'UPDATE_AFTER');
