@@ -213,33 +213,6 @@ def test_transactional_topics_are_caught_up_past_their_commit_markers(
     assert offsets == (202, 301)
 
 
-@pytest.fixture
-def own_warehouse(tmp_path: Path):
-    """A warehouse of the test's own: it lands into the real ods tables."""
-    from dataclasses import replace
-
-    from kafka_helpers import free_port
-
-    from classpulse.config import load_settings
-    from classpulse.warehouse import daemon
-
-    settings = replace(
-        load_settings({}),
-        warehouse_path=tmp_path / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
-    )
-    daemon.start(settings)
-    try:
-        yield settings
-    finally:
-        daemon.stop(settings)
-
-
 def test_load_from_kafka_lands_a_landing_topic_once(
     kafka_broker: Settings, own_warehouse: Settings
 ) -> None:

@@ -275,8 +275,14 @@ class LandingConsumer:
     def group_caught_up(self) -> bool:
         """True when the group's committed offset is at the end of every partition of the
         landing topics (end = the last stable offset, as a read_committed reader sees it)."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
+        try:
+            return self._group_at_end(TopicPartition)
+        except KafkaException:  # a partition without a leader yet (just created): not yet
+            return False
+
+    def _group_at_end(self, TopicPartition: Any) -> bool:  # noqa: N803 - the class, passed in
         metadata = self.consumer.list_topics(timeout=10)
         partitions = [
             TopicPartition(topic, number)
