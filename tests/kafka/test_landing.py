@@ -258,3 +258,64 @@ def test_load_from_kafka_lands_a_landing_topic_once(
     ).result_rows[0]
     # every row carries its (topic, partition, offset): 1200 distinct positions
     assert (count, users, provenance, topics) == (1200, 1200, 1200, [topic])
+
+
+def test_the_production_landing_service_follows_and_stops_on_sigterm(
+    kafka_broker: Settings, own_warehouse: Settings, tmp_path: Path
+) -> None:
+    """docker-compose's `landing` service: `load --from-kafka --follow --heartbeat F` keeps
+    landing what arrives, keeps its health file fresh, and stops cleanly on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kafka_helpers import cli_environment
+
+    topic = "late_events"  # clickhouse/landing/late_events.sql
+    create_topics(kafka_broker, [topic])
+    heartbeat = tmp_path / "landing.heartbeat"
+    environment = {
+        **cli_environment(kafka_broker),
+        "CLASSPULSE_WAREHOUSE_PATH": str(own_warehouse.warehouse_path),
+        "CLASSPULSE_CLICKHOUSE_HOST": "127.0.0.1",
+        "CLASSPULSE_CLICKHOUSE_PORT": str(own_warehouse.clickhouse_port),
+    }
+    command = [sys.executable, "-m", "classpulse.cli", "load", "--from-kafka", "--topic", topic]
+    service = subprocess.Popen(
+        [*command, "--follow", "--heartbeat", str(heartbeat)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    client = get_client(own_warehouse)
+    try:
+        deadline = time.monotonic() + 120
+        while not heartbeat.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert heartbeat.exists(), "the service never polled"
+        producer = TopicProducer(kafka_broker)
+        for number in range(300):  # arrives while the service runs
+            row = {"mart": "av_quality_30s", "event_time": "2026-12-01 10:00:00",
+                   "event_time_ms": 1764554400000 + number, "source_split": "agora_record/0",
+                   "processed_at": "2026-12-01 02:00:01.000Z"}  # fmt: skip
+            producer.send(topic, json.dumps(row).encode())
+        producer.flush()
+        landed_rows = 0
+        while landed_rows < 300 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            landed_rows = client.query(
+                "SELECT count() FROM ods.late_events WHERE kafka_topic = 'late_events'"
+            ).result_rows[0][0]
+        assert landed_rows == 300
+        assert time.time() - heartbeat.stat().st_mtime < 30
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, errors = service.communicate(timeout=60)
+    assert service.returncode == 0, errors.decode()
+    assert (
+        client.query(
+            "SELECT uniqExact(kafka_partition, kafka_offset) FROM ods.late_events"
+        ).result_rows[0][0]
+        == 300
+    )

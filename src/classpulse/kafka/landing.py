@@ -1,4 +1,4 @@
-"""Land Kafka topics into ClickHouse, exactly once in effect (prototype of issue 10, item 4).
+"""Land Kafka topics into ClickHouse, exactly once in effect: locally and in production.
 
 ClickHouse's Kafka table engine does not consume inside chDB, so the embedded path needs a
 consumer of ours; it works the same against a ClickHouse server. One consumer group reads the
