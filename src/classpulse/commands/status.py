@@ -34,9 +34,18 @@ def pipeline_job(settings: Settings) -> str:
     if status is None:
         return "unknown (classpulse.flink.pipeline has no status())"
     try:
-        return str(status(settings))
+        state = status(settings)
     except Exception as exc:  # a status call that fails is itself the answer
         return f"unknown ({type(exc).__name__}: {exc})"
+    if not hasattr(state, "running"):
+        return str(state)
+    details = [
+        f"{name.replace('_', ' ')} {getattr(state, name)}"
+        for name in ("mode", "job_id", "state", "last_checkpoint", "restored_from")
+        if getattr(state, name, None)
+    ]
+    running = "[green]running[/green]" if state.running else "[yellow]not running[/yellow]"
+    return running + (f" ({', '.join(details)})" if details else "")
 
 
 def _yes_no(value: bool, pending: bool) -> str:

@@ -324,10 +324,19 @@ class Accounting:
 
 
 def pipeline_group(settings: Settings) -> str:
-    """The pipeline's consumer group: the jobs' ``${KAFKA_GROUP_ID}``."""
+    """The pipeline's consumer group: the one the streaming pipeline's current run recorded
+    (``<home>/flink/stream/run.json``, written by ``classpulse flink run``), else the jobs'
+    ``${KAFKA_GROUP_ID}``."""
+    import json
+
     from classpulse.flink.variables import resolve_variables
 
-    return resolve_variables().lookup("KAFKA_GROUP_ID") or "classpulse-flink"
+    run_file = settings.home / "flink" / "stream" / "run.json"
+    try:
+        recorded = json.loads(run_file.read_text(encoding="utf-8")).get("group_id")
+    except (OSError, ValueError):
+        recorded = None
+    return recorded or resolve_variables().lookup("KAFKA_GROUP_ID") or "classpulse-flink"
 
 
 def account(
