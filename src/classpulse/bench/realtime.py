@@ -135,7 +135,8 @@ def recreate_topics(settings: Settings, names: list[str]) -> None:
     existing = set(topic_names(settings))
     doomed = [name for name in names if name in existing]
     if doomed:
-        for future in admin_client(settings).delete_topics(doomed).values():
+        admin = admin_client(settings)  # held until the futures resolve
+        for future in admin.delete_topics(doomed).values():
             future.result(60)
     deadline = time.monotonic() + 60
     while True:
@@ -474,7 +475,7 @@ def measure_freshness(
         _wait_running(job, 120)
         time.sleep(3)  # the sources have looked up their start offsets
         log(f"paced load: {options.rate:g} msg/s for {options.pace_seconds:g} s")
-        producer = TopicProducer(settings)
+        producer = TopicProducer(settings, extra={"linger.ms": 5})
         interval = 1.0 / options.rate
         started = time.monotonic()
         number = 0
@@ -490,8 +491,6 @@ def measure_freshness(
             producer.send(FRESHNESS_TOPIC, json.dumps(message).encode(), key)
             sent.append((float(now_ms), now_ms))
             number += 1
-            if number % 200 == 0:
-                producer.flush(0)
         producer.flush()
         last_event = sent[-1][1] if sent else 0
         closable = last_event - options.watermark_delay_seconds * 1000
