@@ -212,8 +212,9 @@ def test_a_row_landed_twice_breaks_the_identity(stack: Settings) -> None:
     land_from_kafka(stack, client=client, timeout_s=120)
     assert account(stack, client).holds
     # a second copy of one landed row, same provenance (what a landing without dedup would do)
-    client.command(
-        "INSERT INTO ods.qos_log_clean SELECT * FROM ods.qos_log_clean ORDER BY kafka_offset LIMIT 1"
+    client.command(  # not dropped as a repeat of an earlier one-row insert block
+        "INSERT INTO ods.qos_log_clean SELECT * FROM ods.qos_log_clean ORDER BY kafka_offset LIMIT 1",
+        settings={"insert_deduplicate": 0},
     )
     result = account(stack, client)
     qos = next(item for item in result.topics if item.topic == SOURCE)
