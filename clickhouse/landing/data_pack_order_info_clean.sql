@@ -20,7 +20,10 @@ CREATE TABLE IF NOT EXISTS ods.data_pack_order_info_clean
     message_seq Int64,
     ingested_at DateTime64(3, 'UTC'),
     processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
+    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
+    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
 )
 ENGINE = MergeTree
 ORDER BY (id, update_time)

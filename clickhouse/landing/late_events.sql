@@ -18,7 +18,10 @@ CREATE TABLE IF NOT EXISTS ods.late_events
     metric_value Nullable(Int64),
     source_split String,
     processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
+    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
+    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')

@@ -10,7 +10,10 @@ CREATE TABLE IF NOT EXISTS rt.classroom_performance_1min_log
     event LowCardinality(String),
     event_count Int64,
     processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
+    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
+    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
+    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
 )
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(start_time)

@@ -10,7 +10,10 @@ CREATE TABLE IF NOT EXISTS ods.tutor_assignment
     tutor_id UInt64,
     class_id UInt64,                        -- small class or WeChat group; 0 = none
     assignment_status LowCardinality(String), -- active | ended
-    update_time DateTime64(3, 'UTC')
+    update_time DateTime64(3, 'UTC'),
+    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
+    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
+    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
 )
 ENGINE = ReplacingMergeTree(update_time)
 ORDER BY (course_id, student_id)

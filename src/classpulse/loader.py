@@ -139,14 +139,29 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+PROVENANCE_COLUMNS = (
+    ("kafka_topic", "LowCardinality(String) DEFAULT ''"),
+    ("kafka_partition", "Int32 DEFAULT -1"),
+    ("kafka_offset", "Int64 DEFAULT -1"),
+)
+"""(topic, partition, offset) of a row landed from Kafka: the landing's dedup key and what the
+accounting by offsets counts (``classpulse.kafka.accounting``); defaults for rows from files."""
+
+
 def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
-    """Create the databases, the ledger and every landing table if missing."""
+    """Create the databases, the ledger and every landing table if missing (a table created
+    before the provenance columns existed gets them)."""
     from classpulse.warehouse import create_layer_databases
 
     create_layer_databases(client)
     client.command(LEDGER_DDL)
     for table in tables:
         client.command(table.ddl)
+        if table.path.parent.name == LANDING_DIR.name:  # the project's own DDL files
+            for column, kind in PROVENANCE_COLUMNS:
+                client.command(
+                    f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+                )
 
 
 def _loaded_files(client, topic: str) -> set[str]:
@@ -307,8 +322,18 @@ def kafka_ddl(
     ).result_rows
     if not rows:
         raise LoadError(f"{table.table} does not exist; run `classpulse load` once to create it")
-    columns = ",\n    ".join(f"`{column}` {kind}" for column, kind in rows)
-    names = ", ".join(f"`{column}`" for column, _ in rows)
+    # provenance comes from the engine's virtual columns, not from the message
+    provenance = {
+        "kafka_topic": "_topic",
+        "kafka_partition": "_partition",
+        "kafka_offset": "_offset",
+    }
+    payload = [(column, kind) for column, kind in rows if column not in provenance]
+    columns = ",\n    ".join(f"`{column}` {kind}" for column, kind in payload)
+    names = ", ".join(
+        f"{provenance[column]} AS `{column}`" if column in provenance else f"`{column}`"
+        for column, _ in rows
+    )
     queue = f"{database}.{name}_queue"
     return [
         f"CREATE TABLE IF NOT EXISTS {queue}\n(\n    {columns}\n)\nENGINE = Kafka\nSETTINGS\n"

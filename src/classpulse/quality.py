@@ -46,6 +46,8 @@ GX_DIRECTORY = "gx"
 DATASOURCE_NAME = "warehouse"
 CHECKPOINT_NAME = "classpulse_quality"
 HISTORY_DAYS = 30
+OFFSET_ACCOUNTING_SUITE = "ods.offset_accounting"
+"""Its table is a snapshot of Kafka's offsets and the warehouse's counts, taken at each run."""
 """Validation results and their Data Docs pages older than this are deleted after a run."""
 DOCS_INDEX_LIMIT = 500
 """The Data Docs index lists at most this many (newest) validation results."""
@@ -641,6 +643,8 @@ def run_quality(
     gx_directory = settings.home / GX_DIRECTORY
     _prune_history(gx_directory, HISTORY_DAYS)
     try:
+        if any(suite.name == OFFSET_ACCOUNTING_SUITE for suite in loaded):
+            refresh_offset_accounting(settings, client)
         existing = _existing_tables(client, sorted({suite.layer for suite in loaded}))
         results = {
             suite.name: SuiteResult(
@@ -666,6 +670,19 @@ def run_quality(
         docs_index=docs_index,
         seconds=time.perf_counter() - started,
     )
+
+
+def refresh_offset_accounting(settings: Settings, client: Client) -> str:
+    """Take a fresh snapshot of the accounting by offsets (``ods.offset_accounting``) for its
+    suite, when the warehouse was landed from Kafka; a broker that does not answer is a
+    failure of the gate, not a pass."""
+    from classpulse.kafka.accounting import refresh_snapshot
+    from classpulse.kafka.client import KafkaUnavailable
+
+    try:
+        return refresh_snapshot(settings, client)
+    except KafkaUnavailable as exc:
+        raise QualityError(f"the accounting by offsets needs Kafka: {exc}") from None
 
 
 def _connect(settings: Settings) -> Client:

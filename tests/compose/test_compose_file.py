@@ -43,7 +43,7 @@ AIRFLOW_COMPONENTS = {
     "airflow-dag-processor": "dag-processor",
     "airflow-triggerer": "triggerer",
 }
-APP_SERVICES = ["init", "flink-jobs", "generator", "airflow-init", *AIRFLOW_COMPONENTS]
+APP_SERVICES = ["init", "landing", "flink-jobs", "generator", "airflow-init", *AIRFLOW_COMPONENTS]
 ONE_SHOTS = {"kafka-init", "init", "flink-jobs", "generator", "airflow-init"}
 HEALTHY = "service_healthy"
 DONE = "service_completed_successfully"
@@ -149,6 +149,7 @@ def test_start_order(services: dict) -> None:
         "kafka-init": {HEALTHY: ["kafka"]},
         "taskmanager": {HEALTHY: ["jobmanager"]},
         "init": {HEALTHY: ["clickhouse"], DONE: ["kafka-init"]},
+        "landing": {DONE: ["init"]},
         "flink-jobs": {HEALTHY: ["jobmanager", "taskmanager"], DONE: ["kafka-init"]},
         "generator": {DONE: ["init", "flink-jobs"]},
         "airflow-init": {HEALTHY: ["postgres"]},
@@ -305,13 +306,17 @@ def test_kafka_init_creates_every_topic_the_stack_reads(services: dict) -> None:
     assert len(created) == len(set(created))
 
 
-def test_init_applies_the_kafka_feeds_with_the_project_cli(services: dict) -> None:
-    command = services["init"]["command"]
-    assert command[0] == "classpulse"
-    params = cli_params(command[1:])
-    assert params["kafka_ddl"] and params["apply"]
-    assert (
-        params["brokers"] == services["init"]["environment"]["CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS"]
+def test_the_landing_consumer_feeds_clickhouse(services: dict) -> None:
+    """Production lands with the project's consumer (tested in tests/kafka), not the Kafka
+    table engine: init creates the tables and lands what is there, `landing` follows."""
+    for name, follow in (("init", False), ("landing", True)):
+        command = services[name]["command"]
+        assert command[0] == "classpulse"
+        params = cli_params(command[1:])
+        assert params["from_kafka"] and params["follow"] == follow
+        assert not params["kafka_ddl"]
+    assert services["landing"]["depends_on"]["init"]["condition"] == (
+        "service_completed_successfully"
     )
 
 

@@ -181,3 +181,12 @@ def test_start_without_the_jvm_runtime_says_how_to_get_it(tmp_path) -> None:
     assert result.returncode == 1
     assert "make jvm-runtime" in result.stderr
     assert not broker.status(settings).running
+
+
+def test_cluster_ids_never_read_as_an_option() -> None:
+    """A base64 id starting with '-' made the storage tool fail one start in 64."""
+    import base64
+
+    ids = [broker.new_cluster_id() for _ in range(2000)]
+    assert not [value for value in ids if value.startswith("-")]
+    assert all(len(base64.urlsafe_b64decode(value + "==")) == 16 for value in ids)

@@ -135,31 +135,82 @@ def test_two_consumers_in_the_group_never_double_count(landing) -> None:
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
 
-@pytest.fixture
-def own_warehouse(tmp_path: Path):
-    """A warehouse of the test's own: it lands into the real ods tables."""
-    from dataclasses import replace
+def test_a_consumer_with_no_partition_sees_the_group_catch_up(landing) -> None:
+    """Three members for two partitions: one gets none, and still returns once the others
+    have landed everything (the group's commits are at every partition's end)."""
+    kafka, warehouse, table = landing
+    errors: list[BaseException] = []
 
-    from kafka_helpers import free_port
+    def land() -> None:
+        try:
+            one = consumer(kafka, warehouse, table)
+            one.run(until_caught_up=True, timeout_s=180)
+            one.close()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
 
-    from classpulse.config import load_settings
-    from classpulse.warehouse import daemon
+    threads = [threading.Thread(target=land) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
-    settings = replace(
-        load_settings({}),
-        warehouse_path=tmp_path / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
+
+def test_transactional_topics_are_caught_up_past_their_commit_markers(
+    kafka_broker: Settings, warehouse: Settings
+) -> None:
+    """Flink writes in transactions: the last offset of a partition is a commit marker, and an
+    aborted transaction leaves records no read_committed reader sees. The landing lands the
+    committed rows, with their offsets, and its commits reach the end (so the group counts as
+    caught up from outside too)."""
+    from confluent_kafka import Producer
+
+    from classpulse.kafka.client import client_config
+
+    run = uuid.uuid4().hex[:8]
+    topic = f"landing-tx-{run}"
+    client = get_client(warehouse)
+    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
+    table = LandingTable(
+        Path("test"),
+        topic,
+        f"landing_test.tx_{run}",
+        f"CREATE TABLE landing_test.tx_{run} (id UInt64, kafka_partition Int32,"
+        " kafka_offset Int64, kafka_topic String) ENGINE = MergeTree ORDER BY id",
     )
-    daemon.start(settings)
-    try:
-        yield settings
-    finally:
-        daemon.stop(settings)
+    client.command(table.ddl)
+    create_topics(kafka_broker, [topic], partitions=1)
+    producer = Producer(
+        client_config(kafka_broker.kafka_bootstrap_servers, **{"transactional.id": f"tx-{run}"})
+    )
+    producer.init_transactions(30)
+    for number, commit in ((0, True), (1, False), (2, True)):  # the middle one aborted
+        producer.begin_transaction()
+        for item in range(100):
+            producer.produce(topic, json.dumps({"id": number * 100 + item}).encode())
+        producer.flush(30)  # in the log before the transaction ends, aborted ones too
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+    one = consumer(kafka_broker, warehouse, table)
+    one.run(until_caught_up=True, timeout_s=120)
+    assert one.group_caught_up()
+    one.close()
+    rows = client.query(
+        f"SELECT count(), min(id), max(id), uniqExact(kafka_offset), countIf(kafka_topic = '{topic}')"
+        f" FROM {table.table} WHERE id < 100 OR id >= 200"
+    ).result_rows[0]
+    assert rows == (200, 0, 299, 200, 200)
+    assert client.query(f"SELECT count() FROM {table.table}").result_rows[0][0] == 200
+    # offsets 0..99 the first transaction, 100 its marker, 101..200 aborted, 201 the abort
+    # marker, 202..301 the third: what landed carries the real offsets
+    offsets = client.query(
+        f"SELECT min(kafka_offset), max(kafka_offset) FROM {table.table} WHERE id >= 200"
+    ).result_rows[0]
+    assert offsets == (202, 301)
 
 
 def test_load_from_kafka_lands_a_landing_topic_once(
@@ -201,7 +252,70 @@ def test_load_from_kafka_lands_a_landing_topic_once(
         )
         assert result.returncode == 0, result.stderr
     client = get_client(own_warehouse)
-    count, users = client.query(
-        "SELECT count(), uniqExact(user_id) FROM ods.qos_log_clean"
+    count, users, provenance, topics = client.query(
+        "SELECT count(), uniqExact(user_id), uniqExact(kafka_partition, kafka_offset),"
+        " groupUniqArray(kafka_topic) FROM ods.qos_log_clean"
     ).result_rows[0]
-    assert (count, users) == (1200, 1200)
+    # every row carries its (topic, partition, offset): 1200 distinct positions
+    assert (count, users, provenance, topics) == (1200, 1200, 1200, [topic])
+
+
+def test_the_production_landing_service_follows_and_stops_on_sigterm(
+    kafka_broker: Settings, own_warehouse: Settings, tmp_path: Path
+) -> None:
+    """docker-compose's `landing` service: `load --from-kafka --follow --heartbeat F` keeps
+    landing what arrives, keeps its health file fresh, and stops cleanly on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kafka_helpers import cli_environment
+
+    topic = "late_events"  # clickhouse/landing/late_events.sql
+    create_topics(kafka_broker, [topic])
+    heartbeat = tmp_path / "landing.heartbeat"
+    environment = {
+        **cli_environment(kafka_broker),
+        "CLASSPULSE_WAREHOUSE_PATH": str(own_warehouse.warehouse_path),
+        "CLASSPULSE_CLICKHOUSE_HOST": "127.0.0.1",
+        "CLASSPULSE_CLICKHOUSE_PORT": str(own_warehouse.clickhouse_port),
+    }
+    command = [sys.executable, "-m", "classpulse.cli", "load", "--from-kafka", "--topic", topic]
+    service = subprocess.Popen(
+        [*command, "--follow", "--heartbeat", str(heartbeat)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    client = get_client(own_warehouse)
+    try:
+        deadline = time.monotonic() + 120
+        while not heartbeat.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert heartbeat.exists(), "the service never polled"
+        producer = TopicProducer(kafka_broker)
+        for number in range(300):  # arrives while the service runs
+            row = {"mart": "av_quality_30s", "event_time": "2026-12-01 10:00:00",
+                   "event_time_ms": 1764554400000 + number, "source_split": "agora_record/0",
+                   "processed_at": "2026-12-01 02:00:01.000Z"}  # fmt: skip
+            producer.send(topic, json.dumps(row).encode())
+        producer.flush()
+        landed_rows = 0
+        while landed_rows < 300 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            landed_rows = client.query(
+                "SELECT count() FROM ods.late_events WHERE kafka_topic = 'late_events'"
+            ).result_rows[0][0]
+        assert landed_rows == 300
+        assert time.time() - heartbeat.stat().st_mtime < 30
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, errors = service.communicate(timeout=60)
+    assert service.returncode == 0, errors.decode()
+    assert (
+        client.query(
+            "SELECT uniqExact(kafka_partition, kafka_offset) FROM ods.late_events"
+        ).result_rows[0][0]
+        == 300
+    )

@@ -25,6 +25,7 @@ MODULES = [
     "run",
     "preheat",
     "quality",
+    "status",
     "report",
     "airflow",
     "rooms",

@@ -134,3 +134,63 @@ def flink(scale: float, repeats: int, topics_dir: Path | None) -> None:
     with console.status("running the Flink benchmark (medians of several runs)…"):
         report = run_flink_benchmark(topics_dir, repeats)
     print_flink_benchmark(report, console)
+
+
+@command.command("realtime")
+@click.option(
+    "--scale",
+    default=8.0,
+    show_default=True,
+    help="Generator scale of the day measured (8 is about 1.1M messages).",
+)
+@click.option("--repeats", default=3, show_default=True, help="Rounds; medians are reported.")
+@click.option("--rate", default=2000.0, show_default=True, help="Paced messages/s (freshness).")
+@click.option("--pace-seconds", default=120.0, show_default=True, help="Length of the paced load.")
+@click.option("--partitions", default=2, show_default=True, help="Partitions per topic.")
+@click.option("--parallelism", default=2, show_default=True, help="Flink parallelism.")
+@click.option(
+    "--topics",
+    "topics_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Measure these topic files instead of generating a day.",
+)
+@click.option("--quick", is_flag=True, help="A small smoke run (tiny day, one round, 40 s pace).")
+def realtime(
+    scale: float,
+    repeats: int,
+    rate: float,
+    pace_seconds: float,
+    partitions: int,
+    parallelism: int,
+    topics_dir: Path | None,
+    quick: bool,
+) -> None:
+    """Kafka → Flink → Kafka, landing into ClickHouse, chDB's ceiling, and freshness.
+
+    Runs on a broker and a warehouse of its own (stopped at the end), on one generated day
+    produced once; see classpulse.bench.realtime for what each figure measures.
+    """
+    from classpulse.bench.realtime import (
+        RealtimeOptions,
+        print_realtime_benchmark,
+        run_realtime_benchmark,
+    )
+
+    if quick:
+        options = RealtimeOptions.quick_options()
+    else:
+        options = RealtimeOptions(
+            scale=scale,
+            repeats=repeats,
+            rate=rate,
+            pace_seconds=pace_seconds,
+            partitions=partitions,
+            parallelism=parallelism,
+        )
+    if topics_dir is not None:
+        from dataclasses import replace
+
+        options = replace(options, topics_dir=topics_dir)
+    console = Console()
+    report = run_realtime_benchmark(options, log=lambda text: console.log(text))
+    print_realtime_benchmark(report, console)

@@ -36,9 +36,16 @@ from classpulse.loader import LoadError, load_topics, read_landing_tables
     "--from-kafka",
     is_flag=True,
     help="Land from the Kafka topics (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS) instead of files, "
-    "until every partition is landed (prototype; --follow keeps going).",
+    "until every partition is landed (--follow keeps going). The production path too.",
 )
-@click.option("--follow", is_flag=True, help="With --from-kafka: keep landing until Ctrl-C.")
+@click.option(
+    "--follow", is_flag=True, help="With --from-kafka: keep landing until Ctrl-C or SIGTERM."
+)
+@click.option(
+    "--heartbeat",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --from-kafka: touch this file on every poll (a container's health check).",
+)
 def command(
     topics_dir: Path | None,
     only: tuple[str, ...],
@@ -47,6 +54,7 @@ def command(
     apply: bool,
     from_kafka: bool,
     follow: bool,
+    heartbeat: Path | None,
 ) -> None:
     """Land every new complete topic file into its ClickHouse table (ods / rt).
 
@@ -59,20 +67,32 @@ def command(
     offset).
     """
     if from_kafka:
-        _land_from_kafka(only, follow)
+        _land_from_kafka(only, follow, heartbeat)
         return
     _run(topics_dir, only, kafka_ddl, brokers, apply)
 
 
-def _land_from_kafka(only: tuple[str, ...], follow: bool) -> None:
+def _land_from_kafka(only: tuple[str, ...], follow: bool, heartbeat: Path | None) -> None:
+    import signal
+    import threading
+
     from classpulse.kafka.client import KafkaUnavailable
     from classpulse.kafka.landing import LandingError, land_from_kafka
 
     settings = load_settings()
     console = Console(stderr=True)
+    stopping = threading.Event()
+    # a container is stopped with SIGTERM: finish the batch in flight, then leave the group
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def should_stop() -> bool:
+        if heartbeat is not None:
+            heartbeat.touch()
+        return stopping.is_set()
+
     try:
         with console.status(f"landing from Kafka at {settings.kafka_bootstrap_servers}…"):
-            report = land_from_kafka(settings, only, follow=follow)
+            report = land_from_kafka(settings, only, follow=follow, should_stop=should_stop)
     except KeyboardInterrupt:
         console.print("[yellow]stopped[/yellow]")
         return
