@@ -292,6 +292,9 @@ def run_jobs(
     console: Any = None,
     on_wave: Callable[[WaveResult], None] | None = None,
     stop: threading.Event | None = None,
+    on_submit: Callable[[str], None] | None = None,
+    checkpoint_dir: Path | None = None,
+    savepoint_dir: Path | None = None,
 ) -> RunResult:
     """Run the selected jobs; returns timings and (local runs) the accounting identities.
 
@@ -314,10 +317,15 @@ def run_jobs(
         jobmanager=jobmanager,
         jars=jars,
         timezone=settings.timezone,
-        checkpoint_dir=flink_home / "checkpoints",
+        checkpoint_dir=checkpoint_dir or flink_home / "checkpoints",
         checkpoint_interval=checkpoint_interval,
         extra={
-            **({} if options.bounded else {"table.exec.source.idle-timeout": "5 s"}),
+            # local continuous runs; Kafka tables set scan.watermark.idle-timeout per table
+            **(
+                {"table.exec.source.idle-timeout": "5 s"}
+                if options.env == "local" and not options.bounded
+                else {}
+            ),
             **parse_properties(os.environ.get(PROPERTIES_VARIABLE, "")),
             **options.config,
         },
@@ -421,6 +429,8 @@ def run_jobs(
                 wave_started = time.perf_counter()
                 submitted = session.statement_set(inserts).execute()
                 job_id = str(submitted.get_job_client().get_job_id())
+                if on_submit is not None:
+                    on_submit(job_id)
                 if session.options.jobmanager and not options.bounded:  # the cluster runs it
                     display.note(f"submitted job {job_id} to {session.options.jobmanager}")
                     result.waves.append(WaveResult(names, job_id, 0.0, None))
@@ -428,11 +438,16 @@ def run_jobs(
                 metrics = JobMetrics(session.rest_port, job_id, session.rest_host)
                 try:
                     count, seconds = wait_for_job(
-                        submitted, metrics, display, wave_started, stop, flink_home / "savepoints"
+                        submitted,
+                        metrics,
+                        display,
+                        wave_started,
+                        stop,
+                        savepoint_dir or flink_home / "savepoints",
                     )
                 except KeyboardInterrupt:
                     display.note("[yellow]stopping the job with a savepoint (outputs committed)")
-                    stop_job(submitted.get_job_client(), flink_home / "savepoints")
+                    stop_job(submitted.get_job_client(), savepoint_dir or flink_home / "savepoints")
                     raise
                 if options.bounded and total is not None:
                     count = total  # every input line was read; the last poll may lag behind
