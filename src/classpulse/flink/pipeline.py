@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -43,6 +44,7 @@ from classpulse.config import Settings, load_settings
 
 JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
 JOB_NAME_PREFIX = "classpulse flink"
+_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 CHECKPOINT_INTERVAL = "5 s"
 
 
@@ -143,7 +145,15 @@ def pipeline_topics(settings: Settings | None = None) -> tuple[list[str], list[s
     catalog = load_catalog(settings.root, "kafka")
     inputs = set().union(*(job.inputs for job in catalog.jobs))
     outputs = set().union(*(job.outputs for job in catalog.jobs))
-    return sorted(inputs - outputs), sorted(inputs & outputs), sorted(outputs - inputs)
+    topics = {}
+    for table in catalog.tables:  # the Kafka topic of each table ('topic' option)
+        match = _TOPIC_OPTION.search(table.ddl)
+        topics[table.name] = match.group(1) if match else table.name
+
+    def names(tables: set[str]) -> list[str]:
+        return sorted(topics[name] for name in tables if name in topics)
+
+    return names(inputs - outputs), names(inputs & outputs), names(outputs - inputs)
 
 
 def create_topics(settings: Settings) -> list[str]:
@@ -495,6 +505,13 @@ def wait_caught_up(
         }
         if not behind:
             return current
+        if jobmanager() is None and files_for(settings).pid_file.exists():
+            state = status(settings)
+            if not state.running:
+                raise PipelineError(
+                    f"the pipeline process ended while catching up; behind: {behind}\n"
+                    + tail(files_for(settings), 30)
+                )
         if time.monotonic() > deadline:
             raise PipelineError(
                 f"the pipeline did not catch up within {timeout:.0f} s; behind: {behind}"

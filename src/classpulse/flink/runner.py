@@ -64,6 +64,27 @@ def parse_properties(text: str) -> dict[str, str]:
 _PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
 
 
+_INSERT_TARGET = re.compile(r"^(\s*INSERT\s+INTO\s+`?(\w+)`?)", re.I)
+
+
+def unique_transactional_ids(statement: str, prefix: str, job: str, number: int) -> str:
+    """Give one INSERT's Kafka sink a transactional-id prefix of its own (a table hint).
+
+    Several INSERTs write the same table (rejected_messages, topic_accounting, late_events);
+    each is a sink of its own, and two exactly-once Kafka sinks with one prefix fail. The
+    prefix is derived from the job and the INSERT's place in it, so a restored job keeps it.
+    """
+    from classpulse.flink.sqlfiles import strip_comments
+
+    text = strip_comments(statement)
+    match = _INSERT_TARGET.match(text)
+    if match is None:
+        return statement
+    value = f"{prefix}-{match.group(2)}-{job}-{number}"
+    hint = f" /*+ OPTIONS('sink.transactional-id-prefix' = '{value}') */"
+    return text[: match.end()] + hint + text[match.end() :]
+
+
 class RunError(RuntimeError):
     """A run that cannot start or did not finish, with what to do about it."""
 
@@ -413,6 +434,15 @@ def run_jobs(
                     for job in wave
                     for _, statement in job.inserts
                 ]
+                if options.env == "kafka":
+                    prefix = str(variables.lookup("KAFKA_TRANSACTIONAL_ID_PREFIX"))
+                    inserts = [
+                        unique_transactional_ids(statement, prefix, job.name, number)
+                        for job in wave
+                        for number, statement in enumerate(
+                            render(s, variables, str(job.path)) for _, s in job.inserts
+                        )
+                    ]
                 session.table_env.get_config().set("pipeline.name", pipeline_name)
                 total = None
                 if options.env == "local" and options.bounded:
