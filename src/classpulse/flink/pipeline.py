@@ -476,12 +476,58 @@ def lag(settings: Settings | None = None, group: str | None = None) -> Lag:
     result = Lag(group)
     for info in infos:
         end = sum(part.end for part in info.partitions)
-        done = sum(
-            max(committed.get((info.name, part.partition), -1), part.start)
-            for part in info.partitions
-        )
+        done = 0
+        for part in info.partitions:
+            position = max(committed.get((info.name, part.partition), -1), part.start)
+            if info.name in middle and position < part.end:
+                # a topic written in transactions: aborted records and commit markers occupy
+                # offsets the pipeline's reader skips without committing past them; what counts
+                # is whether a read_committed reader finds a record there
+                position = part.end - _readable(settings, info.name, part.partition, position)
+            done += position
         result.topics.append(TopicLag(info.name, end, done))
     return result
+
+
+def _readable(
+    settings: Settings, topic: str, partition: int, offset: int, cap: int = 10_000
+) -> int:
+    """Records a read_committed reader gets from ``offset`` to the partition's end (at most
+    ``cap``; beyond it the offsets left are returned)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from classpulse.kafka.client import client_config
+
+    consumer = Consumer(
+        client_config(
+            settings.kafka_bootstrap_servers,
+            **{
+                "group.id": f"classpulse-lag-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "isolation.level": "read_committed",
+            },
+        )
+    )
+    try:
+        consumer.assign([TopicPartition(topic, partition, offset)])
+        count = 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() == -191:  # _PARTITION_EOF
+                    return count
+                continue
+            count += 1
+            if count >= cap:
+                break
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        return max(count, high - offset) if count >= cap else high - offset
+    finally:
+        consumer.close()
 
 
 def wait_caught_up(

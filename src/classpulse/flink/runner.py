@@ -345,6 +345,12 @@ def run_jobs(
             **(
                 {"table.exec.source.idle-timeout": "5 s"}
                 if options.env == "local" and not options.bounded
+                else {
+                    "table.exec.source.idle-timeout": str(
+                        variables.lookup("WATERMARK_IDLE_TIMEOUT")
+                    )
+                }
+                if not options.bounded
                 else {}
             ),
             **parse_properties(os.environ.get(PROPERTIES_VARIABLE, "")),
