@@ -468,9 +468,21 @@ def lag(settings: Settings | None = None, group: str | None = None) -> Lag:
         partitions = [
             TopicPartition(info.name, part.partition) for info in infos for part in info.partitions
         ]
-        committed = {
-            (tp.topic, tp.partition): tp.offset for tp in consumer.committed(partitions, timeout=30)
-        }
+        deadline = time.monotonic() + 60
+        while True:
+            try:  # the group coordinator moves (a broker restart, a new group): retry
+                found = consumer.committed(partitions, timeout=30)
+                break
+            except Exception as exc:
+                error = exc.args[0] if exc.args else None
+                retriable = (
+                    getattr(error, "retriable", lambda: False)()
+                    or "coordinator" in str(exc).lower()
+                )
+                if not retriable or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        committed = {(tp.topic, tp.partition): tp.offset for tp in found}
     finally:
         consumer.close()
     result = Lag(group)
