@@ -28,7 +28,12 @@ CREATE TABLE agora_record_clean (
     -- written in Flink transactions: read only committed ones (the client default reads aborted too)
     'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = 'group-offsets',
+    -- watermarks are per partition; a partition quiet this long stops holding them back
+    'scan.watermark.idle-timeout' = '${WATERMARK_IDLE_TIMEOUT}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-agora_record_clean'
 );

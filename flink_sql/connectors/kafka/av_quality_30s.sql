@@ -18,5 +18,8 @@ CREATE TABLE av_quality_30s (
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-av_quality_30s'
 );

@@ -25,5 +25,8 @@ CREATE TABLE channel_name_dictionary_clean (
     'scan.startup.mode' = 'group-offsets',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-channel_name_dictionary_clean'
 );

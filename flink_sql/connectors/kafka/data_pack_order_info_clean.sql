@@ -31,5 +31,8 @@ CREATE TABLE data_pack_order_info_clean (
     'scan.startup.mode' = 'group-offsets',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-data_pack_order_info_clean'
 );

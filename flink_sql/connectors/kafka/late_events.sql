@@ -22,5 +22,8 @@ CREATE TABLE late_events (
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-late_events'
 );

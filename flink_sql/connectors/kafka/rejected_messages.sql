@@ -13,5 +13,8 @@ CREATE TABLE rejected_messages (
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
+    -- above checkpoint interval + restart: a killed job's open transaction is aborted on
+    -- restore, or by the broker after this timeout (readers are read_committed)
+    'properties.transaction.timeout.ms' = '${KAFKA_TRANSACTION_TIMEOUT_MS}',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-rejected_messages'
 );

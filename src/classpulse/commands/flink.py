@@ -145,6 +145,9 @@ def run(
     from classpulse.flink.variables import MissingVariableError
 
     settings = load_settings()
+    if env == "kafka":
+        run_kafka(settings, jobs, bounded, parallelism, variables)
+        return
     options = RunOptions(
         env=env,
         bounded=bounded,
@@ -164,6 +167,91 @@ def run(
     print_run(result)
     if result.accounting is not None and not result.accounting.holds:
         raise click.ClickException("an accounting identity does not hold (see above)")
+
+
+def run_kafka(
+    settings, jobs: tuple[str, ...], bounded: bool, parallelism: int, variables: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
+    """--env kafka: bounded to the end offsets now, or the continuous job in the background."""
+    from classpulse.flink import pipeline
+    from classpulse.flink.runner import RunError
+    from classpulse.flink.sqlfiles import SqlFileError
+    from classpulse.flink.variables import MissingVariableError
+
+    try:
+        if bounded:
+            print_run(
+                pipeline.run_bounded(
+                    settings,
+                    jobs=jobs,
+                    variables=variables,
+                    parallelism=parallelism,
+                    console=console,
+                )
+            )
+            return
+        if jobs:
+            raise click.ClickException("the continuous pipeline runs every job; drop JOBS")
+        print_status(pipeline.start(settings, variables=variables, parallelism=parallelism))
+    except (MissingVariableError, RunError, SqlFileError, pipeline.PipelineError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def print_status(state) -> None:  # type: ignore[no-untyped-def]
+    out = Console()
+    if not state.running:
+        out.print(f"pipeline ({state.mode}): [yellow]not running[/yellow]")
+        return
+    out.print(
+        f"pipeline ({state.mode}): [green]running[/green] job {state.job_id} "
+        f"({state.state or '?'}), pid {state.pid or '-'}, run {state.run_id or '-'}"
+    )
+    if state.restored_from:
+        out.print(f"  restored from {state.restored_from}")
+    if state.last_checkpoint:
+        out.print(f"  last checkpoint {state.last_checkpoint}")
+    if state.log:
+        out.print(f"  log {state.log}")
+
+
+@command.command("stop")
+@click.option(
+    "--kill",
+    "hard",
+    is_flag=True,
+    help="No savepoint: the next start resumes from the last checkpoint.",
+)
+@click.option("--timeout", type=float, default=180.0, show_default=True)
+def stop_pipeline(hard: bool, timeout: float) -> None:
+    """Stop the continuous Kafka pipeline (with a savepoint unless --kill)."""
+    from classpulse.flink import pipeline
+
+    print_status(pipeline.stop(load_settings(), savepoint=not hard, timeout=timeout))
+
+
+@command.command("status")
+@click.option("--lag/--no-lag", default=True, show_default=True, help="Consumer lag by offsets.")
+def status_pipeline(lag: bool) -> None:
+    """Whether the continuous Kafka pipeline runs, its job and checkpoint, and its lag."""
+    from classpulse.flink import pipeline
+
+    settings = load_settings()
+    try:
+        print_status(pipeline.status(settings))
+        if lag:
+            current = pipeline.lag(settings)
+            table = Table(title=f"consumer lag (group {current.group})")
+            table.add_column("topic")
+            table.add_column("end", justify="right")
+            table.add_column("committed", justify="right")
+            table.add_column("lag", justify="right")
+            for topic in current.topics:
+                table.add_row(
+                    topic.topic, f"{topic.end:,}", f"{topic.committed:,}", f"{topic.lag:,}"
+                )
+            Console().print(table)
+    except pipeline.PipelineError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def print_run(result) -> None:  # type: ignore[no-untyped-def]

@@ -64,6 +64,27 @@ def parse_properties(text: str) -> dict[str, str]:
 _PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
 
 
+_INSERT_TARGET = re.compile(r"^(\s*INSERT\s+INTO\s+`?(\w+)`?)", re.I)
+
+
+def unique_transactional_ids(statement: str, prefix: str, job: str, number: int) -> str:
+    """Give one INSERT's Kafka sink a transactional-id prefix of its own (a table hint).
+
+    Several INSERTs write the same table (rejected_messages, topic_accounting, late_events);
+    each is a sink of its own, and two exactly-once Kafka sinks with one prefix fail. The
+    prefix is derived from the job and the INSERT's place in it, so a restored job keeps it.
+    """
+    from classpulse.flink.sqlfiles import strip_comments
+
+    text = strip_comments(statement)
+    match = _INSERT_TARGET.match(text)
+    if match is None:
+        return statement
+    value = f"{prefix}-{match.group(2)}-{job}-{number}"
+    hint = f" /*+ OPTIONS('sink.transactional-id-prefix' = '{value}') */"
+    return text[: match.end()] + hint + text[match.end() :]
+
+
 class RunError(RuntimeError):
     """A run that cannot start or did not finish, with what to do about it."""
 
@@ -292,6 +313,9 @@ def run_jobs(
     console: Any = None,
     on_wave: Callable[[WaveResult], None] | None = None,
     stop: threading.Event | None = None,
+    on_submit: Callable[[str], None] | None = None,
+    checkpoint_dir: Path | None = None,
+    savepoint_dir: Path | None = None,
 ) -> RunResult:
     """Run the selected jobs; returns timings and (local runs) the accounting identities.
 
@@ -314,10 +338,21 @@ def run_jobs(
         jobmanager=jobmanager,
         jars=jars,
         timezone=settings.timezone,
-        checkpoint_dir=flink_home / "checkpoints",
+        checkpoint_dir=checkpoint_dir or flink_home / "checkpoints",
         checkpoint_interval=checkpoint_interval,
         extra={
-            **({} if options.bounded else {"table.exec.source.idle-timeout": "5 s"}),
+            # local continuous runs; Kafka tables set scan.watermark.idle-timeout per table
+            **(
+                {"table.exec.source.idle-timeout": "5 s"}
+                if options.env == "local" and not options.bounded
+                else {
+                    "table.exec.source.idle-timeout": str(
+                        variables.lookup("WATERMARK_IDLE_TIMEOUT")
+                    )
+                }
+                if not options.bounded
+                else {}
+            ),
             **parse_properties(os.environ.get(PROPERTIES_VARIABLE, "")),
             **options.config,
         },
@@ -405,6 +440,15 @@ def run_jobs(
                     for job in wave
                     for _, statement in job.inserts
                 ]
+                if options.env == "kafka":
+                    prefix = str(variables.lookup("KAFKA_TRANSACTIONAL_ID_PREFIX"))
+                    inserts = [
+                        unique_transactional_ids(statement, prefix, job.name, number)
+                        for job in wave
+                        for number, statement in enumerate(
+                            render(s, variables, str(job.path)) for _, s in job.inserts
+                        )
+                    ]
                 session.table_env.get_config().set("pipeline.name", pipeline_name)
                 total = None
                 if options.env == "local" and options.bounded:
@@ -421,6 +465,8 @@ def run_jobs(
                 wave_started = time.perf_counter()
                 submitted = session.statement_set(inserts).execute()
                 job_id = str(submitted.get_job_client().get_job_id())
+                if on_submit is not None:
+                    on_submit(job_id)
                 if session.options.jobmanager and not options.bounded:  # the cluster runs it
                     display.note(f"submitted job {job_id} to {session.options.jobmanager}")
                     result.waves.append(WaveResult(names, job_id, 0.0, None))
@@ -428,11 +474,16 @@ def run_jobs(
                 metrics = JobMetrics(session.rest_port, job_id, session.rest_host)
                 try:
                     count, seconds = wait_for_job(
-                        submitted, metrics, display, wave_started, stop, flink_home / "savepoints"
+                        submitted,
+                        metrics,
+                        display,
+                        wave_started,
+                        stop,
+                        savepoint_dir or flink_home / "savepoints",
                     )
                 except KeyboardInterrupt:
                     display.note("[yellow]stopping the job with a savepoint (outputs committed)")
-                    stop_job(submitted.get_job_client(), flink_home / "savepoints")
+                    stop_job(submitted.get_job_client(), savepoint_dir or flink_home / "savepoints")
                     raise
                 if options.bounded and total is not None:
                     count = total  # every input line was read; the last poll may lag behind

@@ -38,6 +38,17 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "30",
         "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds.",
     ),
+    "WATERMARK_IDLE_TIMEOUT": (
+        "30 s",
+        "Kafka: a partition with no record for this long stops holding back the watermark; "
+        "keep it well above the checkpoint interval (intermediate topics are written in "
+        "transactions committed on checkpoints, so their records arrive in bursts).",
+    ),
+    "KAFKA_TRANSACTION_TIMEOUT_MS": (
+        "900000",
+        "Kafka exactly-once sinks: transaction timeout (15 min), above the checkpoint interval "
+        "plus a restart; at most the broker's transaction.max.timeout.ms (1 h).",
+    ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
         "classpulse-flink",
