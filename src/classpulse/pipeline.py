@@ -859,12 +859,20 @@ def check_freshness(settings: Settings, max_age_seconds: float) -> dict[str, Any
             f"FROM rt.`{table}`"
         ).first_row
         ages[table] = round(float(age), 1) if rows else None
+    # An empty mart is stale only if events were fed to it: a mart whose topics carried
+    # nothing (bring-your-own data with only some topics) is idle, not late.
+    fed = {
+        f"{row[0]}_log"
+        for row in client.query(
+            "SELECT mart FROM ods.mart_accounting_log GROUP BY mart HAVING max(events_in) > 0"
+        ).result_rows
+    }
     stale = [
         f"rt.{table} ({'empty' if age is None else f'{age:.0f} s'})"
         for table, age in ages.items()
-        if age is None or age > max_age_seconds
+        if (age is None and table in fed) or (age is not None and age > max_age_seconds)
     ]
-    if not tables or stale:
+    if not tables or all(age is None for age in ages.values()) or stale:
         raise StageError(
             "freshness",
             f"real-time marts older than {max_age_seconds:.0f} s or empty: "
