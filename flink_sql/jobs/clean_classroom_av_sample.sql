@@ -2,73 +2,52 @@
 -- classroom_av_sample_clean. Grain: one row per valid sample; rejected messages go to
 -- rejected_messages, counts to topic_accounting. Rules: LIVE_CLASSROOM_CONTRACT.md 0, A.1 ("av").
 
--- Text of each field (strict JSON_VALUE: NULL when absent, null, an object or an array).
-CREATE TEMPORARY VIEW av_fields AS
-SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    payload IS JSON OBJECT AS is_object,
-    JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
-    JSON_VALUE(payload, 'strict $.user_id') AS user_id_text,
-    JSON_VALUE(payload, 'strict $.role') AS role_text,
-    JSON_VALUE(payload, 'strict $.client_time') AS client_time_text,
-    JSON_VALUE(payload, 'strict $.server_time') AS server_time_text,
-    JSON_VALUE(payload, 'strict $.media') AS media_text,
-    JSON_VALUE(payload, 'strict $.interval_ms') AS interval_ms_text,
-    JSON_VALUE(payload, 'strict $.bitrate_kbps') AS bitrate_kbps_text,
-    JSON_VALUE(payload, 'strict $.freeze_ms') AS freeze_ms_text,
-    JSON_VALUE(payload, 'strict $.loss_pct') AS loss_pct_text,
-    JSON_VALUE(payload, 'strict $.rtt_ms') AS rtt_ms_text,
-    -- JSON_EXISTS is FALSE for an absent field and for null: both are "missing"
-    NOT JSON_EXISTS(payload, 'strict $.room_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.user_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.role')
-        OR NOT JSON_EXISTS(payload, 'strict $.client_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.server_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.media')
-        OR NOT JSON_EXISTS(payload, 'strict $.interval_ms')
-        OR NOT JSON_EXISTS(payload, 'strict $.bitrate_kbps')
-        OR NOT JSON_EXISTS(payload, 'strict $.freeze_ms')
-        OR NOT JSON_EXISTS(payload, 'strict $.loss_pct')
-        OR NOT JSON_EXISTS(payload, 'strict $.rtt_ms') AS required_missing
-FROM classroom_av_sample;
-
+-- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
+-- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
+-- a non-integer number, a room id outside unsigned 64 bits).
+-- Then the rules beyond the parse, in the contract's order (section 0): an enum outside its list
+-- (case-sensitive) or a number outside its range is wrong_type (integers have at most 18 digits,
+-- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW av_checked AS
 SELECT
-    *,
-    CASE
-        WHEN NOT is_object THEN 'malformed_json'
-        WHEN required_missing THEN 'missing_field'
-        -- ids and epochs are integers (JSON numbers or numeric strings), enums case-sensitive,
-        -- numbers in their stated ranges; an optional field present and not null is checked too
-        WHEN NOT COALESCE(
-                REGEXP(room_id_text, '^[0-9]{1,20}$')
-                AND TRY_CAST(room_id_text AS DECIMAL(20, 0)) <= CAST('18446744073709551615' AS DECIMAL(20, 0))
-                AND REGEXP(user_id_text, '^-?[0-9]{1,18}$')
-                AND role_text IN ('teacher', 'student', 'fm')
-                AND REGEXP(client_time_text, '^-?[0-9]{1,18}$')
-                AND REGEXP(server_time_text, '^-?[0-9]{1,18}$')
-                AND media_text IN ('audio', 'video')
-                AND REGEXP(interval_ms_text, '^-?[0-9]{1,18}$') AND TRY_CAST(interval_ms_text AS BIGINT) > 0
-                AND REGEXP(bitrate_kbps_text, '^-?[0-9]{1,18}$') AND TRY_CAST(bitrate_kbps_text AS BIGINT) >= 0
-                AND REGEXP(freeze_ms_text, '^-?[0-9]{1,18}$') AND TRY_CAST(freeze_ms_text AS BIGINT) >= 0
-                AND TRY_CAST(freeze_ms_text AS BIGINT) <= TRY_CAST(interval_ms_text AS BIGINT)
-                AND REGEXP(loss_pct_text, '^-?[0-9]{1,18}$')
-                AND TRY_CAST(loss_pct_text AS BIGINT) BETWEEN 0 AND 100
-                AND REGEXP(rtt_ms_text, '^-?[0-9]{1,18}$') AND TRY_CAST(rtt_ms_text AS BIGINT) >= 0, FALSE)
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
+    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
+    p.media, p.interval_ms, p.bitrate_kbps, p.freeze_ms, p.loss_pct, p.rtt_ms,
+    COALESCE(p.reason, CASE
+        WHEN NOT (
+            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.role IN ('teacher', 'student', 'fm')
+                AND p.media IN ('audio', 'video')
+                AND p.interval_ms BETWEEN 1 AND 999999999999999999
+                AND p.bitrate_kbps BETWEEN 0 AND 999999999999999999
+                AND p.freeze_ms BETWEEN 0 AND p.interval_ms
+                AND p.loss_pct BETWEEN 0 AND 100
+                AND p.rtt_ms BETWEEN 0 AND 999999999999999999)
             THEN 'wrong_type'
-        WHEN TRY_CAST(client_time_text AS BIGINT) > TRY_CAST(server_time_text AS BIGINT) + 300000
-            THEN 'future_timestamp'
-    END AS reason
-FROM av_fields;
+        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+    END) AS reason
+FROM classroom_av_sample AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        room_id      UBIGINT  room_id      NOT NULL,
+        user_id      BIGINT   user_id      NOT NULL,
+        role         STRING   role         NOT NULL,
+        client_time  BIGINT   client_time  NOT NULL,
+        server_time  BIGINT   server_time  NOT NULL,
+        media        STRING   media        NOT NULL,
+        interval_ms  BIGINT   interval_ms  NOT NULL,
+        bitrate_kbps BIGINT   bitrate_kbps NOT NULL,
+        freeze_ms    BIGINT   freeze_ms    NOT NULL,
+        loss_pct     BIGINT   loss_pct     NOT NULL,
+        rtt_ms       BIGINT   rtt_ms       NOT NULL
+    ')) AS p;
 
 INSERT INTO classroom_av_sample_clean
 SELECT
     source_split, source_offset,
-    TRY_CAST(room_id_text AS DECIMAL(20, 0)), TRY_CAST(user_id_text AS BIGINT), role_text,
-    TRY_CAST(client_time_text AS BIGINT), TRY_CAST(server_time_text AS BIGINT),
-    media_text, TRY_CAST(interval_ms_text AS BIGINT), TRY_CAST(bitrate_kbps_text AS BIGINT),
-    TRY_CAST(freeze_ms_text AS BIGINT), TRY_CAST(loss_pct_text AS BIGINT),
-    TRY_CAST(rtt_ms_text AS BIGINT),
+    room_id, user_id, role, client_time, server_time,
+    media, interval_ms, bitrate_kbps, freeze_ms, loss_pct, rtt_ms,
     ingested_at, processed_at
 FROM av_checked
 WHERE reason IS NULL;

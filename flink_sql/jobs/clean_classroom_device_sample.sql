@@ -2,64 +2,48 @@
 -- classroom_device_sample_clean. Grain: one row per valid sample; rejected messages go to
 -- rejected_messages, counts to topic_accounting. Rules: LIVE_CLASSROOM_CONTRACT.md 0, A.1.
 
--- Text of each field (strict JSON_VALUE: NULL when absent, null, an object or an array).
-CREATE TEMPORARY VIEW device_fields AS
-SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    payload IS JSON OBJECT AS is_object,
-    JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
-    JSON_VALUE(payload, 'strict $.user_id') AS user_id_text,
-    JSON_VALUE(payload, 'strict $.role') AS role_text,
-    JSON_VALUE(payload, 'strict $.client_time') AS client_time_text,
-    JSON_VALUE(payload, 'strict $.server_time') AS server_time_text,
-    JSON_VALUE(payload, 'strict $.mic') AS mic_text,
-    JSON_VALUE(payload, 'strict $.speaker') AS speaker_text,
-    JSON_VALUE(payload, 'strict $.camera') AS camera_text,
-    JSON_VALUE(payload, 'strict $.cpu_pct') AS cpu_pct_text,
-    -- JSON_EXISTS is FALSE for an absent field and for null: both are "missing"
-    NOT JSON_EXISTS(payload, 'strict $.room_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.user_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.role')
-        OR NOT JSON_EXISTS(payload, 'strict $.client_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.server_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.mic')
-        OR NOT JSON_EXISTS(payload, 'strict $.speaker')
-        OR NOT JSON_EXISTS(payload, 'strict $.camera')
-        OR NOT JSON_EXISTS(payload, 'strict $.cpu_pct') AS required_missing
-FROM classroom_device_sample;
-
+-- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
+-- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
+-- a non-integer number, a room id outside unsigned 64 bits).
+-- Then the rules beyond the parse, in the contract's order (section 0): an enum outside its list
+-- (case-sensitive) or a number outside its range is wrong_type (integers have at most 18 digits,
+-- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW device_checked AS
 SELECT
-    *,
-    CASE
-        WHEN NOT is_object THEN 'malformed_json'
-        WHEN required_missing THEN 'missing_field'
-        -- ids and epochs are integers (JSON numbers or numeric strings), enums case-sensitive,
-        -- numbers in their stated ranges; an optional field present and not null is checked too
-        WHEN NOT COALESCE(
-                REGEXP(room_id_text, '^[0-9]{1,20}$')
-                AND TRY_CAST(room_id_text AS DECIMAL(20, 0)) <= CAST('18446744073709551615' AS DECIMAL(20, 0))
-                AND REGEXP(user_id_text, '^-?[0-9]{1,18}$')
-                AND role_text IN ('teacher', 'student', 'fm')
-                AND REGEXP(client_time_text, '^-?[0-9]{1,18}$')
-                AND REGEXP(server_time_text, '^-?[0-9]{1,18}$')
-                AND mic_text IN ('ok', 'missing', 'denied', 'error')
-                AND speaker_text IN ('ok', 'missing', 'denied', 'error')
-                AND camera_text IN ('ok', 'missing', 'denied', 'error')
-                AND REGEXP(cpu_pct_text, '^-?[0-9]{1,18}$')
-                AND TRY_CAST(cpu_pct_text AS BIGINT) BETWEEN 0 AND 100, FALSE)
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
+    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
+    p.mic, p.speaker, p.camera, p.cpu_pct,
+    COALESCE(p.reason, CASE
+        WHEN NOT (
+            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.role IN ('teacher', 'student', 'fm')
+                AND p.mic IN ('ok', 'missing', 'denied', 'error')
+                AND p.speaker IN ('ok', 'missing', 'denied', 'error')
+                AND p.camera IN ('ok', 'missing', 'denied', 'error')
+                AND p.cpu_pct BETWEEN 0 AND 100)
             THEN 'wrong_type'
-        WHEN TRY_CAST(client_time_text AS BIGINT) > TRY_CAST(server_time_text AS BIGINT) + 300000
-            THEN 'future_timestamp'
-    END AS reason
-FROM device_fields;
+        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+    END) AS reason
+FROM classroom_device_sample AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        room_id      UBIGINT  room_id      NOT NULL,
+        user_id      BIGINT   user_id      NOT NULL,
+        role         STRING   role         NOT NULL,
+        client_time  BIGINT   client_time  NOT NULL,
+        server_time  BIGINT   server_time  NOT NULL,
+        mic          STRING   mic          NOT NULL,
+        speaker      STRING   speaker      NOT NULL,
+        camera       STRING   camera       NOT NULL,
+        cpu_pct      BIGINT   cpu_pct      NOT NULL
+    ')) AS p;
 
 INSERT INTO classroom_device_sample_clean
 SELECT
     source_split, source_offset,
-    TRY_CAST(room_id_text AS DECIMAL(20, 0)), TRY_CAST(user_id_text AS BIGINT), role_text,
-    TRY_CAST(client_time_text AS BIGINT), TRY_CAST(server_time_text AS BIGINT),
-    mic_text, speaker_text, camera_text, TRY_CAST(cpu_pct_text AS BIGINT),
+    room_id, user_id, role, client_time, server_time,
+    mic, speaker, camera, cpu_pct,
     ingested_at, processed_at
 FROM device_checked
 WHERE reason IS NULL;

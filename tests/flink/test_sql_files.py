@@ -161,7 +161,7 @@ def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
 
 def test_every_cleaning_job_parses_once_with_parse_message() -> None:
     cleaning = [job for job in load_catalog(ROOT, "local").jobs if job.name.startswith("clean_")]
-    assert len(cleaning) == 7
+    assert len(cleaning) == 14
     for job in cleaning:
         code = strip_comments(job.path.read_text(encoding="utf-8"), strings=True).upper()
         assert code.count("PARSE_MESSAGE(") == 1, job.name

@@ -31,6 +31,10 @@ import org.apache.flink.table.types.DataType;
  *       are the same id;
  *   <li>{@code BIGINT}, {@code INT}: a JSON integer or a string of digits ({@code -?[0-9]+})
  *       that fits the type; {@code 1.5}, {@code 1e3}, {@code " 1"}, {@code "+1"} do not;
+ *   <li>{@code UBIGINT}: an unsigned 64-bit integer (a room id), a JSON integer or a string of
+ *       digits ({@code [0-9]+}) from 0 to 18446744073709551615; output as DECIMAL(20, 0);
+ *   <li>{@code BIGINT_ARRAY}: a JSON array (possibly empty) whose every element a BIGINT takes;
+ *       output as ARRAY&lt;BIGINT&gt;;
  *   <li>{@code DATETIME}: a string {@code YYYY-MM-DD HH:MM:SS} naming a real moment of the
  *       proleptic Gregorian calendar (years 0001-9999, seconds 00-59); output as that string.
  * </ul>
@@ -42,6 +46,8 @@ public final class MessageSpec {
         STRING(DataTypes.STRING()),
         ID(DataTypes.STRING()),
         BIGINT(DataTypes.BIGINT()),
+        UBIGINT(DataTypes.DECIMAL(20, 0)),
+        BIGINT_ARRAY(DataTypes.ARRAY(DataTypes.BIGINT())),
         INT(DataTypes.INT()),
         DATETIME(DataTypes.STRING());
 
@@ -141,7 +147,7 @@ public final class MessageSpec {
             } catch (IllegalArgumentException unknown) {
                 throw new IllegalArgumentException(
                         "unknown type '" + words[1] + "' of '" + name
-                                + "' (STRING, ID, BIGINT, INT, DATETIME)");
+                                + "' (STRING, ID, BIGINT, UBIGINT, BIGINT_ARRAY, INT, DATETIME)");
             }
             String path = words[2];
             List<String> keys = List.of(path.split("\\.", -1));

@@ -1,6 +1,7 @@
 package io.classpulse.udf;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -66,6 +67,7 @@ public final class ParseMessage extends TableFunction<Row> {
     private static final byte DECIMAL = 3; // any other JSON number
     private static final byte BOOLEAN = 4;
     private static final byte STRUCTURE = 5; // an object or an array
+    private static final byte INTEGERS = 6; // for a BIGINT_ARRAY: an array of integers (as text)
 
     private transient StringData specText;
     private transient MessageSpec spec;
@@ -192,7 +194,11 @@ public final class ParseMessage extends TableFunction<Row> {
                 kinds[slot] = ABSENT;
                 texts[slot] = null;
             }
-            if (child.isLeaf()) {
+            if (child.isLeaf()
+                    && value == JsonToken.START_ARRAY
+                    && spec.fields.get(child.slot).type == MessageSpec.FieldType.BIGINT_ARRAY) {
+                readIntegers(parser, child.slot);
+            } else if (child.isLeaf()) {
                 readValue(parser, value, child.slot);
             } else if (value == JsonToken.START_OBJECT) {
                 readMembers(parser, child);
@@ -200,6 +206,33 @@ public final class ParseMessage extends TableFunction<Row> {
                 parser.skipChildren(); // a scalar or array on the way: the fields are absent
             }
         }
+    }
+
+    /**
+     * The elements of the array just opened, up to its END_ARRAY: INTEGERS with the integers
+     * joined by commas when a BIGINT takes every element, else STRUCTURE (a wrong type).
+     */
+    private void readIntegers(JsonParser parser, int slot) throws IOException {
+        StringBuilder joined = new StringBuilder();
+        boolean integers = true;
+        JsonToken element;
+        while ((element = parser.nextToken()) != JsonToken.END_ARRAY) {
+            if (element == null) {
+                throw new IOException("end of input inside an array");
+            }
+            boolean integer =
+                    (element == JsonToken.VALUE_NUMBER_INT || element == JsonToken.VALUE_STRING)
+                            && parseInteger(parser.getText(), Long.MIN_VALUE, Long.MAX_VALUE)
+                                    != null;
+            if (integer) {
+                joined.append(joined.length() == 0 ? "" : ",").append(parser.getText());
+            } else {
+                integers = false;
+                parser.skipChildren(); // still tokenised: its syntax is checked
+            }
+        }
+        kinds[slot] = integers ? INTEGERS : STRUCTURE;
+        texts[slot] = integers ? joined.toString() : null;
     }
 
     private void readValue(JsonParser parser, JsonToken value, int slot) throws IOException {
@@ -231,6 +264,9 @@ public final class ParseMessage extends TableFunction<Row> {
 
     /** The typed value, or null when the type does not take it. */
     static Object convert(MessageSpec.FieldType type, byte kind, String text) {
+        if (type == MessageSpec.FieldType.BIGINT_ARRAY) {
+            return kind == INTEGERS ? parseIntegers(text) : null;
+        }
         if (kind == STRUCTURE) {
             return null;
         }
@@ -246,6 +282,8 @@ public final class ParseMessage extends TableFunction<Row> {
                 return kind == TEXT || kind == INTEGER
                         ? parseInteger(text, Long.MIN_VALUE, Long.MAX_VALUE)
                         : null;
+            case UBIGINT:
+                return kind == TEXT || kind == INTEGER ? parseUnsigned64(text) : null;
             case INT:
                 Long number =
                         kind == TEXT || kind == INTEGER
@@ -279,6 +317,37 @@ public final class ParseMessage extends TableFunction<Row> {
             return null;
         }
         return value < min || value > max ? null : value;
+    }
+
+    /** The integers readIntegers joined by commas (each already checked). */
+    static Long[] parseIntegers(String joined) {
+        if (joined.isEmpty()) {
+            return new Long[0];
+        }
+        String[] parts = joined.split(",", -1);
+        Long[] values = new Long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            values[i] = Long.parseLong(parts[i]);
+        }
+        return values;
+    }
+
+    private static final BigDecimal UNSIGNED_64_MAX = new BigDecimal("18446744073709551615");
+
+    /** {@code [0-9]+} within [0, 2^64 - 1], as DECIMAL(20, 0); else null. */
+    static BigDecimal parseUnsigned64(String text) {
+        int length = text.length();
+        if (length == 0) {
+            return null;
+        }
+        for (int i = 0; i < length; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return null;
+            }
+        }
+        BigDecimal value = new BigDecimal(text); // scale 0: digits only
+        return value.compareTo(UNSIGNED_64_MAX) > 0 ? null : value;
     }
 
     private static final int[] DAYS_IN_MONTH = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -1,11 +1,13 @@
 package io.classpulse.udf;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -266,6 +268,103 @@ class ParseMessageTest {
         }
         assertEquals("wrong_type", reason(String.format(base, "20240101100000")));
         assertEquals("wrong_type", reason(String.format(base, "{}")));
+    }
+
+    // -- UBIGINT: unsigned 64-bit ids (room ids) ----------------------------------------------
+
+    private static final ParseMessage ROOMS = ParseMessage.forSpec("room UBIGINT room_id NOT NULL");
+
+    private static Row room(String payload) {
+        return ROOMS.parse(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void unsignedIdsTakeIntegersAndDigitStringsUpTo2To64Minus1() {
+        assertEquals(new BigDecimal("0"), room("{\"room_id\":0}").getField(1));
+        assertEquals(new BigDecimal("42"), room("{\"room_id\":\"42\"}").getField(1));
+        assertEquals(
+                new BigDecimal("18446744073709551615"),
+                room("{\"room_id\":18446744073709551615}").getField(1));
+        assertEquals(
+                new BigDecimal("18446744073709551615"),
+                room("{\"room_id\":\"18446744073709551615\"}").getField(1));
+        assertNull(room("{\"room_id\":\"42\"}").getField(0));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"room_id\":18446744073709551616}",
+                "{\"room_id\":\"18446744073709551616\"}",
+                "{\"room_id\":-1}",
+                "{\"room_id\":\"-1\"}",
+                "{\"room_id\":\"+1\"}",
+                "{\"room_id\":\" 1\"}",
+                "{\"room_id\":\"\"}",
+                "{\"room_id\":1.0}",
+                "{\"room_id\":1e3}",
+                "{\"room_id\":true}",
+                "{\"room_id\":[1]}",
+            })
+    void unsignedIdsRefuseTheRest(String payload) {
+        assertEquals("wrong_type", room(payload).getField(0));
+    }
+
+    @Test
+    void anAbsentUnsignedIdIsMissing() {
+        assertEquals("missing_field", room("{\"room_id\":null}").getField(0));
+        assertEquals("DECIMAL(20, 0)", MessageSpec.parse("r UBIGINT x").fields().get(0).type
+                .outputType.toString());
+    }
+
+    // -- BIGINT_ARRAY: a list of integers (message ids) ----------------------------------------
+
+    private static final ParseMessage LISTS =
+            ParseMessage.forSpec("ids BIGINT_ARRAY ids NOT NULL, n BIGINT n");
+
+    private static Row list(String payload) {
+        return LISTS.parse(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void integerListsTakeIntegersAndDigitStrings() {
+        Row row = list("{\"ids\":[3, \"1\", -2, 3], \"n\": 5}");
+        assertNull(row.getField(0));
+        assertArrayEquals(new Long[] {3L, 1L, -2L, 3L}, (Long[]) row.getField(1));
+        assertEquals(5L, row.getField(2));
+        assertArrayEquals(new Long[0], (Long[]) list("{\"ids\":[]}").getField(1));
+        assertArrayEquals(new Long[] {7L}, (Long[]) list("{\"ids\":[1],\"ids\":[7]}").getField(1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "{\"ids\":5}",
+                "{\"ids\":\"5\"}",
+                "{\"ids\":{\"a\":1}}",
+                "{\"ids\":[1.0]}",
+                "{\"ids\":[\"1,2\"]}",
+                "{\"ids\":[\" 1\"]}",
+                "{\"ids\":[null]}",
+                "{\"ids\":[true]}",
+                "{\"ids\":[[1]]}",
+                "{\"ids\":[{\"a\":1}]}",
+                "{\"ids\":[9223372036854775808]}",
+                "{\"ids\":[1], \"n\": 1.5}",
+            })
+    void integerListsRefuseTheRest(String payload) {
+        assertEquals("wrong_type", list(payload).getField(0));
+    }
+
+    @Test
+    void integerListsKeepThePrecedence() {
+        assertEquals("missing_field", list("{\"ids\":null}").getField(0));
+        assertEquals("missing_field", list("{\"n\":[1]}").getField(0));
+        assertEquals("malformed_json", list("{\"ids\":[1,]}").getField(0));
+        assertEquals("malformed_json", list("{\"ids\":[1").getField(0));
+        assertEquals("malformed_json", list("{\"ids\":[[1}]}").getField(0));
+        assertEquals("ARRAY<BIGINT>",
+                MessageSpec.parse("r BIGINT_ARRAY x").fields().get(0).type.outputType.toString());
     }
 
     // -- the spec ----------------------------------------------------------------------------
