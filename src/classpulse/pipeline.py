@@ -553,7 +553,7 @@ def table_fingerprints(settings: Settings, database: str = "ads") -> dict[str, t
     fingerprints = {}
     for (name,) in tables:
         rows, digest = client.query(
-            f"SELECT count(), sum(cityHash64(*)) FROM `{database}`.`{name}`"
+            f"SELECT count(), coalesce(sum(cityHash64(*)), 0) FROM `{database}`.`{name}`"
         ).first_row
         fingerprints[str(name)] = (int(rows), int(digest))
     return fingerprints
