@@ -69,9 +69,9 @@ def _start(base: Path) -> tuple[Secured, pytest.MonkeyPatch]:
     return Secured(settings, user_files, scratch, pid), patch
 
 
-# Package scope: the environment it sets must not outlive tests/security (later packages start
+# Module scope: the environment it sets must not outlive the module (later tests start
 # servers of their own and read CLASSPULSE_* from the environment).
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     server, patch = _start(tmp_path_factory.mktemp("secured"))
     try:
