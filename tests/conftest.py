@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from kafka_helpers import broker_settings, kafka_environment
+from kafka_helpers import broker_settings, kafka_environment, truncate_topics
 
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import broker
@@ -103,3 +103,11 @@ def own_broker(tmp_path: Path) -> Iterator[Callable[..., Settings]]:
     finally:
         for settings in made:
             broker.stop(settings)
+
+
+@pytest.fixture
+def empty_kafka(kafka_broker: Settings) -> Settings:
+    """The session's broker with every topic emptied (records deleted up to their end), so a
+    test that runs the pipeline sees only what it produces itself."""
+    truncate_topics(kafka_broker)
+    return kafka_broker

@@ -115,3 +115,29 @@ def read_records(
     finally:
         consumer.close()
     return records
+
+
+def truncate_topics(settings: Settings, names: list[str] | None = None) -> list[str]:
+    """Delete every record of the topics (all user topics by default) up to their current end.
+
+    Offsets keep growing afterwards (a reader from the start sees only what comes next), so a
+    test that shares the session's broker starts from empty topics without deleting and
+    re-creating them (a topic marked for deletion cannot be re-created at once).
+    """
+    from confluent_kafka import TopicPartition
+
+    from classpulse.kafka.admin import admin_client
+
+    infos = describe_topics(settings, names)
+    partitions = [
+        TopicPartition(info.name, part.partition, part.end)
+        for info in infos
+        for part in info.partitions
+        if part.end > part.start
+    ]
+    if partitions:
+        admin = admin_client(settings)  # held while waiting: its thread completes the futures
+        futures = admin.delete_records(partitions, request_timeout=30)
+        for future in futures.values():
+            future.result(timeout=60)
+    return [info.name for info in infos]
