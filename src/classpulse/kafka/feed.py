@@ -10,9 +10,9 @@ A file is produced **once**: a produce ledger (``<home>/kafka/produced.json``) r
 file's content digest per topic once the brokers acknowledged all its lines, so a stage that
 runs again (a resumed demo, the next catch-up, a DAG retry) sends only files it has not sent:
 new files, or files whose content changed (a new day generated under the same names). The
-ledger belongs to one cluster: when the cluster id changes (``make clean-state``, another
-broker) or a topic no longer holds what was produced into it (re-created, or emptied), its
-entries are forgotten and its files produced again. A crash in the middle of a file re-sends
+ledger is kept per cluster id (another broker, or a fresh one after ``make clean-state``,
+has its own), and a topic that no longer holds what was produced into it (re-created, or
+emptied) has its entries forgotten and its files produced again. A crash in the middle of a file re-sends
 that file (at least once for the one file in flight; the landing then counts its duplicates).
 Concurrent stages (DAG tasks) take the ledger's lock, so two never send the same file.
 """
@@ -114,9 +114,8 @@ def feed_directory(
     with _locked(path):
         create_topics(settings, list(present))
         cluster = answers(settings.kafka_bootstrap_servers, 10.0)[1]
-        ledger = _read(path)
-        if ledger.get("cluster") != cluster:
-            ledger = {"cluster": cluster, "topics": {}}
+        ledgers = _read(path)  # cluster id -> that cluster's ledger
+        ledger = ledgers.setdefault(str(cluster), {"topics": {}})
         infos = {info.name: info for info in describe_topics(settings, list(present))}
         producer = TopicProducer(settings)
         for topic, files in present.items():
@@ -139,5 +138,5 @@ def feed_directory(
                     "files": done,
                     "end": sum(part.end for part in info.partitions),
                 }
-                _write(path, ledger)
+                _write(path, ledgers)
     return sent
