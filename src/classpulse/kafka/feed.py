@@ -6,7 +6,7 @@ publishes the complete files of the topics Kafka carries from outside (the pipel
 topics, and the landing topics no Flink job writes: the preheat inputs) with the same producer
 as ``classpulse produce`` (line order per file kept, keyed by room or id).
 
-A file is produced **once**: a produce ledger (``<home>/kafka/produced.json``) records each
+A file is produced **once**: a produce ledger (``<home>/produce/ledger.json``) records each
 file's content digest per topic once the brokers acknowledged all its lines, so a stage that
 runs again (a resumed demo, the next catch-up, a DAG retry) sends only files it has not sent:
 new files, or files whose content changed (a new day generated under the same names). The
@@ -29,7 +29,7 @@ from typing import Any
 
 from classpulse.config import Settings
 
-LEDGER = Path("kafka") / "produced.json"
+LEDGER = Path("produce") / "ledger.json"
 
 
 def input_topics(settings: Settings) -> list[str]:
