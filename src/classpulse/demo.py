@@ -8,9 +8,12 @@ project's DAGs with ``dag.test()`` (:func:`classpulse.orchestration.run_dag_loca
 ``lesson_preheat``, ``offline_rollup`` (land, dbt, quality gate, publish) and
 ``data_quality``; then it writes the report.
 
-Every stage is idempotent, and the demo records the stages it finished for a given set of
-parameters in ``<CLASSPULSE_HOME>/demo/state.json``: a run that stopped half-way resumes
-from the stage that did not finish, without duplicating data (``--fresh`` starts over).
+A new run (other parameters, or ``--fresh``) starts from empty local topics and landing
+tables (:func:`classpulse.pipeline.start_from_empty_topics`), so the day is the only one in
+the real-time path. Every stage is idempotent, and the demo records the stages it finished
+for a given set of parameters in ``<CLASSPULSE_HOME>/demo/state.json``: a run that stopped
+half-way resumes from the stage that did not finish, without duplicating data (``--fresh``
+starts over).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from classpulse.config import Settings
 STAGES = (
     "warehouse",
     "kafka",
+    "empty_topics",
     "generate",
     "produce",
     "realtime_jobs",
@@ -103,6 +107,9 @@ def run_demo(
 
     stage("warehouse", lambda: pipeline.ensure_warehouse(settings))
     stage("kafka", lambda: pipeline.ensure_kafka(settings))
+    # a new run (not a resumed one): the day alone in the local topics and landing tables,
+    # as its files replaced the previous day's (a bounded run's accounting covers its day)
+    stage("empty_topics", lambda: pipeline.start_from_empty_topics(settings))
     stage("generate", lambda: pipeline.generate(settings, day, scale=scale, seed=seed))
     stage("produce", lambda: pipeline.produce(settings))
     stage("realtime_jobs", lambda: _dag(settings, "realtime_jobs", None, {}, on_task))

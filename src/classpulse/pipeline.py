@@ -184,6 +184,48 @@ def produce(
     )
 
 
+def start_from_empty_topics(settings: Settings) -> dict[str, Any]:
+    """The local demo's fresh start: empty every topic of the local broker and the landing
+    tables, so a newly generated day is the only one in the real-time path.
+
+    Records are deleted up to each partition's end (offsets keep growing, the consumer groups'
+    commits stay valid) and the landing tables truncated: the same as the day's topics
+    replacing the previous ones. Never on a Kafka cluster (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS
+    not the local broker), nor under a running continuous pipeline (its counters go on).
+    """
+    from classpulse.flink import pipeline as streaming
+    from classpulse.kafka.admin import admin_client, describe_topics
+    from classpulse.loader import read_landing_tables
+    from classpulse.warehouse import get_client
+
+    started = time.perf_counter()
+    if not settings.kafka_is_local:
+        return _timed({"emptied": 0, "skipped": "a Kafka cluster is never emptied"}, started)
+    if streaming.status(settings).running:
+        return _timed({"emptied": 0, "skipped": "the continuous pipeline runs"}, started)
+    ensure_kafka(settings)
+    from confluent_kafka import TopicPartition
+
+    infos = describe_topics(settings)
+    partitions = [
+        TopicPartition(info.name, part.partition, part.end)
+        for info in infos
+        for part in info.partitions
+        if part.end > part.start
+    ]
+    if partitions:
+        admin = admin_client(settings)
+        for future in admin.delete_records(partitions, request_timeout=30).values():
+            future.result(timeout=60)
+    client = get_client(settings)
+    tables = [table.table for table in read_landing_tables(settings.root)]
+    for table in tables:
+        client.command(f"TRUNCATE TABLE IF EXISTS {table}")
+    return _timed(
+        {"emptied": len({item.topic for item in partitions}), "tables": len(tables)}, started
+    )
+
+
 def _job_topics(settings: Settings, jobs: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(source topics, intermediate topics) the selected jobs (all when none) read."""
     from classpulse.flink.pipeline import pipeline_topics
