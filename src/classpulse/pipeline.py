@@ -978,9 +978,7 @@ def _oldest_unread_age(settings: Settings, positions: list[Any], now: float) -> 
     return max(now - oldest, 0.0)
 
 
-def check_flink_lag(
-    settings: Settings, max_lag_seconds: float, topics_dir: Path | None = None
-) -> dict[str, Any]:
+def check_flink_lag(settings: Settings, max_lag_seconds: float) -> dict[str, Any]:
     """How long the oldest message has waited for the real-time path; fail beyond the limit.
 
     Kafka, by offsets: the source messages the pipeline's consumer group has not read, and the
