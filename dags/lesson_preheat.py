@@ -5,7 +5,8 @@
 that starts then; it must be done well before 06:00. Trigger it with `{"day": "YYYY-MM-DD"}`
 to preheat another day.
 
-**What**: `land` the preheat topics (local topics; production lands them from Kafka) →
+**What**: `land` the preheat topics from Kafka (new preheat topic files in the topics
+directory are produced into Kafka first, once each) →
 `plan` the day's lessons into batches of at most `max_batch_students` enrollments and
 register a run → per group of batches (dynamic task mapping, at most `[core]
 max_map_length` groups) `batch.preheat` builds live rooms, organisation trees and room

@@ -5,7 +5,8 @@
 emitted by `realtime_jobs`), and every 10 minutes as a poll (production lands the change
 topic from Kafka without an Airflow task, and a failed attempt is retried from the cursor).
 
-**What**: `land` the preheat topics (local topics) → `apply_changes`: the change events
+**What**: `land` the preheat topics from Kafka (new topic files produced first, once
+each) → `apply_changes`: the change events
 after the last processed one (`dim.preheat_change_cursor`) name the lessons they touch
 (students moved, tutors changed, lessons rescheduled or reopened); those lessons, and only
 those, get a new run that is built, checked and published; every other lesson keeps its

@@ -6,7 +6,8 @@
 `airflow backfill create --dag-id offline_rollup --from-date D --to-date D`; a manual run
 builds the last complete day before it was triggered, or the day in `{"day": "YYYY-MM-DD"}`.
 
-**What**: `land` every new topic file (exactly once) → `build_ods` → `build_dwd` →
+**What**: `land` every landing topic from Kafka (exactly once in effect; the accounting by
+offsets is checked once everything is landed) → `build_ods` → `build_dwd` →
 `build_dws` → `build_rt` → `build_ads` (dbt build with `run_date=D`: models and their tests,
 layer by layer; daily models replace only day D's partitions) → `quality_gate` (the Great
 Expectations suites of ods and ads; reconciliation is `data_quality`'s) → `publish`: one row

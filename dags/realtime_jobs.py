@@ -1,18 +1,22 @@
 """
-### realtime_jobs — keep the Flink jobs running or caught up, and watch their lag
+### realtime_jobs — keep the streaming pipeline running or caught up, and watch its lag
 
 **When**: every 15 minutes.
 
-**What**: `catch_up` — local topics: when source topic files arrived since the last
-catch-up, run the Flink SQL jobs bounded over the topic files (a PyFlink mini-cluster; the
-outputs are recomputed exactly); a cluster (`CLASSPULSE_FLINK_JOBMANAGER` set, the compose
-stack): submit the jobs unless they are RUNNING → `land` the new output and preheat topic
-files into ClickHouse (exactly once; production lands from Kafka) → `check_lag`: the oldest
-input still waiting for the real-time path (local: unprocessed or unlanded files; cluster:
-the age of each job's last checkpoint) must be under `max_lag_seconds` → `check_freshness`:
-each real-time mart log (`rt.*_log`) must have landed rows within `max_age_seconds`.
+**What**: Kafka carries every topic. `catch_up` — without a Flink cluster: topic files that
+arrived in the topics directory are produced into Kafka (once per file), then the streaming
+pipeline is brought to the topics' ends: when the continuous job runs (`classpulse flink run
+--env kafka --continuous`) the task waits until it has caught up, otherwise the same SQL runs
+bounded (latest offsets) from the pipeline group's committed offsets; a cluster
+(`CLASSPULSE_FLINK_JOBMANAGER` set, the compose stack): submit the job unless it is RUNNING →
+`land` every landing topic from Kafka into ClickHouse (exactly once, by offsets; the
+accounting identities are checked at rest) → `check_lag`: the oldest message still waiting
+(source messages the pipeline's consumer group has not read, outputs the landing group has
+not landed, by their Kafka timestamps; cluster: each job's last checkpoint age) must be under
+`max_lag_seconds` → `check_freshness`: each real-time mart log (`rt.*_log`) must have landed
+rows within `max_age_seconds`.
 
-**Assets**: `classpulse://topics/flink-outputs` when a catch-up wrote new output;
+**Assets**: `classpulse://topics/flink-outputs` when a catch-up read new messages;
 `classpulse://topics/lesson_change` when change events were landed (triggers
 `lesson_preheat_changes`).
 
@@ -65,7 +69,7 @@ def realtime_jobs() -> None:
         from classpulse import orchestration
 
         if not (flink.get("ran") or flink.get("submitted")):
-            orchestration.skip("no new source files: the Flink outputs are unchanged")
+            orchestration.skip("no new source messages: the Flink outputs are unchanged")
         orchestration.annotate(context, FLINK_OUTPUTS, **flink)
 
     @task(execution_timeout=timedelta(hours=1))
@@ -82,7 +86,7 @@ def realtime_jobs() -> None:
 
         if CHANGE_TOPIC not in landed["topics_loaded"]:
             orchestration.skip("no change events landed")
-        orchestration.annotate(context, LESSON_CHANGES, files=landed["files"])
+        orchestration.annotate(context, LESSON_CHANGES, rows=landed["rows"])
 
     @task(execution_timeout=timedelta(minutes=10))
     def check_lag(**context: Any) -> dict[str, Any]:

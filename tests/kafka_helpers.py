@@ -141,3 +141,15 @@ def truncate_topics(settings: Settings, names: list[str] | None = None) -> list[
         for future in futures.values():
             future.result(timeout=60)
     return [info.name for info in infos]
+
+
+def on_broker(settings: Settings, kafka: Settings) -> Settings:
+    """``settings`` (a warehouse, a home, a topics directory) using the broker of ``kafka``."""
+    return replace(
+        settings,
+        kafka_bootstrap_servers=kafka.kafka_bootstrap_servers,
+        kafka_controller_port=kafka.kafka_controller_port,
+        kafka_path=kafka.kafka_path,
+        kafka_heap=kafka.kafka_heap,
+        kafka_partitions=kafka.kafka_partitions,
+    )

@@ -1,13 +1,19 @@
 """The main job on the embedded default: a day of classes from signals to the analyst report.
 
-The demo runs the same code Airflow runs: after generating the day's signals it executes
-the project's DAGs with ``dag.test()`` (:func:`classpulse.orchestration.run_dag_locally`):
-``realtime_jobs`` (Flink), ``lesson_preheat``, ``offline_rollup`` (land, dbt, quality gate,
-publish) and ``data_quality``; then it writes the report.
+The demo starts the embedded warehouse and a local Kafka broker (``classpulse kafka start``;
+or uses the cluster CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS names), generates the day's signals
+as topic files and produces them into Kafka, then runs the same code Airflow runs: the
+project's DAGs with ``dag.test()`` (:func:`classpulse.orchestration.run_dag_locally`):
+``realtime_jobs`` (the streaming pipeline up to the topics' ends, landing, lag),
+``lesson_preheat``, ``offline_rollup`` (land, dbt, quality gate, publish) and
+``data_quality``; then it writes the report.
 
-Every stage is idempotent, and the demo records the stages it finished for a given set of
-parameters in ``<CLASSPULSE_HOME>/demo/state.json``: a run that stopped half-way resumes
-from the stage that did not finish, without duplicating data (``--fresh`` starts over).
+A new run (other parameters, or ``--fresh``) starts from empty local topics and landing
+tables (:func:`classpulse.pipeline.start_from_empty_topics`), so the day is the only one in
+the real-time path. Every stage is idempotent, and the demo records the stages it finished
+for a given set of parameters in ``<CLASSPULSE_HOME>/demo/state.json``: a run that stopped
+half-way resumes from the stage that did not finish, without duplicating data (``--fresh``
+starts over).
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ from classpulse.config import Settings
 
 STAGES = (
     "warehouse",
+    "kafka",
+    "empty_topics",
     "generate",
+    "produce",
     "realtime_jobs",
     "lesson_preheat",
     "offline_rollup",
@@ -83,7 +92,7 @@ def run_demo(
     state = DemoState.open(settings, params, fresh)
 
     def stage(name: str, action: Callable[[], dict[str, Any]]) -> None:
-        if name in state.done and name != "warehouse":
+        if name in state.done and name not in ("warehouse", "kafka"):
             if on_stage:
                 on_stage(name, "skipped (done earlier)", state.done[name])
             return
@@ -97,7 +106,12 @@ def run_demo(
             on_stage(name, "done", summary)
 
     stage("warehouse", lambda: pipeline.ensure_warehouse(settings))
+    stage("kafka", lambda: pipeline.ensure_kafka(settings))
+    # a new run (not a resumed one): the day alone in the local topics and landing tables,
+    # as its files replaced the previous day's (a bounded run's accounting covers its day)
+    stage("empty_topics", lambda: pipeline.start_from_empty_topics(settings))
     stage("generate", lambda: pipeline.generate(settings, day, scale=scale, seed=seed))
+    stage("produce", lambda: pipeline.produce(settings))
     stage("realtime_jobs", lambda: _dag(settings, "realtime_jobs", None, {}, on_task))
     stage(
         "lesson_preheat",

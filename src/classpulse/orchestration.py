@@ -11,8 +11,8 @@ importing this module does not import Airflow: :func:`run_dag_locally` must poin
 ``AIRFLOW_HOME`` at ``<CLASSPULSE_HOME>/airflow`` before Airflow reads its configuration.
 
 Assets (data, not time, triggers work)
-- ``FLINK_OUTPUTS`` ``classpulse://topics/flink-outputs``: the Flink jobs wrote new output
-  (realtime_jobs' catch-up, local topics).
+- ``FLINK_OUTPUTS`` ``classpulse://topics/flink-outputs``: the streaming pipeline read new
+  messages (realtime_jobs' catch-up) or was submitted to a cluster.
 - ``LESSON_CHANGES`` ``classpulse://topics/lesson_change``: change events were landed
   (realtime_jobs); lesson_preheat_changes runs on it (or every 10 minutes).
 - ``PREHEAT_PUBLISHED`` ``classpulse://warehouse/dim/preheat``: a preheat run was published

@@ -4,11 +4,14 @@ Each stage takes :class:`Settings` (every endpoint comes from there), does one t
 returns a small JSON-able summary (Airflow keeps it as the task's XCom; the demo prints it).
 A stage that fails raises :class:`StageError` naming the stage, why, and what to do.
 
-    generate  → flink → load → preheat → build → quality → report
+    generate  → (produce) → flink → load → preheat → build → quality → report
 
-Every stage is safe to re-run: generation writes a fresh day, Flink rebuilds its outputs
-from the topic files, landing is exactly-once, preheat publishes a new run, dbt replaces
-partitions, quality only reads, the report is rewritten.
+Kafka is the only transport: topic files are an import format, produced into Kafka once
+(:func:`produce`); the Flink pipeline reads and writes Kafka topics; the landing lands them.
+
+Every stage is safe to re-run: generation writes a fresh day, a file is produced into Kafka
+once, the pipeline reads from its group's committed offsets, landing is exactly-once, preheat
+publishes a new run, dbt replaces partitions, quality only reads, the report is rewritten.
 """
 
 from __future__ import annotations
@@ -107,10 +110,178 @@ def generate(
     )
 
 
+def ensure_kafka(settings: Settings) -> dict[str, Any]:
+    """Start the local broker if it is the configured one and not answering; create every
+    topic the pipeline, the landing and the topic files use (missing ones only)."""
+    from classpulse.kafka import broker
+    from classpulse.kafka.admin import create_topics
+    from classpulse.kafka.client import KafkaUnavailable
+    from classpulse.kafka.feed import input_topics
+
+    started = time.perf_counter()
+    bootstrap = settings.kafka_bootstrap_servers
+    answering = broker.answers(bootstrap, 2.0)[0]
+    if not answering:
+        if not settings.kafka_is_local:
+            raise StageError(
+                "kafka",
+                f"the Kafka cluster at {bootstrap} does not answer",
+                "check CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS and the brokers (`classpulse doctor`)",
+            )
+        try:
+            broker.start(settings)
+        except broker.BrokerError as exc:
+            # another stage may be starting it right now: give it the start-up time
+            deadline = time.monotonic() + 90
+            while not broker.answers(bootstrap, 2.0)[0]:
+                if time.monotonic() > deadline or broker.status(settings).pid is None:
+                    raise StageError(
+                        "kafka", str(exc), "see `classpulse kafka status` and its log"
+                    ) from None
+                time.sleep(1.0)
+    try:
+        from classpulse.flink.pipeline import pipeline_topics
+        from classpulse.loader import read_landing_tables
+
+        sources, middle, outputs = pipeline_topics(settings)
+        landing = [table.topic for table in read_landing_tables(settings.root)]
+        names = sorted({*sources, *middle, *outputs, *landing, *input_topics(settings)})
+        created = create_topics(settings, names)
+    except KafkaUnavailable as exc:
+        raise StageError(
+            "kafka", str(exc), "check the broker (`classpulse kafka status`)"
+        ) from None
+    return _timed(
+        {"bootstrap": bootstrap, "started": not answering, "topics_created": len(created)},
+        started,
+    )
+
+
+def produce(
+    settings: Settings, topics_dir: Path | None = None, topics: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Publish the topic files not produced yet into Kafka (see ``classpulse.kafka.feed``).
+
+    Every topic Kafka carries from outside (the pipeline's sources, the preheat inputs) by
+    default, ``topics`` only when given. Once per file: a stage run again sends nothing twice.
+    """
+    from classpulse.kafka.client import KafkaUnavailable
+    from classpulse.kafka.feed import feed_directory
+    from classpulse.kafka.produce import ProduceError
+
+    started = time.perf_counter()
+    directory = topics_dir or settings.topics_dir
+    if not directory.is_dir():
+        return _timed({"topics_dir": str(directory), "messages": 0, "topics": {}}, started)
+    try:
+        sent = feed_directory(settings, directory, topics or None)
+    except (KafkaUnavailable, ProduceError) as exc:
+        raise StageError(
+            "produce", str(exc), "check the broker (`classpulse kafka status`), then re-run"
+        ) from None
+    return _timed(
+        {"topics_dir": str(directory), "messages": sum(sent.values()), "topics": sent}, started
+    )
+
+
+def start_from_empty_topics(settings: Settings) -> dict[str, Any]:
+    """The local demo's fresh start: empty every topic of the local broker and the landing
+    tables, so a newly generated day is the only one in the real-time path.
+
+    Records are deleted up to each partition's end (offsets keep growing, the consumer groups'
+    commits stay valid) and the landing tables truncated: the same as the day's topics
+    replacing the previous ones. Never on a Kafka cluster (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS
+    not the local broker), nor under a running continuous pipeline (its counters go on).
+    """
+    from classpulse.flink import pipeline as streaming
+    from classpulse.kafka.admin import admin_client, describe_topics
+    from classpulse.loader import read_landing_tables
+    from classpulse.warehouse import get_client
+
+    started = time.perf_counter()
+    if not settings.kafka_is_local:
+        return _timed({"emptied": 0, "skipped": "a Kafka cluster is never emptied"}, started)
+    if streaming.status(settings).running:
+        return _timed({"emptied": 0, "skipped": "the continuous pipeline runs"}, started)
+    ensure_kafka(settings)
+    from confluent_kafka import TopicPartition
+
+    infos = describe_topics(settings)
+    partitions = [
+        TopicPartition(info.name, part.partition, part.end)
+        for info in infos
+        for part in info.partitions
+        if part.end > part.start
+    ]
+    if partitions:
+        admin = admin_client(settings)
+        for future in admin.delete_records(partitions, request_timeout=30).values():
+            future.result(timeout=60)
+    client = get_client(settings)
+    tables = [table.table for table in read_landing_tables(settings.root)]
+    for table in tables:
+        client.command(f"TRUNCATE TABLE IF EXISTS {table}")
+    return _timed(
+        {"emptied": len({item.topic for item in partitions}), "tables": len(tables)}, started
+    )
+
+
+def _job_topics(settings: Settings, jobs: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(source topics, intermediate topics) the selected jobs (all when none) read."""
+    from classpulse.flink.pipeline import pipeline_topics
+    from classpulse.flink.runner import load_catalog
+
+    catalog = load_catalog(settings.root, "kafka")
+    selected = catalog.select(jobs) if jobs else catalog.jobs
+    topic = {}
+    for table in catalog.tables:
+        match = _TOPIC_OPTION.search(table.ddl)
+        topic[table.name] = match.group(1) if match else table.name
+    read = {topic[name] for job in selected for name in job.inputs if name in topic}
+    sources, middle, _ = pipeline_topics(settings)
+    return sorted(read & set(sources)), sorted(read & set(middle))
+
+
+def _commit_offsets(
+    settings: Settings, group: str, offsets: list[tuple[str, int, int, str]]
+) -> None:
+    """Commit (topic, partition, offset, metadata) for ``group`` without joining it."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from classpulse.kafka.client import client_config
+
+    if not offsets:
+        return
+    consumer = Consumer(
+        client_config(
+            settings.kafka_bootstrap_servers, **{"group.id": group, "enable.auto.commit": False}
+        )
+    )
+    try:
+        consumer.commit(
+            offsets=[
+                TopicPartition(topic, partition, offset, metadata=metadata)
+                for topic, partition, offset, metadata in offsets
+            ],
+            asynchronous=False,
+        )
+    finally:
+        consumer.close()
+
+
 def run_flink(
     settings: Settings, jobs: tuple[str, ...] = (), topics_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Run the Flink SQL jobs bounded over the topic files present (local topics)."""
+    """Produce the day's topic files into Kafka (once), then bring the pipeline up to date.
+
+    When the continuous pipeline runs (``classpulse flink run --env kafka --continuous``) this
+    waits until it has caught up (consumer lag 0 by offsets). Otherwise the same SQL runs
+    bounded (``scan.bounded.mode = latest-offset``) from the pipeline group's committed offsets
+    to the topics' ends, when anything is left to read; afterwards the run's end offsets are
+    committed for the group, with the offset it started from (``from:<offset>``: a bounded run
+    is a new job state, its counters begin there; see ``classpulse.kafka.accounting``). Nobody
+    else should produce into the source topics while a bounded run starts.
+    """
     from classpulse.java import ensure_java_home
 
     started = time.perf_counter()
@@ -118,92 +289,146 @@ def run_flink(
         ensure_java_home()
     except RuntimeError as exc:
         raise StageError("flink", str(exc), "run `make venv` or install OpenJDK 17") from None
-    from classpulse.flink.runner import RunError, RunOptions, run_jobs
+    ensure_kafka(settings)
+    produced = produce(settings, topics_dir)
+    from classpulse.flink import pipeline as streaming
+    from classpulse.kafka.accounting import commit_metadata, group_positions, pipeline_group
 
+    summary: dict[str, Any] = {"produced": produced["messages"]}
     try:
-        result = run_jobs(
-            RunOptions(jobs=jobs, topics_dir=topics_dir or settings.topics_dir), settings
-        )
+        current = streaming.status(settings)
+    except streaming.PipelineError as exc:
+        raise StageError("flink", str(exc), "check the Flink cluster or unset it") from None
+    if current.running:
+        try:
+            lag = streaming.wait_caught_up(settings, timeout=FLINK_CATCH_UP_TIMEOUT_SECONDS)
+        except streaming.PipelineError as exc:
+            raise StageError(
+                "flink", str(exc), "see `classpulse flink status` and the pipeline's log"
+            ) from None
+        summary.update(mode="continuous", ran=True, lag=lag.total)
+        return _timed(summary, started)
+
+    from classpulse.flink.runner import RunError
+
+    group = pipeline_group(settings)
+    try:
+        sources, middle = _job_topics(settings, jobs)
     except RunError as exc:
-        raise StageError(
-            "flink", str(exc), "see the job's error above; `classpulse flink run -h`"
-        ) from None
+        raise StageError("flink", str(exc), "`classpulse flink list` shows the jobs") from None
+    before = group_positions(settings, group, sources)
+    behind = sum(max(item.end - max(item.committed or 0, item.start), 0) for item in before)
+    if not behind:
+        summary.update(mode="bounded", ran=False, messages_read=0)
+        return _timed(summary, started)
+    try:
+        result = streaming.run_bounded(settings, jobs=jobs, group=group)
     except Exception as exc:  # a Java exception from the planner or a job (Py4JJavaError)
         first = next((line for line in str(exc).splitlines() if "Exception" in line), str(exc))
         raise StageError(
             "flink",
             f"{type(exc).__name__}: {first.strip()[:400]}",
             f"the full Java trace is in {settings.home / 'flink'} and above; "
-            "`classpulse flink run` reproduces it",
+            "`classpulse flink run --env kafka` reproduces it",
         ) from None
-    summary: dict[str, Any] = {"messages_read": result.messages_read, "waves": len(result.waves)}
-    accounting = result.accounting
-    if accounting is not None:
-        summary["accounting_holds"] = accounting.holds
-        check_accounting(accounting, topics_dir or settings.topics_dir)
+    # the bounded sources stopped at the ends they found at start: what was there before
+    commits = [
+        (
+            item.topic,
+            item.partition,
+            item.end,
+            commit_metadata(max(item.committed or 0, item.start)),
+        )
+        for item in before
+    ]
+    commits += [
+        (item.topic, item.partition, item.end, "")
+        for item in group_positions(settings, group, middle)
+    ]
+    _commit_offsets(settings, group, commits)
+    summary.update(
+        mode="bounded",
+        ran=True,
+        messages_read=behind,
+        jobs=sum(len(wave.jobs) for wave in result.waves),
+    )
     return _timed(summary, started)
 
 
-def check_accounting(accounting: Any, topics_dir: Path) -> None:
-    """Fail loudly when a Flink run lost or invented messages (contract: reconciliation).
+FLINK_CATCH_UP_TIMEOUT_SECONDS = 3600.0
 
-    Per source topic: messages read = lines in its files = accepted + rejected, and rejected =
-    the rows of ``rejected_messages``; per real-time mart: counted + late = events in, late =
-    the rows of ``late_events`` (and, windowed, counted = the marts' event_count).
+
+def check_accounting(settings: Settings, client: Any = None) -> dict[str, Any]:
+    """Fail loudly when the pipeline lost or invented messages (contract: reconciliation).
+
+    By offsets (``classpulse.kafka.accounting``): per source topic messages read = accepted +
+    rejected (= the landed dead letters), per real-time mart counted + late = events in. Only
+    judged at rest (pipeline and landing caught up); before that it says "catching up".
     """
-    if accounting.holds:
-        return
+    from classpulse.kafka.accounting import account
+    from classpulse.warehouse import get_client
+
+    result = account(settings, client or get_client(settings))
+    summary = {"caught_up": result.caught_up, "holds": result.holds}
+    if not result.caught_up or result.holds:
+        return summary
     broken = [
-        f"{item.topic}: read {item.messages_read}, lines in files "
-        f"{'?' if item.lines_in_files is None else item.lines_in_files}, accepted "
-        f"{item.accepted} + rejected {item.rejected} (dead letters {item.dead_letters})"
-        for item in accounting.topics
-        if not item.holds
-    ] + [
-        f"{item.mart}: events in {item.events_in}, counted {item.events_counted} + late "
-        f"{item.events_late} (late_events rows {item.late_rows}"
-        + ("" if item.mart_event_count is None else f", mart event_count {item.mart_event_count}")
-        + ")"
-        for item in accounting.marts
-        if not item.holds
-    ]
+        f"{item.topic}: {'; '.join(item.problems)}" for item in result.topics if item.problems
+    ] + [f"{item.mart}: {'; '.join(item.problems)}" for item in result.marts if item.problems]
     raise StageError(
-        "flink",
+        "accounting",
         "the accounting identities do not hold (messages lost or counted twice):\n    "
         + "\n    ".join(broken),
-        f"look for stray or partial files in the output directories under {topics_dir} and "
-        "re-run the jobs bounded (`classpulse flink run`); a file the jobs cannot read counts "
-        "as lost",
+        "`classpulse status` shows the figures; a topic fed twice (the same files produced "
+        "again) or a bounded run over topics a previous run read counts twice: start from "
+        "empty topics (`make clean-state`) and re-run",
     )
 
 
 def load(
     settings: Settings, topics_dir: Path | None = None, only: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """Land every new topic file (of the topics ``only`` names, if given) exactly once."""
-    from classpulse.loader import LoadError, load_topics
+    """Land every landing topic (those ``only`` names, if given) from Kafka, exactly once.
+
+    Topic files of the landing topics fed from outside (the preheat inputs) are produced
+    first (once per file), so they go through Kafka like everything else. With every topic
+    landed, the accounting by offsets is checked (:func:`check_accounting`).
+    """
+    from classpulse.kafka.client import KafkaUnavailable
+    from classpulse.kafka.feed import input_topics
+    from classpulse.kafka.landing import LandingError, land_from_kafka
+    from classpulse.loader import LoadError, read_landing_tables
 
     started = time.perf_counter()
+    ensure_kafka(settings)
+    landing = {table.table: table.topic for table in read_landing_tables(settings.root)}
+    fed = set(input_topics(settings)) & set(landing.values())
+    produced = produce(settings, topics_dir, tuple(sorted(fed & set(only) if only else fed)))
     try:
-        report = load_topics(settings, topics_dir, only=only or None)
-    except LoadError as exc:
+        report = land_from_kafka(settings, only)
+    except (LoadError, LandingError) as exc:
         raise StageError("load", str(exc), "fix the landing DDL or topic named above") from None
+    except KafkaUnavailable as exc:
+        raise StageError("load", str(exc), "check the broker (`classpulse kafka status`)") from None
     except Exception as exc:
         raise StageError(
             "load",
             f"{type(exc).__name__}: {exc}",
             "check the warehouse (`classpulse warehouse status`)",
         ) from None
-    return _timed(
-        {
-            "files": report.files_loaded,
-            "rows": report.rows,
-            "rows_per_second": round(report.rows_per_second),
-            "replaced_topics": [t.topic for t in report.topics if t.generation_replaced],
-            "topics_loaded": sorted(t.topic for t in report.topics if t.files_loaded),
-        },
-        started,
-    )
+    rows = sum(report.rows.values())
+    summary = {
+        "produced": produced["messages"],
+        "rows": rows,
+        "batches": report.batches,
+        "rows_per_second": round(rows / report.seconds) if report.seconds else 0,
+        "topics_loaded": sorted(
+            landing.get(table, table) for table, count in report.rows.items() if count
+        ),
+    }
+    if not only:
+        summary["accounting"] = check_accounting(settings)
+    return _timed(summary, started)
 
 
 def preheat(settings: Settings, day: date) -> dict[str, Any]:
@@ -640,8 +865,7 @@ def build_reconciliation(settings: Settings) -> dict[str, Any]:
 # Real-time jobs: catch-up (local topics) or submission (a Flink cluster), lag, freshness
 
 FLINK_JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
-CATCH_UP_STATE = Path("flink") / "catch_up.json"
-_TOPIC_PATH = re.compile(r"'path'\s*=\s*'\$\{TOPICS_DIR\}/([^'/]+)'")
+_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 
 
 def flink_jobmanager() -> str | None:
@@ -649,68 +873,14 @@ def flink_jobmanager() -> str | None:
     return os.environ.get(FLINK_JOBMANAGER_VARIABLE) or None
 
 
-def flink_topics(settings: Settings) -> tuple[list[str], list[str]]:
-    """The local topic directories the Flink jobs read (sources) and write (outputs)."""
-    from classpulse.flink.runner import load_catalog
-
-    catalog = load_catalog(settings.root, "local")
-    inputs = set().union(*(job.inputs for job in catalog.jobs))
-    outputs = set().union(*(job.outputs for job in catalog.jobs))
-    directories: dict[str, str] = {}
-    for table in catalog.tables:
-        match = _TOPIC_PATH.search(table.ddl)
-        directories[table.name] = match.group(1) if match else table.name
-    return (
-        sorted(directories[name] for name in inputs - outputs if name in directories),
-        sorted(directories[name] for name in outputs if name in directories),
-    )
-
-
-def _listing(topics_dir: Path, topics: list[str]) -> dict[str, dict[str, int]]:
-    from classpulse.topics import list_complete_files
-
-    return {
-        topic: {path.name: path.stat().st_size for path in list_complete_files(topics_dir, topic)}
-        for topic in topics
-    }
-
-
-def _unprocessed(
-    current: dict[str, dict[str, int]], previous: dict[str, dict[str, int]]
-) -> list[tuple[str, str]]:
-    return [
-        (topic, name)
-        for topic, files in current.items()
-        for name, size in files.items()
-        if previous.get(topic, {}).get(name) != size
-    ]
-
-
 def catch_up_flink(settings: Settings, topics_dir: Path | None = None) -> dict[str, Any]:
-    """Local topics: run the Flink jobs bounded when source files arrived since the last run.
+    """The realtime catch-up without a Flink cluster: new topic files into Kafka (once), then
+    the pipeline up to the topics' ends (bounded, or waiting for the continuous one).
 
-    A bounded run recomputes every output from all source files (the loader swaps the new
-    generation in atomically), so a catch-up is exact however many files arrived. Which
-    files the last catch-up saw is kept in ``<home>/flink/catch_up.json``.
+    ``ran`` says whether anything was read: nothing new was produced and the pipeline's group
+    had no lag means the outputs are unchanged.
     """
-    started = time.perf_counter()
-    topics_dir = topics_dir or settings.topics_dir
-    sources, _ = flink_topics(settings)
-    current = _listing(topics_dir, sources)
-    state_path = settings.home / CATCH_UP_STATE
-    previous = json.loads(state_path.read_text()) if state_path.is_file() else {}
-    new_files = _unprocessed(current, previous)
-    stale = set(previous) != set(current) or any(
-        set(previous.get(topic, {})) - set(files) for topic, files in current.items()
-    )
-    if not new_files and not stale:
-        return _timed({"ran": False, "new_files": 0}, started)
-    summary = run_flink(settings, topics_dir=topics_dir)
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = state_path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(current, sort_keys=True))
-    temporary.replace(state_path)
-    return _timed({**summary, "ran": True, "new_files": len(new_files)}, started)
+    return run_flink(settings, topics_dir=topics_dir)
 
 
 def _flink_rest(address: str, path: str) -> Any:
@@ -770,14 +940,52 @@ def submit_flink(settings: Settings) -> dict[str, Any]:
     return _timed({"submitted": True, "running": []}, started)
 
 
-def check_flink_lag(
-    settings: Settings, max_lag_seconds: float, topics_dir: Path | None = None
-) -> dict[str, Any]:
-    """How long the oldest input has waited for the real-time path; fail beyond the limit.
+def _oldest_unread_age(settings: Settings, positions: list[Any], now: float) -> float:
+    """Seconds since the oldest message not read yet (its Kafka timestamp) was written."""
+    from confluent_kafka import Consumer, TopicPartition
 
-    Local topics: source files the last catch-up did not see, and Flink output files not
-    landed yet, aged by their modification time. A cluster: every classpulse job RUNNING,
-    aged by its last completed checkpoint.
+    from classpulse.kafka.client import client_config
+
+    waiting = [
+        item
+        for item in positions
+        if item.end > max(item.committed if item.committed is not None else 0, item.start)
+    ]
+    if not waiting:
+        return 0.0
+    consumer = Consumer(
+        client_config(
+            settings.kafka_bootstrap_servers,
+            **{
+                "group.id": "classpulse-lag-probe",
+                "enable.auto.commit": False,
+                "isolation.level": "read_committed",
+            },
+        )
+    )
+    oldest = now
+    try:
+        for item in waiting:
+            offset = max(item.committed if item.committed is not None else 0, item.start)
+            consumer.assign([TopicPartition(item.topic, item.partition, offset)])
+            message = consumer.poll(10.0)
+            if message is not None and not message.error():
+                kind, stamp = message.timestamp()
+                if kind and stamp > 0:
+                    oldest = min(oldest, stamp / 1000)
+    finally:
+        consumer.close()
+    return max(now - oldest, 0.0)
+
+
+def check_flink_lag(settings: Settings, max_lag_seconds: float) -> dict[str, Any]:
+    """How long the oldest message has waited for the real-time path; fail beyond the limit.
+
+    Kafka, by offsets: the source messages the pipeline's consumer group has not read, and the
+    output messages the landing group has not landed, aged by the Kafka timestamp of the oldest
+    of them; whether the continuous job runs is reported (bounded catch-ups need none). A Flink
+    cluster (``CLASSPULSE_FLINK_JOBMANAGER``): every classpulse job RUNNING, aged by its last
+    completed checkpoint.
     """
     started = time.perf_counter()
     now = time.time()
@@ -800,41 +1008,48 @@ def check_flink_lag(
         lag = max((age for age in ages.values() if age is not None), default=None)
         summary: dict[str, Any] = {"mode": "cluster", "checkpoint_age_seconds": ages}
     else:
-        from classpulse.warehouse import get_client
+        from classpulse.flink import pipeline as streaming
+        from classpulse.kafka.accounting import group_positions, pipeline_group
+        from classpulse.kafka.client import KafkaUnavailable
+        from classpulse.kafka.landing import DEFAULT_GROUP
+        from classpulse.loader import read_landing_tables
 
-        topics_dir = topics_dir or settings.topics_dir
-        sources, outputs = flink_topics(settings)
-        state_path = settings.home / CATCH_UP_STATE
-        previous = json.loads(state_path.read_text()) if state_path.is_file() else {}
-        waiting_source = _unprocessed(_listing(topics_dir, sources), previous)
-        landed = {
-            (str(topic), str(name))
-            for topic, name in get_client(settings)
-            .query("SELECT topic, file_name FROM ods.load_ledger FINAL")
-            .result_rows
-        }
-        waiting_output = [
-            (topic, name)
-            for topic, files in _listing(topics_dir, outputs).items()
-            for name in files
-            if (topic, name) not in landed
-        ]
-        ages = [
-            now - (topics_dir / topic / name).stat().st_mtime
-            for topic, name in waiting_source + waiting_output
-        ]
-        lag = round(max(ages), 1) if ages else 0.0
+        try:
+            sources, _, _ = streaming.pipeline_topics(settings)
+            pipeline = group_positions(settings, pipeline_group(settings), sources)
+            landing = group_positions(
+                settings,
+                DEFAULT_GROUP,
+                sorted({table.topic for table in read_landing_tables(settings.root)}),
+            )
+            age = max(
+                _oldest_unread_age(settings, pipeline, now),
+                _oldest_unread_age(settings, landing, now),
+            )
+        except KafkaUnavailable as exc:
+            raise StageError(
+                "lag", str(exc), "start the broker (`classpulse kafka start`)"
+            ) from None
+
+        def behind(positions: list[Any]) -> int:
+            return sum(
+                max(item.end - max(item.committed or 0, item.start), 0) for item in positions
+            )
+
+        lag = round(age, 1)
         summary = {
-            "mode": "local",
-            "unprocessed_source_files": len(waiting_source),
-            "unlanded_output_files": len(waiting_output),
+            "mode": "kafka",
+            "continuous_job_running": streaming.status(settings).running,
+            "unread_source_messages": behind(pipeline),
+            "unlanded_messages": behind(landing),
         }
     summary["lag_seconds"] = lag
     if lag is not None and lag > max_lag_seconds:
         raise StageError(
             "lag",
             f"the real-time path is {lag:.0f} s behind (limit {max_lag_seconds:.0f} s): {summary}",
-            "see the realtime_jobs catch-up task's log (local) or the Flink UI (cluster)",
+            "see the realtime_jobs catch-up task's log (`classpulse flink status`, "
+            "`classpulse status`) or the Flink UI (cluster)",
         )
     return _timed(summary, started)
 

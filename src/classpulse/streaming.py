@@ -1,10 +1,13 @@
-"""Watch the real-time path live: a paced replay into continuously running Flink jobs.
+"""Watch the real-time path live: a paced day produced into Kafka, the streaming pipeline running.
 
-The generator writes small complete files at a fixed rate (``classpulse generate --rate``),
-the Flink jobs run continuously over the topic directories (``classpulse flink run
---continuous``), and every few seconds the new output files are landed and the real-time
-marts' row counts shown, so the marts visibly fill. Both helpers are child processes,
-stopped when the watch ends.
+``classpulse generate --kafka --rate N`` produces the day into the Kafka topics at a fixed
+rate (a child process), the continuous Flink pipeline (:func:`classpulse.flink.pipeline.start`,
+resumed from its last checkpoint when there is one) reads and writes Kafka, and the landing
+consumer follows the output topics into ClickHouse (:func:`classpulse.kafka.landing.
+land_from_kafka` with ``follow``, in a thread here). Every few seconds the real-time marts'
+row counts (every ``rt.*_log`` table) and the pipeline's consumer lag are shown, so the marts
+visibly fill. The generator is stopped when the watch ends, the landing leaves its group, and
+the pipeline is stopped with a savepoint unless it was running before the watch.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -21,14 +25,6 @@ from rich.live import Live
 from rich.table import Table
 
 from classpulse.config import Settings
-
-MARTS = (
-    "classroom_performance_1min",
-    "av_quality_30s",
-    "recorded_course_enter_time",
-    "registrations_hourly_by_level",
-    "cc_daily_tracking",
-)
 
 
 def _spawn(arguments: list[str], log: Path) -> subprocess.Popen:
@@ -43,21 +39,50 @@ def _spawn(arguments: list[str], log: Path) -> subprocess.Popen:
     )
 
 
+def rt_mart_logs(client) -> list[str]:
+    """The real-time mart logs the warehouse has (``rt.*_log``), by name."""
+    return [
+        str(row[0])
+        for row in client.query(
+            "SELECT name FROM system.tables WHERE database = 'rt' AND endsWith(name, '_log') "
+            "ORDER BY name"
+        ).result_rows
+    ]
+
+
 def watch_live(
     settings: Settings, day: date, seed: int, seconds: int, console: Console, rate: int = 3000
 ) -> None:
     from classpulse import pipeline
-    from classpulse.loader import load_topics
+    from classpulse.flink import pipeline as streaming
+    from classpulse.java import ensure_java_home
+    from classpulse.kafka.landing import land_from_kafka
     from classpulse.warehouse import get_client
 
     pipeline.ensure_warehouse(settings)
+    pipeline.ensure_kafka(settings)
+    ensure_java_home()
     live_dir = settings.home / "live"
-    topics = live_dir / "topics"
+    was_running = streaming.status(settings).running
+    with console.status("starting the streaming pipeline (a Flink mini-cluster)…"):
+        state = streaming.start(settings)
+    stopping = threading.Event()
+    landing_failure: list[BaseException] = []
+
+    def land() -> None:
+        try:
+            land_from_kafka(settings, follow=True, should_stop=stopping.is_set)
+        except BaseException as exc:  # shown by the watch loop
+            landing_failure.append(exc)
+
+    landing = threading.Thread(target=land, name="classpulse-landing", daemon=True)
+    landing.start()
     generator = _spawn(
         [
             "generate",
+            "--kafka",
             "--out",
-            str(topics),
+            str(live_dir / "topics"),
             "--start",
             day.isoformat(),
             "--seed",
@@ -68,38 +93,48 @@ def watch_live(
         ],
         live_dir / "generator.log",
     )
-    flink = _spawn(
-        ["flink", "run", "--continuous", "--topics", str(topics)], live_dir / "flink.log"
-    )
     client = get_client(settings)
     started = time.monotonic()
     console.print(
-        f"live: generator at {rate:,} msg/s and continuous Flink jobs; logs in {live_dir}"
+        f"live: {rate:,} msg/s produced into Kafka at {settings.kafka_bootstrap_servers}, "
+        f"streaming pipeline job {state.job_id} (log {state.log}), landing following; "
+        f"generator log in {live_dir}"
     )
     try:
         with Live(console=console, refresh_per_second=2) as live:
             while time.monotonic() - started < seconds:
                 time.sleep(5)
-                if flink.poll() is not None:
-                    raise RuntimeError(f"the Flink jobs stopped; see {live_dir / 'flink.log'}")
-                report = load_topics(settings, topics)
+                if not streaming.status(settings).running:
+                    raise RuntimeError(
+                        "the streaming pipeline stopped; see `classpulse flink status` and "
+                        f"{state.log}"
+                    )
+                if landing_failure:
+                    raise RuntimeError(f"the landing stopped: {landing_failure[0]}")
                 table = Table(
                     title=f"real-time marts filling — {time.monotonic() - started:.0f}s",
                     header_style="bold cyan",
                 )
-                table.add_column("rt mart")
+                table.add_column("rt mart log")
                 table.add_column("rows", justify="right")
-                for mart in MARTS:
-                    rows = client.query(f"SELECT count() FROM rt.{mart}_log").result_rows[0][0]
-                    table.add_row(mart, f"{rows:,}")
-                table.caption = f"landed {report.rows:,} new rows this round"
+                for name in rt_mart_logs(client):
+                    rows = client.query(f"SELECT count() FROM rt.`{name}`").result_rows[0][0]
+                    table.add_row(name, f"{rows:,}")
+                lag = streaming.lag(settings)
+                table.caption = f"pipeline consumer lag: {lag.total:,} messages"
                 live.update(table)
     finally:
-        for process in (generator, flink):
-            process.terminate()
-        for process in (generator, flink):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    console.print("live watch finished; `make demo` runs the complete day with the offline marts")
+        generator.terminate()
+        try:
+            generator.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            generator.kill()
+        stopping.set()
+        landing.join(timeout=60)
+        if not was_running:
+            with console.status("stopping the streaming pipeline with a savepoint…"):
+                streaming.stop(settings)
+    console.print(
+        "live watch finished; `make demo` runs the complete day with the offline marts "
+        "(`classpulse flink run --env kafka --continuous` keeps the pipeline running)"
+    )

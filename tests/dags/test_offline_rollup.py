@@ -1,8 +1,9 @@
 """realtime_jobs, offline_rollup and data_quality, run with dag.test() on a generated day.
 
 The module's fixture generates one small day (its own day and seed) into the module's
-topics directory and runs the Flink jobs over it once (the catch-up realtime_jobs would
-run: a real PyFlink mini-cluster, about a minute). The DAGs then land, build, gate and
+topics directory, produces it into the session's Kafka broker and runs the streaming
+pipeline over it bounded once (the catch-up realtime_jobs would run: a real PyFlink
+mini-cluster, about a minute). The DAGs then land, build, gate and
 publish it. Idempotency: a re-run of the same logical date and a backfill of the day before
 leave the day's marts identical, row for row.
 """
@@ -88,12 +89,17 @@ def test_realtime_jobs_lands_and_finds_no_lag(day_topics: Path, airflow_settings
     run = orchestration.run_dag_locally("realtime_jobs")
     assert run.succeeded, orchestration.describe(run)
     states = run.states()
-    # The fixture's catch-up saw every source file: nothing to run again, no asset event.
+    # The fixture's catch-up produced every file and read every message: nothing to produce
+    # or read again, no asset event; the DAG lands the outputs, and nothing waits any more.
     assert states["announce_outputs"] == ["skipped"]
-    assert orchestration.task_results(run, "catch_up")[0]["ran"] is False
-    assert orchestration.task_results(run, "land")[0]["files"] > 0
+    caught_up = orchestration.task_results(run, "catch_up")[0]
+    assert (caught_up["ran"], caught_up["produced"]) == (False, 0)
+    landed = orchestration.task_results(run, "land")[0]
+    assert landed["rows"] > 0
+    assert landed["accounting"] == {"caught_up": True, "holds": True}
     lag = orchestration.task_results(run, "check_lag")[0]
-    assert lag["lag_seconds"] == 0.0 and lag["unlanded_output_files"] == 0
+    assert lag["lag_seconds"] == 0.0
+    assert (lag["unread_source_messages"], lag["unlanded_messages"]) == (0, 0)
     ages = orchestration.task_results(run, "check_freshness")[0]["age_seconds"]
     # The day feeds the five part-1 marts; marts of topics the day does not carry stay idle.
     fed = {name for name, age in ages.items() if age is not None}

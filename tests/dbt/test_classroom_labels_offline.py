@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from kafka_helpers import on_broker
+
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
 from classpulse.config import Settings
@@ -29,9 +31,13 @@ JOBS = (
 
 
 def test_offline_labels_equal_the_generator_rows_late_messages_included(
-    dbt_warehouse: Settings, tmp_path: Path
+    dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
+    settings = replace(
+        on_broker(dbt_warehouse, empty_kafka),
+        topics_dir=tmp_path / "topics",
+        home=tmp_path / "home",
+    )
     day = generate_labels_day(
         LabelsOptions(
             day=date(2026, 11, 20), seed=5, lessons=30, lesson_minutes=5, late_share=0.01

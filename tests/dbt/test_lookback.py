@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from kafka_helpers import on_broker
+
 from classpulse import generator, pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
@@ -46,10 +48,10 @@ def mart(settings: Settings, database: str) -> Counter:
 
 
 def test_a_non_default_look_back_drives_flink_and_dbt(
-    dbt_warehouse: Settings, tmp_path: Path
+    dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
     settings = replace(
-        dbt_warehouse,
+        on_broker(dbt_warehouse, empty_kafka),
         topics_dir=tmp_path / "topics",
         home=tmp_path / "home",
         recorded_course_lookback="0 01:00:00",

@@ -8,6 +8,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from kafka_helpers import on_broker
+
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
@@ -46,9 +48,13 @@ LINES = [
 
 
 def test_recorded_course_reconciliation_holds_for_late_starts_through_flink(
-    dbt_warehouse: Settings, tmp_path: Path
+    dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
+    settings = replace(
+        on_broker(dbt_warehouse, empty_kafka),
+        topics_dir=tmp_path / "topics",
+        home=tmp_path / "home",
+    )
     (settings.topics_dir / "qos_log").mkdir(parents=True)
     (settings.topics_dir / "qos_log" / "20261120T020000Z.jsonl").write_text("\n".join(LINES) + "\n")
 

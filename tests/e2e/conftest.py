@@ -1,5 +1,7 @@
-"""One generated day run through the real pipeline (Flink mini-cluster, landing, dbt),
-shared by the end-to-end tests."""
+"""One generated day run through the real pipeline (produced into the session's Kafka broker,
+the streaming pipeline on a Flink mini-cluster, landing from Kafka, dbt), shared by the
+end-to-end tests. The day lands into a warehouse of its own: the tests compare whole tables
+(and the accounting by offsets) with the generator's ground truth."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from kafka_helpers import truncate_topics
 
 from classpulse import pipeline
 from classpulse.config import Settings
+from classpulse.warehouse import daemon
 
 DAY = date(2026, 11, 20)
 
@@ -36,6 +40,7 @@ class PipelineDay:
 def run_day(settings: Settings, scale: float, seed: int, late_share: float) -> PipelineDay:
     stages = {
         "generate": pipeline.generate(settings, DAY, scale=scale, seed=seed, late_share=late_share),
+        "produce": pipeline.produce(settings),
         "flink": pipeline.run_flink(settings),
         "load": pipeline.load(settings),
         "build": pipeline.build(settings),
@@ -46,9 +51,31 @@ def run_day(settings: Settings, scale: float, seed: int, late_share: float) -> P
 
 @pytest.fixture(scope="session")
 def pipeline_day(
-    warehouse: Settings, tmp_path_factory: pytest.TempPathFactory
+    warehouse: Settings, kafka_broker: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PipelineDay]:
-    """A small day with every kind of bad input and late events, through the whole pipeline."""
+    """A small day with every kind of bad input and late events, through the whole pipeline.
+
+    The session's broker starts empty for it (every topic truncated, as ``empty_kafka`` does);
+    the warehouse is a server of its own (same settings as the session's, another path and
+    port), stopped afterwards.
+    """
+    from kafka_helpers import free_port
+
     root = tmp_path_factory.mktemp("pipeline_day")
-    settings = replace(warehouse, topics_dir=root / "topics", home=root / "var")
-    yield run_day(settings, scale=0.3, seed=11, late_share=0.004)
+    truncate_topics(kafka_broker)
+    settings = replace(
+        warehouse,
+        warehouse_path=root / "warehouse",
+        clickhouse_port=free_port(),
+        kafka_bootstrap_servers=kafka_broker.kafka_bootstrap_servers,
+        kafka_controller_port=kafka_broker.kafka_controller_port,
+        kafka_path=kafka_broker.kafka_path,
+        kafka_partitions=kafka_broker.kafka_partitions,
+        topics_dir=root / "topics",
+        home=root / "var",
+    )
+    daemon.start(settings)
+    try:
+        yield run_day(settings, scale=0.3, seed=11, late_share=0.004)
+    finally:
+        daemon.stop(settings)

@@ -1,4 +1,5 @@
-"""Preheat test helpers: a generated day landed in the real warehouse, and its oracle.
+"""Preheat test helpers: a generated day landed in the real warehouse (produced into the
+session's Kafka broker and landed from it, as every stage does), and its oracle.
 
 Each test module lands its own day with its own seed (lesson, course and change ids carry
 the seed), so modules never see each other's lessons. The oracle is the generator's own
@@ -13,8 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kafka_helpers import on_broker
+
+from classpulse import pipeline
 from classpulse.config import Settings
-from classpulse.loader import load_topics
 from classpulse.preheat import connect
 from classpulse.preheat_generator import (
     PREHEAT_TOPICS,
@@ -74,12 +77,19 @@ class PreheatWorld:
         return self.lesson(lesson_id)[0].policy
 
 
-def land_world(warehouse: Settings, topics: Path, **options: Any) -> PreheatWorld:
-    """Generate a day into ``topics``, land it, and return it with its oracle."""
+def land_preheat_topics(settings: Settings) -> int:
+    """Produce the preheat topic files not produced yet into Kafka, land the preheat topics
+    from Kafka (what ``classpulse preheat`` and the DAGs do); rows landed."""
+    return pipeline.load(settings, only=tuple(PREHEAT_TOPICS))["rows"]
+
+
+def land_world(warehouse: Settings, kafka: Settings, topics: Path, **options: Any) -> PreheatWorld:
+    """Generate a day into ``topics``, land it through ``kafka``'s broker, and return it with
+    its oracle."""
     generator_options = PreheatGeneratorOptions(**options)
     generated = generate(generator_options, topics)
-    settings = replace(warehouse, topics_dir=topics)
-    load_topics(settings, only=PREHEAT_TOPICS)
+    settings = on_broker(replace(warehouse, topics_dir=topics, home=topics.parent / "home"), kafka)
+    land_preheat_topics(settings)
     courses = build_world(generator_options).courses if generator_options.include_day else []
     courses += [
         build_huge_course(generator_options, size) for size in generator_options.huge_lessons

@@ -22,9 +22,10 @@ TREE_KINDS = {
 
 
 @pytest.fixture(scope="module")
-def built(warehouse, tmp_path_factory) -> tuple[PreheatWorld, RunReport]:
+def built(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, RunReport]:
     world = land_world(
         warehouse,
+        kafka_broker,
         tmp_path_factory.mktemp("topics"),
         day=DAY,
         seed=33,

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, execute, land_world, rows
+from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
 
-from classpulse.loader import load_topics
 from classpulse.preheat import apply_changes, run_preheat
 from classpulse.preheat_generator import (
-    PREHEAT_TOPICS,
     World,
     apply_change_batch,
     generate_changes,
@@ -21,7 +19,7 @@ EVENTS = 25
 
 
 @pytest.fixture(scope="module")
-def preheated(warehouse, tmp_path_factory) -> tuple[PreheatWorld, int]:
+def preheated(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, int]:
     # The session's warehouse is shared: other packages (the DAG tests) may have processed
     # change events of a later simulated day, whose ids sort after this module's. Start
     # from an empty change history so the cursor is this module's own.
@@ -29,6 +27,7 @@ def preheated(warehouse, tmp_path_factory) -> tuple[PreheatWorld, int]:
         execute(warehouse, f"TRUNCATE TABLE IF EXISTS {table}")
     world = land_world(
         warehouse,
+        kafka_broker,
         tmp_path_factory.mktemp("topics"),
         day=DAY,
         seed=21,
@@ -60,7 +59,7 @@ def current_runs(world: PreheatWorld) -> dict[int, int]:
 def land_change_batch(world: PreheatWorld, batch_no: int):
     """Write and land change batch ``batch_no``; move the oracle to the state it announces."""
     batch = generate_changes(world.options, world.settings.topics_dir, batch_no, EVENTS)
-    load_topics(world.settings, only=PREHEAT_TOPICS)
+    land_preheat_topics(world.settings)
     apply_change_batch(World(world.courses), world.options, batch_no, EVENTS)
     return batch
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, execute, land_world, rows
+from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
 
-from classpulse.loader import load_topics
 from classpulse.preheat import check_current, check_run, run_preheat
 from classpulse.preheat_generator import (
     ASSIGNMENT_TOPIC,
-    PREHEAT_TOPICS,
     Stamper,
     assignment_line,
 )
@@ -22,9 +20,10 @@ RUN_FILTER = "run_id = {run_id:UInt64} AND lesson_id = {lesson:UInt64}"
 
 
 @pytest.fixture(scope="module")
-def world(warehouse, tmp_path_factory) -> PreheatWorld:
+def world(warehouse, kafka_broker, tmp_path_factory) -> PreheatWorld:
     return land_world(
         warehouse,
+        kafka_broker,
         tmp_path_factory.mktemp("topics"),
         day=DAY,
         seed=32,
@@ -233,7 +232,7 @@ def test_planted_inconsistencies_are_found_exactly(world: PreheatWorld) -> None:
             + "\n"
         ).encode(),
     )
-    load_topics(world.settings, only=PREHEAT_TOPICS)
+    land_preheat_topics(world.settings)
 
     result = check_run(settings, run_id)
     found = {(f.lesson_id, f.kind, f.count) for f in result.errors}

@@ -7,13 +7,11 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, land_world, rows
+from preheat_world import PreheatWorld, land_preheat_topics, land_world, rows
 
-from classpulse.loader import load_topics
 from classpulse.preheat import run_preheat
 from classpulse.preheat_diff import diff_against_current_logic, diff_runs
 from classpulse.preheat_generator import (
-    PREHEAT_TOPICS,
     SCHEDULE_TOPIC,
     Stamper,
     schedule_line,
@@ -25,9 +23,10 @@ LECTURE, ON_CAMERA = 7, 2  # group_lecture (main room only) -> group_tutor_on_ca
 
 
 @pytest.fixture(scope="module")
-def preheated(warehouse, tmp_path_factory) -> tuple[PreheatWorld, int]:
+def preheated(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, int]:
     world = land_world(
         warehouse,
+        kafka_broker,
         tmp_path_factory.mktemp("topics"),
         day=DAY,
         seed=24,
@@ -76,7 +75,7 @@ def test_a_policy_change_shows_up_before_it_ships(preheated) -> None:
         "diff-test-rebind.jsonl",
         ("\n".join(lines) + "\n").encode(),
     )
-    load_topics(world.settings, only=PREHEAT_TOPICS)
+    land_preheat_topics(world.settings)
 
     result = diff_against_current_logic(world.settings, day=DAY)
     assert {lesson.lesson_id for lesson in result.differing} == {

@@ -29,9 +29,10 @@ CURRENT = (
 
 
 @pytest.fixture(scope="module")
-def world(warehouse, tmp_path_factory) -> PreheatWorld:
+def world(warehouse, kafka_broker, tmp_path_factory) -> PreheatWorld:
     world = land_world(
         warehouse,
+        kafka_broker,
         tmp_path_factory.mktemp("topics"),
         day=DAY,
         seed=28,

@@ -1,8 +1,9 @@
 """Fixtures for the report's tests: one simulated day through the real pipeline, once.
 
-The session's warehouse gets a small day (scale 0.3) generated, run through Flink, landed,
-preheated and built by dbt, exactly as ``classpulse run`` does; the report then renders
-from those marts. The day is yesterday (business time zone): the real-time mart logs keep
+A warehouse of the report's own gets a small day (scale 0.3) generated, produced into the
+session's Kafka broker (emptied first), run through the streaming pipeline, landed from
+Kafka, preheated and built by dbt, exactly as ``classpulse run`` does; the report then
+renders from those marts. The day is yesterday (business time zone): the real-time mart logs keep
 30 days (TTL), so an older day would land no real-time rows. An empty server of the tests'
 own covers the "no data" path.
 """
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
+from kafka_helpers import free_port, truncate_topics
 
 from classpulse import pipeline
 from classpulse.config import Settings
@@ -53,23 +55,40 @@ def report_day(warehouse: Settings) -> date:
 
 @pytest.fixture(scope="session")
 def report_settings(
-    warehouse: Settings, report_day: date, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
-    """The session's warehouse holding one generated day, through every pipeline stage."""
+    warehouse: Settings,
+    kafka_broker: Settings,
+    report_day: date,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Settings]:
+    """A warehouse of its own holding one generated day, through every pipeline stage."""
     base = tmp_path_factory.mktemp("report-pipeline")
-    settings = replace(warehouse, topics_dir=base / "topics", home=base / "home")
+    truncate_topics(kafka_broker)  # the day alone in the topics, as `empty_kafka` does
+    settings = replace(
+        warehouse,
+        warehouse_path=base / "warehouse",
+        clickhouse_port=free_port(),
+        kafka_bootstrap_servers=kafka_broker.kafka_bootstrap_servers,
+        kafka_controller_port=kafka_broker.kafka_controller_port,
+        kafka_path=kafka_broker.kafka_path,
+        kafka_partitions=kafka_broker.kafka_partitions,
+        topics_dir=base / "topics",
+        home=base / "home",
+    )
     pipeline.ensure_warehouse(settings)
-    pipeline.generate(settings, report_day, scale=SCALE, seed=SEED)
     try:
-        pipeline.run_flink(settings)
-    except pipeline.StageError as exc:
-        # The report must still render from what landed (the rt marts are then empty);
-        # the Flink runner's own tests own that failure.
-        warnings.warn(f"Flink stage failed, rt marts may be empty: {exc}", stacklevel=1)
-    pipeline.load(settings)
-    pipeline.preheat(settings, report_day)
-    pipeline.build(settings)
-    return settings
+        pipeline.generate(settings, report_day, scale=SCALE, seed=SEED)
+        try:
+            pipeline.run_flink(settings)
+        except pipeline.StageError as exc:
+            # The report must still render from what landed (the rt marts are then empty);
+            # the pipeline's own tests own that failure.
+            warnings.warn(f"Flink stage failed, rt marts may be empty: {exc}", stacklevel=1)
+        pipeline.load(settings)
+        pipeline.preheat(settings, report_day)
+        pipeline.build(settings)
+        yield settings
+    finally:
+        daemon.stop(settings)
 
 
 @pytest.fixture(scope="session")

@@ -32,9 +32,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from classpulse import pipeline
 from classpulse.bench import Timing
 from classpulse.config import Settings, load_settings
-from classpulse.loader import load_topics
+from classpulse.kafka import broker
 from classpulse.preheat import (
     DEFAULT_MAX_BATCH_STUDENTS,
     check_batch,
@@ -134,6 +135,13 @@ def bench_settings(workdir: Path) -> Settings:
         clickhouse_password="",
         clickhouse_secure=False,
         topics_dir=workdir / "topics",
+        home=workdir / "home",
+        # the preheat topics go through Kafka: a broker of the benchmark's own (its offsets,
+        # its landing group), stopped with the warehouse
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_controller_port=free_port(),
+        kafka_path=workdir / "kafka",
+        kafka_heap="384m",
     )
 
 
@@ -142,11 +150,11 @@ def land(settings: Settings, options: PreheatGeneratorOptions) -> tuple[float, f
     started = time.perf_counter()
     generated = generate(options, settings.topics_dir)
     generated_at = time.perf_counter()
-    landed = load_topics(settings, only=PREHEAT_TOPICS)
+    landed = pipeline.load(settings, only=PREHEAT_TOPICS)
     return (
         generated_at - started,
         time.perf_counter() - generated_at,
-        landed.rows,
+        landed["rows"],
         generated.lesson_ids,
     )
 
@@ -276,6 +284,7 @@ def run_preheat_benchmark(
         )
     finally:
         daemon.stop(settings)
+        broker.stop(settings)  # started by the first landing (pipeline.ensure_kafka)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -149,36 +149,28 @@ class PipelineFigures:
         return self.rows / self.load.median
 
 
-def prepare_scale(settings: Settings, scale: float, seed: int = 7) -> Path:
-    """Generated topics plus the Flink outputs for ``scale`` (kept under var/bench for reuse)."""
-    from datetime import date
-
-    from classpulse import pipeline
-
-    topics = settings.home / "bench" / f"topics-scale-{scale:g}"
-    marker = topics / ".flink-complete"
-    if not marker.is_file():
-        prepared = replace(settings, topics_dir=topics)
-        pipeline.generate(prepared, date(2026, 11, 20), scale=scale, seed=seed)
-        pipeline.run_flink(prepared)
-        marker.write_text("ok\n")
-    return topics
-
-
 def run_pipeline_benchmark(
     scales=(1.0, 10.0), repeats: int = 3, on_step=None
 ) -> list[PipelineFigures]:
-    """Landing throughput and a full dbt build per scale, on a server of the benchmark's own."""
+    """Landing from Kafka and a full dbt build per scale, on a broker and a server of the
+    benchmark's own.
+
+    Per scale the day is generated, produced into the broker and run through the streaming
+    pipeline (bounded) once; each repeat then lands every landing topic into fresh tables
+    with a fresh consumer group (so it lands everything again) and builds the marts.
+    """
+    import uuid
+    from datetime import date
+
     from classpulse import pipeline
+    from classpulse.kafka import broker
+    from classpulse.kafka.landing import land_from_kafka
     from classpulse.loader import read_landing_tables
     from classpulse.warehouse import get_client
 
     base = load_settings()
     results = []
     for scale in scales:
-        if on_step:
-            on_step(f"scale {scale:g}: generating and running Flink (once, cached in var/bench)")
-        topics = prepare_scale(base, scale)
         workdir = Path(tempfile.mkdtemp(prefix="classpulse-bench-pipeline-"))
         settings = replace(
             base,
@@ -189,11 +181,18 @@ def run_pipeline_benchmark(
             clickhouse_user="default",
             clickhouse_password="",
             clickhouse_secure=False,
-            topics_dir=topics,
+            topics_dir=workdir / "topics",
             home=workdir / "home",
+            kafka_bootstrap_servers=f"127.0.0.1:{_free_port()}",
+            kafka_controller_port=_free_port(),
+            kafka_path=workdir / "kafka",
         )
         daemon.start(settings)
         try:
+            if on_step:
+                on_step(f"scale {scale:g}: generating, producing and running the pipeline (once)")
+            pipeline.generate(settings, date(2026, 11, 20), scale=scale, seed=7)
+            pipeline.run_flink(settings)
             client = get_client(settings)
             loads, builds, rows = [], [], 0
             for attempt in range(repeats):
@@ -201,10 +200,12 @@ def run_pipeline_benchmark(
                     on_step(f"scale {scale:g}: load + build, repeat {attempt + 1}/{repeats}")
                 for table in read_landing_tables(settings.root):
                     client.command(f"DROP TABLE IF EXISTS {table.table}")
-                client.command("DROP TABLE IF EXISTS ods.load_ledger")
-                summary = pipeline.load(settings)
-                loads.append(summary["seconds"])
-                rows = summary["rows"]
+                started = time.perf_counter()
+                report = land_from_kafka(
+                    settings, client=client, group=f"bench-landing-{uuid.uuid4().hex[:8]}"
+                )
+                loads.append(time.perf_counter() - started)
+                rows = sum(report.rows.values())
                 started = time.perf_counter()
                 pipeline.build(settings)
                 builds.append(time.perf_counter() - started)
@@ -213,5 +214,6 @@ def run_pipeline_benchmark(
             )
         finally:
             daemon.stop(settings)
+            broker.stop(settings)
             shutil.rmtree(workdir, ignore_errors=True)
     return results

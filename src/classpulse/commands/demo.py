@@ -22,7 +22,9 @@ from classpulse.config import load_settings
 @click.option("--day", "day_text", help="Business day to simulate (default: yesterday).")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming a half-finished run.")
 @click.option(
-    "--streaming", is_flag=True, help="Live: a paced replay into continuously running Flink jobs."
+    "--streaming",
+    is_flag=True,
+    help="Live: a paced day produced into Kafka, the continuous pipeline and the landing following.",
 )
 @click.option("--seconds", default=90, show_default=True, help="--streaming: how long to watch.")
 def command(
@@ -30,9 +32,11 @@ def command(
 ) -> None:
     """Generate a day of classes and run the whole pipeline on the embedded warehouse.
 
-    Runs the same DAG code Airflow runs (realtime_jobs → lesson_preheat → offline_rollup →
-    data_quality), then writes the analyst report. A run that stopped half-way resumes
-    where it stopped; finished stages are not repeated.
+    Starts the embedded warehouse and a local Kafka broker, produces the day into Kafka, then
+    runs the same DAG code Airflow runs (realtime_jobs: the streaming pipeline until it has
+    caught up → lesson_preheat → offline_rollup → data_quality) and writes the analyst
+    report. A run that stopped half-way resumes where it stopped; finished stages are not
+    repeated.
     """
     settings = load_settings()
     console = Console()
@@ -67,7 +71,8 @@ def command(
     console.print(
         Panel.fit(
             f"ClassPulse demo — day {day}, scale {scale}, seed {seed}\n"
-            f"warehouse {settings.clickhouse_url}, topics {settings.topics_dir}"
+            f"warehouse {settings.clickhouse_url}, Kafka {settings.kafka_bootstrap_servers}, "
+            f"topic files {settings.topics_dir}"
         )
     )
     try:
@@ -81,7 +86,7 @@ def command(
 def _brief(summary) -> str:
     if not summary:
         return ""
-    keys = ("messages", "rows", "models", "tasks", "path", "url", "seconds")
+    keys = ("messages", "rows", "models", "tasks", "path", "url", "bootstrap", "seconds")
     return ", ".join(f"{key} {summary[key]}" for key in keys if key in summary)
 
 

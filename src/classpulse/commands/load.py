@@ -1,4 +1,4 @@
-"""`classpulse load`: land topic files into ClickHouse exactly once."""
+"""`classpulse load`: land the Kafka topics into ClickHouse, exactly once in effect."""
 
 from __future__ import annotations
 
@@ -10,21 +10,15 @@ from rich.table import Table
 
 from classpulse import loader
 from classpulse.config import load_settings
-from classpulse.loader import LoadError, load_topics, read_landing_tables
+from classpulse.loader import LoadError, read_landing_tables
 
 
 @click.command("load")
-@click.option(
-    "--topics",
-    "topics_dir",
-    type=click.Path(path_type=Path),
-    help="Topics root (default CLASSPULSE_TOPICS_DIR).",
-)
-@click.option("--topic", "only", multiple=True, help="Load only this topic (repeatable).")
+@click.option("--topic", "only", multiple=True, help="Land only this topic (repeatable).")
 @click.option(
     "--kafka-ddl",
     is_flag=True,
-    help="Print (or --apply) the Kafka-engine feed DDL instead of loading files.",
+    help="Print (or --apply) the ClickHouse Kafka-engine feed DDL instead of landing.",
 )
 @click.option(
     "--brokers", default="kafka:9092", show_default=True, help="Kafka broker list for --kafka-ddl."
@@ -35,19 +29,16 @@ from classpulse.loader import LoadError, load_topics, read_landing_tables
 @click.option(
     "--from-kafka",
     is_flag=True,
-    help="Land from the Kafka topics (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS) instead of files, "
-    "until every partition is landed (--follow keeps going). The production path too.",
+    hidden=True,
+    help="Accepted for compatibility: landing from Kafka is the only mode.",
 )
-@click.option(
-    "--follow", is_flag=True, help="With --from-kafka: keep landing until Ctrl-C or SIGTERM."
-)
+@click.option("--follow", is_flag=True, help="Keep landing until Ctrl-C or SIGTERM.")
 @click.option(
     "--heartbeat",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="With --from-kafka: touch this file on every poll (a container's health check).",
+    help="Touch this file on every poll (a container's health check).",
 )
 def command(
-    topics_dir: Path | None,
     only: tuple[str, ...],
     kafka_ddl: bool,
     brokers: str,
@@ -56,20 +47,22 @@ def command(
     follow: bool,
     heartbeat: Path | None,
 ) -> None:
-    """Land every new complete topic file into its ClickHouse table (ods / rt).
+    """Land the landing topics (clickhouse/landing/*.sql) from Kafka into ClickHouse.
 
-    Each file is loaded once: a ledger (ods.load_ledger) remembers loaded files, and
-    inserts carry deduplication tokens, so re-running after an interruption adds nothing
-    twice. Landing tables are defined in clickhouse/landing/*.sql.
-
-    With --from-kafka a consumer group lands the topics instead (read_committed), committing
-    offsets only after the rows are in and deduplicating re-deliveries by (topic, partition,
-    offset).
+    A consumer group (read_committed) lands every topic up to the end of each partition
+    (--follow keeps going), committing offsets only after the rows are in and deduplicating
+    re-deliveries by (topic, partition, offset); it creates the databases, landing tables and
+    missing topics first. The brokers are CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS (the local one:
+    `classpulse kafka start`); topic files get into Kafka with `classpulse produce`.
     """
-    if from_kafka:
-        _land_from_kafka(only, follow, heartbeat)
+    if kafka_ddl:
+        settings = load_settings()
+        try:
+            _print_kafka_ddl(settings, only, brokers, apply, Console(stderr=True))
+        except LoadError as exc:
+            raise click.ClickException(str(exc)) from None
         return
-    _run(topics_dir, only, kafka_ddl, brokers, apply)
+    _land_from_kafka(only, follow, heartbeat)
 
 
 def _land_from_kafka(only: tuple[str, ...], follow: bool, heartbeat: Path | None) -> None:
@@ -107,44 +100,6 @@ def _land_from_kafka(only: tuple[str, ...], follow: bool, heartbeat: Path | None
     console.print(
         f"{sum(report.rows.values()):,} rows in {report.batches} batches "
         f"({report.redone} re-landed after an interruption) in {report.seconds:.1f} s"
-    )
-
-
-def _run(
-    topics_dir: Path | None, only: tuple[str, ...], kafka: bool, brokers: str, apply: bool
-) -> None:
-    settings = load_settings()
-    console = Console(stderr=True)
-    try:
-        if kafka:
-            _print_kafka_ddl(settings, only, brokers, apply, console)
-            return
-        with console.status("loading topics…") as spinner:
-            report = load_topics(
-                settings,
-                topics_dir,
-                only or None,
-                on_file=lambda topic, path, rows: spinner.update(
-                    f"loaded {topic}/{path.name}: {rows:,} rows"
-                ),
-            )
-    except LoadError as exc:
-        raise click.ClickException(str(exc)) from None
-    except Exception as exc:  # the server's words say what went wrong
-        raise click.ClickException(
-            f"load failed against {settings.clickhouse_url}: {exc}"
-        ) from None
-    table = Table(title="Landed", header_style="bold cyan")
-    for column in ("topic", "table", "files (new/seen)", "rows", "rows/s"):
-        table.add_column(column, justify="left" if column in ("topic", "table") else "right")
-    for item in report.topics:
-        rate = f"{item.rows / item.seconds:,.0f}" if item.seconds else "-"
-        table.add_row(
-            item.topic, item.table, f"{item.files_loaded}/{item.files_seen}", f"{item.rows:,}", rate
-        )
-    Console().print(table)
-    console.print(
-        f"{report.files_loaded} files, {report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"
     )
 
 

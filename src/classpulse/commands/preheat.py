@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from classpulse.config import Settings, load_settings
-from classpulse.loader import LoadError, load_topics
+from classpulse.loader import LoadError
 from classpulse.preheat import (
     DEFAULT_MAX_BATCH_STUDENTS,
     PreheatError,
@@ -82,15 +82,21 @@ def topics_settings(settings: Settings, topics: Path | None) -> Settings:
 
 
 def land_preheat_topics(settings: Settings) -> int:
-    """Land new files of the preheat topics; return rows landed."""
-    with errors.status("landing the preheat topics…"):
-        landed = load_topics(settings, only=PREHEAT_TOPICS)
-    if landed.files_loaded:
+    """Produce new preheat topic files into Kafka (once each), land the preheat topics from
+    Kafka; return rows landed."""
+    from classpulse.pipeline import StageError, load
+
+    with errors.status("landing the preheat topics from Kafka…"):
+        try:
+            landed = load(settings, only=tuple(PREHEAT_TOPICS))
+        except StageError as exc:
+            raise click.ClickException(str(exc)) from None
+    if landed["rows"]:
         errors.print(
-            f"landed {landed.rows:,} rows from {landed.files_loaded} file(s) "
-            f"({landed.rows_per_second:,.0f} rows/s)"
+            f"produced {landed['produced']:,} messages, landed {landed['rows']:,} rows "
+            f"({landed['rows_per_second']:,.0f} rows/s)"
         )
-    return landed.rows
+    return landed["rows"]
 
 
 def progress_reporter(progress: Progress) -> Callable[[str, int, int], None]:

@@ -1,4 +1,5 @@
-"""`classpulse run --topics DIR`: the whole pipeline over topic directories someone else wrote."""
+"""`classpulse run --topics DIR`: the whole pipeline over topic directories someone else wrote:
+produced into Kafka, through the streaming pipeline (bounded), landed from Kafka, built."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ from classpulse.config import load_settings
 )
 @click.option("--skip-quality", is_flag=True, help="Do not run the quality gate.")
 def command(topics_dir: Path, skip_quality: bool) -> None:
-    """Run Flink (bounded over the files), land, dbt build and the quality gate.
+    """Produce DIR into Kafka, run the pipeline bounded, land, dbt build and the quality gate.
 
-    Against the configured warehouse (CLASSPULSE_CLICKHOUSE_*; the embedded server is
-    started if it is the configured one). Every complete, non-hidden file in a topic
-    directory is read, whatever its name.
+    Every complete, non-hidden file of a topic directory is produced once (line order kept;
+    a file already produced is not sent again), into the Kafka at
+    CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS (the local broker is started if it is the configured
+    one). The Flink pipeline then reads the topics up to their ends, the landing consumer
+    lands its outputs into the configured warehouse (CLASSPULSE_CLICKHOUSE_*; the embedded
+    server is started if it is the configured one) and dbt builds the marts.
     """
     from dataclasses import replace
 
@@ -34,6 +38,8 @@ def command(topics_dir: Path, skip_quality: bool) -> None:
     console = Console(stderr=True)
     stages = [
         ("warehouse", lambda: pipeline.ensure_warehouse(settings)),
+        ("kafka", lambda: pipeline.ensure_kafka(settings)),
+        ("produce", lambda: pipeline.produce(settings)),
         ("flink", lambda: pipeline.run_flink(settings)),
         ("load", lambda: pipeline.load(settings)),
         ("build", lambda: pipeline.build(settings)),

@@ -11,7 +11,10 @@ Every figure comes from a system of record, never from a counter of our own:
   checkpoint, the offset it has read up to in every partition of a source topic. Source
   topics are written without transactions (``classpulse produce``, the apps), so offsets are
   contiguous from 0 and the committed offset *is* the number of messages read from that
-  partition. ``held`` = end - start is what Kafka still holds (start > 0 once retention has
+  partition. A bounded run (``classpulse.pipeline.run_flink``) starts a new job state, so its
+  counters begin where it started reading: it commits its end offsets with the metadata
+  ``from:<offset it started at>``, and read = committed - that base.
+  ``held`` = end - start is what Kafka still holds (start > 0 once retention has
   removed the oldest segments; ``expired`` = start), ``lag`` = end - committed.
 - *accepted* and *rejected*: the cleaning jobs' own counters (``topic_accounting``, landed in
   ``ods.topic_accounting_log``), checked against the rows the warehouse holds: the dead letters
@@ -160,6 +163,25 @@ class PartitionPosition:
     start: int
     end: int  # last stable offset (what a read_committed reader can reach)
     committed: int | None  # the group's committed offset; None when it never committed
+    base: int = 0  # where the counters began: ``from:<offset>`` in the commit's metadata
+
+
+BASE_PREFIX = "from:"
+
+
+def commit_metadata(base: int) -> str:
+    """Metadata of a commit by a bounded run whose counters began at ``base`` (a new Flink job
+    state counts from where it started reading, not from offset 0)."""
+    return f"{BASE_PREFIX}{base}"
+
+
+def parse_base(metadata: str | None) -> int:
+    if metadata and metadata.startswith(BASE_PREFIX):
+        try:
+            return int(metadata[len(BASE_PREFIX) :])
+        except ValueError:
+            return 0
+    return 0
 
 
 def group_positions(
@@ -196,16 +218,21 @@ def group_positions(
         if not partitions:
             return []
         committed = {
-            (item.topic, item.partition): item.offset
+            (item.topic, item.partition): (item.offset, parse_base(item.metadata))
             for item in consumer.committed(partitions, timeout=timeout)
         }
         positions = []
         for item in partitions:
             start, end = _watermarks(consumer, item, timeout)
-            offset = committed.get((item.topic, item.partition), -1)
+            offset, base = committed.get((item.topic, item.partition), (-1, 0))
             positions.append(
                 PartitionPosition(
-                    item.topic, item.partition, start, end, offset if offset >= 0 else None
+                    item.topic,
+                    item.partition,
+                    start,
+                    end,
+                    offset if offset >= 0 else None,
+                    base if offset >= 0 else 0,
                 )
             )
         return positions
@@ -380,7 +407,7 @@ def account(
                 item.partitions += 1
                 item.held += position.end - position.start
                 item.expired += position.start
-                item.read += position.committed or 0
+                item.read += max((position.committed or 0) - position.base, 0)
                 item.lag += _lag(position)
         if cleaner.source_topic in counters:
             item.flink_read, item.accepted, item.rejected = counters[cleaner.source_topic]
