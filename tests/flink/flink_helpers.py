@@ -74,11 +74,13 @@ def produce_topics(settings: Settings, topics: Path, sources: list[str]) -> dict
 
 
 def held_messages(settings: Settings, names: list[str]) -> dict[str, int]:
-    """Messages each topic holds by its offsets (source topics are not transactional)."""
-    return {
+    """Messages each topic holds by its offsets (source topics are not transactional); topics
+    that hold none are left out."""
+    held = {
         info.name: sum(part.end - part.start for part in info.partitions)
         for info in describe_topics(settings, names)
     }
+    return {name: count for name, count in held.items() if count}
 
 
 def read_outputs(

@@ -282,11 +282,7 @@ def run_jobs(
         extra={
             # Kafka tables also set scan.watermark.idle-timeout per table
             **(
-                {
-                    "table.exec.source.idle-timeout": str(
-                        variables.lookup("WATERMARK_IDLE_TIMEOUT")
-                    )
-                }
+                {"table.exec.source.idle-timeout": str(variables.lookup("WATERMARK_IDLE_TIMEOUT"))}
                 if not options.bounded
                 else {}
             ),
