@@ -77,8 +77,8 @@ def message_key(topic: str, line: bytes) -> bytes | None:
         return str(value).encode()
     if isinstance(value, float) and value.is_integer():
         return str(int(value)).encode()
-    if isinstance(value, str):
-        return value.encode("utf-8")
+    if isinstance(value, str):  # a JSON escape may hold a lone surrogate: keep it, bytewise
+        return value.encode("utf-8", "surrogatepass")
     return None
 
 
