@@ -29,7 +29,7 @@ from typing import Any
 
 from kafka_helpers import truncate_topics
 
-from classpulse.config import Settings
+from classpulse.config import Settings, load_settings
 from classpulse.flink.accounting import Accounting, account
 from classpulse.flink.pipeline import pipeline_topics, run_bounded
 from classpulse.flink.runner import RunResult
@@ -38,6 +38,11 @@ from classpulse.kafka.admin import describe_topics
 from classpulse.kafka.client import client_config
 from classpulse.kafka.produce import TopicProducer, file_lines, message_key
 from classpulse.topics import list_complete_files
+
+
+def settings_for(home: Path) -> Settings:
+    """Settings of a test's own home (the user's environment is ignored)."""
+    return load_settings({"CLASSPULSE_HOME": str(home)})
 
 
 @dataclass

@@ -38,11 +38,16 @@ import org.apache.flink.table.types.DataType;
  *   <li>{@code DATETIME}: a string {@code YYYY-MM-DD HH:MM:SS} naming a real moment of the
  *       proleptic Gregorian calendar (years 0001-9999, seconds 00-59); output as that string;
  *   <li>{@code PRESENT}: whether the field holds a value (anything but absent or JSON null), as a
- *       BOOLEAN; it never makes a message a wrong type, and unlike the typed fields it is kept in
- *       the row of a {@code wrong_type} message (NULL only when the message is malformed or
- *       misses a required field), so a job can rank a rule that depends on presence (a field
- *       required only when another has some value) above a wrong type. It may read the path
- *       another field reads.
+ *       BOOLEAN (NULL only in the row of a malformed message or one missing a required field);
+ *       it never makes a message a wrong type. It may read the path another field reads.
+ * </ul>
+ *
+ * <p>The row of a {@code wrong_type} message keeps the values that converted (NULL where the
+ * type failed) and every PRESENT, so a job can rank a rule that depends on them (a field
+ * required only when another has some value) above the wrong type. A malformed message or one
+ * missing a required field has every column NULL but the reason.
+ *
+ * <ul>
  * </ul>
  */
 public final class MessageSpec {

@@ -150,14 +150,9 @@ public final class ParseMessage extends TableFunction<Row> {
             }
             values[slot + 1] = value;
         }
-        if (wrongType) { // no typed value, but whether each PRESENT field holds one
-            for (int slot = 0; slot < kinds.length; slot++) {
-                if (spec.fields.get(slot).type != MessageSpec.FieldType.PRESENT) {
-                    values[slot + 1] = null;
-                }
-            }
-            values[0] = WRONG_TYPE;
-        }
+        // a wrong type keeps the values that did convert (NULL where the type failed) and every
+        // PRESENT, so a job can rank a rule that depends on them above the wrong type
+        values[0] = wrongType ? WRONG_TYPE : null;
         return Row.of(values);
     }
 

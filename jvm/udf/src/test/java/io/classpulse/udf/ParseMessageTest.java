@@ -455,7 +455,7 @@ class ParseMessageTest {
     @Test
     void presentIsKeptInTheRowOfAWrongType() {
         assertEquals(
-                Row.of("wrong_type", null, null, true, false),
+                Row.of("wrong_type", "enter", null, true, false),
                 enter("{\"action\":\"enter\",\"started_at\":\"soon\"}"));
         assertEquals(Row.of("missing_field", null, null, null, null), enter("{\"started_at\":1}"));
         assertEquals(Row.of("malformed_json", null, null, null, null), enter("{\"action\":\"enter\"} x"));
