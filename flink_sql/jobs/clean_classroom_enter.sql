@@ -13,11 +13,11 @@ CREATE TEMPORARY VIEW enter_checked AS
 SELECT
     m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
     p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.action, p.result, p.started_at, p.failed_component,
+    p.enter_action, p.enter_result, p.started_at, p.failed_component,
     CASE
         WHEN p.reason IN ('malformed_json', 'missing_field') THEN p.reason
-        WHEN (p.action = 'enter' AND NOT (p.has_result AND p.has_started_at))
-            OR (p.result = 'fail' AND NOT p.has_failed_component)
+        WHEN (p.enter_action = 'enter' AND NOT (p.has_result AND p.has_started_at))
+            OR (p.enter_result = 'fail' AND NOT p.has_failed_component)
             THEN 'missing_field'
         WHEN p.reason IS NOT NULL THEN p.reason
         WHEN NOT (
@@ -25,9 +25,9 @@ SELECT
                 AND p.role IN ('teacher', 'student', 'fm')
                 AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
                 AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.action IN ('enter', 'leave'))
+                AND p.enter_action IN ('enter', 'leave'))
             -- optional fields present and not null are checked like required ones
-            OR NOT COALESCE(p.result IN ('success', 'fail'), TRUE)
+            OR NOT COALESCE(p.enter_result IN ('success', 'fail'), TRUE)
             OR NOT COALESCE(
                 p.started_at BETWEEN -999999999999999999 AND 999999999999999999, TRUE)
             OR NOT COALESCE(
@@ -42,8 +42,8 @@ FROM classroom_enter AS m,
         role                  STRING   role              NOT NULL,
         client_time           BIGINT   client_time       NOT NULL,
         server_time           BIGINT   server_time       NOT NULL,
-        action                STRING   action            NOT NULL,
-        result                STRING   result,
+        enter_action          STRING   action            NOT NULL,
+        enter_result          STRING   result,
         has_result            PRESENT  result,
         started_at            BIGINT   started_at,
         has_started_at        PRESENT  started_at,
@@ -55,7 +55,7 @@ INSERT INTO classroom_enter_clean
 SELECT
     source_split, source_offset,
     room_id, user_id, role, client_time, server_time,
-    action, result, started_at, failed_component,
+    enter_action, enter_result, started_at, failed_component,
     ingested_at, processed_at
 FROM enter_checked
 WHERE reason IS NULL;
