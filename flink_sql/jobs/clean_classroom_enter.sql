@@ -2,69 +2,60 @@
 -- per valid message; rejected messages go to rejected_messages, counts to topic_accounting.
 -- Rules: LIVE_CLASSROOM_CONTRACT.md 0 and A.1 (seed 000's "enter" stream).
 
--- Text of each field (strict JSON_VALUE: NULL when absent, null, an object or an array).
-CREATE TEMPORARY VIEW enter_fields AS
-SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    payload IS JSON OBJECT AS is_object,
-    JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
-    JSON_VALUE(payload, 'strict $.user_id') AS user_id_text,
-    JSON_VALUE(payload, 'strict $.role') AS role_text,
-    JSON_VALUE(payload, 'strict $.client_time') AS client_time_text,
-    JSON_VALUE(payload, 'strict $.server_time') AS server_time_text,
-    JSON_VALUE(payload, 'strict $.action') AS action_text,
-    JSON_VALUE(payload, 'strict $.result') AS result_text,
-    JSON_VALUE(payload, 'strict $.started_at') AS started_at_text,
-    JSON_VALUE(payload, 'strict $.failed_component') AS failed_component_text,
-    -- JSON_EXISTS is FALSE for an absent field and for null: both are "missing"
-    NOT JSON_EXISTS(payload, 'strict $.room_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.user_id')
-        OR NOT JSON_EXISTS(payload, 'strict $.role')
-        OR NOT JSON_EXISTS(payload, 'strict $.client_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.server_time')
-        OR NOT JSON_EXISTS(payload, 'strict $.action') AS envelope_missing,
-    JSON_EXISTS(payload, 'strict $.result') AS has_result,
-    JSON_EXISTS(payload, 'strict $.started_at') AS has_started_at,
-    JSON_EXISTS(payload, 'strict $.failed_component') AS has_failed_component
-FROM classroom_enter;
-
+-- One parse per message (parse_message, jvm/udf/README.md), then the contract's order (section
+-- 0): malformed_json; missing_field, a required field absent or null, or a conditional one:
+-- result and started_at when action is enter, failed_component when result is fail (the
+-- PRESENT columns and the values that converted survive a wrong type, so a conditional
+-- missing field outranks it); wrong_type, from the parse (an object or array where a scalar
+-- belongs, a non-integer number, a room id outside unsigned 64 bits) or an enum outside its
+-- list (case-sensitive), an integer beyond 18 digits; then future_timestamp.
 CREATE TEMPORARY VIEW enter_checked AS
 SELECT
-    *,
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
+    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
+    p.enter_action, p.enter_result, p.started_at, p.failed_component,
     CASE
-        WHEN NOT is_object THEN 'malformed_json'
-        WHEN envelope_missing
-            OR (action_text = 'enter' AND NOT (has_result AND has_started_at))
-            OR (result_text = 'fail' AND NOT has_failed_component)
+        WHEN p.reason IN ('malformed_json', 'missing_field') THEN p.reason
+        WHEN (p.enter_action = 'enter' AND NOT (p.has_result AND p.has_started_at))
+            OR (p.enter_result = 'fail' AND NOT p.has_failed_component)
             THEN 'missing_field'
-        -- ids and epochs are integers (JSON numbers or numeric strings), enums case-sensitive;
-        -- optional fields present and not null are checked like required ones
-        WHEN NOT COALESCE(
-                REGEXP(room_id_text, '^[0-9]{1,20}$')
-                AND TRY_CAST(room_id_text AS DECIMAL(20, 0)) <= CAST('18446744073709551615' AS DECIMAL(20, 0))
-                AND REGEXP(user_id_text, '^-?[0-9]{1,18}$')
-                AND role_text IN ('teacher', 'student', 'fm')
-                AND REGEXP(client_time_text, '^-?[0-9]{1,18}$')
-                AND REGEXP(server_time_text, '^-?[0-9]{1,18}$')
-                AND action_text IN ('enter', 'leave'), FALSE)
-            OR (has_result AND NOT COALESCE(result_text IN ('success', 'fail'), FALSE))
-            OR (has_started_at
-                AND NOT COALESCE(REGEXP(started_at_text, '^-?[0-9]{1,18}$'), FALSE))
-            OR (has_failed_component AND NOT COALESCE(
-                failed_component_text IN ('sdk', 'gateway', 'media', 'message', 'courseware'),
-                FALSE))
+        WHEN p.reason IS NOT NULL THEN p.reason
+        WHEN NOT (
+            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.role IN ('teacher', 'student', 'fm')
+                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND p.enter_action IN ('enter', 'leave'))
+            -- optional fields present and not null are checked like required ones
+            OR NOT COALESCE(p.enter_result IN ('success', 'fail'), TRUE)
+            OR NOT COALESCE(
+                p.started_at BETWEEN -999999999999999999 AND 999999999999999999, TRUE)
+            OR NOT COALESCE(
+                p.failed_component IN ('sdk', 'gateway', 'media', 'message', 'courseware'), TRUE)
             THEN 'wrong_type'
-        WHEN TRY_CAST(client_time_text AS BIGINT) > TRY_CAST(server_time_text AS BIGINT) + 300000
-            THEN 'future_timestamp'
+        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
     END AS reason
-FROM enter_fields;
+FROM classroom_enter AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        room_id               UBIGINT  room_id           NOT NULL,
+        user_id               BIGINT   user_id           NOT NULL,
+        role                  STRING   role              NOT NULL,
+        client_time           BIGINT   client_time       NOT NULL,
+        server_time           BIGINT   server_time       NOT NULL,
+        enter_action          STRING   action            NOT NULL,
+        enter_result          STRING   result,
+        has_result            PRESENT  result,
+        started_at            BIGINT   started_at,
+        has_started_at        PRESENT  started_at,
+        failed_component      STRING   failed_component,
+        has_failed_component  PRESENT  failed_component
+    ')) AS p;
 
 INSERT INTO classroom_enter_clean
 SELECT
     source_split, source_offset,
-    TRY_CAST(room_id_text AS DECIMAL(20, 0)), TRY_CAST(user_id_text AS BIGINT), role_text,
-    TRY_CAST(client_time_text AS BIGINT), TRY_CAST(server_time_text AS BIGINT),
-    action_text, result_text, TRY_CAST(started_at_text AS BIGINT), failed_component_text,
+    room_id, user_id, role, client_time, server_time,
+    enter_action, enter_result, started_at, failed_component,
     ingested_at, processed_at
 FROM enter_checked
 WHERE reason IS NULL;

@@ -2,73 +2,56 @@
 -- Grain: one row per valid message; rejected messages go to rejected_messages, counts to
 -- topic_accounting. Rules: LIVE_CLASSROOM_CONTRACT.md 0 and B.1 (seed 002).
 
--- Fields as in clean_room_heartbeat; missing_msgids is read as an array (JSON_QUERY).
+-- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
+-- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
+-- a non-integer number; missing_msgids not an array of integers or numeric strings).
+-- The message's Kafka offset (message_position, in the order of its partition) keys it.
 CREATE TEMPORARY VIEW push_ack_fields AS
 SELECT
-    payload, source_split, source_offset, ingested_at, processed_at,
-    COALESCE(source_offset, COUNT(*) OVER (
-        PARTITION BY source_split ORDER BY processed_at
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )) AS message_position,
-    payload IS JSON OBJECT AS is_object,
-    JSON_VALUE(payload, 'strict $.bid') AS bid_text,
-    JSON_VALUE(payload, 'strict $.room_id') AS room_id_text,
-    JSON_VALUE(payload, 'strict $.uid') AS uid_text,
-    JSON_VALUE(payload, 'strict $.terminal') AS terminal_text,
-    JSON_VALUE(payload, 'strict $.server_time') AS server_time_text,
-    JSON_VALUE(payload, 'strict $.max_msgid') AS max_msgid_text,
-    JSON_VALUE(payload, 'strict $.missing_msgids') AS missing_scalar,
-    JSON_QUERY(payload, 'strict $.missing_msgids') AS missing_text
-FROM room_push_ack;
+    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
+    m.source_offset AS message_position,
+    p.reason AS parse_reason, p.bid, p.room_id, p.uid, p.terminal, p.server_time, p.max_msgid,
+    p.missing_ids
+FROM room_push_ack AS m,
+    LATERAL TABLE(parse_message(m.payload, '
+        bid          BIGINT        bid             NOT NULL,
+        room_id      STRING        room_id         NOT NULL,
+        uid          BIGINT        uid             NOT NULL,
+        terminal     STRING        terminal        NOT NULL,
+        server_time  BIGINT        server_time     NOT NULL,
+        max_msgid    BIGINT        max_msgid       NOT NULL,
+        missing_ids  BIGINT_ARRAY  missing_msgids  NOT NULL
+    ')) AS p;
 
--- missing_msgids: an array of distinct integers x, 1 <= x < max_msgid (numeric strings allowed);
--- anything else is wrong_type (B.1). The array's JSON text is checked element by element by one
--- pattern, then its numbers are compared as an ARRAY<BIGINT>.
+-- Rules beyond the parse (B.1; section 0: a number outside its range is wrong_type): integers
+-- have at most 18 digits, max_msgid is not negative, terminal is not empty, missing_msgids are
+-- distinct and each 1 <= x < max_msgid.
 CREATE TEMPORARY VIEW push_ack_verdicts AS
 SELECT
     *,
-    CASE
-        WHEN NOT is_object THEN 'malformed_json'
-        WHEN (bid_text IS NULL AND JSON_QUERY(payload, 'strict $.bid') IS NULL)
-            OR (room_id_text IS NULL AND JSON_QUERY(payload, 'strict $.room_id') IS NULL)
-            OR (uid_text IS NULL AND JSON_QUERY(payload, 'strict $.uid') IS NULL)
-            OR (terminal_text IS NULL AND JSON_QUERY(payload, 'strict $.terminal') IS NULL)
-            OR (server_time_text IS NULL AND JSON_QUERY(payload, 'strict $.server_time') IS NULL)
-            OR (max_msgid_text IS NULL AND JSON_QUERY(payload, 'strict $.max_msgid') IS NULL)
-            OR (missing_scalar IS NULL AND missing_text IS NULL)
-            THEN 'missing_field'
-        WHEN room_id_text IS NULL OR terminal_text IS NULL OR terminal_text = ''
-            OR NOT REGEXP(COALESCE(bid_text, ''), '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(COALESCE(uid_text, ''), '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(COALESCE(server_time_text, ''), '^-?[0-9]{1,18}$')
-            OR NOT REGEXP(COALESCE(max_msgid_text, ''), '^[0-9]{1,18}$')
-            OR missing_scalar IS NOT NULL
-            OR NOT REGEXP(
-                missing_text, '^\[\s*(("?[0-9]{1,18}"?)(\s*,\s*"?[0-9]{1,18}"?)*)?\s*\]$')
-            -- NULL (not a list of numbers) is a wrong type too
+    COALESCE(parse_reason, CASE
+        WHEN bid NOT BETWEEN -999999999999999999 AND 999999999999999999
+            OR uid NOT BETWEEN -999999999999999999 AND 999999999999999999
+            OR server_time NOT BETWEEN -999999999999999999 AND 999999999999999999
+            OR max_msgid NOT BETWEEN 0 AND 999999999999999999
+            OR terminal = ''
             OR COALESCE(CARDINALITY(ARRAY_DISTINCT(missing_ids)) <> CARDINALITY(missing_ids), TRUE)
             OR COALESCE(ARRAY_MIN(missing_ids), 1) < 1
-            OR COALESCE(ARRAY_MAX(missing_ids) >= TRY_CAST(max_msgid_text AS BIGINT), FALSE)
+            OR COALESCE(ARRAY_MAX(missing_ids) >= max_msgid, FALSE)
             THEN 'wrong_type'
-    END AS reason
-FROM (
-    SELECT
-        *,
-        CAST(REGEXP_EXTRACT_ALL(COALESCE(missing_text, '[]'), '([0-9]+)', 1) AS ARRAY<BIGINT>)
-            AS missing_ids
-    FROM push_ack_fields
-);
+    END) AS reason
+FROM push_ack_fields;
 
 INSERT INTO room_push_ack_clean
 SELECT
     CONCAT('room_push_ack|', source_split, '|', CAST(message_position AS STRING)),
     source_split,
-    CAST(bid_text AS BIGINT),
-    room_id_text,
-    CAST(uid_text AS BIGINT),
-    terminal_text,
-    CAST(server_time_text AS BIGINT),
-    CAST(max_msgid_text AS BIGINT),
+    bid,
+    room_id,
+    uid,
+    terminal,
+    server_time,
+    max_msgid,
     missing_ids,
     CARDINALITY(missing_ids),
     message_position,

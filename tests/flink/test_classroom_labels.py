@@ -1,4 +1,6 @@
-"""room_user_labels_30s on a real Flink mini-cluster (LIVE_CLASSROOM_CONTRACT.md A.2, A.3).
+"""room_user_labels_30s on a real Flink mini-cluster over a real broker (LIVE_CLASSROOM_CONTRACT.md
+A.2, A.3): each case's messages are produced into the Kafka source topics, the jobs run bounded
+over Kafka and the outputs are read back read_committed.
 
 Each label column is checked true and false, thresholds at the boundary, by hand; the whole mart
 also equals ``classpulse.classroom_help.rules`` (pure Python) over the same records. A generated
@@ -28,11 +30,12 @@ from classroom_help_cases import (
     video,
     write_topics,
 )
-from flink_helpers import latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
 from classpulse.classroom_help.records import TOPICS, UNION_TOPICS, HelpRequest, Message
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 
 JOBS = (
@@ -154,8 +157,8 @@ def label_dicts(rows: list[rules.LabelRow]) -> list[dict[str, Any]]:
     return [row.as_dict() for row in rows]
 
 
-def flink_rows(topics: Path) -> list[dict[str, Any]]:
-    rows = read_topic(topics, "room_user_labels_30s")
+def flink_rows(run: FlinkRun) -> list[dict[str, Any]]:
+    rows = [dict(row) for row in read_topic(run, "room_user_labels_30s")]
     for row in rows:
         row.pop("processed_at")
         row["room_id"] = int(row["room_id"])
@@ -163,13 +166,15 @@ def flink_rows(topics: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def boundary_run(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFactory):
+def boundary_run(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+):
     root = tmp_path_factory.mktemp("labels")
     topics = root / "topics"
     messages = boundary_messages()
     write_topics(topics, messages)
-    result = run_all(flink_session, root / "home", topics, JOBS)
-    return topics, messages, result
+    result = run_all(flink_session, flink_kafka, root / "home", topics, JOBS)
+    return result, messages, result
 
 
 def by_room(rows: list[dict[str, Any]], user: int = STUDENT) -> dict[int, dict[str, Any]]:
@@ -177,14 +182,14 @@ def by_room(rows: list[dict[str, Any]], user: int = STUDENT) -> dict[int, dict[s
 
 
 def test_labels_equal_the_pure_python_rules(boundary_run) -> None:
-    topics, messages, _ = boundary_run
+    result, messages, _ = boundary_run
     expected = label_dicts(rules.label_rows(m for m in messages if m.topic in UNION_TOPICS))
-    assert flink_rows(topics) == expected
+    assert flink_rows(result) == expected
 
 
 def test_each_label_column_true_and_false_at_its_boundary(boundary_run) -> None:
-    topics, _, _ = boundary_run
-    rows = flink_rows(topics)
+    result, _, _ = boundary_run
+    rows = flink_rows(result)
     student = by_room(rows)
     teacher = by_room(rows, TEACHER)
     assert (student[1]["audio_stall"], student[1]["video_stall"]) == (1, 0)
@@ -221,14 +226,16 @@ def test_each_label_column_true_and_false_at_its_boundary(boundary_run) -> None:
 
 
 def test_union_accounting_holds(boundary_run) -> None:
-    topics, messages, result = boundary_run
-    assert result.accounting is not None and result.accounting.holds
+    _, messages, result = boundary_run
+    assert result.accounting.holds
     labels = next(m for m in result.accounting.marts if m.mart == "room_user_labels_30s")
     union = sum(1 for m in messages if m.topic in UNION_TOPICS)
     assert (labels.events_in, labels.events_late, labels.mart_event_count) == (union, 0, union)
 
 
-def test_bad_input_is_rejected_with_its_reason(flink_session: FlinkSession, tmp_path: Path) -> None:
+def test_bad_input_is_rejected_with_its_reason(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
+) -> None:
     good = '"room_id":"18446744073709551615","user_id":"7","role":"student","client_time":1,"server_time":2'
     lines = {
         "classroom_enter": [
@@ -278,10 +285,10 @@ def test_bad_input_is_rejected_with_its_reason(flink_session: FlinkSession, tmp_
     }
     topics = tmp_path / "topics"
     write_topics(topics, [], lines)
-    result = run_all(flink_session, tmp_path / "home", topics, JOBS[:5])
-    assert result.accounting is not None and result.accounting.holds
+    result = run_all(flink_session, flink_kafka, tmp_path / "home", topics, JOBS[:5])
+    assert result.accounting.holds
     reasons = sorted(
-        (row["topic"], row["reason"]) for row in read_topic(topics, "rejected_messages")
+        (row["topic"], row["reason"]) for row in read_topic(result, "rejected_messages")
     )
     assert reasons == sorted(
         [
@@ -302,7 +309,7 @@ def test_bad_input_is_rejected_with_its_reason(flink_session: FlinkSession, tmp_
             ("classroom_help_request", "missing_field"),
         ]
     )
-    accepted = {(row["topic"]): row["accepted"] for row in read_topic(topics, "topic_accounting")}
+    accepted = {(row["topic"]): row["accepted"] for row in read_topic(result, "topic_accounting")}
     assert accepted == {
         "classroom_enter": 1,
         "classroom_av_sample": 1,
@@ -310,12 +317,12 @@ def test_bad_input_is_rejected_with_its_reason(flink_session: FlinkSession, tmp_
         "classroom_courseware_event": 1,
         "classroom_help_request": 1,
     }
-    enter_row = read_topic(topics, "classroom_enter_clean")[0]
+    enter_row = read_topic(result, "classroom_enter_clean")[0]
     assert enter_row["room_id"] == 18446744073709551615 and enter_row["user_id"] == 7
 
 
 def test_a_message_behind_the_watermark_is_late_and_accounted(
-    flink_session: FlinkSession, tmp_path: Path
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
 ) -> None:
     # one topic only, so the union's watermark is that topic's (the others end at once)
     t = T0
@@ -326,28 +333,30 @@ def test_a_message_behind_the_watermark_is_late_and_accounted(
     boundary.server_time = t + 41_001
     topics = tmp_path / "topics"
     write_topics(topics, [*on_time, behind, boundary])
-    result = run_all(flink_session, tmp_path / "home", topics, JOBS)
-    late = [r for r in read_topic(topics, "late_events") if r["mart"] == "room_user_labels_30s"]
+    result = run_all(flink_session, flink_kafka, tmp_path / "home", topics, JOBS)
+    late = [r for r in read_topic(result, "late_events") if r["mart"] == "room_user_labels_30s"]
     assert [(r["event_time_ms"], r["classroom_id"], r["event"]) for r in late] == [
         (t + 35_999, "30", "classroom_device_sample")
     ]
-    assert [(r["start_time"] - t, r["messages"]) for r in flink_rows(topics)] == [
+    assert [(r["start_time"] - t, r["messages"]) for r in flink_rows(result)] == [
         (0, 1),
         (30_000, 2),
     ]
-    assert result.accounting is not None and result.accounting.holds
+    assert result.accounting.holds
 
 
 @pytest.mark.slow
-def test_generated_day_labels_equal_the_rules(flink_session: FlinkSession, tmp_path: Path) -> None:
+def test_generated_day_labels_equal_the_rules(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
+) -> None:
     topics = tmp_path / "topics"
     day = generate_labels_day(
         LabelsOptions(day=date(2026, 11, 20), seed=3, lessons=24, lesson_minutes=6), topics
     )
-    result = run_all(flink_session, tmp_path / "home", topics, JOBS)
-    assert result.accounting is not None and result.accounting.holds
+    result = run_all(flink_session, flink_kafka, tmp_path / "home", topics, JOBS)
+    assert result.accounting.holds
     rejected = Counter(
-        (row["topic"], row["reason"]) for row in read_topic(topics, "rejected_messages")
+        (row["topic"], row["reason"]) for row in read_topic(result, "rejected_messages")
     )
     assert rejected == day.rejected
     accepted = {item.topic: item.accepted for item in result.accounting.topics}
@@ -356,7 +365,7 @@ def test_generated_day_labels_equal_the_rules(flink_session: FlinkSession, tmp_p
     # late depends on how far the union's inputs had got; each is in late_events)
     late = Counter(
         (int(r["classroom_id"]), r["user_id"], r["event_time_ms"], r["event"])
-        for r in read_topic(topics, "late_events")
+        for r in read_topic(result, "late_events")
     )
     on_time = []
     for topic in UNION_TOPICS:
@@ -368,9 +377,9 @@ def test_generated_day_labels_equal_the_rules(flink_session: FlinkSession, tmp_p
                 on_time.append(m)
     assert not +late
     labels = rules.label_rows(on_time)
-    assert flink_rows(topics) == label_dicts(labels)
+    assert flink_rows(result) == label_dicts(labels)
     # triage over the same rt label rows (late help requests are not routed apart yet)
-    triage = latest_versions(read_topic(topics, "help_request_triage"), ("request_id",))
+    triage = latest_versions(read_topic(result, "help_request_triage"), ("request_id",))
     got = []
     for row in triage.values():
         row = {k: v for k, v in row.items() if k not in ("version", "is_deleted", "processed_at")}
@@ -381,4 +390,4 @@ def test_generated_day_labels_equal_the_rules(flink_session: FlinkSession, tmp_p
         json.loads(line)
         for line in (topics / "_expected" / "room_user_labels_30s.jsonl").read_text().splitlines()
     ]
-    assert len(expected_all) >= len(flink_rows(topics))
+    assert len(expected_all) >= len(flink_rows(result))

@@ -1,23 +1,23 @@
 """The cleaning jobs on hand-made messages outside the generator's byte layout (issues 10, 13).
 
-Trailing content after the object, numbers and ids as strings or integers, other key orders,
+Trailing content after the object (``{"a":1} trailing`` and ``{"a":1}{"b":2}`` in every topic), numbers and ids as strings or integers, other key orders,
 escapes, CRLF line ends, repeated keys; a null or absent uc_account-student.channel_id (valid,
 level 'other'); one bad value in every datetime and numeric field of every topic (wrong_type, so
-nothing unparseable reaches the warehouse). The cleaning jobs and the registrations mart run once
-on the PyFlink mini-cluster; every expected row below is written out by hand.
+nothing unparseable reaches the warehouse). The messages are produced into a real broker, the
+cleaning jobs and the registrations mart run once on the PyFlink mini-cluster over Kafka, and
+the outputs are read back read_committed; every expected row below is written out by hand.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_helpers import latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 
-from classpulse.flink.runner import RunResult
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 
 T0 = 1_795_132_800_000  # 2026-11-20 08:00:00 Asia/Shanghai
@@ -261,6 +261,11 @@ TOPIC_REASONS = {
     "blink_stg_activity__channel_name_dictionary_da": CHANNEL_REASONS,
     "data_pack_order_info": ORDER_REASONS,
 }
+# one JSON object and then more: not one message, whatever the object holds (issue 10)
+TRAILING_CONTENT = {"object_then_word": '{"a":1} trailing', "two_objects_bare": '{"a":1}{"b":2}'}
+for _topic, _lines in TOPIC_LINES.items():
+    _lines.update(TRAILING_CONTENT)
+    TOPIC_REASONS[_topic].update(dict.fromkeys(TRAILING_CONTENT, "malformed_json"))
 JOBS = (
     "clean_timeline_client_topic",
     "clean_agora_record",
@@ -275,22 +280,23 @@ JOBS = (
 
 @dataclass
 class Outputs:
-    topics: Path
-    result: RunResult
+    run: FlinkRun
 
     def rows(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.topics, topic)
+        return read_topic(self.run, topic)
 
 
 @pytest.fixture(scope="module")
-def outputs(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFactory) -> Outputs:
+def outputs(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Outputs:
     base = tmp_path_factory.mktemp("cleaning_rules")
     topics = base / "topics"
     for topic, lines in TOPIC_LINES.items():
         (topics / topic).mkdir(parents=True)
         text = "\n".join(lines.values()) + "\n"
         (topics / topic / "20261120T000000Z.jsonl").write_text(text, encoding="utf-8")
-    return Outputs(topics, run_all(flink_session, base / "home", topics, jobs=JOBS))
+    return Outputs(run_all(flink_session, flink_kafka, base / "home", topics, jobs=JOBS))
 
 
 def test_every_rejection_has_its_reason_and_nothing_else_is_rejected(outputs: Outputs) -> None:
@@ -305,11 +311,30 @@ def test_every_rejection_has_its_reason_and_nothing_else_is_rejected(outputs: Ou
     assert got == want
 
 
-def test_counts_add_up_per_topic(outputs: Outputs) -> None:
-    assert outputs.result.accounting is not None and outputs.result.accounting.holds
+def test_trailing_content_is_rejected_as_malformed_json_in_every_topic(outputs: Outputs) -> None:
     got = {
-        item.topic: (item.messages_read, item.accepted, item.rejected)
-        for item in outputs.result.accounting.topics
+        (row["topic"], row["payload"]): row["reason"]
+        for row in outputs.rows("rejected_messages")
+        if row["payload"] in TRAILING_CONTENT.values()
+    }
+    assert got == {
+        (topic, line): "malformed_json"
+        for topic in TOPIC_LINES
+        for line in TRAILING_CONTENT.values()
+    }
+
+
+def test_counts_add_up_per_topic(outputs: Outputs) -> None:
+    accounting = outputs.run.accounting
+    assert accounting.holds
+    # what each topic holds by its offsets: every line produced, none lost, none doubled
+    assert (
+        outputs.run.held
+        == outputs.run.produced
+        == {topic: len(lines) for topic, lines in TOPIC_LINES.items()}
+    )
+    got = {
+        item.topic: (item.messages_read, item.accepted, item.rejected) for item in accounting.topics
     }
     assert got == {
         topic: (len(lines), len(lines) - len(TOPIC_REASONS[topic]), len(TOPIC_REASONS[topic]))

@@ -8,7 +8,8 @@ pure-Python rules as well as the outcomes written out here.
 
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,14 +25,14 @@ from classroom_help_cases import (
     help_press,
     write_topics,
 )
-from flink_helpers import latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 from test_classroom_labels import JOBS
 
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.records import UNION_TOPICS, HelpRequest, Message
 from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
-from classpulse.loader import load_topics
+from classpulse.kafka.landing import land_from_kafka
 from classpulse.warehouse import get_client
 
 W = [T0 - 30_000, T0, T0 + 30_000, T0 + 60_000, T0 + 90_000]  # W-1, W0, W1, W2, W3 starts
@@ -128,8 +129,8 @@ def cases() -> list[Message]:
     return m
 
 
-def current_rows(topics: Path) -> list[dict[str, Any]]:
-    rows = latest_versions(read_topic(topics, "help_request_triage"), ("request_id",))
+def current_rows(run: FlinkRun) -> list[dict[str, Any]]:
+    rows = latest_versions(read_topic(run, "help_request_triage"), ("request_id",))
     out = []
     for row in rows.values():
         row = {k: v for k, v in row.items() if k not in ("version", "is_deleted", "processed_at")}
@@ -139,26 +140,28 @@ def current_rows(topics: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def triage_run(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFactory):
+def triage_run(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+):
     root = tmp_path_factory.mktemp("triage")
     topics = root / "topics"
     messages = cases()
     write_topics(topics, messages)
-    result = run_all(flink_session, root / "home", topics, JOBS)
-    return topics, messages, result
+    result = run_all(flink_session, flink_kafka, root / "home", topics, JOBS)
+    return result, messages, result
 
 
 def test_triage_equals_the_pure_python_rules(triage_run) -> None:
-    topics, messages, result = triage_run
+    run, messages, result = triage_run
     labels = rules.label_rows(m for m in messages if m.topic in UNION_TOPICS)
     requests = [m for m in messages if isinstance(m, HelpRequest)]
-    assert current_rows(topics) == rules.triage_rows(labels, requests)
-    assert result.accounting is not None and result.accounting.holds
+    assert current_rows(run) == rules.triage_rows(labels, requests)
+    assert result.accounting.holds
 
 
 def test_each_pre_check_and_rule(triage_run) -> None:
-    topics, _, _ = triage_run
-    rows = {r["request_id"]: r for r in current_rows(topics)}
+    run, _, _ = triage_run
+    rows = {r["request_id"]: r for r in current_rows(run)}
 
     def decision(request_id: str) -> tuple:
         r = rows[request_id]
@@ -212,22 +215,29 @@ def test_each_pre_check_and_rule(triage_run) -> None:
 
 
 def test_the_marts_land_in_the_warehouse_and_read_back_final(
-    triage_run, warehouse: Settings
+    triage_run, warehouse: Settings, flink_kafka: Settings
 ) -> None:
-    topics, messages, _ = triage_run
+    run, messages, _ = triage_run
     landed = (
         "room_user_labels_30s",
         "help_request_triage",
         *(f"{topic}_clean" for topic in (*UNION_TOPICS, "classroom_help_request")),
     )
-    report = load_topics(warehouse, topics_dir=topics, only=landed)
-    assert report.rows > 0
+    # landed from the run's output topics (still as the run left them: no later run in this
+    # module), by the landing consumer under a group of its own
+    both = replace(
+        warehouse,
+        kafka_bootstrap_servers=flink_kafka.kafka_bootstrap_servers,
+        kafka_partitions=flink_kafka.kafka_partitions,
+    )
+    report = land_from_kafka(both, only=landed, group=f"tests-triage-{uuid.uuid4().hex[:8]}")
+    assert sum(report.rows.values()) > 0
     client = get_client(warehouse)
-    columns = [name for name in current_rows(topics)[0]]
+    columns = [name for name in current_rows(run)[0]]
     rows = client.query(
         f"SELECT {', '.join(columns)} FROM rt.help_request_triage_log FINAL ORDER BY request_id"
     ).named_results()
-    assert [dict(row) for row in rows] == current_rows(topics)
+    assert [dict(row) for row in rows] == current_rows(run)
     labels = rules.label_rows(m for m in messages if m.topic in UNION_TOPICS)
     count, arrays = client.query(
         "SELECT count(), groupArray(problem_labels) FROM rt.room_user_labels_30s_log"

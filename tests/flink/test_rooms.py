@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_helpers import latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 from classpulse.rooms.generator import RoomsOptions, write_rooms_day
 
@@ -59,15 +60,16 @@ def write_topic(topics: Path, topic: str, lines: list[str]) -> None:
     (topics / topic / "part-0.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def run_rooms(session: FlinkSession, tmp_path: Path, beats: list[str], acks: list[str]) -> Path:
+def run_rooms(
+    session: FlinkSession, kafka: Settings, tmp_path: Path, beats: list[str], acks: list[str]
+) -> FlinkRun:
     topics = tmp_path / "topics"
     write_topic(topics, "room_heartbeat", beats)
     write_topic(topics, "room_push_ack", acks)
-    run_all(session, tmp_path / "home", topics, JOBS)
-    return topics
+    return run_all(session, kafka, tmp_path / "home", topics, JOBS)
 
 
-def sessions_of(topics: Path) -> set[tuple[Any, ...]]:
+def sessions_of(run: FlinkRun) -> set[tuple[Any, ...]]:
     return {
         (
             row["uid"],
@@ -77,7 +79,7 @@ def sessions_of(topics: Path) -> set[tuple[Any, ...]]:
             row["terminals"],
             row["heartbeats"],
         )
-        for row in read_topic(topics, "room_presence_sessions")
+        for row in read_topic(run, "room_presence_sessions")
     }
 
 
@@ -207,7 +209,9 @@ EXPECTED_SESSIONS = {
 
 
 @pytest.fixture(scope="module")
-def scenario(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def scenario(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> FlinkRun:
     tmp_path = tmp_path_factory.mktemp("rooms")
     beats = [
         beat(uid, terminal, kind, at)
@@ -225,10 +229,10 @@ def scenario(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFacto
         ack(22, "pc", 6 * S, 40, [3]),  # same instant: the later message is the latest
     ]
     acks += [line for line, _ in BAD_ACKS]
-    return run_rooms(flink_session, tmp_path, beats, acks)
+    return run_rooms(flink_session, flink_kafka, tmp_path, beats, acks)
 
 
-def test_bad_input_is_rejected_with_its_reason_and_accounted(scenario: Path) -> None:
+def test_bad_input_is_rejected_with_its_reason_and_accounted(scenario: FlinkRun) -> None:
     rejected = read_topic(scenario, "rejected_messages")
     got = sorted((row["topic"], row["payload"], row["reason"]) for row in rejected)
     want = sorted(
@@ -259,11 +263,11 @@ def test_bad_input_is_rejected_with_its_reason_and_accounted(scenario: Path) -> 
     reason="flink_sql/wip/mart_room_presence_sessions.sql is not a job yet: a session loses its "
     "first beat when no leave follows it (issue 12, left)"
 )
-def test_presence_sessions_follow_every_rule(scenario: Path) -> None:
+def test_presence_sessions_follow_every_rule(scenario: FlinkRun) -> None:
     assert sessions_of(scenario) == EXPECTED_SESSIONS
 
 
-def test_message_gap_is_the_union_and_loss_the_latest_report(scenario: Path) -> None:
+def test_message_gap_is_the_union_and_loss_the_latest_report(scenario: FlinkRun) -> None:
     rows = latest_versions(
         read_topic(scenario, "room_message_loss_daily"),
         ("day", "bid", "room_id", "uid", "terminal"),
@@ -288,14 +292,14 @@ def test_message_gap_is_the_union_and_loss_the_latest_report(scenario: Path) -> 
 
 
 def test_generated_day_loss_and_accounting_equal_the_oracle(
-    flink_session: FlinkSession, tmp_path: Path
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
 ) -> None:
     topics = tmp_path / "topics"
     options = RoomsOptions(start=date(2026, 12, 1), scale=0.0002, rooms=4, late_share=0.0)
     day = write_rooms_day(topics, options)
-    run_all(flink_session, tmp_path / "home", topics, JOBS)
+    result = run_all(flink_session, flink_kafka, tmp_path / "home", topics, JOBS)
     loss = latest_versions(
-        read_topic(topics, "room_message_loss_daily"), ("day", "bid", "room_id", "uid", "terminal")
+        read_topic(result, "room_message_loss_daily"), ("day", "bid", "room_id", "uid", "terminal")
     )
     got_loss = {
         key: (row["reports"], row["max_msgid"], row["gap_msgids"], row["lost_msgids"])
@@ -310,9 +314,9 @@ def test_generated_day_loss_and_accounting_equal_the_oracle(
         )
         for r in day.loss
     }
-    assert len(read_topic(topics, "room_heartbeat_clean")) == len(day.heartbeats)
-    assert len(read_topic(topics, "room_push_ack_clean")) == len(day.acks)
-    rejected = read_topic(topics, "rejected_messages")
+    assert len(read_topic(result, "room_heartbeat_clean")) == len(day.heartbeats)
+    assert len(read_topic(result, "room_push_ack_clean")) == len(day.acks)
+    rejected = read_topic(result, "rejected_messages")
     for topic in ("room_heartbeat", "room_push_ack"):
         counts = {reason: 0 for reason in day.rejected[topic]}
         for row in rejected:

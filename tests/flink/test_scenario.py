@@ -1,6 +1,8 @@
 """Every contract rule on a real PyFlink mini-cluster, over the hand-made day of flink_scenario.
 
-All twelve jobs run once (bounded, two waves) over the scenario's topic files; each test checks
+The scenario's topic files are produced into a real broker (files in name order, lines in order:
+one partition keeps that order), every job runs once bounded over Kafka (cleaning, then the
+marts, as stages of one session) and the outputs are read back read_committed; each test checks
 exact output rows for one rule.
 """
 
@@ -12,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flink_helpers import latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 from flink_scenario import TIMELINE_REJECTED, at, write_scenario
 
-from classpulse.flink.runner import RunResult
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 
 DAY = "2026-11-20"
@@ -24,19 +26,21 @@ DAY = "2026-11-20"
 @dataclass
 class Outputs:
     topics: Path
-    result: RunResult
+    result: FlinkRun
     messages: dict[str, int]
 
     def rows(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.topics, topic)
+        return read_topic(self.result, topic)
 
 
 @pytest.fixture(scope="module")
-def outputs(flink_session: FlinkSession, tmp_path_factory: pytest.TempPathFactory) -> Outputs:
+def outputs(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Outputs:
     base = tmp_path_factory.mktemp("flink_scenario")
     topics = base / "topics"
     messages = write_scenario(topics)
-    result = run_all(flink_session, base / "home", topics)
+    result = run_all(flink_session, flink_kafka, base / "home", topics)
     return Outputs(topics, result, messages)
 
 
@@ -96,7 +100,7 @@ def test_each_rejection_reason_lands_with_its_raw_payload(outputs: Outputs) -> N
     assert payloads[""] == "malformed_json"
     assert payloads['{"createTime":' + str(at("08:00:29")) + ',"data":"oops"}'] == "missing_field"
     assert any('"roomid":"abc"' in payload for payload in payloads)
-    assert all(row["source_split"].endswith("20261120T000000Z.jsonl") for row in timeline)
+    assert {row["source_split"] for row in timeline} == {"timeline_client_topic/0"}
     others = Counter((row["topic"], row["reason"]) for row in rejected if row not in timeline)
     assert others == {
         ("agora_record", "malformed_json"): 1,
@@ -121,24 +125,33 @@ def test_every_message_is_accounted_for(outputs: Outputs) -> None:
         for item in accounting.topics
         if item.messages_read or item.topic in outputs.messages
     }
-    assert read == outputs.messages  # hidden in-progress files are never read
+    assert read == outputs.messages  # hidden in-progress files are never produced
+    # what Kafka holds (offsets) is what was produced and what the cleaning read
+    assert outputs.result.held == outputs.result.produced == outputs.messages
     timeline = next(t for t in accounting.topics if t.topic == "timeline_client_topic")
     assert timeline.rejected == sum(TIMELINE_REJECTED.values())
     assert timeline.accepted == outputs.messages["timeline_client_topic"] - timeline.rejected
 
 
 def test_cleaned_rows_carry_ingest_and_processing_times(outputs: Outputs) -> None:
-    for topic, columns in {
-        "timeline_analysis_student": ("ingestedAt", "processedAt", "sourceSplit"),
-        "agora_record_clean": ("ingested_at", "processed_at", "source_split"),
-        "qos_log_clean": ("ingested_at", "processed_at", "source_split"),
-        "uc_account_user_clean": ("ingested_at", "processed_at", "source_split"),
+    for topic, (source, *columns) in {
+        "timeline_analysis_student": (
+            "timeline_client_topic",
+            "ingestedAt",
+            "processedAt",
+            "sourceSplit",
+        ),
+        "agora_record_clean": ("agora_record", "ingested_at", "processed_at", "source_split"),
+        "qos_log_clean": ("qos_log", "ingested_at", "processed_at", "source_split"),
+        "uc_account_user_clean": ("uc_account-user", "ingested_at", "processed_at", "source_split"),
     }.items():
-        for row in outputs.rows(topic):
+        rows = outputs.rows(topic)
+        assert rows, topic
+        for row in rows:
             ingested, processed, split = (row[column] for column in columns)
             assert ingested.endswith("Z") and processed.endswith("Z")  # UTC instants
             assert ingested <= processed, topic
-            assert split.startswith(str(outputs.topics)), topic
+            assert split == f"{source}/0", topic  # the source topic and partition
 
 
 # -- classroom_performance_1min --------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The Flink SQL files without a JVM: layout rules, job discovery, waves, strict ${VAR}s."""
+"""The Flink SQL files without a JVM: layout rules, job discovery, stages, strict ${VAR}s."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from classpulse.flink.sqlfiles import (
     JOBS_DIR,
     SqlFileError,
     discover_jobs,
-    plan_waves,
+    plan_stages,
     split_statements,
     strip_comments,
 )
@@ -56,7 +56,7 @@ def test_split_statements_respects_quotes_and_comments() -> None:
 
 
 def test_every_job_parses_and_names_tables_only() -> None:
-    catalog = load_catalog(ROOT, "local")
+    catalog = load_catalog(ROOT, "kafka")
     assert len(catalog.jobs) >= 12
     for job in catalog.jobs:
         text = job.path.read_text(encoding="utf-8")
@@ -67,32 +67,32 @@ def test_every_job_parses_and_names_tables_only() -> None:
 
 
 def test_cleaning_runs_before_the_marts() -> None:
-    waves = plan_waves(load_catalog(ROOT, "local").jobs)
-    kinds = [{job.name.split("_")[0] for job in wave} for wave in waves]
-    # marts reading other marts (triage reads the labels) run in later waves
+    stages = plan_stages(load_catalog(ROOT, "kafka").jobs)
+    kinds = [{job.name.split("_")[0] for job in stage} for stage in stages]
+    # marts reading other marts (triage reads the labels) run in later stages of a bounded run
     assert kinds[0] == {"clean"} and all(kind == {"mart"} for kind in kinds[1:])
-    assert len(waves[0]) >= 7 and len(waves[1]) >= 5
+    assert len(stages[0]) >= 7 and len(stages[1]) >= 5
 
 
-def test_local_and_kafka_define_the_same_tables_and_columns() -> None:
-    local = {table.name: table for table in load_catalog(ROOT, "local").tables}
-    kafka = {table.name: table for table in load_catalog(ROOT, "kafka").tables}
-    assert set(local) == set(kafka)
-    for name, table in local.items():
-        assert logical_columns(table.ddl) == logical_columns(kafka[name].ddl), name
-        assert table.has_watermark == kafka[name].has_watermark, name
+def test_every_connector_is_kafka_and_every_table_names_its_columns() -> None:
+    assert not (ROOT / "flink_sql" / "connectors" / "local").exists()  # topic files: import only
+    for table in load_catalog(ROOT, "kafka").tables:
+        ddl = strip_comments(table.ddl)
+        assert "'connector' = 'kafka'" in ddl, table.name
+        assert logical_columns(table.ddl), table.name
 
 
 def test_sources_read_the_raw_line_and_where_it_came_from() -> None:
-    local = {table.name: table for table in load_catalog(ROOT, "local").tables}
+    tables = {table.name: table for table in load_catalog(ROOT, "kafka").tables}
     for name in ("timeline_client_topic", "agora_record", "qos_log", "uc_account_student"):
-        ddl = local[name].ddl
-        assert "'format' = 'raw'" in ddl and "'file.path'" in ddl, name
+        ddl = tables[name].ddl
+        assert "'value.format' = 'raw'" in ddl and "METADATA FROM 'partition'" in ddl, name
+        assert "METADATA FROM 'offset'" in ddl, name
         assert "processed_at  AS PROCTIME()" in ddl, name
 
 
 def test_watermarks_only_on_cleaned_topics() -> None:
-    watermarked = {t.name for t in load_catalog(ROOT, "local").tables if t.has_watermark}
+    watermarked = {t.name for t in load_catalog(ROOT, "kafka").tables if t.has_watermark}
     assert {"timeline_analysis_student", "agora_record_clean", "qos_log_clean"} <= watermarked
     assert all(
         name == "timeline_analysis_student" or name.endswith("_clean") for name in watermarked
@@ -124,7 +124,7 @@ def test_render_is_strict_and_never_empty() -> None:
     with pytest.raises(ValueError, match="malformed"):
         render("${lower}", variables, "here")
     assert render("${WATERMARK_DELAY_SECONDS}", variables, "here") == "10"
-    assert parse_assignments(["TOPICS_DIR=/a=b"]) == {"TOPICS_DIR": "/a=b"}
+    assert parse_assignments(["KAFKA_GROUP_ID=a=b"]) == {"KAFKA_GROUP_ID": "a=b"}
     with pytest.raises(ValueError):
         parse_assignments(["lower=1"])
 
@@ -141,10 +141,10 @@ def test_a_new_job_file_is_discovered_without_code_changes(tmp_path: Path) -> No
         "FROM TO_CHANGELOG(input => TABLE rejection_counts) WHERE op <> 'UPDATE_BEFORE';\n",
         encoding="utf-8",
     )
-    catalog = load_catalog(tmp_path, "local")
+    catalog = load_catalog(tmp_path, "kafka")
     job = next(job for job in catalog.jobs if job.name == "mart_rejections_per_topic")
     assert job.inputs == {"rejected_messages"}
-    assert job in plan_waves(catalog.jobs)[1]
+    assert job in plan_stages(catalog.jobs)[1]
 
 
 def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
@@ -160,15 +160,9 @@ def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
 
 
 def test_every_cleaning_job_parses_once_with_parse_message() -> None:
-    cleaning = [job for job in load_catalog(ROOT, "local").jobs if job.name.startswith("clean_")]
+    cleaning = [job for job in load_catalog(ROOT, "kafka").jobs if job.name.startswith("clean_")]
     assert len(cleaning) == 14
-    # Still on JSON_VALUE (issues 11 and 12, in progress): conditional requirements of
-    # classroom_enter need presence outputs from parse_message; the room jobs await their tests.
-    not_yet_ported = {"clean_classroom_enter", "clean_room_heartbeat", "clean_room_push_ack"}
-    assert not_yet_ported <= {job.name for job in cleaning}
     for job in cleaning:
-        if job.name in not_yet_ported:
-            continue
         code = strip_comments(job.path.read_text(encoding="utf-8"), strings=True).upper()
         assert code.count("PARSE_MESSAGE(") == 1, job.name
         for lenient in ("JSON_VALUE", "JSON_QUERY", "IS JSON", "REGEXP"):

@@ -1,15 +1,16 @@
-"""Issue 13: every complete topic file but hidden ones is read (``_name`` files too), and a run
-whose accounting identities do not hold fails loudly instead of reporting success."""
+"""Topic files are an import format (issue 13, issue 10): every complete file but hidden ones is
+published (``_name`` files too, in file-name order, lines in order), and the pipeline reads what
+Kafka holds, each message once."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-from flink_helpers import read_topic, settings_for
+from flink_helpers import read_topic, run_all
 
-from classpulse import pipeline
+from classpulse.config import Settings
+from classpulse.flink.session import FlinkSession
 from classpulse.topics import read_topic_lines
 
 TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
@@ -31,56 +32,27 @@ def write_qos_topic(topics: Path) -> None:
     directory = topics / "qos_log"
     directory.mkdir(parents=True)
     (directory / "_early.jsonl").write_text(qos_line(1, TEN) + "\n" + qos_line(2, TEN) + "\n")
-    (directory / "20261120T020000Z.jsonl").write_text(qos_line(3, TEN + 1_000) + "\n")
+    (directory / "20261120T020000Z.jsonl").write_text(qos_line(3, TEN + 1_000) + "\r\n")
     (directory / ".20261120T030000Z.jsonl.inprogress").write_text(qos_line(4, TEN) + "\n")
 
 
-def test_files_whose_names_start_with_an_underscore_are_read(tmp_path: Path) -> None:
+def test_files_whose_names_start_with_an_underscore_are_published_and_read(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
+) -> None:
     topics = tmp_path / "topics"
     write_qos_topic(topics)
     # the independent count: the contract's reader (every complete file but hidden ones)
     assert len(read_topic_lines(topics, "qos_log")) == 3
 
-    summary = pipeline.run_flink(
-        settings_for(tmp_path / "home", topics), jobs=("clean_qos_log",), topics_dir=topics
-    )
+    run = run_all(flink_session, flink_kafka, tmp_path / "home", topics, ("clean_qos_log",))
 
-    assert summary["accounting_holds"] is True
-    assert summary["messages_read"] == 3
-    rows = read_topic(topics, "qos_log_clean")
-    assert sorted(row["user_id"] for row in rows) == [1, 2, 3]
-    # the staged names keep the file-name order of the topic directory
-    splits = sorted({row["source_split"] for row in rows})
-    assert [split.rsplit("/", 1)[1] for split in splits] == [
-        "f20261120T020000Z.jsonl",
-        "f_early.jsonl",
-    ]
-
-
-def test_a_run_whose_accounting_does_not_hold_fails_loudly(tmp_path: Path) -> None:
-    topics = tmp_path / "topics"
-    write_qos_topic(topics)
-    # a stray dead letter left in an output another job also writes (so the run appends to it):
-    # rejected (0) no longer equals the rows of rejected_messages (1)
-    stray = topics / "rejected_messages"
-    stray.mkdir(parents=True)
-    (stray / "part-stray-0-0").write_text(
-        json.dumps(
-            {
-                "topic": "qos_log",
-                "payload": "{",
-                "reason": "malformed_json",
-                "source_split": "x",
-                "source_offset": None,
-                "ingested_at": "2026-11-20 10:00:00.000",
-                "processed_at": "2026-11-20 10:00:00.000",
-            }
-        )
-        + "\n"
-    )
-
-    with pytest.raises(pipeline.StageError, match="accounting identities do not hold") as caught:
-        pipeline.run_flink(
-            settings_for(tmp_path / "home", topics), jobs=("clean_qos_log",), topics_dir=topics
-        )
-    assert "qos_log" in str(caught.value) and "dead letters 1" in str(caught.value)
+    assert run.produced == run.held == {"qos_log": 3}
+    assert run.accounting.holds
+    (counts,) = run.accounting.topics
+    assert (counts.messages_read, counts.accepted, counts.rejected) == (3, 3, 0)
+    rows = read_topic(run, "qos_log_clean")
+    # file-name order ('2' sorts before '_'), then line order: the offsets of one partition
+    assert [row["user_id"] for row in rows] == [3, 1, 2]
+    assert {row["source_split"] for row in rows} == {"qos_log/0"}
+    # the CRLF line end is not part of the message (a valid object either way)
+    assert [row["event_time"] - TEN for row in rows] == [1_050, 50, 50]

@@ -1,7 +1,8 @@
 """Updating marts are upsert logs: versions grow per key, a vanished key is a delete.
 
 Mini-batching is switched off so that every change of the aggregate is emitted (with it, changes
-inside one batch fold into one row); the orders are in one file, read in line order.
+inside one batch fold into one row); the orders are in one file, produced and read in line
+order (one id, one partition).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from pathlib import Path
 from flink_helpers import latest_versions, read_topic, run_all
 from flink_scenario import order
 
+from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 
 
 def test_versions_resolve_updates_and_deletes_without_double_counting(
-    flink_session: FlinkSession, tmp_path: Path
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
 ) -> None:
     topics = tmp_path / "topics"
     (topics / "data_pack_order_info").mkdir(parents=True)
@@ -31,14 +33,15 @@ def test_versions_resolve_updates_and_deletes_without_double_counting(
         )
         + "\n"
     )
-    run_all(
+    run = run_all(
         flink_session,
+        flink_kafka,
         tmp_path / "home",
         topics,
         ("clean_data_pack_order_info", "mart_cc_daily_tracking"),
         config={"table.exec.mini-batch.enabled": "false"},
     )
-    log = read_topic(topics, "cc_daily_tracking")
+    log = read_topic(run, "cc_daily_tracking")
     cc7 = sorted(
         (row["version"], row["cc_index"], row["is_deleted"]) for row in log if row["cc_id"] == 7
     )

@@ -2,8 +2,8 @@
 
 Usage: python flink_kafka_jobs.py SPEC_JSON  — prints one JSON line of results on stdout.
 
-Run apart from the other Flink tests' shared session: ``pipeline.jars`` puts the Kafka connector
-on the JVM's class path for good, and tests/flink checks what happens without it.
+Run apart from the Flink tests' shared session (tests/flink), in a JVM of its own: the smoke
+test of the connector owns its checkpoint settings and its raw source and sink tables.
 """
 
 from __future__ import annotations

@@ -15,7 +15,12 @@ from kafka_helpers import cli_environment, end_offsets, read_records
 
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
-from classpulse.kafka.produce import message_key, produce_directories, topic_directories
+from classpulse.kafka.produce import (
+    file_lines,
+    message_key,
+    produce_directories,
+    topic_directories,
+)
 
 TIMELINE = "timeline_client_topic"
 STUDENTS = "uc_account-student"
@@ -73,6 +78,23 @@ def test_message_keys_follow_the_room_or_the_id() -> None:
     assert message_key(STUDENTS, b'{"id": "s1"}') == b"s1"
     for bad in (b'{"data": ', b'{"data": {}}', b"[1]", b'{"data": {"roomid": true}}', b""):
         assert message_key(TIMELINE, bad) is None, bad
+
+
+def test_a_key_holding_a_lone_surrogate_is_kept_bytewise() -> None:
+    # a JSON escape may name half a surrogate pair: the key is its bytes, not an error
+    assert message_key(STUDENTS, b'{"id":"\\ud835x"}') == b"\xed\xa0\xb5x"
+
+
+def test_lines_end_at_lf_and_a_crlf_line_end_is_a_line_end(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b'{"a":1}\r\n{"b":2}\r\r\n{"c":"\xe2\x80\xa8"}\n\r\n{"d":4}')
+    assert list(file_lines(path)) == [
+        b'{"a":1}',
+        b'{"b":2}\r',  # one CRLF is the line end; the CR before it is the message's
+        b'{"c":"\xe2\x80\xa8"}',  # U+2028 inside a message
+        b"",
+        b'{"d":4}',  # the last line needs no line end
+    ]
 
 
 def test_topic_directories_are_the_contract_topics_present(tmp_path: Path) -> None:

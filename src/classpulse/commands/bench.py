@@ -99,43 +99,6 @@ def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
     print_preheat_benchmark(console, results)
 
 
-@command.command("flink")
-@click.option(
-    "--scale", default=1.0, show_default=True, help="Generator scale of the day measured."
-)
-@click.option("--repeats", default=3, show_default=True, help="Repeats; medians are reported.")
-@click.option(
-    "--topics",
-    "topics_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Measure these topic files instead of generating a day.",
-)
-def flink(scale: float, repeats: int, topics_dir: Path | None) -> None:
-    """Messages/s through all Flink jobs; ours vs the seed's approach vs chDB on the same JSON."""
-    from datetime import date
-
-    from classpulse import generator
-    from classpulse.config import load_settings
-    from classpulse.flink.bench import print_flink_benchmark, run_flink_benchmark
-    from classpulse.java import ensure_java_home
-
-    ensure_java_home()
-    console = Console()
-    if topics_dir is None:
-        settings = load_settings()
-        topics_dir = settings.home / "bench" / f"flink-topics-scale-{scale:g}"
-        if not (topics_dir / "_manifest.json").is_file():
-            with console.status(f"generating a scale {scale:g} day into {topics_dir}…"):
-                generator.generate(
-                    generator.GeneratorOptions(start=date(2026, 11, 20), seed=7, scale=scale),
-                    topics_dir,
-                    clean=True,
-                )
-    with console.status("running the Flink benchmark (medians of several runs)…"):
-        report = run_flink_benchmark(topics_dir, repeats)
-    print_flink_benchmark(report, console)
-
-
 @command.command("realtime")
 @click.option(
     "--scale",

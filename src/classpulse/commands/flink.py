@@ -1,14 +1,15 @@
-"""``classpulse flink``: list, render and run the Flink SQL jobs.
+"""``classpulse flink``: list, render and run the Flink SQL jobs over Kafka; stop and status of
+the streaming pipeline.
 
 The jobs, the connector DDL and the runner live in :mod:`classpulse.flink`; this module parses
 options and prints. A new metric is a new ``flink_sql/jobs/<name>.sql``: ``list`` and ``run`` pick
-it up without a code change.
+it up without a code change. Topic files are only an import format: ``classpulse produce
+--topics DIR`` publishes them into Kafka.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 from rich.console import Console
@@ -36,13 +37,7 @@ var_option = click.option(
     metavar="NAME=VALUE",
     help="Set a ${NAME} of the SQL files (else CLASSPULSE_<NAME>, else its default).",
 )
-env_option = click.option(
-    "--env",
-    type=click.Choice(["local", "kafka"]),
-    default="local",
-    show_default=True,
-    help="Connector environment: local topic directories or Kafka.",
-)
+ENV = "kafka"  # the connector set (flink_sql/connectors/kafka)
 
 
 @click.group("flink")
@@ -51,22 +46,21 @@ def command() -> None:
 
 
 @command.command("list")
-@env_option
-def list_jobs(env: str) -> None:
-    """List the jobs (flink_sql/jobs/*.sql) with their inputs, outputs and wave."""
+def list_jobs() -> None:
+    """List the jobs (flink_sql/jobs/*.sql) with their inputs, outputs and bounded-run stage."""
     from classpulse.flink.runner import RunError, load_catalog
-    from classpulse.flink.sqlfiles import SqlFileError, plan_waves
+    from classpulse.flink.sqlfiles import SqlFileError, plan_stages
 
     settings = load_settings()
     try:
-        catalog = load_catalog(settings.root, env)
+        catalog = load_catalog(settings.root, ENV)
     except (RunError, SqlFileError) as error:
         raise click.ClickException(str(error)) from None
-    table = Table(title=f"Flink jobs ({len(catalog.jobs)}), connectors: {env}")
-    for column in ("wave", "job", "reads", "writes", "what"):
+    table = Table(title=f"Flink jobs ({len(catalog.jobs)}), connectors: {ENV}")
+    for column in ("stage", "job", "reads", "writes", "what"):
         table.add_column(column, overflow="fold")
-    for number, wave in enumerate(plan_waves(catalog.jobs), start=1):
-        for job in wave:
+    for number, stage in enumerate(plan_stages(catalog.jobs), start=1):
+        for job in stage:
             table.add_row(
                 str(number),
                 job.name,
@@ -78,16 +72,15 @@ def list_jobs(env: str) -> None:
 
 
 @command.command("render")
-@env_option
 @var_option
-def render_ddl(env: str, variables: dict[str, str]) -> None:
-    """Print the connector DDL of an environment with every ${VAR} filled in (strict)."""
+def render_ddl(variables: dict[str, str]) -> None:
+    """Print the Kafka connector DDL with every ${VAR} filled in (strict)."""
     from classpulse.flink.runner import RunError, render_environment
     from classpulse.flink.sqlfiles import SqlFileError
     from classpulse.flink.variables import MissingVariableError
 
     try:
-        text = render_environment(load_settings(), env, variables)
+        text = render_environment(load_settings(), ENV, variables)
     except (MissingVariableError, RunError, SqlFileError) as error:
         raise click.ClickException(str(error)) from None
     sys.stdout.write(text)
@@ -95,19 +88,12 @@ def render_ddl(env: str, variables: dict[str, str]) -> None:
 
 @command.command("run")
 @click.argument("jobs", nargs=-1)
-@env_option
 @click.option(
     "--bounded/--continuous",
     default=True,
     show_default=True,
-    help="Read the files present and stop, or keep watching the topics (Ctrl-C stops).",
-)
-@click.option(
-    "--topics",
-    "topics_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Topics root for --env local (default: CLASSPULSE_TOPICS_DIR, var/topics).",
+    help="Read every source topic up to its end offset now and stop, or start the streaming "
+    "pipeline in the background (`classpulse flink stop|status`).",
 )
 @click.option(
     "--parallelism",
@@ -117,62 +103,31 @@ def render_ddl(env: str, variables: dict[str, str]) -> None:
     help="Parallel subtasks per operator (the local mini-cluster: about the number of cores).",
 )
 @click.option(
-    "--monitor-interval",
-    default="1 s",
-    show_default=True,
-    help="--continuous: how often the file sources look for new files.",
+    "--env",
+    type=click.Choice([ENV]),
+    default=ENV,
+    hidden=True,
+    help="Kept for compose files that pass --env kafka: Kafka is the only connector set.",
 )
 @var_option
 def run(
-    jobs: tuple[str, ...],
-    env: str,
-    bounded: bool,
-    topics_dir: Path | None,
-    parallelism: int,
-    monitor_interval: str,
-    variables: dict[str, str],
+    jobs: tuple[str, ...], bounded: bool, parallelism: int, env: str, variables: dict[str, str]
 ) -> None:
-    """Run JOBS (default: all) on one local Flink mini-cluster.
+    """Run JOBS (default: all) over the Kafka topics (CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS).
 
-    Bounded: each wave (cleaning, then marts) is one Flink job over the files present; the
-    output topics of the selected jobs are recomputed. Continuous: one Flink job whose sources
-    watch the topic directories and whose file sinks commit on every checkpoint; Ctrl-C stops it
-    with a savepoint. With CLASSPULSE_FLINK_JOBMANAGER=host:port (and the connector jars in
-    CLASSPULSE_FLINK_JARS) a continuous run is submitted to that Flink cluster instead.
+    Bounded: every source is read up to its end offset at start (cleaning, then the marts that
+    read its topics, as stages of one session); outputs are written exactly once. Continuous:
+    the streaming pipeline, one Flink job resuming from its last checkpoint. With
+    CLASSPULSE_FLINK_JOBMANAGER=host:port (and the connector jars in CLASSPULSE_FLINK_JARS) it is
+    submitted to that Flink cluster instead. Topic files: `classpulse produce --topics DIR`.
     """
-    from classpulse.flink.runner import RunError, RunOptions, run_jobs
-    from classpulse.flink.sqlfiles import SqlFileError
-    from classpulse.flink.variables import MissingVariableError
-
-    settings = load_settings()
-    if env == "kafka":
-        run_kafka(settings, jobs, bounded, parallelism, variables)
-        return
-    options = RunOptions(
-        env=env,
-        bounded=bounded,
-        jobs=jobs,
-        topics_dir=topics_dir,
-        variables=variables,
-        parallelism=parallelism,
-        monitor_interval=monitor_interval,
-    )
-    try:
-        result = run_jobs(options, settings, console=console)
-    except (MissingVariableError, RunError, SqlFileError) as error:
-        raise click.ClickException(str(error)) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]stopped[/yellow]")
-        return
-    print_run(result)
-    if result.accounting is not None and not result.accounting.holds:
-        raise click.ClickException("an accounting identity does not hold (see above)")
+    run_kafka(load_settings(), jobs, bounded, parallelism, variables)
 
 
 def run_kafka(
     settings, jobs: tuple[str, ...], bounded: bool, parallelism: int, variables: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
-    """--env kafka: bounded to the end offsets now, or the continuous job in the background."""
+    """Bounded to the end offsets now, or the continuous job in the background."""
     from classpulse.flink import pipeline
     from classpulse.flink.runner import RunError
     from classpulse.flink.sqlfiles import SqlFileError
@@ -255,63 +210,21 @@ def status_pipeline(lag: bool) -> None:
 
 
 def print_run(result) -> None:  # type: ignore[no-untyped-def]
-    """Waves with their time and throughput, then the accounting identities."""
+    """The stages of a run with their time and throughput."""
     out = Console()
-    waves = Table(
+    stages = Table(
         title=f"Flink run ({result.env}, {'bounded' if result.bounded else 'continuous'})"
     )
-    for column in ("wave", "jobs", "messages in", "seconds", "msg/s"):
-        waves.add_column(column, justify="right" if column != "jobs" else "left")
-    for number, wave in enumerate(result.waves, start=1):
-        count = wave.messages_in or 0
-        rate = f"{count / wave.seconds:,.0f}" if wave.seconds and count else "-"
-        waves.add_row(str(number), ", ".join(wave.jobs), f"{count:,}", f"{wave.seconds:.1f}", rate)
-    out.print(waves)
+    for column in ("stage", "jobs", "messages in", "seconds", "msg/s"):
+        stages.add_column(column, justify="right" if column != "jobs" else "left")
+    for number, stage in enumerate(result.stages, start=1):
+        count = stage.messages_in or 0
+        rate = f"{count / stage.seconds:,.0f}" if stage.seconds and count else "-"
+        stages.add_row(
+            str(number), ", ".join(stage.jobs), f"{count:,}", f"{stage.seconds:.1f}", rate
+        )
+    out.print(stages)
     out.print(
         f"total {result.seconds:.1f} s (engine start {result.startup_seconds:.1f} s); "
-        f"recomputed: {', '.join(result.cleared) or '-'}"
-        + (f"; appended to: {', '.join(result.appended)}" if result.appended else "")
+        "the accounting by offsets: `classpulse status`"
     )
-    accounting = result.accounting
-    if accounting is None:
-        return
-    topics = Table(title="source topics: read = accepted + rejected (= lines in the files)")
-    reasons = ("malformed_json", "missing_field", "wrong_type", "future_timestamp")
-    headers = (
-        "topic",
-        "read",
-        "accepted",
-        "rejected",
-        "malformed",
-        "missing",
-        "type",
-        "future",
-        "",
-    )
-    for column in headers:
-        topics.add_column(column, justify="left" if column == "topic" else "right")
-    for item in accounting.topics:
-        by_reason = accounting.rejected_by_reason.get(item.topic, {})
-        topics.add_row(
-            item.topic,
-            f"{item.messages_read:,}",
-            f"{item.accepted:,}",
-            f"{item.rejected:,}",
-            *(f"{by_reason.get(reason, 0):,}" for reason in reasons),
-            "[green]ok" if item.holds else "[red]MISMATCH",
-        )
-    out.print(topics)
-    marts = Table(title="real-time marts: counted + late = events in")
-    for column in ("mart", "events in", "counted", "late", "late rows", "mart event_count", ""):
-        marts.add_column(column, justify="left" if column == "mart" else "right")
-    for mart in accounting.marts:
-        marts.add_row(
-            mart.mart,
-            f"{mart.events_in:,}",
-            f"{mart.events_counted:,}",
-            f"{mart.events_late:,}",
-            f"{mart.late_rows:,}",
-            "-" if mart.mart_event_count is None else f"{mart.mart_event_count:,}",
-            "[green]ok" if mart.holds else "[red]MISMATCH",
-        )
-    out.print(marts)

@@ -1,21 +1,22 @@
 """Check that nothing was lost: the accounting identities over a run's output topics.
 
 For every source topic: messages read = accepted + rejected, where messages read is also checked
-against the lines of the source files and rejected against the rows of ``rejected_messages``.
-For every real-time mart: events counted + late = events in, with late checked against the rows of
-``late_events`` and, for the windowed marts, counted against the sum of ``event_count``.
+against the messages the source topic holds (its offsets: end minus start) and rejected against
+the rows of ``rejected_messages``. For every real-time mart: events counted + late = events in,
+with late checked against the rows of ``late_events`` and, for the windowed marts, counted
+against the sum of ``event_count``.
 
 ``topic_accounting`` and ``mart_accounting`` are upsert logs whose counters only grow: the row
-with the greatest counter per key is the current one.
+with the greatest counter per key is the current one. The rows come from whoever read the output
+topics (a read_committed Kafka consumer); :mod:`classpulse.kafka.accounting` does the same from
+what the warehouse landed.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 WINDOWED_MARTS = {
@@ -25,47 +26,24 @@ WINDOWED_MARTS = {
 }
 
 
-def iter_rows(directory: Path) -> Iterator[dict[str, Any]]:
-    """Rows of every complete JSON-lines file in ``directory`` (hidden files skipped)."""
-    if not directory.is_dir():
-        return
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.name.startswith((".", "_")):
-            continue
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    yield json.loads(line)
-
-
-def count_lines(directory: Path) -> int:
-    """Messages (lines) in the complete files of a topic directory: every file but hidden ones
-    (a leading dot), as the contract reads a topic; ``_name`` files count too."""
-    total = 0
-    if not directory.is_dir():
-        return 0
-    for path in directory.iterdir():
-        if path.is_file() and not path.name.startswith("."):
-            with open(path, "rb") as handle:
-                data = handle.read()
-            total += data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    return total
-
-
 @dataclass
 class TopicCounts:
     topic: str
     messages_read: int = 0
     accepted: int = 0
     rejected: int = 0
-    lines_in_files: int | None = None
+    messages_held: int | None = None  # what the source topic holds, by its offsets
     dead_letters: int = 0
+
+    @property
+    def lines_in_files(self) -> int | None:  # its former name (topic files)
+        return self.messages_held
 
     @property
     def holds(self) -> bool:
         ok = self.messages_read == self.accepted + self.rejected
         ok = ok and self.rejected == self.dead_letters
-        return ok and (self.lines_in_files is None or self.lines_in_files == self.messages_read)
+        return ok and (self.messages_held is None or self.messages_held == self.messages_read)
 
 
 @dataclass
@@ -98,7 +76,7 @@ class Accounting:
 
 
 def latest_by_key(
-    rows: Iterator[dict[str, Any]], key: tuple[str, ...], counter: str
+    rows: Iterable[dict[str, Any]], key: tuple[str, ...], counter: str
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
@@ -108,47 +86,49 @@ def latest_by_key(
     return latest
 
 
-def account(
-    topics_dir: Path, source_dirs: dict[str, Path] | None = None, marts: tuple[str, ...] = ()
-) -> Accounting:
-    """Accounting of the outputs under ``topics_dir``.
+def _rows(outputs: Mapping[str, Iterable[dict[str, Any]]], topic: str) -> Iterator[dict[str, Any]]:
+    yield from outputs.get(topic, ())
 
-    ``source_dirs`` maps a source topic to its directory, to count its lines; ``marts`` are the
-    real-time marts whose identities are checked.
+
+def account(
+    outputs: Mapping[str, Iterable[dict[str, Any]]],
+    held: Mapping[str, int] | None = None,
+    marts: Iterable[str] = (),
+) -> Accounting:
+    """Accounting of a run's output rows (``outputs``: topic -> decoded rows).
+
+    ``held`` maps a source topic to the messages it holds (offsets), checked against what the
+    cleaning read; ``marts`` are real-time marts whose identities are checked even when they
+    wrote no accounting row (every mart that wrote one is checked anyway).
     """
     result = Accounting()
     per_topic: dict[str, TopicCounts] = {}
     for row in latest_by_key(
-        iter_rows(topics_dir / "topic_accounting"), ("topic", "source_split"), "messages_read"
+        _rows(outputs, "topic_accounting"), ("topic", "source_split"), "messages_read"
     ).values():
         item = per_topic.setdefault(row["topic"], TopicCounts(row["topic"]))
         item.messages_read += row["messages_read"]
         item.accepted += row["accepted"]
         item.rejected += row["rejected"]
-    for row in iter_rows(topics_dir / "rejected_messages"):
+    for row in _rows(outputs, "rejected_messages"):
         item = per_topic.setdefault(row["topic"], TopicCounts(row["topic"]))
         item.dead_letters += 1
         result.rejected_by_reason.setdefault(row["topic"], Counter())[row["reason"]] += 1
-    for topic, directory in (source_dirs or {}).items():
-        lines = count_lines(directory)
-        if lines or topic in per_topic:  # a topic nobody wrote to has nothing to account for
-            per_topic.setdefault(topic, TopicCounts(topic)).lines_in_files = lines
+    for topic, messages in (held or {}).items():
+        if messages or topic in per_topic:  # a topic nobody wrote to has nothing to account for
+            per_topic.setdefault(topic, TopicCounts(topic)).messages_held = messages
     result.topics = [per_topic[name] for name in sorted(per_topic)]
 
     per_mart: dict[str, MartCounts] = {name: MartCounts(name) for name in marts}
-    for row in latest_by_key(
-        iter_rows(topics_dir / "mart_accounting"), ("mart",), "events_in"
-    ).values():
+    for row in latest_by_key(_rows(outputs, "mart_accounting"), ("mart",), "events_in").values():
         item = per_mart.setdefault(row["mart"], MartCounts(row["mart"]))
         item.events_in = row["events_in"]
         item.events_counted = row["events_counted"]
         item.events_late = row["events_late"]
-    for row in iter_rows(topics_dir / "late_events"):
+    for row in _rows(outputs, "late_events"):
         per_mart.setdefault(row["mart"], MartCounts(row["mart"])).late_rows += 1
     for mart, column in WINDOWED_MARTS.items():
         if mart in per_mart:
-            per_mart[mart].mart_event_count = sum(
-                row[column] for row in iter_rows(topics_dir / mart)
-            )
+            per_mart[mart].mart_event_count = sum(row[column] for row in _rows(outputs, mart))
     result.marts = [per_mart[name] for name in sorted(per_mart)]
     return result

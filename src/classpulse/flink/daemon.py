@@ -16,7 +16,7 @@ from pathlib import Path
 
 from classpulse.config import load_settings
 from classpulse.flink.pipeline import JOB_NAME_PREFIX, PipelineFiles, _write_json, kafka_jars
-from classpulse.flink.runner import RunOptions, WaveResult, run_jobs
+from classpulse.flink.runner import RunOptions, StageResult, run_jobs
 from classpulse.flink.session import FlinkSession, SessionOptions
 
 
@@ -75,7 +75,7 @@ def main(spec: dict) -> int:
         )
         print(f"job {job_id} running (restored from {spec.get('restore')})", flush=True)
 
-    def on_wave(wave: WaveResult) -> None:
+    def on_wave(wave: StageResult) -> None:
         print(f"job {wave.job_id} ended", flush=True)
 
     run_jobs(

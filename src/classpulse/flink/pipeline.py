@@ -590,11 +590,13 @@ def run_bounded(
     parallelism: int = 2,
     console: Any = None,
     session: Any = None,
+    config: Mapping[str, str] | None = None,
 ) -> Any:
     """Read every source topic up to its end offset at start and stop (``latest-offset``).
 
     Returns the runner's ``RunResult``. Offsets are committed to ``group`` (default: a new one
-    per run, so a bounded run reads every topic from its start).
+    per run, so a bounded run reads every topic from its start). ``config``: extra Flink
+    configuration for this run (e.g. ``table.exec.mini-batch.enabled``).
     """
     from classpulse.flink.runner import RunOptions, run_jobs
 
@@ -615,6 +617,7 @@ def run_bounded(
         parallelism=parallelism,
         jars=kafka_jars(),
         checkpoint_interval="10 s",
+        config=dict(config or {}),
     )
     return run_jobs(options, settings, session=session, console=console)
 

@@ -1,47 +1,44 @@
-"""Run the Flink SQL jobs: bounded over the topic files present, or continuously.
+"""Run the Flink SQL jobs over Kafka: bounded to the end offsets of now, or continuously.
 
-``run_jobs`` discovers ``flink_sql/jobs/*.sql``, renders the connector DDL of an environment
-(``local`` topic directories or ``kafka``) with strict ``${VAR}`` substitution, registers every
-table in one TableEnvironment and submits the jobs as STATEMENT SETs, so a source read by several
-sinks (or several jobs) is scanned once and start-up is paid once.
+``run_jobs`` discovers ``flink_sql/jobs/*.sql``, renders the Kafka connector DDL
+(``flink_sql/connectors/kafka``) with strict ``${VAR}`` substitution, registers every table in
+one TableEnvironment and submits the jobs as STATEMENT SETs, so a source read by several sinks
+(or several jobs) is read once and start-up is paid once.
 
-Jobs that read another job's output run in a later wave (the cleaning jobs, then the marts). In
-bounded mode each wave is one Flink job that ends when its input files are read; between waves the
-watermarked intermediate topics are replayed in arrival order (see ``replay.py``). In continuous
-mode all jobs form a single Flink job whose sources watch their directories
-(``source.monitor-interval``) and whose file sinks commit on every checkpoint; it runs until
-interrupted.
+Continuous: all jobs form one Flink job; its Kafka sinks commit their transactions on every
+checkpoint; it runs until stopped. Bounded (``scan.bounded.mode = latest-offset``): a bounded
+Kafka source fixes its stopping offsets when it starts, so a job reading a topic another
+selected job writes (the marts read the cleaning's topics) runs as a later stage, a Flink job
+of its own that starts once the earlier stage has committed. Kafka keeps each partition in
+order, so a stage reads its input in the order it was written.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classpulse.config import Settings, load_settings
-from classpulse.flink.accounting import Accounting, account, count_lines
+from classpulse.flink.accounting import Accounting
 from classpulse.flink.progress import JobMetrics, RunDisplay
-from classpulse.flink.replay import ReplayFile, write_replay
 from classpulse.flink.session import FlinkSession, SessionOptions
 from classpulse.flink.sqlfiles import (
     ConnectorTable,
     Job,
     discover_jobs,
-    plan_waves,
+    plan_stages,
     read_connector_tables,
 )
 from classpulse.flink.variables import Variables, render, resolve_variables
 
-ENVIRONMENTS = ("local", "kafka")
+ENVIRONMENTS = ("kafka",)  # the connector sets under flink_sql/connectors/
 JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
 JARS_VARIABLE = "CLASSPULSE_FLINK_JARS"
 PROPERTIES_VARIABLE = "CLASSPULSE_FLINK_PROPERTIES"  # "key: value" lines, applied to every job
@@ -59,9 +56,6 @@ def parse_properties(text: str) -> dict[str, str]:
             raise RunError(f"{PROPERTIES_VARIABLE}: expected 'key: value', got {line!r}")
         properties[key.strip()] = value.strip()
     return properties
-
-
-_PATH_OPTION = re.compile(r"'path'\s*=\s*'([^']*)'")
 
 
 _INSERT_TARGET = re.compile(r"^(\s*INSERT\s+INTO\s+`?(\w+)`?)", re.I)
@@ -91,18 +85,14 @@ class RunError(RuntimeError):
 
 @dataclass(frozen=True)
 class RunOptions:
-    env: str = "local"
+    env: str = "kafka"
     bounded: bool = True
     jobs: Sequence[str] = ()
-    topics_dir: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     parallelism: int = 2
-    monitor_interval: str = "1 s"
-    rollover_interval: str = "5 s"  # continuous: how long a part file collects rows
-    # Continuous: how often the file sinks commit. Bounded: a job ends with a final checkpoint
-    # anyway, so the default is long (one part file per subtask, no mid-run fsyncs).
+    # Continuous: how often the Kafka sinks commit. Bounded: a job ends with a final checkpoint
+    # anyway, so the default is long (no mid-run checkpoints).
     checkpoint_interval: str | None = None  # default: 10 min bounded, 5 s continuous
-    replay: bool = True  # bounded local runs: arrival-order replay between waves
     config: Mapping[str, str] = field(default_factory=dict)  # extra Flink configuration
     # Submit to a Flink cluster (host:port; default CLASSPULSE_FLINK_JOBMANAGER) and return once
     # the job runs, instead of running it on a local mini-cluster and waiting.
@@ -111,29 +101,35 @@ class RunOptions:
 
 
 @dataclass
-class WaveResult:
+class StageResult:
+    """One Flink job of a run: the jobs it ran, how long, the records its sources read."""
+
     jobs: list[str]
     job_id: str
     seconds: float
     messages_in: int | None
-    replays: list[ReplayFile] = field(default_factory=list)
+
+
+WaveResult = StageResult  # the former name
 
 
 @dataclass
 class RunResult:
     env: str
     bounded: bool
-    waves: list[WaveResult] = field(default_factory=list)
-    accounting: Accounting | None = None
+    stages: list[StageResult] = field(default_factory=list)
+    accounting: Accounting | None = None  # filled by callers that read the outputs back
     seconds: float = 0.0
     startup_seconds: float = 0.0
-    cleared: list[str] = field(default_factory=list)
-    appended: list[str] = field(default_factory=list)
+
+    @property
+    def waves(self) -> list[StageResult]:  # the former name
+        return self.stages
 
     @property
     def messages_read(self) -> int:
-        """Messages of the source topics read by the first wave."""
-        return (self.waves[0].messages_in or 0) if self.waves else 0
+        """Records the sources of the first stage read (the progress metric)."""
+        return (self.stages[0].messages_in or 0) if self.stages else 0
 
 
 @dataclass
@@ -171,8 +167,6 @@ def build_variables(settings: Settings, options: RunOptions) -> Variables:
     overrides = dict(options.variables)
     # one setting drives the look-back of the Flink job and of the dbt model (src/classpulse/dbt.py)
     overrides.setdefault("RECORDED_COURSE_LOOKBACK", settings.recorded_course_lookback)
-    if options.env == "local":
-        overrides.setdefault("TOPICS_DIR", str(options.topics_dir or settings.topics_dir))
     return resolve_variables(overrides)
 
 
@@ -192,70 +186,23 @@ def render_environment(
     return "\n\n".join(parts) + "\n"
 
 
-def table_paths(rendered: Mapping[str, str]) -> dict[str, Path]:
-    """The ``'path'`` option of every rendered filesystem table."""
-    paths = {}
-    for name, ddl in rendered.items():
-        match = _PATH_OPTION.search(ddl)
-        if match:
-            paths[name] = Path(match.group(1))
-    return paths
-
-
 def mode_options(options: RunOptions) -> tuple[dict[str, str], dict[str, str]]:
     """Connector options a mode adds to the tables the jobs read, and to those they write."""
-    if options.env == "local" and not options.bounded:
-        # a row-format file sink rolls a part file on time or size only; the file becomes
-        # visible (committed) at the next checkpoint after it rolled
-        return (
-            {"source.monitor-interval": options.monitor_interval},
-            {
-                "sink.rolling-policy.rollover-interval": options.rollover_interval,
-                "sink.rolling-policy.check-interval": "1 s",
-            },
-        )
-    if options.env == "kafka" and options.bounded:
+    if options.bounded:
         return {"scan.bounded.mode": "latest-offset"}, {}
     return {}, {}
 
 
-# Flink's file source skips files whose names start with '_' or '.' (its DefaultFileFilter, which
-# 'source.path.regex-pattern' keeps applying); the contract reads every file but hidden ones.
-STAGED_PREFIX = "f"
-
-
-def needs_staging(directory: Path) -> bool:
-    """A source topic directory holding complete files Flink's file source would skip."""
-    return directory.is_dir() and any(
-        entry.is_file() and entry.name.startswith("_") for entry in directory.iterdir()
-    )
-
-
-def stage_source(directory: Path, staging: Path) -> Path:
-    """Link every complete file of ``directory`` into ``staging`` as ``f<name>``.
-
-    One common prefix keeps the file-name order (the tie-break of snapshot versions) and makes
-    ``_name`` files visible to Flink; symbolic links cost nothing and keep modification times.
-    """
-    clear_directory(staging)
-    staging.mkdir(parents=True, exist_ok=True)
-    for entry in sorted(directory.iterdir()):
-        if entry.is_file() and not entry.name.startswith("."):
-            (staging / f"{STAGED_PREFIX}{entry.name}").symlink_to(entry.resolve())
-    return staging
-
-
-def clear_directory(directory: Path) -> None:
-    if directory.is_dir():
-        for entry in directory.iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+# A bounded run reads a partition as fast as it can: a watermark emitted periodically (every
+# 200 ms) lags the records by a whole fetch, and which event is late would depend on timing.
+# Emitted on every event, the watermark is the one of the records before it in the partition:
+# a late event is exactly one behind it when it arrives, however fast the run (the contract's
+# "late"; the generator's ground truth). Continuous runs keep the periodic emission.
+BOUNDED_WATERMARK_OPTIONS = {"scan.watermark.emit.strategy": "on-event"}
 
 
 def stop_job(client: Any, savepoint_dir: Path) -> None:
-    """Stop a running job with a savepoint: the file sinks commit what was read, nothing is lost."""
+    """Stop a running job with a savepoint: the Kafka sinks commit what was read, nothing is lost."""
     try:
         client.stop_with_savepoint(False, savepoint_dir.resolve().as_uri()).result()
     except Exception:  # no savepoint possible (e.g. a task already finished): cancel instead
@@ -311,16 +258,16 @@ def run_jobs(
     settings: Settings | None = None,
     session: FlinkSession | None = None,
     console: Any = None,
-    on_wave: Callable[[WaveResult], None] | None = None,
+    on_wave: Callable[[StageResult], None] | None = None,
     stop: threading.Event | None = None,
     on_submit: Callable[[str], None] | None = None,
     checkpoint_dir: Path | None = None,
     savepoint_dir: Path | None = None,
 ) -> RunResult:
-    """Run the selected jobs; returns timings and (local runs) the accounting identities.
+    """Run the selected jobs; returns the stages with their timings.
 
-    A continuous run ends when ``stop`` is set or on Ctrl-C: the job stops with a savepoint, so
-    the file sinks commit what was read.
+    ``on_wave`` is called as each stage ends. A continuous run ends when ``stop`` is set or on
+    Ctrl-C: the job stops with a savepoint, so the Kafka sinks commit what was read.
     """
     settings = settings or load_settings()
     started = time.perf_counter()
@@ -341,15 +288,9 @@ def run_jobs(
         checkpoint_dir=checkpoint_dir or flink_home / "checkpoints",
         checkpoint_interval=checkpoint_interval,
         extra={
-            # local continuous runs; Kafka tables set scan.watermark.idle-timeout per table
+            # Kafka tables also set scan.watermark.idle-timeout per table
             **(
-                {"table.exec.source.idle-timeout": "5 s"}
-                if options.env == "local" and not options.bounded
-                else {
-                    "table.exec.source.idle-timeout": str(
-                        variables.lookup("WATERMARK_IDLE_TIMEOUT")
-                    )
-                }
+                {"table.exec.source.idle-timeout": str(variables.lookup("WATERMARK_IDLE_TIMEOUT"))}
                 if not options.bounded
                 else {}
             ),
@@ -361,115 +302,55 @@ def run_jobs(
         session = FlinkSession(session_options)
     else:
         session.configure(session_options)
-    rendered = session.register_tables(catalog.tables, variables)
+    session.register_tables(catalog.tables, variables)
     result = RunResult(options.env, options.bounded)
     result.startup_seconds = time.perf_counter() - started
 
     read_tables = sorted(set().union(*(job.inputs for job in selected)))
     read_options, write_options = mode_options(options)
+    watermarked = {table.name for table in catalog.tables if table.has_watermark}
     for table in read_tables:
-        session.set_table_options(table, read_options)
+        extra = BOUNDED_WATERMARK_OPTIONS if options.bounded and table in watermarked else {}
+        session.set_table_options(table, {**read_options, **extra})
     for table in sorted(set().union(*(job.outputs for job in selected))):
         session.set_table_options(table, write_options)
 
-    paths = table_paths(rendered) if options.env == "local" else {}
-    for path in paths.values():  # a file source fails on a missing directory; empty is fine
-        path.mkdir(parents=True, exist_ok=True)
-    outputs = set().union(*(job.outputs for job in selected))
-    others = set().union(*(job.outputs for job in catalog.jobs if job not in selected))
-    if options.bounded and options.env == "local":
-        for table in sorted(outputs):
-            if table in others:
-                result.appended.append(table)
-            elif table in paths:
-                clear_directory(paths[table])
-                result.cleared.append(table)
-
-    # Bounded local runs: a source topic with '_name' files is read through a staging directory
-    # of links (continuous runs read the topic directory itself: there, '_name' files are not
-    # read; production reads Kafka).
-    staged: dict[str, Path] = {}
-    if options.bounded and options.env == "local":
-        for table in read_tables:
-            source = table in paths and table not in outputs and table not in others
-            if source and needs_staging(paths[table]):
-                staged[table] = stage_source(
-                    paths[table], flink_home / "sources" / paths[table].name
-                )
-                session.set_table_options(table, {"path": str(staged[table])})
-
-    waves = plan_waves(selected) if options.bounded else [selected]
-    written: set[str] = set()
-    staging = flink_home / "replay" / uuid.uuid4().hex[:12]
-    watermarked = {table.name for table in catalog.tables if table.has_watermark}
+    stages = plan_stages(selected) if options.bounded else [selected]
+    prefix = str(variables.lookup("KAFKA_TRANSACTIONAL_ID_PREFIX"))
     try:
         with RunDisplay(console) as display:
-            if not options.bounded and options.env == "local":
-                skipped = sorted(
-                    table
-                    for table in read_tables
-                    if table in paths and table not in outputs and needs_staging(paths[table])
-                )
-                if skipped:  # only bounded runs stage a source past Flink's file filter
-                    display.note(
-                        "[yellow]continuous run: files named _* are not read in "
-                        + ", ".join(skipped)
-                        + " (a bounded run reads them)"
-                    )
-            for index, wave in enumerate(waves):
-                replays: list[ReplayFile] = []
-                wave_inputs = set().union(*(job.inputs for job in wave))
-                if options.bounded and options.env == "local" and options.replay and index:
-                    for table in sorted(wave_inputs & written & watermarked):
-                        replay = write_replay(paths[table], staging / table)
-                        session.set_table_options(table, {"path": str(replay.path.parent)})
-                        replays.append(replay)
-                names = [job.name for job in wave]
+            for index, stage in enumerate(stages):
+                names = [job.name for job in stage]
                 pipeline_name = f"classpulse flink: {', '.join(names)}"
                 if session.options.jobmanager and not options.bounded:
                     running = running_jobs(session.rest_host, session.rest_port)
                     if pipeline_name in running:  # every `compose up` submits again
                         display.note(f"already running on {session.options.jobmanager}")
-                        result.waves.append(WaveResult(names, running[pipeline_name], 0.0, None))
+                        result.stages.append(StageResult(names, running[pipeline_name], 0.0, None))
                         break
-                for job in wave:
+                for job in stage:
                     for view, statement in job.views:
                         session.create_view(view, render(statement, variables, str(job.path)))
                 inserts = [
-                    render(statement, variables, str(job.path))
-                    for job in wave
-                    for _, statement in job.inserts
-                ]
-                if options.env == "kafka":
-                    prefix = str(variables.lookup("KAFKA_TRANSACTIONAL_ID_PREFIX"))
-                    inserts = [
-                        unique_transactional_ids(statement, prefix, job.name, number)
-                        for job in wave
-                        for number, statement in enumerate(
-                            render(s, variables, str(job.path)) for _, s in job.inserts
-                        )
-                    ]
-                session.table_env.get_config().set("pipeline.name", pipeline_name)
-                total = None
-                if options.env == "local" and options.bounded:
-                    replayed = {replay.topic: replay.lines for replay in replays}
-                    total = sum(
-                        replayed[table] if table in replayed else count_lines(paths[table])
-                        for table in wave_inputs
-                        if table in paths and (table in replayed or table not in written)
+                    unique_transactional_ids(statement, prefix, job.name, number)
+                    for job in stage
+                    for number, statement in enumerate(
+                        render(s, variables, str(job.path)) for _, s in job.inserts
                     )
-                label = f"wave {index + 1}/{len(waves)}: " + (
+                ]
+                session.table_env.get_config().set("pipeline.name", pipeline_name)
+                label = f"stage {index + 1}/{len(stages)}: " + (
                     f"{len(names)} jobs" if len(names) > 2 else ", ".join(names)
                 )
-                display.start_wave(label, total)
-                wave_started = time.perf_counter()
+                display.start_wave(label, None)
+                stage_started = time.perf_counter()
                 submitted = session.statement_set(inserts).execute()
                 job_id = str(submitted.get_job_client().get_job_id())
                 if on_submit is not None:
                     on_submit(job_id)
                 if session.options.jobmanager and not options.bounded:  # the cluster runs it
                     display.note(f"submitted job {job_id} to {session.options.jobmanager}")
-                    result.waves.append(WaveResult(names, job_id, 0.0, None))
+                    result.stages.append(StageResult(names, job_id, 0.0, None))
                     break
                 metrics = JobMetrics(session.rest_port, job_id, session.rest_host)
                 try:
@@ -477,7 +358,7 @@ def run_jobs(
                         submitted,
                         metrics,
                         display,
-                        wave_started,
+                        stage_started,
                         stop,
                         savepoint_dir or flink_home / "savepoints",
                     )
@@ -485,38 +366,13 @@ def run_jobs(
                     display.note("[yellow]stopping the job with a savepoint (outputs committed)")
                     stop_job(submitted.get_job_client(), savepoint_dir or flink_home / "savepoints")
                     raise
-                if options.bounded and total is not None:
-                    count = total  # every input line was read; the last poll may lag behind
                 display.finish_wave(count or 0, seconds)
-                wave_result = WaveResult(names, job_id, seconds, count, replays)
-                result.waves.append(wave_result)
+                stage_result = StageResult(names, job_id, seconds, count)
+                result.stages.append(stage_result)
                 if on_wave is not None:
-                    on_wave(wave_result)
-                written |= set().union(*(job.outputs for job in wave))
+                    on_wave(stage_result)
                 session.drop_views()
     finally:
         session.drop_views()
-        for table in (watermarked & written) | set(staged):
-            if table in paths:
-                session.set_table_options(table, {"path": str(paths[table])})
-        shutil.rmtree(staging, ignore_errors=True)
-
-    if options.env == "local" and options.bounded:
-        sources = {
-            paths[table].name: paths[table]
-            for table in read_tables
-            if table in paths and table not in outputs and table not in others
-        }
-        marts = tuple(
-            sorted(
-                table
-                for job in selected
-                if "mart_accounting" in job.outputs
-                for table in job.outputs
-                if table not in {"mart_accounting", "late_events"}
-            )
-        )
-        topics_dir = Path(str(variables.lookup("TOPICS_DIR")))
-        result.accounting = account(topics_dir, sources, marts)
     result.seconds = time.perf_counter() - started
     return result

@@ -1,9 +1,9 @@
 """One PyFlink TableEnvironment (one JVM, one local mini-cluster) for every job of a run.
 
 Start-up (~4-8 s for the JVM and the planner) is paid once per process: tests share a session
-through a fixture, the runner runs its waves in it one after the other. Connector tables are
+through a fixture, the runner runs its stages in it one after the other. Connector tables are
 registered as permanent tables of the in-memory catalog so the runner can ``ALTER TABLE ... SET``
-their options (the continuous mode's monitor interval, the bounded replay path).
+their options (a bounded run's ``scan.bounded.mode``).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class FlinkSession:
             "table.exec.mini-batch.allow-latency": options.mini_batch_latency,
             "table.exec.mini-batch.size": str(options.mini_batch_size),
             "table.optimizer.agg-phase-strategy": "TWO_PHASE",
-            # file sinks commit on checkpoints; a bounded job ends with a final checkpoint
+            # Kafka sinks commit on checkpoints; a bounded job ends with a final checkpoint
             "execution.checkpointing.interval": options.checkpoint_interval,
             "execution.checkpointing.mode": "EXACTLY_ONCE",
         }

@@ -1,14 +1,15 @@
-"""Read the Flink SQL files: connector DDL per environment and one job per file.
+"""Read the Flink SQL files: connector DDL and one job per file.
 
 Layout (see ``shared/STYLE.md``)::
 
-    flink_sql/connectors/<env>/<table>.sql   one CREATE TABLE per file, with ${VAR}s
+    flink_sql/connectors/kafka/<table>.sql   one CREATE TABLE per file, with ${VAR}s
     flink_sql/jobs/<job>.sql                 header comment, CREATE TEMPORARY VIEWs, INSERTs
 
 A job file holds only views and INSERT statements: connector options live in the connector
-files, so the same job runs on local topic directories and on Kafka. The INSERT targets of a job
-are its outputs; the connector tables it mentions otherwise are its inputs. A job that reads a
-table another job writes runs after it (see :func:`plan_waves`).
+files, so the same job runs bounded and continuously, on a local broker and on a cluster. The
+INSERT targets of a job are its outputs; the connector tables it mentions otherwise are its
+inputs. In a bounded run a job that reads a table another job writes runs in a later stage (see
+:func:`plan_stages`).
 """
 
 from __future__ import annotations
@@ -240,8 +241,9 @@ def discover_jobs(root: Path, table_names: Iterable[str]) -> list[Job]:
     return jobs
 
 
-def plan_waves(jobs: list[Job]) -> list[list[Job]]:
-    """Group jobs into waves: a job runs in a later wave than every job whose output it reads."""
+def plan_stages(jobs: list[Job]) -> list[list[Job]]:
+    """Group jobs into the stages of a bounded run: a job runs in a later stage than every job
+    whose output it reads (a bounded Kafka source fixes its end offsets when it starts)."""
     writers: dict[str, set[str]] = {}
     for job in jobs:
         for table in job.outputs:
@@ -265,7 +267,10 @@ def plan_waves(jobs: list[Job]) -> list[list[Job]]:
 
     for job in jobs:
         depth_of(job.name, ())
-    waves: list[list[Job]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    stages: list[list[Job]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     for job in jobs:
-        waves[depth[job.name]].append(job)
-    return waves
+        stages[depth[job.name]].append(job)
+    return stages
+
+
+plan_waves = plan_stages  # the former name (bench/realtime.py)

@@ -18,7 +18,7 @@ PREFIX = "CLASSPULSE_"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
-# name -> (default, what it is); endpoints (TOPICS_DIR aside, which settings provide) have none.
+# name -> (default, what it is); endpoints have none.
 DEFAULTS: dict[str, tuple[str, str]] = {
     "WATERMARK_DELAY_SECONDS": (
         "10",
@@ -56,7 +56,6 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     ),
 }
 DOCUMENTED: dict[str, str] = {
-    "TOPICS_DIR": "Root of the local topic directories (CLASSPULSE_TOPICS_DIR or --topics).",
     "KAFKA_BOOTSTRAP_SERVERS": "Kafka brokers, host:port[,host:port]; no default.",
     **{name: text for name, (_, text) in DEFAULTS.items()},
 }

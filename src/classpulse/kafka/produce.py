@@ -77,16 +77,23 @@ def message_key(topic: str, line: bytes) -> bytes | None:
         return str(value).encode()
     if isinstance(value, float) and value.is_integer():
         return str(int(value)).encode()
-    if isinstance(value, str):
-        return value.encode("utf-8")
+    if isinstance(value, str):  # a JSON escape may hold a lone surrogate: keep it, bytewise
+        return value.encode("utf-8", "surrogatepass")
     return None
 
 
 def file_lines(path: Path) -> Iterator[bytes]:
-    """The lines of a JSON-lines file, without their newline (every line is a message)."""
+    """The lines of a JSON-lines file, without their line end (every line is a message).
+
+    Lines end at LF only (a U+2028 or a lone CR stays inside a message); a CRLF line end is a
+    line end, as in the topic files the contract describes.
+    """
     with open(path, "rb") as handle:
         for line in handle:
-            yield line[:-1] if line.endswith(b"\n") else line
+            if line.endswith(b"\r\n"):
+                yield line[:-2]
+            else:
+                yield line[:-1] if line.endswith(b"\n") else line
 
 
 @dataclass

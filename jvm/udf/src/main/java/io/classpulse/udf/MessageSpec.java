@@ -36,7 +36,18 @@ import org.apache.flink.table.types.DataType;
  *   <li>{@code BIGINT_ARRAY}: a JSON array (possibly empty) whose every element a BIGINT takes;
  *       output as ARRAY&lt;BIGINT&gt;;
  *   <li>{@code DATETIME}: a string {@code YYYY-MM-DD HH:MM:SS} naming a real moment of the
- *       proleptic Gregorian calendar (years 0001-9999, seconds 00-59); output as that string.
+ *       proleptic Gregorian calendar (years 0001-9999, seconds 00-59); output as that string;
+ *   <li>{@code PRESENT}: whether the field holds a value (anything but absent or JSON null), as a
+ *       BOOLEAN (NULL only in the row of a malformed message or one missing a required field);
+ *       it never makes a message a wrong type. It may read the path another field reads.
+ * </ul>
+ *
+ * <p>The row of a {@code wrong_type} message keeps the values that converted (NULL where the
+ * type failed) and every PRESENT, so a job can rank a rule that depends on them (a field
+ * required only when another has some value) above the wrong type. A malformed message or one
+ * missing a required field has every column NULL but the reason.
+ *
+ * <ul>
  * </ul>
  */
 public final class MessageSpec {
@@ -49,7 +60,8 @@ public final class MessageSpec {
         UBIGINT(DataTypes.DECIMAL(20, 0)),
         BIGINT_ARRAY(DataTypes.ARRAY(DataTypes.BIGINT())),
         INT(DataTypes.INT()),
-        DATETIME(DataTypes.STRING());
+        DATETIME(DataTypes.STRING()),
+        PRESENT(DataTypes.BOOLEAN());
 
         final DataType outputType;
 
@@ -64,6 +76,8 @@ public final class MessageSpec {
         public final FieldType type;
         public final List<String> path;
         public final boolean required;
+        /** A PRESENT field reading the path of another field: that field's slot, else -1. */
+        int twin = -1;
 
         Field(String name, FieldType type, List<String> path, boolean required) {
             this.name = name;
@@ -147,17 +161,40 @@ public final class MessageSpec {
             } catch (IllegalArgumentException unknown) {
                 throw new IllegalArgumentException(
                         "unknown type '" + words[1] + "' of '" + name
-                                + "' (STRING, ID, BIGINT, UBIGINT, BIGINT_ARRAY, INT, DATETIME)");
+                                + "' (STRING, ID, BIGINT, UBIGINT, BIGINT_ARRAY, INT, DATETIME,"
+                                + " PRESENT)");
             }
             String path = words[2];
             List<String> keys = List.of(path.split("\\.", -1));
             if (keys.stream().anyMatch(String::isEmpty)) {
                 throw new IllegalArgumentException("bad path '" + path + "' of '" + name + "'");
             }
-            if (!paths.add(path)) {
-                throw new IllegalArgumentException("path '" + path + "' is read twice");
+            if (type == FieldType.PRESENT && required) {
+                throw new IllegalArgumentException(
+                        "'" + name + "' is PRESENT: it is never NULL, NOT NULL does not apply");
             }
-            fields.add(new Field(name, type, keys, required));
+            Field field = new Field(name, type, keys, required);
+            if (!paths.add(path)) {
+                // a path is read once, plus at most once by a PRESENT field
+                int other = -1;
+                for (int slot = 0; slot < fields.size(); slot++) {
+                    if (String.join(".", fields.get(slot).path).equals(path)) {
+                        other = slot;
+                    }
+                }
+                Field earlier = fields.get(other);
+                boolean onePresent =
+                        (type == FieldType.PRESENT) != (earlier.type == FieldType.PRESENT);
+                if (!onePresent || earlier.twin >= 0 || !paths.add(path + "\0present")) {
+                    throw new IllegalArgumentException("path '" + path + "' is read twice");
+                }
+                if (type == FieldType.PRESENT) {
+                    field.twin = other;
+                } else { // the PRESENT field came first: it reads this one's value
+                    earlier.twin = fields.size();
+                }
+            }
+            fields.add(field);
         }
         return new MessageSpec(fields, buildTree(fields));
     }
@@ -166,6 +203,9 @@ public final class MessageSpec {
         Node root = new Node();
         for (int slot = 0; slot < fields.size(); slot++) {
             Field field = fields.get(slot);
+            if (field.type == FieldType.PRESENT && field.twin >= 0) {
+                continue; // reads what its twin reads
+            }
             Node node = root;
             for (String key : field.path) {
                 if (node.isLeaf()) {

@@ -124,10 +124,20 @@ public final class ParseMessage extends TableFunction<Row> {
         if (payload == null || !plainUtf8(payload) || !readObject(payload)) {
             return rejected(MALFORMED_JSON);
         }
+        for (int slot = 0; slot < kinds.length; slot++) { // a PRESENT field sees its twin's value
+            int twin = spec.fields.get(slot).twin;
+            if (twin >= 0 && spec.fields.get(slot).type == MessageSpec.FieldType.PRESENT) {
+                kinds[slot] = kinds[twin];
+            }
+        }
         Object[] values = new Object[kinds.length + 1];
         boolean wrongType = false;
         for (int slot = 0; slot < kinds.length; slot++) {
             MessageSpec.Field field = spec.fields.get(slot);
+            if (field.type == MessageSpec.FieldType.PRESENT) {
+                values[slot + 1] = kinds[slot] != ABSENT;
+                continue;
+            }
             if (kinds[slot] == ABSENT) {
                 if (field.required) {
                     return rejected(MISSING_FIELD);
@@ -140,7 +150,10 @@ public final class ParseMessage extends TableFunction<Row> {
             }
             values[slot + 1] = value;
         }
-        return wrongType ? rejected(WRONG_TYPE) : Row.of(values);
+        // a wrong type keeps the values that did convert (NULL where the type failed) and every
+        // PRESENT, so a job can rank a rule that depends on them above the wrong type
+        values[0] = wrongType ? WRONG_TYPE : null;
+        return Row.of(values);
     }
 
     private Row rejected(String reason) {

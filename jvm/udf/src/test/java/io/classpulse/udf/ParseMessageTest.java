@@ -431,4 +431,44 @@ class ParseMessageTest {
         assertFalse(ParseMessage.hasUnpairedSurrogate("\ud83d\ude00"));
         assertTrue(ParseMessage.hasUnpairedSurrogate("\ude00\ud83d"));
     }
+
+    // -- PRESENT: presence that survives a wrong type -------------------------------------
+
+    private static final ParseMessage ENTER =
+            ParseMessage.forSpec(
+                    "action       STRING   action  NOT NULL,\n"
+                            + "started_at   BIGINT   started_at,\n"
+                            + "has_started  PRESENT  started_at,\n"
+                            + "has_result   PRESENT  result");
+
+    private static Row enter(String payload) {
+        return ENTER.parse(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void presentIsTrueForAnyValueAndFalseForAbsentOrNull() {
+        assertEquals(Row.of(null, "enter", 5L, true, true), enter("{\"action\":\"enter\",\"started_at\":5,\"result\":{}}"));
+        assertEquals(Row.of(null, "enter", null, false, false), enter("{\"action\":\"enter\",\"started_at\":null}"));
+        assertEquals(Row.of(null, "leave", null, false, true), enter("{\"action\":\"leave\",\"result\":[1]}"));
+    }
+
+    @Test
+    void presentIsKeptInTheRowOfAWrongType() {
+        assertEquals(
+                Row.of("wrong_type", "enter", null, true, false),
+                enter("{\"action\":\"enter\",\"started_at\":\"soon\"}"));
+        assertEquals(Row.of("missing_field", null, null, null, null), enter("{\"started_at\":1}"));
+        assertEquals(Row.of("malformed_json", null, null, null, null), enter("{\"action\":\"enter\"} x"));
+    }
+
+    @Test
+    void aPathIsReadOnceAndAtMostOnceMoreByPresent() {
+        assertThrows(IllegalArgumentException.class, () -> MessageSpec.parse("a BIGINT x, b STRING x"));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> MessageSpec.parse("a BIGINT x, b PRESENT x, c PRESENT x"));
+        assertThrows(IllegalArgumentException.class, () -> MessageSpec.parse("a PRESENT x NOT NULL"));
+        MessageSpec spec = MessageSpec.parse("b PRESENT x, a BIGINT x");
+        assertEquals(2, spec.fields().size());
+    }
 }
