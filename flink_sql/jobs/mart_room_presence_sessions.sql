@@ -2,11 +2,6 @@
 -- Grain: bid x room_id x uid x online_from; insert-only, a session is written once the watermark
 -- has passed its end. Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only
 -- when every terminal and node agrees).
--- WIP (not in flink_sql/jobs yet): in tests/flink/test_rooms.py's scenario a user whose first enter
--- has no leave within T loses that enter (users 2, 4, 6, 7 start at their second beat); users
--- whose first beat is cut by a leave are exact. Suspect: the LEFT interval join emits a beat
--- without a leave behind the downstream OVER's watermark, which drops it as late. Widening the
--- join's lower bound (below) did not change it. Move the file to jobs/ once the test passes.
 
 -- Late routing as in mart_classroom_performance_1min: a heartbeat at or behind the watermark when
 -- it arrives goes to late_events (mart room_presence_sessions), the others to the sessions.
@@ -45,11 +40,13 @@ SELECT
 FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
 LEFT JOIN presence_leaves AS l
     ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
-    -- The lower time bound reaches back further than needed (the exact bound is the predicate on
-    -- server_time): the join holds its output watermark back by its widest bound, so a beat
-    -- emitted without a leave at t + T is still ahead of the watermark downstream, not late.
-    AND l.event_at BETWEEN b.event_at - INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
-            - INTERVAL '10' SECOND
+    -- Why the lower bound reaches 4T back although only leaves at or after the beat match (the
+    -- exact bound is the server_time predicate): the interval join emits a beat without a leave
+    -- from a clean-up timer at t + U + (X + U) / 2 (U = upper, X = lower width) and delays its
+    -- output watermark by max(X, U). With X = 4T the beat leaves at t + 3.5T under an output
+    -- watermark of t - 0.5T, still ahead of it, so the OVER below keeps it; with X <= 3T it
+    -- would be behind and dropped (the first beat of a session that ends by a timeout was lost).
+    AND l.event_at BETWEEN b.event_at - 4 * INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
         AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
     AND l.server_time >= b.server_time
     AND l.previous_leave_time < b.server_time;
