@@ -91,3 +91,24 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
         + (r.lost_msgids, r.gap_rate, r.loss_rate)
         for r in day.loss
     ]
+
+
+def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> None:
+    from classpulse.rooms.live import live_now
+
+    day = land_day(landing, OPTIONS)
+    room = max(day.rooms, key=lambda r: len(r.users))
+    instants = {room.lesson_start + offset for offset in (0, 60_000, 600_000, 1_500_000)}
+    instants |= {s.online_from for s in day.sessions[:20]} | {s.online_to for s in day.sessions[:20]}
+    instants |= {s.online_to - 1 for s in day.sessions[:20]}
+    for at in sorted(instants):
+        online = {(s.bid, s.room_id, s.uid) for s in day.sessions if s.online_from <= at < s.online_to}
+        live = live_now(landing, at_ms=at)
+        by_room: dict[tuple[int, str], int] = {}
+        for bid, room_id, _ in online:
+            by_room[(bid, room_id)] = by_room.get((bid, room_id), 0) + 1
+        assert {(r.bid, r.room_id): r.users_online for r in live.rooms} == by_room, at
+        one = live_now(landing, at_ms=at, room_id=room.room_id)
+        assert {(u.bid, u.room_id, u.uid) for u in one.users} == {
+            key for key in online if key[1] == room.room_id
+        }, at
