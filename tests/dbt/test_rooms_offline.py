@@ -112,3 +112,116 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
         assert {(u.bid, u.room_id, u.uid) for u in one.users} == {
             key for key in online if key[1] == room.room_id
         }, at
+
+
+def land_realtime_side(client: Client, day) -> None:
+    """What the stream would have written: sessions over the heartbeats that were on time (the
+    oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
+    from classpulse.rooms.expected import presence_sessions
+
+    late = set(day.late_heartbeats)
+    on_time = [beat for beat in day.heartbeats if beat not in late]
+    client.insert(
+        "rt.room_presence_sessions_log",
+        [
+            [s.bid, s.room_id, s.uid, "", "", s.online_from, s.online_to, s.end_reason]
+            + [s.terminals, s.heartbeats]
+            for s in presence_sessions(on_time, OPTIONS.timeout_ms)
+        ],
+        column_names=[
+            "bid", "room_id", "uid", "online_from", "online_to", "online_from_ms",
+            "online_to_ms", "end_reason", "terminals", "heartbeats",
+        ],
+    )
+    client.insert(
+        "ods.late_events",
+        [
+            ["room_presence_sessions", "", b.server_time, b.uid, b.room_id, b.terminal, b.kind]
+            + [b.bid, "room_heartbeat/0"]
+            for b in day.late_heartbeats
+        ],
+        column_names=[
+            "mart", "event_time", "event_time_ms", "user_id", "classroom_id", "user_type",
+            "event", "extra_uid", "source_split",
+        ],
+    )
+    client.insert(
+        "rt.room_message_loss_daily_log",
+        [
+            [date.fromisoformat(r.day), r.bid, r.room_id, r.uid, r.terminal, r.reports]
+            + [r.max_msgid, r.gap_msgids, r.lost_msgids, r.gap_rate, r.loss_rate, 1, 0]
+            for r in day.loss
+        ],
+        column_names=[
+            "day", "bid", "room_id", "uid", "terminal", "reports", "max_msgid", "gap_msgids",
+            "lost_msgids", "gap_rate", "loss_rate", "version", "is_deleted",
+        ],
+    )
+
+
+def test_reconciliation_explains_the_presence_difference_by_late_heartbeats_and_gx_passes(
+    dbt_warehouse: Settings, landing: Client, tmp_path: Path
+) -> None:
+    from classpulse.quality import run_quality
+
+    day = land_day(landing, OPTIONS)
+    land_realtime_side(landing, day)
+    settings = replace(dbt_warehouse, home=tmp_path / "home")
+    run_dbt(
+        settings,
+        ["build", "--select", "+rt_vs_offline_reconciliation rt_room_presence_sessions "
+         "rt_room_message_loss_daily"],
+    )
+    rows = landing.query(
+        "SELECT mart, toString(day), rt_total, ads_total, explained_by_late, unexplained, status "
+        "FROM ads.rt_vs_offline_reconciliation WHERE mart LIKE 'room_%' ORDER BY mart, day"
+    ).result_rows
+    by_mart = {mart: (rt, ads, explained, unexplained, status) for mart, _, rt, ads, explained, unexplained, status in rows}
+    assert set(by_mart) == {"room_presence_sessions", "room_message_loss_daily"}
+    assert all(row[3:] == (0, "ok") for row in by_mart.values())
+    rt, ads, explained, _, _ = by_mart["room_presence_sessions"]
+    assert ads == sum(s.heartbeats for s in day.sessions) and ads - rt == explained
+    assert explained > 0  # the late heartbeats count offline only
+    suites = sorted(
+        path
+        for layer in ("ods", "ads", "rt")
+        for path in (settings.root / "expectations" / layer).glob("room_*.yml")
+    )
+    report = run_quality(settings, suites, build_docs=False)
+    assert report.success, [(r.suite, r) for r in report.failed]
+
+
+def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
+    dbt_warehouse: Settings, landing: Client, tmp_path: Path
+) -> None:
+    from classpulse.report import MartReader
+    from classpulse.rooms.report_section import build_rooms_section, has_room_data
+
+    day = land_day(landing, OPTIONS)
+    settings = replace(dbt_warehouse, home=tmp_path / "home")
+    run_dbt(
+        settings,
+        ["build", "--select", "room_presence_sessions room_concurrency_1min room_message_loss_daily "
+         "room_sessions room_heartbeats room_push_acks"],
+    )
+    reader = MartReader(landing, settings.timezone)
+    assert has_room_data(reader)
+    section = build_rooms_section(reader, OPTIONS.start)
+    assert not section.notes and len(section.charts) == 2
+    assert all(chart.png.startswith(b"\x89PNG\r\n\x1a\n") for chart in section.charts)
+    cards = {card.key: card.raw for card in section.cards}
+    assert cards["rooms_peak_online"] == max(m.peak_online for m in day.concurrency)
+    day_text = OPTIONS.start.isoformat()
+    from zoneinfo import ZoneInfo
+
+    from classpulse.rooms.expected import business_date
+
+    zone = ZoneInfo(OPTIONS.timezone)
+    assert cards["rooms_timeouts"] == sum(
+        s.end_reason == "timeout" and business_date(s.online_to, zone) == day_text
+        for s in day.sessions
+    )
+    busiest, by_terminal = section.tables
+    top = max(day.concurrency, key=lambda m: m.peak_online)
+    assert busiest.rows[0][2] == str(top.peak_online)
+    assert {row[0] for row in by_terminal.rows} == {r.terminal for r in day.loss if r.day == day_text}
