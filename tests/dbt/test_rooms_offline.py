@@ -9,7 +9,7 @@ room_message_loss_daily, which must equal the pure-Python oracle rows of the gen
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
@@ -114,19 +114,37 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
         }, at
 
 
+def utc(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC)
+
+
 def land_realtime_side(client: Client, day) -> None:
     """What the stream would have written: sessions over the heartbeats that were on time (the
     oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
-    from classpulse.rooms.expected import presence_sessions
+    from classpulse.rooms.expected import concurrency_1min, presence_sessions
 
     late = set(day.late_heartbeats)
-    on_time = [beat for beat in day.heartbeats if beat not in late]
+    on_time = presence_sessions(
+        [beat for beat in day.heartbeats if beat not in late], OPTIONS.timeout_ms
+    )
+    client.insert(
+        "rt.room_concurrency_1min_log",
+        [
+            [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
+            + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
+            for m in concurrency_1min(on_time)
+        ],
+        column_names=[
+            "start_time", "end_time", "start_time_ms", "bid", "room_id", "users_present",
+            "peak_online", "sessions_started", "timeouts",
+        ],
+    )
     client.insert(
         "rt.room_presence_sessions_log",
         [
             [s.bid, s.room_id, s.uid, "", "", s.online_from, s.online_to, s.end_reason]
             + [s.terminals, s.heartbeats]
-            for s in presence_sessions(on_time, OPTIONS.timeout_ms)
+            for s in on_time
         ],
         column_names=[
             "bid", "room_id", "uid", "online_from", "online_to", "online_from_ms",
@@ -169,15 +187,18 @@ def test_reconciliation_explains_the_presence_difference_by_late_heartbeats_and_
     settings = replace(dbt_warehouse, home=tmp_path / "home")
     run_dbt(
         settings,
-        ["build", "--select", "+rt_vs_offline_reconciliation rt_room_presence_sessions "
-         "rt_room_message_loss_daily"],
+        ["build", "--select", "+rt_vs_offline_reconciliation"],
     )
     rows = landing.query(
         "SELECT mart, toString(day), rt_total, ads_total, explained_by_late, unexplained, status "
         "FROM ads.rt_vs_offline_reconciliation WHERE mart LIKE 'room_%' ORDER BY mart, day"
     ).result_rows
     by_mart = {mart: (rt, ads, explained, unexplained, status) for mart, _, rt, ads, explained, unexplained, status in rows}
-    assert set(by_mart) == {"room_presence_sessions", "room_message_loss_daily"}
+    assert set(by_mart) == {
+        "room_presence_sessions",
+        "room_concurrency_1min",
+        "room_message_loss_daily",
+    }
     assert all(row[3:] == (0, "ok") for row in by_mart.values())
     rt, ads, explained, _, _ = by_mart["room_presence_sessions"]
     assert ads == sum(s.heartbeats for s in day.sessions) and ads - rt == explained

@@ -17,7 +17,7 @@ from rooms_kafka import kafka_flink_session, produce_lines, read_json, run_room_
 
 from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
-from classpulse.rooms.expected import Heartbeat, presence_sessions
+from classpulse.rooms.expected import Heartbeat, concurrency_1min, presence_sessions
 
 T0 = 1_796_083_200_000  # 2026-12-01 08:00:00 Asia/Shanghai, a minute boundary
 S = 1_000
@@ -75,6 +75,13 @@ EXPECTED_SESSIONS = {
     (10, 50 * S, 80 * S, "timeout", 1, 1),
     (11, 40 * S, 70 * S, "timeout", 1, 2),  # the pc enter is void but lies at online_from
 }
+# (minute start, users_present, peak_online, sessions_started, timeouts), worked out by hand:
+# minute 0 has ten users but at most eight at once (at 5 s); user 4's session ends exactly at
+# 60 s and counts in minute 0, user 5's second one at 60.001 s in minute 1.
+EXPECTED_MINUTES = {
+    (0, 10, 8, 12, 4),
+    (60 * S, 4, 4, 0, 3),
+}
 LATE_BEAT = (99, "pc", "beat", 30 * S)  # sent last, when the watermark is past it
 
 
@@ -86,15 +93,25 @@ def scenario_lines() -> list[str]:
     return [*lines, beat(uid, terminal, kind, at)]
 
 
-def oracle_sessions() -> set[tuple[Any, ...]]:
-    beats = [
+def scenario_beats() -> list[Heartbeat]:
+    return [
         Heartbeat(1, "501", uid, terminal, kind, T0 + at)
         for uid, rows in SCENARIO.items()
         for terminal, kind, at in rows
     ]
+
+
+def oracle_sessions() -> set[tuple[Any, ...]]:
     return {
         (s.uid, s.online_from - T0, s.online_to - T0, s.end_reason, s.terminals, s.heartbeats)
-        for s in presence_sessions(beats, TIMEOUT_MS)
+        for s in presence_sessions(scenario_beats(), TIMEOUT_MS)
+    }
+
+
+def oracle_minutes() -> set[tuple[int, ...]]:
+    return {
+        (m.start_time - T0, m.users_present, m.peak_online, m.sessions_started, m.timeouts)
+        for m in concurrency_1min(presence_sessions(scenario_beats(), TIMEOUT_MS))
     }
 
 
@@ -111,8 +128,9 @@ def presence_run(kafka_broker: Settings, kafka_session: FlinkSession) -> Setting
     return kafka_broker
 
 
-def test_the_oracle_agrees_with_the_hand_written_sessions() -> None:
+def test_the_oracle_agrees_with_the_hand_written_sessions_and_minutes() -> None:
     assert oracle_sessions() == EXPECTED_SESSIONS
+    assert oracle_minutes() == EXPECTED_MINUTES
 
 
 def test_presence_sessions_follow_every_rule(presence_run: Settings) -> None:
@@ -141,3 +159,23 @@ def test_a_late_heartbeat_is_accounted_not_lost(presence_run: Settings) -> None:
     )
     events = sum(len(rows) for rows in SCENARIO.values()) + 1
     assert (counts["events_in"], counts["events_counted"], counts["events_late"]) == (events, events - 1, 1)
+
+
+def test_concurrency_per_minute_counts_peak_starts_and_timeouts(presence_run: Settings) -> None:
+    rows = read_json(presence_run, "room_concurrency_1min")
+    got = [
+        (
+            row["start_time_ms"] - T0,
+            row["users_present"],
+            row["peak_online"],
+            row["sessions_started"],
+            row["timeouts"],
+        )
+        for row in rows
+    ]
+    assert len(got) == len(set(got))  # each minute once
+    assert set(got) == EXPECTED_MINUTES
+    assert {(row["start_time"], row["end_time"]) for row in rows} == {
+        ("2026-12-01 08:00:00", "2026-12-01 08:01:00"),
+        ("2026-12-01 08:01:00", "2026-12-01 08:02:00"),
+    }

@@ -12,6 +12,8 @@
 --   room_presence_sessions (total = heartbeats in sessions): a late heartbeat may extend, merge
 --     or add sessions, so explained_by_late = ads total - the same rule over the heartbeats
 --     that were not late (the rt side);
+--   room_concurrency_1min (total = users present per minute): likewise, the same rules over the
+--     sessions of the heartbeats that were not late;
 --   registrations_hourly_by_level, cc_daily_tracking, room_message_loss_daily: no window, no
 --     late events, 0.
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
@@ -23,6 +25,7 @@
     {'name': 'registrations_hourly_by_level', 'day': "makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, intDiv(reg_hour, 100) % 100)", 'total': 'sum(leads)', 'topic': 'uc_account-user'},
     {'name': 'cc_daily_tracking', 'day': 'attribution_date', 'total': 'sum(cc_index)', 'topic': 'data_pack_order_info'},
     {'name': 'room_presence_sessions', 'day': 'toDate(online_from)', 'total': 'sum(heartbeats)', 'topic': 'room_heartbeat'},
+    {'name': 'room_concurrency_1min', 'day': 'toDate(start_time)', 'total': 'sum(users_present)', 'topic': 'room_heartbeat'},
     {'name': 'room_message_loss_daily', 'day': 'day', 'total': 'sum(reports)', 'topic': 'room_push_ack'},
 ] %}
 
@@ -82,6 +85,11 @@ presence_on_time as (
     from ({{ room_sessions_from(presence_on_time_beats) }})
     group by day
 ),
+concurrency_on_time as (
+    select 'room_concurrency_1min' as mart, toDate(toDateTime(intDiv(minute_ms, 1000), '{{ business_tz() }}')) as day, toInt64(sum(users_present)) as total
+    from ({{ room_concurrency_from('(' ~ room_sessions_from(presence_on_time_beats) ~ ')') }})
+    group by day
+),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
     from {{ source('ods', 'rejected_messages') }}
@@ -115,6 +123,7 @@ select
     toInt64(multiIf(
         s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
         s.mart = 'room_presence_sessions', s.ads_total - p.total,
+        s.mart = 'room_concurrency_1min', s.ads_total - c.total,
         l.late_events
     )) as explained_by_late,
     s.ads_total - s.rt_total - explained_by_late as unexplained,
@@ -124,4 +133,5 @@ from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
 left join presence_on_time as p on p.mart = s.mart and p.day = s.day
+left join concurrency_on_time as c on c.mart = s.mart and c.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day
