@@ -131,7 +131,7 @@ WHERE online_to > online_from;  -- a group of void beats only covers nothing
 -- the coverage is one interval, so the piece is [max(first, m), min(reach, m + 60 s)).
 CREATE TEMPORARY VIEW presence_minute_pieces AS
 SELECT
-    bid, room_id, uid, session_no, minute_ms, window_start, window_end, window_time,
+    bid, room_id, uid, session_no, minute_ms, window_time,
     GREATEST(MIN(server_time) FILTER (WHERE is_covering), minute_ms) AS piece_from,
     LEAST(MAX(covered_to) FILTER (WHERE is_covering), minute_ms + 60000) AS piece_to,
     COUNT(*) FILTER (WHERE is_start AND server_time >= minute_ms AND server_time < minute_ms + 60000)

@@ -31,7 +31,13 @@ def land_day(client: Client, options: RoomsOptions):
             for n, b in enumerate(day.heartbeats, 1)
         ],
         column_names=[
-            "message_key", "source_split", "bid", "room_id", "uid", "terminal", "kind",
+            "message_key",
+            "source_split",
+            "bid",
+            "room_id",
+            "uid",
+            "terminal",
+            "kind",
             "server_time",
         ],
     )
@@ -44,8 +50,17 @@ def land_day(client: Client, options: RoomsOptions):
             for a in day.acks
         ],
         column_names=[
-            "message_key", "source_split", "message_seq", "bid", "room_id", "uid", "terminal",
-            "server_time", "max_msgid", "missing_msgids", "missing_count",
+            "message_key",
+            "source_split",
+            "message_seq",
+            "bid",
+            "room_id",
+            "uid",
+            "terminal",
+            "server_time",
+            "max_msgid",
+            "missing_msgids",
+            "missing_count",
         ],
     )
     return day
@@ -59,15 +74,28 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
     settings = replace(dbt_warehouse, home=tmp_path / "home")
     run_dbt(
         settings,
-        ["build", "--select", "room_presence_sessions room_concurrency_1min room_message_loss_daily "
-         "room_sessions room_heartbeats room_push_acks"],
+        [
+            "build",
+            "--select",
+            "room_presence_sessions room_concurrency_1min room_message_loss_daily "
+            "room_sessions room_heartbeats room_push_acks",
+        ],
     )
     sessions = landing.query(
         "SELECT bid, room_id, uid, online_from_ms, online_to_ms, end_reason, terminals, heartbeats "
         "FROM ads.room_presence_sessions ORDER BY bid, room_id, uid, online_from_ms"
     ).result_rows
     assert [tuple(row) for row in sessions] == [
-        (s.bid, s.room_id, s.uid, s.online_from, s.online_to, s.end_reason, s.terminals, s.heartbeats)
+        (
+            s.bid,
+            s.room_id,
+            s.uid,
+            s.online_from,
+            s.online_to,
+            s.end_reason,
+            s.terminals,
+            s.heartbeats,
+        )
         for s in day.sessions
     ]
     minutes = landing.query(
@@ -99,10 +127,14 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
     day = land_day(landing, OPTIONS)
     room = max(day.rooms, key=lambda r: len(r.users))
     instants = {room.lesson_start + offset for offset in (0, 60_000, 600_000, 1_500_000)}
-    instants |= {s.online_from for s in day.sessions[:20]} | {s.online_to for s in day.sessions[:20]}
+    instants |= {s.online_from for s in day.sessions[:20]} | {
+        s.online_to for s in day.sessions[:20]
+    }
     instants |= {s.online_to - 1 for s in day.sessions[:20]}
     for at in sorted(instants):
-        online = {(s.bid, s.room_id, s.uid) for s in day.sessions if s.online_from <= at < s.online_to}
+        online = {
+            (s.bid, s.room_id, s.uid) for s in day.sessions if s.online_from <= at < s.online_to
+        }
         live = live_now(landing, at_ms=at)
         by_room: dict[tuple[int, str], int] = {}
         for bid, room_id, _ in online:
@@ -135,8 +167,15 @@ def land_realtime_side(client: Client, day) -> None:
             for m in concurrency_1min(on_time)
         ],
         column_names=[
-            "start_time", "end_time", "start_time_ms", "bid", "room_id", "users_present",
-            "peak_online", "sessions_started", "timeouts",
+            "start_time",
+            "end_time",
+            "start_time_ms",
+            "bid",
+            "room_id",
+            "users_present",
+            "peak_online",
+            "sessions_started",
+            "timeouts",
         ],
     )
     client.insert(
@@ -147,8 +186,16 @@ def land_realtime_side(client: Client, day) -> None:
             for s in on_time
         ],
         column_names=[
-            "bid", "room_id", "uid", "online_from", "online_to", "online_from_ms",
-            "online_to_ms", "end_reason", "terminals", "heartbeats",
+            "bid",
+            "room_id",
+            "uid",
+            "online_from",
+            "online_to",
+            "online_from_ms",
+            "online_to_ms",
+            "end_reason",
+            "terminals",
+            "heartbeats",
         ],
     )
     client.insert(
@@ -159,8 +206,15 @@ def land_realtime_side(client: Client, day) -> None:
             for b in day.late_heartbeats
         ],
         column_names=[
-            "mart", "event_time", "event_time_ms", "user_id", "classroom_id", "user_type",
-            "event", "extra_uid", "source_split",
+            "mart",
+            "event_time",
+            "event_time_ms",
+            "user_id",
+            "classroom_id",
+            "user_type",
+            "event",
+            "extra_uid",
+            "source_split",
         ],
     )
     client.insert(
@@ -171,8 +225,19 @@ def land_realtime_side(client: Client, day) -> None:
             for r in day.loss
         ],
         column_names=[
-            "day", "bid", "room_id", "uid", "terminal", "reports", "max_msgid", "gap_msgids",
-            "lost_msgids", "gap_rate", "loss_rate", "version", "is_deleted",
+            "day",
+            "bid",
+            "room_id",
+            "uid",
+            "terminal",
+            "reports",
+            "max_msgid",
+            "gap_msgids",
+            "lost_msgids",
+            "gap_rate",
+            "loss_rate",
+            "version",
+            "is_deleted",
         ],
     )
 
@@ -193,7 +258,10 @@ def test_reconciliation_explains_the_presence_difference_by_late_heartbeats_and_
         "SELECT mart, toString(day), rt_total, ads_total, explained_by_late, unexplained, status "
         "FROM ads.rt_vs_offline_reconciliation WHERE mart LIKE 'room_%' ORDER BY mart, day"
     ).result_rows
-    by_mart = {mart: (rt, ads, explained, unexplained, status) for mart, _, rt, ads, explained, unexplained, status in rows}
+    by_mart = {
+        mart: (rt, ads, explained, unexplained, status)
+        for mart, _, rt, ads, explained, unexplained, status in rows
+    }
     assert set(by_mart) == {
         "room_presence_sessions",
         "room_concurrency_1min",
@@ -222,8 +290,12 @@ def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
     settings = replace(dbt_warehouse, home=tmp_path / "home")
     run_dbt(
         settings,
-        ["build", "--select", "room_presence_sessions room_concurrency_1min room_message_loss_daily "
-         "room_sessions room_heartbeats room_push_acks"],
+        [
+            "build",
+            "--select",
+            "room_presence_sessions room_concurrency_1min room_message_loss_daily "
+            "room_sessions room_heartbeats room_push_acks",
+        ],
     )
     reader = MartReader(landing, settings.timezone)
     assert has_room_data(reader)
@@ -245,4 +317,6 @@ def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
     busiest, by_terminal = section.tables
     top = max(day.concurrency, key=lambda m: m.peak_online)
     assert busiest.rows[0][2] == str(top.peak_online)
-    assert {row[0] for row in by_terminal.rows} == {r.terminal for r in day.loss if r.day == day_text}
+    assert {row[0] for row in by_terminal.rows} == {
+        r.terminal for r in day.loss if r.day == day_text
+    }

@@ -33,7 +33,12 @@ def beat(uid: int, terminal: str, kind: str, at: int, room: str = "501") -> str:
 # uid -> heartbeats; the rule each user exercises is in the comment, T = 30 s
 SCENARIO: dict[int, list[tuple[str, str, int]]] = {
     # one terminal, beats 10 s apart, clean leave
-    1: [("pc", "enter", 0), ("pc", "beat", 10 * S), ("pc", "beat", 20 * S), ("pc", "leave", 25 * S)],
+    1: [
+        ("pc", "enter", 0),
+        ("pc", "beat", 10 * S),
+        ("pc", "beat", 20 * S),
+        ("pc", "leave", 25 * S),
+    ],
     # timeout: offline at the last beat + 30 s (the first beat has no leave within T)
     2: [("pc", "enter", 5 * S), ("pc", "beat", 15 * S)],
     # a beat at the instant of the leave: the leave wins, the beat covers nothing
@@ -53,9 +58,19 @@ SCENARIO: dict[int, list[tuple[str, str, int]]] = {
         ("pc", "leave", 95 * S),
     ],
     # one terminal leaves, the other still covers: one session ending by the other's timeout
-    7: [("pc", "enter", 0), ("h5", "enter", 5 * S), ("pc", "leave", 10 * S), ("h5", "beat", 15 * S)],
+    7: [
+        ("pc", "enter", 0),
+        ("h5", "enter", 5 * S),
+        ("pc", "leave", 10 * S),
+        ("h5", "beat", 15 * S),
+    ],
     # a leave cuts a terminal, re-enter 4 s later: two sessions
-    8: [("pc", "enter", 0), ("pc", "leave", 8 * S), ("pc", "enter", 12 * S), ("pc", "leave", 20 * S)],
+    8: [
+        ("pc", "enter", 0),
+        ("pc", "leave", 8 * S),
+        ("pc", "enter", 12 * S),
+        ("pc", "leave", 20 * S),
+    ],
     # a lone enter that times out across a minute boundary
     10: [("mac", "enter", 50 * S)],
     # two terminals enter at one instant; one leaves at once, the other times out
@@ -86,7 +101,9 @@ LATE_BEAT = (99, "pc", "beat", 30 * S)  # sent last, when the watermark is past 
 
 
 def scenario_lines() -> list[str]:
-    events = [(at, uid, terminal, kind) for uid, rows in SCENARIO.items() for terminal, kind, at in rows]
+    events = [
+        (at, uid, terminal, kind) for uid, rows in SCENARIO.items() for terminal, kind, at in rows
+    ]
     events.sort(key=lambda event: (event[0], event[1]))
     lines = [beat(uid, terminal, kind, at) for at, uid, terminal, kind in events]
     uid, terminal, kind, at = LATE_BEAT
@@ -151,14 +168,26 @@ def test_presence_sessions_follow_every_rule(presence_run: Settings) -> None:
 
 
 def test_a_late_heartbeat_is_accounted_not_lost(presence_run: Settings) -> None:
-    late = [row for row in read_json(presence_run, "late_events") if row["mart"] == "room_presence_sessions"]
+    late = [
+        row
+        for row in read_json(presence_run, "late_events")
+        if row["mart"] == "room_presence_sessions"
+    ]
     assert [(row["user_id"], row["event_time_ms"] - T0) for row in late] == [(99, 30 * S)]
     counts = max(
-        (row for row in read_json(presence_run, "mart_accounting") if row["mart"] == "room_presence_sessions"),
+        (
+            row
+            for row in read_json(presence_run, "mart_accounting")
+            if row["mart"] == "room_presence_sessions"
+        ),
         key=lambda row: row["events_in"],
     )
     events = sum(len(rows) for rows in SCENARIO.values()) + 1
-    assert (counts["events_in"], counts["events_counted"], counts["events_late"]) == (events, events - 1, 1)
+    assert (counts["events_in"], counts["events_counted"], counts["events_late"]) == (
+        events,
+        events - 1,
+        1,
+    )
 
 
 def test_concurrency_per_minute_counts_peak_starts_and_timeouts(presence_run: Settings) -> None:

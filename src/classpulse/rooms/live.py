@@ -86,9 +86,7 @@ def latest_heartbeat_ms(client: Client) -> int | None:
     return int(rows[0][1]) if rows and rows[0][0] else None
 
 
-def live_now(
-    client: Client, at_ms: int | None = None, room_id: str | None = None
-) -> LiveNow:
+def live_now(client: Client, at_ms: int | None = None, room_id: str | None = None) -> LiveNow:
     """Rooms with users online at ``at_ms`` (default: newest heartbeat), busiest first; with
     ``room_id``, that room's users and their terminals too."""
     timeout = presence_timeout_ms()

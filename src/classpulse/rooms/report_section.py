@@ -88,7 +88,14 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
         tables.append(
             TableView(
                 caption=f"Busiest rooms on {day.isoformat()} (highest peak online first)",
-                columns=("bid", "room", "peak online", "minutes with users", "sessions", "timeouts"),
+                columns=(
+                    "bid",
+                    "room",
+                    "peak online",
+                    "minutes with users",
+                    "sessions",
+                    "timeouts",
+                ),
                 rows=tuple(
                     (
                         str(row.bid),
@@ -104,20 +111,39 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
             )
         )
         cards.append(
-            Card("rooms_peak_online", "peak online in one room", format_count(busiest.peak.max()),
-                 int(busiest.peak.max()))
+            Card(
+                "rooms_peak_online",
+                "peak online in one room",
+                format_count(busiest.peak.max()),
+                int(busiest.peak.max()),
+            )
         )
     if timeouts.empty and loss.empty:
         notes.append(note_no_data("ads.room_presence_sessions", day))
     else:
         charts.append(plot_timeouts_and_loss(timeouts, loss, day))
         total_timeouts = int(timeouts.timeouts.sum()) if not timeouts.empty else 0
-        cards.append(Card("rooms_timeouts", "sessions ended by a timeout", format_count(total_timeouts), total_timeouts))
+        cards.append(
+            Card(
+                "rooms_timeouts",
+                "sessions ended by a timeout",
+                format_count(total_timeouts),
+                total_timeouts,
+            )
+        )
     if not loss.empty:
         tables.append(
             TableView(
                 caption="Pushed-message gaps (re-pulled) and losses (still missing) by terminal",
-                columns=("terminal", "reports", "msgids pushed", "gaps", "lost", "gap rate", "loss rate"),
+                columns=(
+                    "terminal",
+                    "reports",
+                    "msgids pushed",
+                    "gaps",
+                    "lost",
+                    "gap rate",
+                    "loss rate",
+                ),
                 rows=tuple(
                     (
                         str(row.terminal),
@@ -180,7 +206,13 @@ def plot_timeouts_and_loss(timeouts: pd.DataFrame, loss: pd.DataFrame, day: date
     left, right = figure.subplots(1, 2, width_ratios=(2, 1))
     if not timeouts.empty:
         left.bar(timeouts.hour, timeouts.leaves, color="#cbd5e1", label="leave")
-        left.bar(timeouts.hour, timeouts.timeouts, bottom=timeouts.leaves, color="#e15759", label="timeout")
+        left.bar(
+            timeouts.hour,
+            timeouts.timeouts,
+            bottom=timeouts.leaves,
+            color="#e15759",
+            label="timeout",
+        )
         left.legend(loc="upper left", fontsize=7)
         set_hour_axis(left, float(timeouts.hour.min()), float(timeouts.hour.max()) + 1)
     left.set_ylabel("sessions ended")
