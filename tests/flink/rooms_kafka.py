@@ -9,14 +9,18 @@ order the lines are given in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from kafka_helpers import read_records
+from kafka_helpers import broker_settings, read_records
 
 from classpulse.config import Settings
 from classpulse.flink import pipeline
 from classpulse.flink.session import FlinkSession, SessionOptions
+from classpulse.kafka import broker
 from classpulse.kafka.produce import TopicProducer
 
 ROOM_JOBS = (
@@ -31,6 +35,18 @@ def kafka_flink_session() -> FlinkSession:
     """A session whose mini-cluster has the Kafka connector jar (the shared ``flink_session``
     fixture is being moved to Kafka by the test port; until then the room tests bring theirs)."""
     return FlinkSession(SessionOptions(parallelism=2, jars=pipeline.kafka_jars()))
+
+
+@contextmanager
+def one_partition_broker(path: Path) -> Iterator[Settings]:
+    """A broker of the test's own whose topics have one partition: every job then reads in the
+    order the lines were produced, so which heartbeat is late is decided by that order alone."""
+    settings = replace(broker_settings(path), kafka_partitions=1)
+    broker.start(settings)
+    try:
+        yield settings
+    finally:
+        broker.stop(settings)
 
 
 def room_key(line: str) -> bytes | None:

@@ -11,6 +11,7 @@ reports; every rejected message is there with its reason.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -18,13 +19,13 @@ from rooms_kafka import (
     ROOM_JOBS,
     kafka_flink_session,
     latest_versions,
+    one_partition_broker,
     produce_lines,
     read_json,
     run_room_jobs,
 )
 
 from classpulse.config import Settings
-from classpulse.kafka import broker
 from classpulse.rooms.expected import concurrency_1min, presence_sessions
 from classpulse.rooms.generator import RoomsDay, RoomsOptions, generate_rooms_day
 
@@ -32,24 +33,13 @@ OPTIONS = RoomsOptions(start=date(2026, 12, 1), seed=1, scale=0.0002, rooms=4, l
 
 
 @pytest.fixture(scope="module")
-def generated_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, RoomsDay]:
-    from dataclasses import replace
-
-    from kafka_helpers import broker_settings
-
-    settings = replace(
-        broker_settings(tmp_path_factory.mktemp("rooms-broker") / "broker"), kafka_partitions=1
-    )
-    broker.start(settings)
-    try:
+def generated_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, RoomsDay]]:
+    with one_partition_broker(tmp_path_factory.mktemp("rooms-day") / "broker") as settings:
         day = generate_rooms_day(OPTIONS)
-        produce_lines(
-            settings, {topic: [line for _, line in lines] for topic, lines in day.lines.items()}
-        )
+        lines = {topic: [line for _, line in rows] for topic, rows in day.lines.items()}
+        produce_lines(settings, lines)
         run_room_jobs(settings, kafka_flink_session(), ROOM_JOBS)
         yield settings, day
-    finally:
-        broker.stop(settings)
 
 
 def on_time_sessions(day: RoomsDay):

@@ -1,6 +1,6 @@
 """Room presence sessions (LIVE_CLASSROOM_CONTRACT.md B.2, B.3) on the mini-cluster over Kafka.
 
-Hand-made heartbeats, one rule per user, are produced to ``room_heartbeat``; the cleaning and
+A broker of the module's own, one partition per topic (see rooms_kafka). Hand-made heartbeats, one rule per user, are produced to ``room_heartbeat``; the cleaning and
 presence jobs run bounded; the sessions they commit equal both the sessions written out by hand
 and the pure-Python oracle (:mod:`classpulse.rooms.expected`). A heartbeat sent after the
 watermark passed it is accounted as late, never silently lost.
@@ -9,14 +9,19 @@ watermark passed it is accounted as late, never silently lost.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kafka_helpers import truncate_topics
-from rooms_kafka import kafka_flink_session, produce_lines, read_json, run_room_jobs
+from rooms_kafka import (
+    kafka_flink_session,
+    one_partition_broker,
+    produce_lines,
+    read_json,
+    run_room_jobs,
+)
 
 from classpulse.config import Settings
-from classpulse.flink.session import FlinkSession
 from classpulse.rooms.expected import Heartbeat, concurrency_1min, presence_sessions
 
 T0 = 1_796_083_200_000  # 2026-12-01 08:00:00 Asia/Shanghai, a minute boundary
@@ -133,16 +138,11 @@ def oracle_minutes() -> set[tuple[int, ...]]:
 
 
 @pytest.fixture(scope="module")
-def kafka_session() -> FlinkSession:
-    return kafka_flink_session()
-
-
-@pytest.fixture(scope="module")
-def presence_run(kafka_broker: Settings, kafka_session: FlinkSession) -> Settings:
-    truncate_topics(kafka_broker)  # as empty_kafka, once for the module
-    produce_lines(kafka_broker, {"room_heartbeat": scenario_lines()})
-    run_room_jobs(kafka_broker, kafka_session, JOBS)
-    return kafka_broker
+def presence_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with one_partition_broker(tmp_path_factory.mktemp("presence") / "broker") as settings:
+        produce_lines(settings, {"room_heartbeat": scenario_lines()})
+        run_room_jobs(settings, kafka_flink_session(), JOBS)
+        yield settings
 
 
 def test_the_oracle_agrees_with_the_hand_written_sessions_and_minutes() -> None:
