@@ -124,3 +124,31 @@ select
 from minutes
 group by minute_ms, bid, room_id
 {%- endmacro %}
+
+{#- The room lookup of LIVE_CLASSROOM_CONTRACT.md C, offline: one row per room_id of the
+    currently published dimension (dim.live_room_current; of several rows the greatest lesson_id
+    wins), as room_id_number, lesson_id, room_role, expected_members, dim_run_id. Without a
+    published dimension (no preheat ran) the relation is empty, so every row is room_unknown:
+    no row is ever dropped for a dimension. -#}
+{% macro current_live_rooms() -%}
+{%- set relation = adapter.get_relation(database=none, schema='dim', identifier='live_room_current') -%}
+{%- if relation is not none -%}
+(
+    select
+        room_id as room_id_number,
+        argMax(lesson_id, lesson_id) as lesson_id,
+        argMax(room_role, lesson_id) as room_role,
+        argMax(expected_members, lesson_id) as expected_members,
+        argMax(run_id, lesson_id) as dim_run_id
+    from {{ relation }}
+    group by room_id
+)
+{%- else -%}
+(
+    select
+        toUInt64(0) as room_id_number, toUInt64(0) as lesson_id, '' as room_role,
+        toUInt32(0) as expected_members, toUInt64(0) as dim_run_id
+    where 0
+)
+{%- endif -%}
+{%- endmacro %}

@@ -66,10 +66,45 @@ def land_day(client: Client, options: RoomsOptions):
     return day
 
 
+def publish_room_dimension(client: Client, day) -> dict[str, tuple[int, str, int]]:
+    """A stand-in for the preheat's published view dim.live_room_current: the first room has two
+    lessons (the greatest lesson_id wins), the second one, the others none (room_unknown).
+    Returns room_id -> (lesson_id, room_role, expected_members) as section C reads it."""
+    client.command("CREATE DATABASE IF NOT EXISTS dim")
+    client.command("DROP TABLE IF EXISTS dim.live_room_current")
+    client.command(
+        "CREATE TABLE dim.live_room_current (lesson_date Date, lesson_id UInt64, room_id UInt64, "
+        "room_role LowCardinality(String), tutor_id UInt64, scope_node_id UInt64, "
+        "expected_members UInt32, run_id UInt64) ENGINE = Memory"
+    )
+    first, second = int(day.rooms[0].room_id), int(day.rooms[1].room_id)
+    rows = [
+        [OPTIONS.start, 7001, first, "main", 0, 1, 40, 3],
+        [OPTIONS.start, 7002, first, "in_class", 5, 2, 12, 3],
+        [OPTIONS.start, 7100, second, "main", 0, 1, 9, 3],
+    ]
+    client.insert(
+        "dim.live_room_current",
+        rows,
+        column_names=[
+            "lesson_date",
+            "lesson_id",
+            "room_id",
+            "room_role",
+            "tutor_id",
+            "scope_node_id",
+            "expected_members",
+            "run_id",
+        ],
+    )
+    return {str(first): (7002, "in_class", 12), str(second): (7100, "main", 9)}
+
+
 def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
     dbt_warehouse: Settings, landing: Client, tmp_path: Path
 ) -> None:
     day = land_day(landing, OPTIONS)
+    rooms = publish_room_dimension(landing, day)
     assert day.late_heartbeats and day.behaviours["alternating"] and day.behaviours["reconnect"]
     settings = replace(dbt_warehouse, home=tmp_path / "home")
     run_dbt(
@@ -109,6 +144,29 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
         for m in day.concurrency
     ]
     assert any(m.peak_online < m.users_present for m in day.concurrency)  # the peak is exercised
+    # section C: every row kept; known rooms carry the dimension, the others room_unknown
+    enriched = landing.query(
+        "SELECT room_id, lesson_id, room_role, dim_status, count() FROM ads.room_presence_sessions "
+        "GROUP BY room_id, lesson_id, room_role, dim_status ORDER BY room_id"
+    ).result_rows
+    assert {row[0]: tuple(row[1:4]) for row in enriched} == {
+        room.room_id: (rooms[room.room_id][0], rooms[room.room_id][1], "ok")
+        if room.room_id in rooms
+        else (0, "", "room_unknown")
+        for room in day.rooms
+        if any(s.room_id == room.room_id for s in day.sessions)
+    }
+    assert sum(row[4] for row in enriched) == len(day.sessions)
+    minute_dims = landing.query(
+        "SELECT DISTINCT room_id, lesson_id, expected_members, dim_status "
+        "FROM ads.room_concurrency_1min"
+    ).result_rows
+    assert {row[0]: tuple(row[1:]) for row in minute_dims} == {
+        room_id: (rooms[room_id][0], rooms[room_id][2], "ok")
+        if room_id in rooms
+        else (0, 0, "room_unknown")
+        for room_id in {m.room_id for m in day.concurrency}
+    }
     loss = landing.query(
         "SELECT toString(day), bid, room_id, uid, terminal, reports, max_msgid, gap_msgids, "
         "lost_msgids, gap_rate, loss_rate FROM ads.room_message_loss_daily "
