@@ -335,7 +335,9 @@ def test_reconciliation_explains_the_presence_difference_by_late_heartbeats_and_
         for path in (settings.root / "expectations" / layer).glob("room_*.yml")
     )
     report = run_quality(settings, suites, build_docs=False)
-    assert report.success, [(r.suite, r) for r in report.failed]
+    assert report.success, [
+        (r.suite, r.error, [o for o in r.outcomes if not o.success]) for r in report.failed
+    ]
 
 
 def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
