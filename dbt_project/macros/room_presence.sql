@@ -127,7 +127,7 @@ group by minute_ms, bid, room_id
 
 {#- The room lookup of LIVE_CLASSROOM_CONTRACT.md C, offline: one row per room_id of the
     currently published dimension (dim.live_room_current; of several rows the greatest lesson_id
-    wins), as room_id_number, lesson_id, room_role, expected_members, dim_run_id. Without a
+    wins): room_id_number, dim_lesson_id, dim_room_role, dim_expected_members, dim_run_id. Without a
     published dimension (no preheat ran) the relation is empty, so every row is room_unknown:
     no row is ever dropped for a dimension. -#}
 {% macro current_live_rooms() -%}
@@ -135,19 +135,19 @@ group by minute_ms, bid, room_id
 {%- if relation is not none -%}
 (
     select
-        room_id as room_id_number,
-        argMax(lesson_id, lesson_id) as lesson_id,
-        argMax(room_role, lesson_id) as room_role,
-        argMax(expected_members, lesson_id) as expected_members,
-        argMax(run_id, lesson_id) as dim_run_id
-    from {{ relation }}
-    group by room_id
+        r.room_id as room_id_number,
+        max(r.lesson_id) as dim_lesson_id,
+        argMax(r.room_role, r.lesson_id) as dim_room_role,
+        argMax(r.expected_members, r.lesson_id) as dim_expected_members,
+        argMax(r.run_id, r.lesson_id) as dim_run_id
+    from {{ relation }} as r
+    group by r.room_id
 )
 {%- else -%}
 (
     select
-        toUInt64(0) as room_id_number, toUInt64(0) as lesson_id, '' as room_role,
-        toUInt32(0) as expected_members, toUInt64(0) as dim_run_id
+        toUInt64(0) as room_id_number, toUInt64(0) as dim_lesson_id, '' as dim_room_role,
+        toUInt32(0) as dim_expected_members, toUInt64(0) as dim_run_id
     where 0
 )
 {%- endif -%}

@@ -13,8 +13,8 @@ select
     peak_online,
     sessions_started,
     timeouts,
-    if(d.room_id_number = 0, toUInt64(0), d.lesson_id) as lesson_id,
-    if(d.room_id_number = 0, toUInt32(0), d.expected_members) as expected_members,
+    if(d.room_id_number = 0, toUInt64(0), d.dim_lesson_id) as lesson_id,
+    if(d.room_id_number = 0, toUInt32(0), d.dim_expected_members) as expected_members,
     cast(if(d.room_id_number = 0, 'room_unknown', 'ok') as LowCardinality(String)) as dim_status
 from ({{ room_concurrency_from(ref('room_sessions')) }}) as c
 left join {{ current_live_rooms() }} as d on d.room_id_number = toUInt64OrZero(c.room_id)

@@ -15,8 +15,8 @@ select
     cast(end_reason as LowCardinality(String)) as end_reason,
     terminals,
     heartbeats,
-    if(d.room_id_number = 0, toUInt64(0), d.lesson_id) as lesson_id,
-    cast(if(d.room_id_number = 0, '', d.room_role) as LowCardinality(String)) as room_role,
+    if(d.room_id_number = 0, toUInt64(0), d.dim_lesson_id) as lesson_id,
+    cast(if(d.room_id_number = 0, '', d.dim_room_role) as LowCardinality(String)) as room_role,
     cast(if(d.room_id_number = 0, 'room_unknown', 'ok') as LowCardinality(String)) as dim_status
 from {{ ref('room_sessions') }} as s
 left join {{ current_live_rooms() }} as d on d.room_id_number = toUInt64OrZero(s.room_id)
