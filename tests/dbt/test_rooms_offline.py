@@ -183,6 +183,25 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
     from classpulse.rooms.live import live_now
 
     day = land_day(landing, OPTIONS)
+    landing.insert(
+        "rt.room_concurrency_1min_log",
+        [
+            [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
+            + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
+            for m in day.concurrency
+        ],
+        column_names=[
+            "start_time",
+            "end_time",
+            "start_time_ms",
+            "bid",
+            "room_id",
+            "users_present",
+            "peak_online",
+            "sessions_started",
+            "timeouts",
+        ],
+    )
     room = max(day.rooms, key=lambda r: len(r.users))
     instants = {room.lesson_start + offset for offset in (0, 60_000, 600_000, 1_500_000)}
     instants |= {s.online_from for s in day.sessions[:20]} | {
@@ -198,6 +217,16 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
         for bid, room_id, _ in online:
             by_room[(bid, room_id)] = by_room.get((bid, room_id), 0) + 1
         assert {(r.bid, r.room_id): r.users_online for r in live.rooms} == by_room, at
+        for r in live.rooms:  # beside it, the rt mart's newest final minute
+            ended = [
+                m
+                for m in day.concurrency
+                if (m.bid, m.room_id) == (r.bid, r.room_id) and m.end_time <= at
+            ]
+            last = max(ended, key=lambda m: m.start_time) if ended else None
+            assert (r.rt_minute_ms, r.rt_users_present, r.rt_peak_online) == (
+                (last.start_time, last.users_present, last.peak_online) if last else (None,) * 3
+            )
         one = live_now(landing, at_ms=at, room_id=room.room_id)
         assert {(u.bid, u.room_id, u.uid) for u in one.users} == {
             key for key in online if key[1] == room.room_id

@@ -59,7 +59,10 @@ def generate_command(start: str, topics_dir: Path | None, seed: int, scale: floa
 )
 @click.option("--limit", type=int, default=20, show_default=True, help="Rooms listed.")
 def now_command(room_id: str | None, at_ms: int | None, limit: int) -> None:
-    """Who is online in which room right now (contract B.2 at one instant, from the warehouse)."""
+    """Who is online in which room right now (contract B.2 at one instant, from the warehouse),
+    beside the newest final minute of the real-time mart rt.room_concurrency_1min."""
+    from zoneinfo import ZoneInfo
+
     from rich.console import Console
     from rich.table import Table
 
@@ -77,15 +80,29 @@ def now_command(room_id: str | None, at_ms: int | None, limit: int) -> None:
     if live.at_ms is None:
         console.print("no room heartbeat in the warehouse yet (ods.room_heartbeat_clean is empty)")
         return
-    from zoneinfo import ZoneInfo
-
     at_text = format_time(live.at_ms, ZoneInfo(settings.timezone))
     rooms = Table(title=f"online at {at_text} (T = {live.timeout_ms // 1000} s)")
-    for column in ("bid", "room", "users online", "terminals online"):
+    for column in (
+        "bid",
+        "room",
+        "users online",
+        "terminals online",
+        "rt minute",
+        "present",
+        "peak",
+    ):
         rooms.add_column(column)
+    zone = ZoneInfo(settings.timezone)
     for room in live.rooms[:limit]:
+        minute = "–" if room.rt_minute_ms is None else format_time(room.rt_minute_ms, zone)[11:16]
         rooms.add_row(
-            str(room.bid), room.room_id, str(room.users_online), str(room.terminals_online)
+            str(room.bid),
+            room.room_id,
+            str(room.users_online),
+            str(room.terminals_online),
+            minute,
+            "–" if room.rt_users_present is None else str(room.rt_users_present),
+            "–" if room.rt_peak_online is None else str(room.rt_peak_online),
         )
     console.print(rooms)
     if room_id:

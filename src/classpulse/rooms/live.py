@@ -19,6 +19,7 @@ from clickhouse_connect.driver.client import Client
 from classpulse.flink.variables import resolve_variables
 
 HEARTBEATS = "ods.room_heartbeat_clean"
+RT_MINUTES = "rt.room_concurrency_1min_log"
 
 
 def presence_timeout_ms() -> int:
@@ -36,6 +37,10 @@ class RoomNow:
     room_id: str
     users_online: int
     terminals_online: int
+    # the newest final minute of rt.room_concurrency_1min at or before the instant, if any
+    rt_minute_ms: int | None = None
+    rt_users_present: int | None = None
+    rt_peak_online: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,9 +120,38 @@ def live_now(client: Client, at_ms: int | None = None, room_id: str | None = Non
             parameters=parameters,
         ).result_rows
         users = [UserNow(int(b), str(r), int(u), tuple(t), int(last)) for b, r, u, t, last in rows]
+    minutes = latest_rt_minutes(client, at, [(int(b), str(r)) for b, r, _, _ in rooms])
     return LiveNow(
         at,
         timeout,
-        [RoomNow(int(b), str(r), int(n), int(t)) for b, r, n, t in rooms],
+        [
+            RoomNow(int(b), str(r), int(n), int(t), *minutes.get((int(b), str(r)), (None,) * 3))
+            for b, r, n, t in rooms
+        ],
         users,
     )
+
+
+def latest_rt_minutes(
+    client: Client, at: int, rooms: list[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, int, int]]:
+    """Per room, the real-time mart's newest minute that ended by ``at``: (start ms, users
+    present, peak online). Empty when the rt mart has not been landed."""
+    exists = client.query(
+        "select count() from system.tables where database = 'rt' and name = {name:String}",
+        parameters={"name": RT_MINUTES.split(".", 1)[1]},
+    ).result_rows[0][0]
+    if not exists or not rooms:
+        return {}
+    rows = client.query(
+        f"""
+        select bid, room_id, argMax(start_time_ms, start_time_ms), argMax(users_present,
+            start_time_ms), argMax(peak_online, start_time_ms)
+        from {RT_MINUTES} final
+        where start_time_ms + 60000 <= {{at:Int64}}
+            and (bid, room_id) in {{rooms:Array(Tuple(Int64, String))}}
+        group by bid, room_id
+        """,
+        parameters={"at": at, "rooms": rooms},
+    ).result_rows
+    return {(int(b), str(r)): (int(m), int(u), int(p)) for b, r, m, u, p in rows}
