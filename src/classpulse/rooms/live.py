@@ -26,8 +26,8 @@ def presence_timeout_ms() -> int:
     """T in ms, from the variable the Flink presence job and dbt read (PRESENCE_TIMEOUT_SECONDS)."""
     value = resolve_variables().lookup("PRESENCE_TIMEOUT_SECONDS")
     seconds = int(value or 30)
-    if seconds <= 0:
-        raise ValueError(f"PRESENCE_TIMEOUT_SECONDS must be positive, got {seconds}")
+    if not 0 < seconds <= 60:
+        raise ValueError(f"PRESENCE_TIMEOUT_SECONDS must be in 1..60, got {seconds}")
     return seconds * 1000
 
 
