@@ -11,7 +11,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from classpulse.report import (
-    MUTED,
     Card,
     Chart,
     MartReader,
@@ -224,5 +223,5 @@ def plot_timeouts_and_loss(timeouts: pd.DataFrame, loss: pd.DataFrame, day: date
         right.set_xticks(list(positions), [str(terminal) for terminal in loss.terminal])
         right.legend(loc="upper right", fontsize=7)
     right.set_ylabel("% of msgids pushed")
-    right.set_title("Message gaps and losses by terminal", color=MUTED if loss.empty else None)
+    right.set_title("Message gaps and losses by terminal")
     return render_chart(figure, "Session ends per hour and message loss by terminal")
