@@ -6,3 +6,8 @@
 -- the spec literal names ('name TYPE path [NOT NULL], ...'). See jvm/udf ParseMessage.java.
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message
     AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA;
+
+-- max_overlap(from, to): the most half-open intervals holding one instant (room_concurrency_1min's
+-- peak_online over the session pieces of a minute). See jvm/udf MaxOverlap.java.
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap
+    AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA;

@@ -1907,6 +1907,19 @@ def collect_report(
         for key, build in builders:
             say(f"rendering {SECTION_TITLES[key]}")
             sections.append(build_section_safely(key, build, errors.get(key)))
+        # rooms (issue 12): shown when the warehouse holds room data, before data quality
+        from classpulse.rooms import report_section as rooms
+
+        if attempt(rooms.SECTION_KEY, lambda: rooms.has_room_data(reader), False)[0]:
+            say(f"rendering {rooms.SECTION_TITLE}")
+            section, error = attempt(
+                rooms.SECTION_KEY,
+                lambda: rooms.build_rooms_section(reader, day),
+                Section(key=rooms.SECTION_KEY, title=rooms.SECTION_TITLE),
+            )
+            section = dataclasses.replace(section, error=error) if error else section
+            at = next(i for i, s in enumerate(sections) if s.key == "data-quality")
+            sections.insert(at, section)
     finally:
         if owned:
             client.close()

@@ -175,10 +175,12 @@ def test_the_functions_the_jobs_call_are_declared() -> None:
     statements = function_statements(ROOT)
     assert statements == [
         "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message\n"
-        "    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA"
+        "    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA",
+        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap\n"
+        "    AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA",
     ]
-    java = ROOT / "jvm/udf/src/main/java/io/classpulse/udf/ParseMessage.java"
-    assert java.is_file()
+    for name in ("ParseMessage", "MaxOverlap"):
+        assert (ROOT / f"jvm/udf/src/main/java/io/classpulse/udf/{name}.java").is_file()
 
 
 def test_a_missing_functions_jar_says_how_to_build_it(

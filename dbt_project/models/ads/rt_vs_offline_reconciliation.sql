@@ -9,7 +9,13 @@
 --     explained_by_late = late_events;
 --   recorded_course_enter_time: a late event of any sub_event may add, remove or move a row, so
 --     explained_by_late = ads rows - the same rule over the events that were not late (the rt side);
---   registrations_hourly_by_level, cc_daily_tracking: no window, no late events, 0.
+--   room_presence_sessions (total = heartbeats in sessions): a late heartbeat may extend, merge
+--     or add sessions, so explained_by_late = ads total - the same rule over the heartbeats
+--     that were not late (the rt side);
+--   room_concurrency_1min (total = users present per minute): likewise, the same rules over the
+--     sessions of the heartbeats that were not late;
+--   registrations_hourly_by_level, cc_daily_tracking, room_message_loss_daily: no window, no
+--     late events, 0.
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
 {%- set marts = [
@@ -18,6 +24,9 @@
     {'name': 'recorded_course_enter_time', 'day': 'toDate(create_time)', 'total': 'count()', 'topic': 'qos_log'},
     {'name': 'registrations_hourly_by_level', 'day': "makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, intDiv(reg_hour, 100) % 100)", 'total': 'sum(leads)', 'topic': 'uc_account-user'},
     {'name': 'cc_daily_tracking', 'day': 'attribution_date', 'total': 'sum(cc_index)', 'topic': 'data_pack_order_info'},
+    {'name': 'room_presence_sessions', 'day': 'toDate(online_from)', 'total': 'sum(heartbeats)', 'topic': 'room_heartbeat'},
+    {'name': 'room_concurrency_1min', 'day': 'toDate(start_time)', 'total': 'sum(users_present)', 'topic': 'room_heartbeat'},
+    {'name': 'room_message_loss_daily', 'day': 'day', 'total': 'sum(reports)', 'topic': 'room_push_ack'},
 ] %}
 
 with
@@ -56,6 +65,31 @@ recorded_on_time as (
     from ({{ enter_time_rows(on_time_events) }})
     group by day
 ),
+late_presence as (
+    select
+        assumeNotNull(extra_uid) as bid, assumeNotNull(classroom_id) as room_id,
+        assumeNotNull(user_id) as uid, assumeNotNull(user_type) as terminal,
+        assumeNotNull(event) as kind, event_time_ms as server_time
+    from {{ source('ods', 'late_events') }}
+    where mart = 'room_presence_sessions'
+),
+{%- set presence_on_time_beats %}
+(
+    select bid, room_id, uid, terminal, kind, server_time
+    from {{ ref('room_heartbeats') }}
+    where (bid, room_id, uid, toString(terminal), toString(kind), server_time) not in (select * from late_presence)
+)
+{%- endset %}
+presence_on_time as (
+    select 'room_presence_sessions' as mart, toDate({{ epoch_ms_to_business('online_from_ms') }}) as day, toInt64(sum(heartbeats)) as total
+    from ({{ room_sessions_from(presence_on_time_beats) }})
+    group by day
+),
+concurrency_on_time as (
+    select 'room_concurrency_1min' as mart, toDate(toDateTime(intDiv(minute_ms, 1000), '{{ business_tz() }}')) as day, toInt64(sum(users_present)) as total
+    from ({{ room_concurrency_from('(' ~ room_sessions_from(presence_on_time_beats) ~ ')') }})
+    group by day
+),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
     from {{ source('ods', 'rejected_messages') }}
@@ -86,11 +120,18 @@ select
     s.ads_total as ads_total,
     s.ads_total - s.rt_total as total_difference,
     toInt64(l.late_events) as late_events,
-    toInt64(if(s.mart = 'recorded_course_enter_time', s.ads_total - o.total, l.late_events)) as explained_by_late,
+    toInt64(multiIf(
+        s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
+        s.mart = 'room_presence_sessions', s.ads_total - p.total,
+        s.mart = 'room_concurrency_1min', s.ads_total - c.total,
+        l.late_events
+    )) as explained_by_late,
     s.ads_total - s.rt_total - explained_by_late as unexplained,
     toInt64(j.rejected_messages) as rejected_source_messages,
     cast(if(unexplained = 0, 'ok', 'mismatch') as LowCardinality(String)) as status
 from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
+left join presence_on_time as p on p.mart = s.mart and p.day = s.day
+left join concurrency_on_time as c on c.mart = s.mart and c.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day

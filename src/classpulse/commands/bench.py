@@ -157,3 +157,29 @@ def realtime(
     console = Console()
     report = run_realtime_benchmark(options, log=lambda text: console.log(text))
     print_realtime_benchmark(report, console)
+
+
+@command.command("rooms")
+@click.option(
+    "--scale", default=0.05, show_default=True, help="Room size: 1.0 = 60k users, 0.05 = 3k."
+)
+@click.option("--repeats", default=3, show_default=True, help="Rounds; medians are reported.")
+@click.option("--partitions", default=2, show_default=True, help="Partitions per topic.")
+@click.option("--parallelism", default=2, show_default=True, help="Flink parallelism.")
+def rooms(scale: float, repeats: int, partitions: int, parallelism: int) -> None:
+    """Room presence and loss jobs: messages/s and presence state per online user (issue 12).
+
+    Runs on a broker of its own (stopped at the end); see classpulse.bench.rooms.
+    """
+    from classpulse.bench.rooms import (
+        RoomsBenchOptions,
+        print_rooms_benchmark,
+        run_rooms_benchmark,
+    )
+
+    options = RoomsBenchOptions(
+        scale=scale, repeats=repeats, partitions=partitions, parallelism=parallelism
+    )
+    console = Console()
+    report = run_rooms_benchmark(options, log=lambda text: console.log(text))
+    print_rooms_benchmark(report, console)

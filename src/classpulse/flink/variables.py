@@ -36,7 +36,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     ),
     "PRESENCE_TIMEOUT_SECONDS": (
         "30",
-        "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds.",
+        "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds; "
+        "at most 60 (room_concurrency_1min lets a beat reach into the next minute only).",
     ),
     "WATERMARK_IDLE_TIMEOUT": (
         "30 s",

@@ -35,6 +35,9 @@ MESSAGE_KEYS: dict[str, tuple[str, ...]] = {
     "uc_account-user": ("id",),
     "blink_stg_activity__channel_name_dictionary_da": ("id",),
     "data_pack_order_info": ("id",),
+    # rooms (LIVE_CLASSROOM_CONTRACT.md B.1): a room's heartbeats and reports stay in order
+    "room_heartbeat": ("room_id",),
+    "room_push_ack": ("room_id",),
 }
 
 # librdkafka producer settings: exactly one copy of each line per partition, in order, batched

@@ -1,12 +1,9 @@
--- Presence sessions: maximal intervals during which a user is online in a room on any terminal.
--- Grain: bid x room_id x uid x online_from; insert-only, a session is written once the watermark
--- has passed its end. Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only
--- when every terminal and node agrees).
--- WIP (not in flink_sql/jobs yet): in tests/flink/test_rooms.py's scenario a user whose first enter
--- has no leave within T loses that enter (users 2, 4, 6, 7 start at their second beat); users
--- whose first beat is cut by a leave are exact. Suspect: the LEFT interval join emits a beat
--- without a leave behind the downstream OVER's watermark, which drops it as late. Widening the
--- join's lower bound (below) did not change it. Move the file to jobs/ once the test passes.
+-- Presence sessions: maximal intervals during which a user is online in a room on any terminal,
+-- and from the same coverage the concurrency per room and minute. Grain: bid x room_id x uid x
+-- online_from (room_presence_sessions, written once the watermark has passed the session's end)
+-- and bid x room_id x minute (room_concurrency_1min, written once it passes the minute's end).
+-- Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only when every terminal
+-- and node agrees). Sinks: both marts, late_events, mart_accounting.
 
 -- Late routing as in mart_classroom_performance_1min: a heartbeat at or behind the watermark when
 -- it arrives goes to late_events (mart room_presence_sessions), the others to the sessions.
@@ -45,11 +42,13 @@ SELECT
 FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
 LEFT JOIN presence_leaves AS l
     ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
-    -- The lower time bound reaches back further than needed (the exact bound is the predicate on
-    -- server_time): the join holds its output watermark back by its widest bound, so a beat
-    -- emitted without a leave at t + T is still ahead of the watermark downstream, not late.
-    AND l.event_at BETWEEN b.event_at - INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
-            - INTERVAL '10' SECOND
+    -- Why the lower bound reaches 4T back although only leaves at or after the beat match (the
+    -- exact bound is the server_time predicate): the interval join emits a beat without a leave
+    -- from a clean-up timer at t + U + (X + U) / 2 (U = upper, X = lower width) and delays its
+    -- output watermark by max(X, U). With X = 4T the beat leaves at t + 3.5T under an output
+    -- watermark of t - 0.5T, still ahead of it, so the OVER below keeps it; with X <= 3T it
+    -- would be behind and dropped (the first beat of a session that ends by a timeout was lost).
+    AND l.event_at BETWEEN b.event_at - 4 * INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
         AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
     AND l.server_time >= b.server_time
     AND l.previous_leave_time < b.server_time;
@@ -124,6 +123,72 @@ SELECT
     CURRENT_TIMESTAMP
 FROM presence_sessions
 WHERE online_to > online_from;  -- a group of void beats only covers nothing
+
+-- Concurrency, stage 1: per user session and minute m, its piece of [m, m + 60 s). A hop of
+-- 2 min sliding by 1 min, shifted by 1 ms, holds the beats in (m - 60 s, m + 60 s]: a beat before m
+-- reaches into the minute by at most T (so T <= 60 s), and a beat at m + 60 s tells whether a
+-- session whose coverage ends exactly there goes on (touching intervals merge). Within a session
+-- the coverage is one interval, so the piece is [max(first, m), min(reach, m + 60 s)).
+CREATE TEMPORARY VIEW presence_minute_pieces AS
+SELECT
+    bid, room_id, uid, session_no, minute_ms, window_time,
+    GREATEST(MIN(server_time) FILTER (WHERE is_covering), minute_ms) AS piece_from,
+    LEAST(MAX(covered_to) FILTER (WHERE is_covering), minute_ms + 60000) AS piece_to,
+    COUNT(*) FILTER (WHERE is_start AND server_time >= minute_ms AND server_time < minute_ms + 60000)
+        AS starts,
+    MAX(covered_to) FILTER (WHERE server_time < minute_ms + 60000) AS reach,
+    MAX(covered_to) FILTER (WHERE cut_by_leave AND server_time < minute_ms + 60000) AS leave_reach,
+    COUNT(*) FILTER (WHERE server_time = minute_ms + 60000 AND covered_to > server_time)
+        AS continuations
+FROM (
+    SELECT
+        *,
+        covered_to > server_time AND server_time < minute_ms + 60000 AND covered_to > minute_ms
+            AS is_covering
+    FROM (
+        SELECT
+            *,
+            -- the minute this hop window stands for: its start (shifted by 1 ms) + 60 s
+            UNIX_TIMESTAMP(DATE_FORMAT(window_start, 'yyyy-MM-dd HH:mm:ss')) * 1000 + 60000
+                AS minute_ms
+        FROM TABLE(HOP(
+            TABLE presence_numbered, DESCRIPTOR(event_at),
+            INTERVAL '1' MINUTE, INTERVAL '2' MINUTE, INTERVAL '0.001' SECOND))
+    )
+)
+GROUP BY bid, room_id, uid, session_no, minute_ms, window_start, window_end, window_time;
+
+-- Stage 2: per room and minute (the pieces are timed at m + 60 s; the tumble is shifted by 1 ms
+-- to match). peak_online sweeps the pieces (a user's sessions never overlap nor touch, so the
+-- overlap counts distinct users); a session started in the minute if its first beat is in it;
+-- it timed out in the minute if its reach ends in (m, m + 60 s], no beat goes on from there and
+-- no leave cut it there.
+CREATE TEMPORARY VIEW presence_concurrency AS
+SELECT
+    bid, room_id, minute_ms,
+    COUNT(DISTINCT uid) FILTER (WHERE piece_to > piece_from) AS users_present,
+    max_overlap(piece_from, piece_to) AS peak_online,
+    COUNT(*) FILTER (WHERE piece_to > piece_from AND starts > 0) AS sessions_started,
+    COUNT(*) FILTER (
+        WHERE piece_to > piece_from
+            AND reach > minute_ms AND reach <= minute_ms + 60000
+            AND NOT (reach = minute_ms + 60000 AND continuations > 0)
+            AND (leave_reach IS NULL OR leave_reach < reach)
+    ) AS timeouts
+FROM TABLE(TUMBLE(
+    TABLE presence_minute_pieces, DESCRIPTOR(window_time), INTERVAL '1' MINUTE,
+    INTERVAL '0.001' SECOND))
+GROUP BY bid, room_id, minute_ms, window_start, window_end;
+
+INSERT INTO room_concurrency_1min
+SELECT
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(minute_ms, 3), 'yyyy-MM-dd HH:mm:ss'),
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(minute_ms + 60000, 3), 'yyyy-MM-dd HH:mm:ss'),
+    minute_ms,
+    bid, room_id, users_present, peak_online, sessions_started, timeouts,
+    CURRENT_TIMESTAMP
+FROM presence_concurrency
+WHERE users_present > 0;
 
 INSERT INTO late_events
 SELECT

@@ -1,0 +1,193 @@
+"""Room presence and message loss on the real-time path (issue 12), side by side in one run.
+
+On a broker of the benchmark's own (stopped at the end), one generated day with one large room
+(``60000 * scale`` users, the seed's 60k online in one course) is produced once; each round then
+runs the room jobs bounded (cleaning, then presence + concurrency and loss, exactly once) and
+measures:
+
+- ``throughput``: source messages (heartbeats and push reports) per second of the jobs' own
+  running time (engine start excluded), cleaning and marts waves summed; the goal is the rate of
+  the 60k room in real time, ≈36k msg/s (6k beats/s at H = 10 s plus acks every 2 s), measured
+  on a smaller room (the rate, not the day's volume, is the goal);
+- ``state per online user``: the largest checkpointed state of the marts job while it ran
+  (polled from the cluster's REST API; checkpoints every 10 s), divided by the day's peak of
+  users online at once (the oracle's peak_online); goal ≤ 100
+  bytes (the seed keeps about 40 per member).
+
+Minute rows queryable ≤ 10 s after the watermark passes the minute needs the continuous pipeline
+and the landing under a paced load (as ``bench realtime``'s freshness): not measured here yet.
+Medians of ``repeats`` rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from classpulse.config import Settings, load_settings
+
+CLEANING = ("clean_room_heartbeat", "clean_room_push_ack")
+MARTS = ("mart_room_presence_sessions", "mart_room_message_loss_daily")
+
+
+@dataclass(frozen=True)
+class RoomsBenchOptions:
+    # 0.05 = one 3k-user room (~1.6M messages): the goal is a rate, and a whole day of the
+    # 60k room with acks every 2 s (~100M messages) does not fit a generator in memory
+    scale: float = 0.05
+    repeats: int = 3
+    parallelism: int = 2
+    partitions: int = 2
+    ack_interval_ms: int = 10_000
+
+
+@dataclass
+class RoomsBenchReport:
+    options: RoomsBenchOptions
+    messages: int
+    peak_online: int
+    seconds: list[float] = field(default_factory=list)
+    state_bytes: list[int] = field(default_factory=list)
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.messages / statistics.median(self.seconds) if self.seconds else 0.0
+
+    @property
+    def state_bytes_per_user(self) -> float:
+        if not self.state_bytes or not self.peak_online:
+            return 0.0
+        return statistics.median(self.state_bytes) / self.peak_online
+
+
+class CheckpointWatcher:
+    """Polls the local cluster's REST API while jobs run (a local job's mini-cluster, and its
+    REST endpoint, end with the job): the largest completed checkpoint's state size per job."""
+
+    def __init__(self, rest: str, every_seconds: float = 1.0) -> None:
+        self.rest = rest
+        self.every_seconds = every_seconds
+        self.largest: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.rest}{path}", timeout=5) as response:
+            return json.load(response)
+
+    def _poll(self) -> None:
+        for job in self._get("/jobs").get("jobs", []):
+            stats = self._get(f"/jobs/{job['id']}/checkpoints")
+            latest = (stats.get("latest") or {}).get("completed") or {}
+            size = int(latest.get("state_size") or latest.get("checkpointed_size") or 0)
+            self.largest[job["id"]] = max(self.largest.get(job["id"], 0), size)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                self._poll()
+            except (OSError, ValueError):  # no cluster between jobs
+                continue
+
+    def __enter__(self) -> CheckpointWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_rooms_benchmark(
+    options: RoomsBenchOptions, log: Callable[[str], None] = lambda _: None
+) -> RoomsBenchReport:
+    from classpulse.flink import pipeline
+    from classpulse.flink.session import FlinkSession, SessionOptions, free_port
+    from classpulse.kafka import broker
+    from classpulse.kafka.admin import create_topics
+    from classpulse.kafka.produce import TopicProducer, message_key
+    from classpulse.rooms.generator import RoomsOptions, generate_rooms_day
+
+    with tempfile.TemporaryDirectory(prefix="classpulse-bench-rooms-") as scratch:
+        settings: Settings = replace(
+            load_settings(),
+            home=Path(scratch) / "home",
+            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+            kafka_controller_port=free_port(),
+            kafka_path=Path(scratch) / "kafka",
+            kafka_heap="512m",
+            kafka_partitions=options.partitions,
+        )
+        log("generating the day")
+        day = generate_rooms_day(
+            RoomsOptions(
+                start=date(2026, 12, 1),
+                scale=options.scale,
+                rooms=0,
+                ack_interval_ms=options.ack_interval_ms,
+                late_share=0.0,
+            )
+        )
+        report = RoomsBenchReport(
+            options,
+            messages=sum(len(lines) for lines in day.lines.values()),
+            peak_online=max((m.peak_online for m in day.concurrency), default=0),
+        )
+        broker.start(settings)
+        try:
+            log(f"producing {report.messages} messages")
+            pipeline.create_topics(settings)
+            create_topics(settings, list(day.lines))
+            producer = TopicProducer(settings)
+            for topic, lines in day.lines.items():
+                for _, line in lines:
+                    producer.send(topic, line.encode(), message_key(topic, line.encode()))
+            producer.flush()
+            session = FlinkSession(
+                SessionOptions(parallelism=options.parallelism, jars=pipeline.kafka_jars())
+            )
+            rest = f"http://{session.rest_host}:{session.rest_port}"
+            for round_number in range(options.repeats):
+                log(f"round {round_number + 1}/{options.repeats}")
+                with CheckpointWatcher(rest) as watcher:
+                    result = pipeline.run_bounded(
+                        settings,
+                        jobs=[*CLEANING, *MARTS],
+                        session=session,
+                        parallelism=options.parallelism,
+                    )
+                report.seconds.append(sum(wave.seconds for wave in result.waves))
+                marts = [wave for wave in result.waves if set(MARTS) & set(wave.jobs)]
+                report.state_bytes.append(
+                    max((watcher.largest.get(wave.job_id, 0) for wave in marts), default=0)
+                )
+        finally:
+            broker.stop(settings)
+    return report
+
+
+def print_rooms_benchmark(report: RoomsBenchReport, console: object) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"rooms, scale {report.options.scale} ({report.messages} messages)")
+    for column in ("measure", "median", "goal"):
+        table.add_column(column)
+    table.add_row(
+        "presence + loss jobs, messages/s",
+        f"{report.messages_per_second:,.0f}",
+        "≥ 36,000 (one 60k-user room in real time)",
+    )
+    table.add_row(
+        "presence state per online user, bytes",
+        f"{report.state_bytes_per_user:,.0f}",
+        "≤ 100 (seed ≈ 40)",
+    )
+    table.add_row("minute rows queryable after the watermark", "not measured", "≤ 10 s")
+    console.print(table)  # type: ignore[attr-defined]
