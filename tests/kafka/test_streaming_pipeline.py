@@ -48,11 +48,23 @@ CLEAN_TOPICS = {
     "timeline_analysis_student": "sourceSplit",
     "agora_record_clean": "source_split",
     "qos_log_clean": "source_split",
-    "classroom_enter_clean": "source_split",
-    "classroom_av_sample_clean": "source_split",
-    "classroom_device_sample_clean": "source_split",
-    "classroom_courseware_event_clean": "source_split",
 }
+# the generated day's topics and the five marts of DATA_CONTRACT.md (the live-classroom jobs have
+# no input here: leaving them out saves planning a third of the operators on a loaded machine)
+JOBS = (
+    "clean_agora_record",
+    "clean_channel_name_dictionary",
+    "clean_data_pack_order_info",
+    "clean_qos_log",
+    "clean_timeline_client_topic",
+    "clean_uc_account_student",
+    "clean_uc_account_user",
+    "mart_av_quality_30s",
+    "mart_cc_daily_tracking",
+    "mart_classroom_performance_1min",
+    "mart_recorded_course_enter_time",
+    "mart_registrations_hourly_by_level",
+)
 
 INSERT_ONLY = ("classroom_performance_1min", "av_quality_30s", "recorded_course_enter_time")
 
@@ -209,6 +221,7 @@ def splits_in_one_partition(settings: Settings) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2 * DEADLINE)  # four Flink start-ups: minutes each on a loaded machine
 def test_a_killed_job_and_a_broker_restart_end_like_an_undisturbed_run(
     streaming: Callable[[str], Settings], parts: list[Path]
 ) -> None:
@@ -216,7 +229,7 @@ def test_a_killed_job_and_a_broker_restart_end_like_an_undisturbed_run(
 
     quiet = streaming("undisturbed")
     produce_directories(quiet, parts[0])
-    pipeline.start(quiet, fresh=True, checkpoint_interval="1 s")
+    pipeline.start(quiet, fresh=True, checkpoint_interval="1 s", jobs=JOBS, wait=DEADLINE)
     for part in parts[1:]:
         pipeline.wait_caught_up(quiet, timeout=DEADLINE)
         produce_directories(quiet, part)
@@ -230,12 +243,12 @@ def test_a_killed_job_and_a_broker_restart_end_like_an_undisturbed_run(
 
     noisy = streaming("disturbed")
     produce_directories(noisy, parts[0])
-    first = pipeline.start(noisy, fresh=True, checkpoint_interval="1 s")
+    first = pipeline.start(noisy, fresh=True, checkpoint_interval="1 s", jobs=JOBS, wait=DEADLINE)
     assert first.running and first.restored_from is None
     pipeline.wait_caught_up(noisy, timeout=DEADLINE)
     # classpulse flink stop (a savepoint) and run --continuous: resumes from the savepoint
     assert not pipeline.stop(noisy).running
-    again = pipeline.start(noisy, checkpoint_interval="1 s")
+    again = pipeline.start(noisy, checkpoint_interval="1 s", jobs=JOBS, wait=DEADLINE)
     assert again.running and again.restored_from and "savepoint" in again.restored_from
     assert again.run_id == first.run_id
     pipeline.wait_caught_up(noisy, timeout=DEADLINE)
@@ -252,7 +265,7 @@ def test_a_killed_job_and_a_broker_restart_end_like_an_undisturbed_run(
         time.sleep(0.2)
     killed = pipeline.kill(noisy)
     assert killed is not None and not pipeline.status(noisy).running
-    resumed = pipeline.start(noisy, checkpoint_interval="1 s")
+    resumed = pipeline.start(noisy, checkpoint_interval="1 s", jobs=JOBS, wait=DEADLINE)
     assert resumed.running and resumed.restored_from, "the restart did not resume a checkpoint"
     assert resumed.run_id == first.run_id, "a resumed job must keep its transactional ids"
     pipeline.wait_caught_up(noisy, timeout=DEADLINE)
