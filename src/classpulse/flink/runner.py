@@ -257,8 +257,13 @@ def clear_directory(directory: Path) -> None:
 def stop_job(client: Any, savepoint_dir: Path) -> None:
     """Stop a running job with a savepoint: the file sinks commit what was read, nothing is lost."""
     try:
-        client.stop_with_savepoint(False, savepoint_dir.resolve().as_uri()).result()
-    except Exception:  # no savepoint possible (e.g. a task already finished): cancel instead
+        path = client.stop_with_savepoint(False, savepoint_dir.resolve().as_uri()).result()
+        print(f"savepoint {path}", flush=True)
+    except Exception as exc:  # no savepoint possible (e.g. a task already finished): cancel
+        print(
+            f"no savepoint ({exc!r}); cancelling: the next start resumes from the last checkpoint",
+            flush=True,
+        )
         client.cancel().result()
 
 
