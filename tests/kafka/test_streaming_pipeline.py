@@ -112,7 +112,9 @@ def without_time(row: dict[str, Any]) -> tuple:
 
 
 def latest(log: list[dict[str, Any]], key: tuple[str, ...], order: str) -> dict[tuple, tuple]:
-    """The current row per key; an upsert log's version (a wall-clock number) is left out."""
+    """The current row per key, a deleted key left out (how many updates led there, and whether
+    a key came and went meanwhile, depends on how the inputs interleaved); an upsert log's
+    version (a wall-clock number) is left out too."""
     current: dict[tuple, dict[str, Any]] = {}
     for row in log:
         identity = tuple(row[column] for column in key)
@@ -121,6 +123,7 @@ def latest(log: list[dict[str, Any]], key: tuple[str, ...], order: str) -> dict[
     return {
         identity: tuple(item for item in without_time(row) if item[0] != "version")
         for identity, row in current.items()
+        if not row.get("is_deleted")
     }
 
 
