@@ -3,14 +3,29 @@
 -- A record feeds the audio metric when lost >= 0 and the video metric when fr >= 0 (both possible).
 -- Rule: DATA_CONTRACT.md av_quality_30s (seed scene 3's two INSERTs are one UNION ALL here).
 
--- Late routing as in mart_classroom_performance_1min: an event at or behind the watermark goes to
--- late_events, once per metric it feeds (the unit of event_count).
+-- Late routing as in mart_classroom_performance_1min (at or behind its split's watermark, kept in
+-- state, or the operator's): a late event goes to late_events, once per metric it feeds (the unit
+-- of event_count).
 CREATE TEMPORARY VIEW av_records AS
 SELECT
     *,
-    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at
-FROM agora_record_clean;
+    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CASE
+        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
+        ELSE CURRENT_WATERMARK(event_at)
+    END AS watermark_at
+FROM (
+    SELECT *, message_create_time <= split_watermark_ms AS split_late
+    FROM (
+        SELECT
+            *,
+            MAX(message_create_time) OVER (
+                PARTITION BY source_split ORDER BY arrived_at
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) - ${WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
+        FROM (SELECT *, PROCTIME() AS arrived_at FROM agora_record_clean)
+    )
+);
 
 -- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom).
 CREATE TEMPORARY VIEW av_metrics AS

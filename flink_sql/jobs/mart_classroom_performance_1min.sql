@@ -4,16 +4,35 @@
 -- but on event time data.timestamp, not the seed's processing time NOW()).
 
 -- Late routing. Flink's window drops an event behind the watermark silently, so each event is
--- classified before the window: late when its event time <= CURRENT_WATERMARK(event_at) as seen by
--- the operator right after the source (NULL before the first watermark = on time). On-time events
--- reach a window that has not fired yet (window_end > event time > watermark), so none is dropped;
--- late ones go to late_events. counted + late = events read, per mart_accounting.
+-- classified before the window. The rule is kept in state so that a job restored from a checkpoint
+-- decides exactly as an undisturbed one (Flink's watermark is not checkpointed: it restarts from
+-- nothing): per source split (a Kafka partition keeps its order, and the cleaning keeps a split in
+-- one partition of its clean topic) the split's watermark is its greatest event time so far minus
+-- the delay (the source DDL's watermark, computed per partition); an event at or behind it is late.
+-- The operator's own watermark (CURRENT_WATERMARK; NULL before the first one) is never ahead of
+-- its partition's, except once an idle partition resumes: an event behind it is late too, so an
+-- on-time event always reaches a window that has not fired (window_end > event time > watermark).
+-- Late events go to late_events; counted + late = events read, per mart_accounting.
 CREATE TEMPORARY VIEW classroom_events AS
 SELECT
     *,
-    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at
-FROM timeline_analysis_student;
+    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CASE
+        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
+        ELSE CURRENT_WATERMARK(event_at)
+    END AS watermark_at
+FROM (
+    SELECT *, messageTimeStamp <= split_watermark_ms AS split_late
+    FROM (
+        SELECT
+            *,
+            MAX(messageTimeStamp) OVER (
+                PARTITION BY sourceSplit ORDER BY arrived_at
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) - ${WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
+        FROM (SELECT *, PROCTIME() AS arrived_at FROM timeline_analysis_student)
+    )
+);
 
 CREATE TEMPORARY VIEW classroom_events_on_time AS
 SELECT * FROM classroom_events WHERE NOT is_late;

@@ -3,13 +3,28 @@
 -- and at most the look-back (RECORDED_COURSE_LOOKBACK, 3 h) earlier; no row if there is none. Rule:
 -- DATA_CONTRACT.md recorded_course_enter_time (seed scene 2 without its one-row-per-pair join).
 
--- Late routing as in mart_classroom_performance_1min, on extra.data_time.
+-- Late routing as in mart_classroom_performance_1min (at or behind its split's watermark, kept in
+-- state, or the operator's), on extra.data_time.
 CREATE TEMPORARY VIEW qos_events AS
 SELECT
     *,
-    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at
-FROM qos_log_clean;
+    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CASE
+        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
+        ELSE CURRENT_WATERMARK(event_at)
+    END AS watermark_at
+FROM (
+    SELECT *, data_time <= split_watermark_ms AS split_late
+    FROM (
+        SELECT
+            *,
+            MAX(data_time) OVER (
+                PARTITION BY source_split ORDER BY arrived_at
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) - ${WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
+        FROM (SELECT *, PROCTIME() AS arrived_at FROM qos_log_clean)
+    )
+);
 
 CREATE TEMPORARY VIEW qos_events_on_time AS
 SELECT * FROM qos_events WHERE NOT is_late;

@@ -3,20 +3,8 @@
 -- message, insert-only (LIVE_CLASSROOM_CONTRACT.md A.2, A.3). From those rows, in the same job,
 -- help_request_triage: one row per help request or detected ticket, an upsert log (A.4, A.5).
 
--- One shape for the four topics: each message says what it contributes to the label rules. The
--- union's watermark is the least of its inputs' (Flink union), so lateness is judged after it.
--- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
-CREATE TEMPORARY VIEW label_messages AS
-SELECT
-    *,
-    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at,
-    CONCAT(
-        LPAD(CAST(client_time AS STRING), 19, '0'), LPAD(CAST(server_time AS STRING), 19, '0'),
-        CAST(topic_rank AS STRING), source_split, CHR(0),
-        LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0')
-    ) AS order_key
-FROM (
+-- One shape for the four topics: each message says what it contributes to the label rules.
+CREATE TEMPORARY VIEW label_inputs AS
     SELECT
         room_id, user_id, `role`, client_time, server_time, source_split, source_offset, event_at,
         'classroom_enter' AS topic, 0 AS topic_rank,
@@ -62,7 +50,36 @@ FROM (
         `action` = 'load' AND `result` = 'ok',
         origin = 'peer' AND `action` <> 'load' AND (`result` = 'fail' OR COALESCE(lag_ms > 3000, FALSE)),
         origin = 'self' AND `action` IN ('draw', 'drag') AND `result` = 'fail'
-    FROM classroom_courseware_event_clean
+    FROM classroom_courseware_event_clean;
+
+-- The union's watermark is the least of its inputs' (Flink union), so lateness is judged after it,
+-- as in mart_classroom_performance_1min: at or behind its split's watermark (kept in state; a split
+-- is one partition of one of the four topics) or the operator's.
+-- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
+CREATE TEMPORARY VIEW label_messages AS
+SELECT
+    *,
+    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CASE
+        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
+        ELSE CURRENT_WATERMARK(event_at)
+    END AS watermark_at,
+    CONCAT(
+        LPAD(CAST(client_time AS STRING), 19, '0'), LPAD(CAST(server_time AS STRING), 19, '0'),
+        CAST(topic_rank AS STRING), source_split, CHR(0),
+        LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0')
+    ) AS order_key
+FROM (
+    SELECT *, client_time <= split_watermark_ms AS split_late
+    FROM (
+        SELECT
+            *,
+            MAX(client_time) OVER (
+                PARTITION BY source_split ORDER BY arrived_at
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) - ${LABEL_WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
+        FROM (SELECT *, PROCTIME() AS arrived_at FROM label_inputs)
+    )
 );
 
 CREATE TEMPORARY VIEW label_messages_on_time AS

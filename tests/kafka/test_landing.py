@@ -319,3 +319,111 @@ def test_the_production_landing_service_follows_and_stops_on_sigterm(
         ).result_rows[0][0]
         == 300
     )
+
+
+# A landing process that SIGKILLs itself at one step of its third batch (argv: topic, table,
+# step): "after_intent" (the batch's range committed as an intent, no row inserted yet) or
+# "after_insert" (rows inserted, offsets not advanced); "none" lands until killed from outside.
+DYING_LANDER = """
+import os, signal, sys
+from pathlib import Path
+from classpulse.config import load_settings
+from classpulse.kafka.landing import LandingConsumer
+from classpulse.loader import LandingTable
+from classpulse.warehouse import get_client
+
+topic, table, step = sys.argv[1:4]
+
+class Dying(LandingConsumer):
+    batches = 0
+
+    def _insert(self, table, block, token):
+        Dying.batches += 1
+        if step == "after_intent" and Dying.batches == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super()._insert(table, block, token)
+
+    def _after_insert(self, key):
+        if step == "after_insert" and Dying.batches == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+settings = load_settings()
+lander = Dying(settings, [LandingTable(Path("test"), topic, table, "")], get_client(settings),
+               group=f"landing-{topic}", batch_messages=300, batch_seconds=0.1)
+lander.run(until_caught_up=True, timeout_s=300)
+"""
+
+
+@pytest.mark.parametrize("step", ["after_intent", "after_insert", "from_outside"])
+def test_a_lander_killed_with_sigkill_mid_batch_restarts_without_duplicate_or_gap(
+    kafka_broker: Settings, warehouse: Settings, step: str
+) -> None:
+    """A real process killed with SIGKILL mid-batch, then a new one: every (topic, partition,
+    offset) of the topic, read independently, lands exactly once."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kafka_helpers import read_records
+
+    run = uuid.uuid4().hex[:8]
+    topic = f"landing-kill-{run}"
+    client = get_client(warehouse)
+    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
+    table = LandingTable(
+        Path("test"),
+        topic,
+        f"landing_test.killed_{run}",
+        f"CREATE TABLE landing_test.killed_{run} (kafka_topic String, kafka_partition UInt32, "
+        "kafka_offset UInt64, id UInt64) ENGINE = MergeTree ORDER BY (kafka_partition, "
+        "kafka_offset) SETTINGS non_replicated_deduplication_window = 1000",
+    )
+    client.command(table.ddl)
+    create_topics(kafka_broker, [topic], partitions=2)
+    producer = TopicProducer(kafka_broker)
+    for number in range(MESSAGES):
+        producer.send(topic, json.dumps({"id": number}).encode(), f"room-{number % 11}".encode())
+    producer.flush()
+
+    def rows() -> int:
+        return client.query(f"SELECT count() FROM {table.table}").result_rows[0][0]
+
+    lander = subprocess.Popen(
+        [sys.executable, "-c", DYING_LANDER, topic, table.table, step],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        if step == "from_outside":  # whenever the first rows are in: mid-stream, any step
+            deadline = time.monotonic() + 120
+            while rows() == 0 and lander.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            lander.send_signal(signal.SIGKILL)
+        _, errors = lander.communicate(timeout=180)
+    finally:
+        if lander.poll() is None:
+            lander.kill()
+            lander.wait()
+    assert lander.returncode == -signal.SIGKILL, errors.decode()[-2000:]
+    if step != "from_outside":
+        assert 0 < rows() < MESSAGES
+
+    restarted = consumer(kafka_broker, warehouse, table)
+    report = restarted.run(until_caught_up=True, timeout_s=120)
+    restarted.close()
+    if step != "from_outside":
+        assert report.redone == 1  # the killed batch was landed again, as the same range
+
+    offsets = sorted(
+        (record.partition, record.offset) for record in read_records(kafka_broker, topic)
+    )
+    landed_offsets = sorted(
+        (partition, offset)
+        for topic_name, partition, offset in client.query(
+            f"SELECT kafka_topic, kafka_partition, kafka_offset FROM {table.table}"
+        ).result_rows
+        if topic_name == topic
+    )
+    assert len(offsets) == MESSAGES
+    assert landed_offsets == offsets  # no duplicate, no gap

@@ -28,9 +28,13 @@ CREATE TABLE classroom_enter_clean (
     'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = 'group-offsets',
     -- an input silent for 30 s stops holding the union's watermark back (contract A.2)
-    'scan.watermark.idle-timeout' = '30 s',
+    'scan.watermark.idle-timeout' = '${LABEL_WATERMARK_IDLE_TIMEOUT}',
     'format' = 'json',
     'json.encode.decimal-as-plain-number' = 'true',
+    -- each writer to its own partition: a source split (read by one writer) stays in one partition,
+    -- in order, so the marts' per-split late rule and the partition's watermark see the same
+    -- sequence (partitions >= parallelism >= source partitions)
+    'sink.partitioner' = 'fixed',
     'sink.delivery-guarantee' = 'exactly-once',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-classroom_enter_clean'
 );

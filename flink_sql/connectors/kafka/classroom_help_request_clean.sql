@@ -25,7 +25,7 @@ CREATE TABLE classroom_help_request_clean (
     'properties.isolation.level' = 'read_committed',
     'scan.startup.mode' = 'group-offsets',
     -- an input silent for 30 s stops holding the union's watermark back (contract A.2)
-    'scan.watermark.idle-timeout' = '30 s',
+    'scan.watermark.idle-timeout' = '${LABEL_WATERMARK_IDLE_TIMEOUT}',
     'format' = 'json',
     'json.encode.decimal-as-plain-number' = 'true',
     'sink.delivery-guarantee' = 'exactly-once',

@@ -28,6 +28,10 @@ CREATE TABLE qos_log_clean (
     -- watermarks are per partition; a partition quiet this long stops holding them back
     'scan.watermark.idle-timeout' = '${WATERMARK_IDLE_TIMEOUT}',
     'format' = 'json',
+    -- each writer to its own partition: a source split (read by one writer) stays in one partition,
+    -- in order, so the marts' per-split late rule and the partition's watermark see the same
+    -- sequence (partitions >= parallelism >= source partitions)
+    'sink.partitioner' = 'fixed',
     'sink.delivery-guarantee' = 'exactly-once',
     -- above checkpoint interval + restart: a killed job's open transaction is aborted on
     -- restore, or by the broker after this timeout (readers are read_committed)

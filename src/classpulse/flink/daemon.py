@@ -49,6 +49,7 @@ def main(spec: dict) -> int:
     options = RunOptions(
         env="kafka",
         bounded=False,
+        jobs=tuple(spec.get("jobs", ())),
         variables=variables,
         parallelism=int(spec.get("parallelism", 2)),
         checkpoint_interval=spec.get("checkpoint_interval", "5 s"),

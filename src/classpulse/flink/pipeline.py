@@ -310,11 +310,13 @@ def start(
     checkpoint_interval: str = CHECKPOINT_INTERVAL,
     variables: Mapping[str, str] | None = None,
     wait: float = 300.0,
+    jobs: Sequence[str] = (),
 ) -> PipelineStatus:
     """Start the continuous job (resuming from the newest checkpoint unless ``fresh``).
 
     Returns once the Flink job is RUNNING (local: the mini-cluster process reported its job id);
-    a job already running is left alone.
+    a job already running is left alone. ``jobs`` (default: all) selects some of the SQL jobs
+    (tests: fewer operators to plan); a restore needs the same selection as the run it resumes.
     """
     settings = settings or load_settings()
     if jobmanager() is not None:
@@ -338,6 +340,7 @@ def start(
         "parallelism": parallelism,
         "checkpoint_interval": checkpoint_interval,
         "variables": dict(variables or {}),
+        "jobs": list(jobs),
     }
     files.state_file.unlink(missing_ok=True)
     with open(files.log_file, "ab") as log:

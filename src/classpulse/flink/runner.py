@@ -202,10 +202,27 @@ BOUNDED_WATERMARK_OPTIONS = {"scan.watermark.emit.strategy": "on-event"}
 
 
 def stop_job(client: Any, savepoint_dir: Path) -> None:
-    """Stop a running job with a savepoint: the Kafka sinks commit what was read, nothing is lost."""
+    """Stop a running job with a savepoint: the Kafka sinks commit what was read, nothing is lost.
+
+    PyFlink's ``JobClient.stop_with_savepoint`` calls a two-argument Java method that Flink 2
+    removed (it takes a savepoint format since 1.15): the Java client is called directly.
+    """
+    from pyflink.common.completable_future import CompletableFuture
+    from pyflink.java_gateway import get_gateway
+
     try:
-        client.stop_with_savepoint(False, savepoint_dir.resolve().as_uri()).result()
-    except Exception:  # no savepoint possible (e.g. a task already finished): cancel instead
+        formats = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType
+        stopping = client._j_job_client.stopWithSavepoint(
+            False, savepoint_dir.resolve().as_uri(), formats.DEFAULT
+        )
+        path = CompletableFuture(stopping, str).result()
+        print(f"savepoint {path}", flush=True)
+    except Exception as exc:  # no savepoint possible (e.g. a task already finished): cancel
+        print(
+            f"no savepoint ({str(exc)[:300]}); cancelling: the next start resumes from the "
+            "last checkpoint",
+            flush=True,
+        )
         client.cancel().result()
 
 

@@ -45,6 +45,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "keep it well above the checkpoint interval (intermediate topics are written in "
         "transactions committed on checkpoints, so their records arrive in bursts).",
     ),
+    "LABEL_WATERMARK_IDLE_TIMEOUT": (
+        "30 s",
+        "Kafka: the same for the live-classroom union (label and triage jobs), contract A.2.",
+    ),
     "KAFKA_TRANSACTION_TIMEOUT_MS": (
         "900000",
         "Kafka exactly-once sinks: transaction timeout (15 min), above the checkpoint interval "

@@ -35,6 +35,12 @@ MESSAGE_KEYS: dict[str, tuple[str, ...]] = {
     "uc_account-user": ("id",),
     "blink_stg_activity__channel_name_dictionary_da": ("id",),
     "data_pack_order_info": ("id",),
+    # live classroom (LIVE_CLASSROOM_CONTRACT.md): a room's messages stay in order in one partition
+    "classroom_enter": ("room_id",),
+    "classroom_av_sample": ("room_id",),
+    "classroom_device_sample": ("room_id",),
+    "classroom_courseware_event": ("room_id",),
+    "classroom_help_request": ("room_id",),
     # rooms (LIVE_CLASSROOM_CONTRACT.md B.1): a room's heartbeats and reports stay in order
     "room_heartbeat": ("room_id",),
     "room_push_ack": ("room_id",),
@@ -45,8 +51,9 @@ PRODUCER_SETTINGS: dict[str, Any] = {
     "acks": "all",
     # the Java client's partitioner (murmur2 of the key), so every producer of a topic, in any
     # language, puts a key in the same partition (librdkafka's default CRC32 one differs, and
-    # spreads sequential ids badly)
-    "partitioner": "murmur2_random",
+    # spreads sequential ids badly); a line without a key goes to one fixed partition instead of
+    # a random one, so producing the same files twice gives the same partitions and offsets
+    "partitioner": "murmur2",
     "enable.idempotence": True,
     "linger.ms": 20,
     "batch.size": 1_000_000,
