@@ -324,12 +324,16 @@ def run_flink(
     try:
         result = streaming.run_bounded(settings, jobs=jobs, group=group)
     except Exception as exc:  # a Java exception from the planner or a job (Py4JJavaError)
-        first = next((line for line in str(exc).splitlines() if "Exception" in line), str(exc))
+        lines = [line.strip() for line in str(exc).splitlines()]
+        first = next((line for line in lines if "Exception" in line), str(exc))
+        causes = [line for line in lines if line.startswith("Caused by:")]
+        root = f"; root cause: {causes[-1][:400]}" if causes else ""
         raise StageError(
             "flink",
-            f"{type(exc).__name__}: {first.strip()[:400]}",
-            f"the full Java trace is in {settings.home / 'flink'} and above; "
-            "`classpulse flink run --env kafka` reproduces it",
+            f"{type(exc).__name__}: {first[:400]}{root}",
+            "the full Java trace is above; `classpulse flink run --env kafka` reproduces it "
+            "(a bounded run reads from the pipeline group's committed offsets: re-running it "
+            "after the failure reads the same messages again)",
         ) from None
     # the bounded sources stopped at the ends they found at start: what was there before
     commits = [
