@@ -128,6 +128,7 @@ class LandingConsumer:
         batch_messages: int = 100_000,
         batch_seconds: float = 1.0,
         consumer_settings: dict[str, Any] | None = None,
+        on_batch: Callable[[LandingReport], None] | None = None,
     ) -> None:
         from confluent_kafka import Consumer
 
@@ -138,6 +139,7 @@ class LandingConsumer:
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
         self.report = LandingReport()
+        self.on_batch = on_batch
         self.buffers: dict[tuple[str, int], PartitionBuffer] = {}
         self.assigned: set[tuple[str, int]] = set()
         self.at_end: dict[tuple[str, int], int] = {}  # partition -> its end when reached
@@ -339,6 +341,8 @@ class LandingConsumer:
         buffer.values = []
         buffer.offsets = []
         buffer.redo_until = None
+        if self.on_batch is not None:
+            self.on_batch(self.report)
 
     def _insert(self, table: LandingTable, block: bytes, token: str) -> int:
         summary = self.client.raw_insert(
@@ -366,11 +370,15 @@ def land_from_kafka(
     group: str = DEFAULT_GROUP,
     should_stop: Callable[[], bool] | None = None,
     timeout_s: float | None = None,
+    batch_seconds: float = 1.0,
+    on_batch: Callable[[LandingReport], None] | None = None,
 ) -> LandingReport:
     """Land every landing topic (``clickhouse/landing/*.sql``) from Kafka into its table.
 
     Creates the databases, tables and any missing topic first; returns once every partition is
     landed up to its end, or with ``follow`` keeps landing until ``should_stop()``.
+    ``batch_seconds`` bounds the latency a batch adds when caught up; ``on_batch(report)`` is
+    called after every batch landed (progress).
     """
     from classpulse.kafka.admin import create_topics
     from classpulse.loader import LoadError, create_landing_tables, read_landing_tables
@@ -386,7 +394,9 @@ def land_from_kafka(
     client = client or get_client(settings)
     create_landing_tables(client, tables)
     create_topics(settings, [table.topic for table in tables])
-    consumer = LandingConsumer(settings, tables, client, group=group)
+    consumer = LandingConsumer(
+        settings, tables, client, group=group, batch_seconds=batch_seconds, on_batch=on_batch
+    )
     try:
         return consumer.run(
             until_caught_up=not follow, should_stop=should_stop, timeout_s=timeout_s
