@@ -21,7 +21,9 @@ works on the same day.
 Then ``freshness``: the continuous pipeline (:func:`classpulse.flink.pipeline.start`, every job,
 in its own process) and the landing (``land_from_kafka(follow=True)``) run on emptied topics,
 and ``agora_record`` messages (valid student records of the generated day) are produced at a
-fixed rate with their event time set to the moment they are sent. For each message: the time
+fixed rate with their event time set to the moment they are sent; a warm-up at the same rate
+lasts until a first window is queryable (the job's tasks are deployed and running), and only
+the messages sent after it are measured. For each message: the time
 from its produce to the first moment its 30 s window is queryable in ``rt.av_quality_30s_log``,
 p50 and p95 (only windows the watermark has closed count); and the part of it after the window
 could close (window end + watermark delay), which is the pipeline's own latency.
@@ -53,6 +55,7 @@ from classpulse.config import Settings, load_settings
 FRESHNESS_TOPIC = "agora_record"
 FRESHNESS_TABLE = "rt.av_quality_30s_log"
 FRESHNESS_WINDOW_MS = 30_000
+WARM_UP_TIMEOUT_S = 900.0
 # the generator's volume per unit of scale (scale 8 gives ~1.1M messages)
 MESSAGES_PER_SCALE = 137_500
 MEASUREMENTS = ("flink", "landing", "chdb")
@@ -106,6 +109,7 @@ class RealtimeReport:
     freshness_ms: list[float] = field(default_factory=list)
     after_close_ms: list[float] = field(default_factory=list)
     paced_messages: int = 0
+    warm_up_messages: int = 0
     windows_seen: int = 0
     identities: str = ""
     identities_hold: bool = False
@@ -155,6 +159,7 @@ class RealtimeReport:
                 "watermark_delay_seconds": self.options.watermark_delay_seconds,
                 "goal_p95_seconds": FRESHNESS_WINDOW_MS / 1000 + 5,
                 "paced_messages": self.paced_messages,
+                "warm_up_messages": self.warm_up_messages,
                 "measured_messages": len(self.freshness_ms),
                 "windows": self.windows_seen,
                 "p50_seconds": _seconds(percentile(self.freshness_ms, 0.5)),
@@ -415,6 +420,7 @@ def measure_freshness(
             "WATERMARK_DELAY_SECONDS": str(delay),
             "KAFKA_GROUP_ID": f"bench-stream-{tag}",
         },
+        wait=900,  # a busy machine deploys a job of ~200 tasks slowly
     )
     report.pipeline_start_seconds = time.perf_counter() - started
     stop = threading.Event()
@@ -451,32 +457,30 @@ def measure_freshness(
     threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
     for thread in threads:
         thread.start()
-    sent: list[int] = []  # wall ms at produce = the event time
+    sent: list[int] = []  # wall ms at produce = the event time (measured phase only)
     closed_windows: set[int] = set()
     try:
-        time.sleep(3)  # the sources have looked up their start offsets
-        log(f"freshness: paced load, {options.rate:g} msg/s for {options.pace_seconds:g} s")
         producer = TopicProducer(settings, extra={"linger.ms": 5})
-        interval = 1.0 / options.rate
+        pacer = Pacer(producer, templates, options.rate)
+        # warm-up: the job may still be deploying its tasks after start() returned; pace until
+        # a first window is queryable, so only a running, warmed-up pipeline is measured
+        log("freshness: warming up (paced load until a first window is queryable)")
+        deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+        while not seen and not errors:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"freshness: no window queryable in {FRESHNESS_TABLE} after "
+                    f"{WARM_UP_TIMEOUT_S:.0f} s of paced load"
+                )
+            pacer.send_for(1.0)
+        report.warm_up_messages = pacer.number
+        log(f"freshness: paced load, {options.rate:g} msg/s for {options.pace_seconds:g} s")
         begun = time.monotonic()
-        number = 0
-        next_note = begun + 10
-        while time.monotonic() - begun < options.pace_seconds:
-            due = begun + number * interval
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            now_ms = int(time.time() * 1000)
-            message = dict(templates[number % len(templates)])
-            message["messageCreateTime"] = now_ms
-            producer.send(
-                FRESHNESS_TOPIC, json.dumps(message).encode(), str(message["classroom_id"]).encode()
+        while time.monotonic() - begun < options.pace_seconds and not errors:
+            sent.extend(
+                pacer.send_for(min(10.0, options.pace_seconds - (time.monotonic() - begun)))
             )
-            sent.append(now_ms)
-            number += 1
-            if time.monotonic() >= next_note:
-                next_note += 10
-                log(f"freshness: {number:,} sent, {len(seen)} windows queryable")
+            log(f"freshness: {len(sent):,} sent, {len(seen)} windows queryable")
         producer.flush()
         closable = sent[-1] - delay * 1000 if sent else 0
         closed_windows = {
@@ -485,7 +489,7 @@ def measure_freshness(
             if event - event % FRESHNESS_WINDOW_MS + FRESHNESS_WINDOW_MS <= closable
         }
         # the last closable window needs the watermark, two checkpoints and a landing batch
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not closed_windows <= seen.keys() and not errors:
             time.sleep(0.25)
     finally:
@@ -504,6 +508,40 @@ def measure_freshness(
             report.after_close_ms.append(
                 seen[window] - (window + FRESHNESS_WINDOW_MS + delay * 1000)
             )
+
+
+class Pacer:
+    """Sends template messages at a fixed rate, each with its send time as its event time."""
+
+    def __init__(self, producer: Any, templates: list[dict[str, Any]], rate: float) -> None:
+        self.producer = producer
+        self.templates = templates
+        self.interval = 1.0 / rate
+        self.number = 0
+        self.begun: float | None = None
+
+    def send_for(self, seconds: float) -> list[int]:
+        """Send for ``seconds`` on the schedule; the event times (epoch ms) sent."""
+        if self.begun is None:
+            self.begun = time.monotonic()
+        until = time.monotonic() + seconds
+        sent = []
+        while True:
+            due = self.begun + self.number * self.interval
+            if due >= until:
+                break
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            now_ms = int(time.time() * 1000)
+            message = dict(self.templates[self.number % len(self.templates)])
+            message["messageCreateTime"] = now_ms
+            self.producer.send(
+                FRESHNESS_TOPIC, json.dumps(message).encode(), str(message["classroom_id"]).encode()
+            )
+            sent.append(now_ms)
+            self.number += 1
+        return sent
 
 
 # -- the benchmark ---------------------------------------------------------------------------
