@@ -82,6 +82,10 @@ class RealtimeOptions:
     topics_dir: Path | None = None
     output: Path | None = None  # the JSON result (default: <home>/bench/realtime-<time>.json)
     quick: bool = False
+    # knobs to compare (part of the result file): ${VAR}s of the SQL files (e.g.
+    # KAFKA_PRODUCER_LINGER_MS) and Flink options ("key: value" lines, CLASSPULSE_FLINK_PROPERTIES)
+    variables: tuple[tuple[str, str], ...] = ()
+    flink_properties: tuple[tuple[str, str], ...] = ()
 
     @property
     def scale(self) -> float:
@@ -229,12 +233,17 @@ def environment_of(settings: Settings) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def bench_environment(settings: Settings) -> Iterator[None]:
+def bench_environment(settings: Settings, options: RealtimeOptions) -> Iterator[None]:
     """This process's environment points at the benchmark's stack while it runs (the
     continuous pipeline is a child process reading its settings from there); restored after."""
     from classpulse.flink.pipeline import JOBMANAGER_VARIABLE
+    from classpulse.flink.runner import PROPERTIES_VARIABLE
 
     changes: dict[str, str | None] = {**environment_of(settings), JOBMANAGER_VARIABLE: None}
+    if options.flink_properties:
+        changes[PROPERTIES_VARIABLE] = "\n".join(
+            f"{key}: {value}" for key, value in options.flink_properties
+        )
     saved = {name: os.environ.get(name) for name in changes}
     try:
         for name, value in changes.items():
@@ -296,7 +305,7 @@ def run_flink(
     result = pipeline.run_bounded(
         settings,
         group=f"bench-flink-{tag}",
-        variables={"KAFKA_TRANSACTIONAL_ID_PREFIX": f"bench-{tag}"},
+        variables={**dict(options.variables), "KAFKA_TRANSACTIONAL_ID_PREFIX": f"bench-{tag}"},
         parallelism=options.parallelism,
         session=session,
         console=console,
@@ -417,6 +426,7 @@ def measure_freshness(
         parallelism=options.parallelism,
         checkpoint_interval=options.checkpoint_interval,
         variables={
+            **dict(options.variables),
             "WATERMARK_DELAY_SECONDS": str(delay),
             "KAFKA_GROUP_ID": f"bench-stream-{tag}",
         },
@@ -596,7 +606,7 @@ def run_realtime_benchmark(
     settings = bench_settings(scratch, options)
     started_broker = started_warehouse = False
     try:
-        with bench_environment(settings):
+        with bench_environment(settings, options):
             log(f"starting a broker ({settings.kafka_bootstrap_servers}) and a warehouse")
             broker.start(settings)
             started_broker = True

@@ -168,6 +168,20 @@ def flink(scale: float, repeats: int, topics_dir: Path | None) -> None:
     "plot beside it).",
 )
 @click.option(
+    "--var",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A ${VAR} of the SQL files for this run (e.g. KAFKA_PRODUCER_LINGER_MS=50); repeatable.",
+)
+@click.option(
+    "--flink-option",
+    "flink_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Flink option for this run (e.g. table.exec.mini-batch.size=20000); repeatable.",
+)
+@click.option(
     "--quick", is_flag=True, help="A small smoke run (~4k messages, one round, 40 s pace)."
 )
 def realtime(
@@ -180,6 +194,8 @@ def realtime(
     parallelism: int,
     topics_dir: Path | None,
     output: Path | None,
+    assignments: tuple[str, ...],
+    flink_options: tuple[str, ...],
     quick: bool,
 ) -> None:
     """Kafka → Flink → Kafka, landing into ClickHouse, chDB's ceiling, and freshness.
@@ -194,8 +210,23 @@ def realtime(
         run_realtime_benchmark,
         write_results,
     )
+    from classpulse.flink.variables import parse_assignments
 
+    try:
+        variables = tuple(parse_assignments(assignments).items())
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--var") from None
+    properties = []
+    for pair in flink_options:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise click.BadParameter(
+                f"expected KEY=VALUE, got {pair!r}", param_hint="--flink-option"
+            )
+        properties.append((key.strip(), value.strip()))
     common = {
+        "variables": variables,
+        "flink_properties": tuple(properties),
         "partitions": partitions,
         "parallelism": parallelism,
         "topics_dir": topics_dir,
