@@ -283,6 +283,9 @@ class LandingConsumer:
                     if (
                         size >= self.batch_messages
                         or mine_at_end
+                        # catching up: a partition read to its end has nothing more to wait
+                        # for (following, batch_seconds keeps inserts ~1/s per partition)
+                        or (until_caught_up and key in self.at_end)
                         or now - (buffer.started or now) >= self.batch_seconds
                     ):
                         self._land(key, buffer)
