@@ -243,6 +243,12 @@ def realtime(
             watermark_delay_seconds=watermark_delay,
             **common,
         )
+    import signal
+
+    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     console = Console()
     report = run_realtime_benchmark(options, log=console.log, console=console)
     write_results(report)
