@@ -424,96 +424,98 @@ def measure_freshness(
     delay = options.watermark_delay_seconds
     log(f"freshness: starting the continuous pipeline (watermark delay {delay} s)")
     started = time.perf_counter()
-    pipeline.start(
-        settings,
-        fresh=True,
-        group=f"bench-stream-{tag}",
-        parallelism=options.parallelism,
-        checkpoint_interval=options.checkpoint_interval,
-        variables={
-            **dict(options.variables),
-            "WATERMARK_DELAY_SECONDS": str(delay),
-            "KAFKA_GROUP_ID": f"bench-stream-{tag}",
-        },
-        wait=900,  # a busy machine deploys a job of ~200 tasks slowly
-    )
-    report.pipeline_start_seconds = time.perf_counter() - started
-    stop = threading.Event()
-    seen: dict[int, float] = {}  # window start (epoch ms) -> first wall time queryable (ms)
-    errors: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            land_from_kafka(
-                settings,
-                follow=True,
-                group=f"bench-follow-{tag}",
-                should_stop=stop.is_set,
-                batch_seconds=0.2,
-            )
-        except BaseException as exc:  # surfaced after the run
-            errors.append(exc)
-
-    def watch() -> None:
-        reader = get_client(settings)
-        try:
-            while not stop.is_set():
-                with contextlib.suppress(Exception):  # the table may not exist yet
-                    rows = reader.query(
-                        f"SELECT DISTINCT toUnixTimestamp(start_time) FROM {FRESHNESS_TABLE}"
-                    ).result_rows
-                    now = time.time() * 1000
-                    for (start,) in rows:
-                        seen.setdefault(int(start) * 1000, now)
-                time.sleep(0.2)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
-    for thread in threads:
-        thread.start()
-    sent: list[int] = []  # wall ms at produce = the event time (measured phase only)
-    closed_windows: set[int] = set()
     try:
-        producer = TopicProducer(settings, extra={"linger.ms": 5})
-        pacer = Pacer(producer, templates, options.rate)
-        # warm-up: the job may still be deploying its tasks after start() returned; pace until
-        # a first window is queryable, so only a running, warmed-up pipeline is measured
-        log("freshness: warming up (paced load until a first window is queryable)")
-        deadline = time.monotonic() + WARM_UP_TIMEOUT_S
-        while not seen and not errors:
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"freshness: no window queryable in {FRESHNESS_TABLE} after "
-                    f"{WARM_UP_TIMEOUT_S:.0f} s of paced load"
+        pipeline.start(
+            settings,
+            fresh=True,
+            group=f"bench-stream-{tag}",
+            parallelism=options.parallelism,
+            checkpoint_interval=options.checkpoint_interval,
+            variables={
+                **dict(options.variables),
+                "WATERMARK_DELAY_SECONDS": str(delay),
+                "KAFKA_GROUP_ID": f"bench-stream-{tag}",
+            },
+            wait=900,  # a busy machine deploys a job of ~200 tasks slowly
+        )
+        report.pipeline_start_seconds = time.perf_counter() - started
+        stop = threading.Event()
+        seen: dict[int, float] = {}  # window start (epoch ms) -> first wall time queryable (ms)
+        errors: list[BaseException] = []
+
+        def follow() -> None:
+            try:
+                land_from_kafka(
+                    settings,
+                    follow=True,
+                    group=f"bench-follow-{tag}",
+                    should_stop=stop.is_set,
+                    batch_seconds=0.2,
                 )
-            pacer.send_for(1.0)
-        report.warm_up_messages = pacer.number
-        log(f"freshness: paced load, {options.rate:g} msg/s for {options.pace_seconds:g} s")
-        begun = time.monotonic()
-        while time.monotonic() - begun < options.pace_seconds and not errors:
-            sent.extend(
-                pacer.send_for(min(10.0, options.pace_seconds - (time.monotonic() - begun)))
-            )
-            log(f"freshness: {len(sent):,} sent, {len(seen)} windows queryable")
-        producer.flush()
-        closable = sent[-1] - delay * 1000 if sent else 0
-        closed_windows = {
-            event - event % FRESHNESS_WINDOW_MS
-            for event in sent
-            if event - event % FRESHNESS_WINDOW_MS + FRESHNESS_WINDOW_MS <= closable
-        }
-        # the last closable window needs the watermark, two checkpoints and a landing batch
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not closed_windows <= seen.keys() and not errors:
-            time.sleep(0.25)
-    finally:
-        stop.set()
+            except BaseException as exc:  # surfaced after the run
+                errors.append(exc)
+
+        def watch() -> None:
+            reader = get_client(settings)
+            try:
+                while not stop.is_set():
+                    with contextlib.suppress(Exception):  # the table may not exist yet
+                        rows = reader.query(
+                            f"SELECT DISTINCT toUnixTimestamp(start_time) FROM {FRESHNESS_TABLE}"
+                        ).result_rows
+                        now = time.time() * 1000
+                        for (start,) in rows:
+                            seen.setdefault(int(start) * 1000, now)
+                    time.sleep(0.2)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
         for thread in threads:
-            thread.join(60)
-        pipeline.stop(settings, savepoint=False)
-    if errors:
-        raise errors[0]
+            thread.start()
+        sent: list[int] = []  # wall ms at produce = the event time (measured phase only)
+        closed_windows: set[int] = set()
+        try:
+            producer = TopicProducer(settings, extra={"linger.ms": 5})
+            pacer = Pacer(producer, templates, options.rate)
+            # warm-up: the job may still be deploying its tasks after start() returned; pace until
+            # a first window is queryable, so only a running, warmed-up pipeline is measured
+            log("freshness: warming up (paced load until a first window is queryable)")
+            deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+            while not seen and not errors:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"freshness: no window queryable in {FRESHNESS_TABLE} after "
+                        f"{WARM_UP_TIMEOUT_S:.0f} s of paced load"
+                    )
+                pacer.send_for(1.0)
+            report.warm_up_messages = pacer.number
+            log(f"freshness: paced load, {options.rate:g} msg/s for {options.pace_seconds:g} s")
+            begun = time.monotonic()
+            while time.monotonic() - begun < options.pace_seconds and not errors:
+                sent.extend(
+                    pacer.send_for(min(10.0, options.pace_seconds - (time.monotonic() - begun)))
+                )
+                log(f"freshness: {len(sent):,} sent, {len(seen)} windows queryable")
+            producer.flush()
+            closable = sent[-1] - delay * 1000 if sent else 0
+            closed_windows = {
+                event - event % FRESHNESS_WINDOW_MS
+                for event in sent
+                if event - event % FRESHNESS_WINDOW_MS + FRESHNESS_WINDOW_MS <= closable
+            }
+            # the last closable window needs the watermark, two checkpoints and a landing batch
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not closed_windows <= seen.keys() and not errors:
+                time.sleep(0.25)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(60)
+        if errors:
+            raise errors[0]
+    finally:
+        pipeline.stop(settings, savepoint=False)  # also when start() itself failed
     report.paced_messages = len(sent)
     report.windows_seen = len(closed_windows & seen.keys())
     for event in sent:
