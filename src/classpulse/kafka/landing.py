@@ -347,6 +347,8 @@ class LandingConsumer:
             if buffer.redo_until is not None and offset >= buffer.redo_until:
                 self._land(key, buffer)  # exactly the previous owner's range, then go on
                 offsets, values = buffer.offsets, buffer.values
+                if buffer.started is None:  # what follows in this run starts a new batch
+                    buffer.started = time.monotonic()
 
     def _reached_end(self, key: tuple[str, int], end: int) -> None:
         """A partition is read up to ``end`` (its last stable offset): land an unfinished
