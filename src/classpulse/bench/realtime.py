@@ -352,8 +352,12 @@ def chdb_structure(topics_dir: Path, topic: str, sample: int = 2000) -> str:
                     break
         if len(lines) >= sample:
             break
-    data = "\n".join(lines).replace("\\", "\\\\").replace("'", "\\'")
-    described = chdb.query(f"DESCRIBE format(JSONEachRow, '{data}')", "TabSeparated")
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8") as sample_file:
+        sample_file.write("\n".join(lines))
+        sample_file.flush()
+        described = chdb.query(
+            f"DESCRIBE file('{sample_file.name}', 'JSONEachRow')", "TabSeparated"
+        )
     columns = [row.split("\t")[:2] for row in str(described).strip().splitlines()]
     return ", ".join(f"`{name}` {kind}" for name, kind in columns)
 
