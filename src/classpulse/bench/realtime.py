@@ -690,7 +690,7 @@ def run_realtime_benchmark(
                 log(f"{where}: chDB {report.messages / seconds:,.0f} msg/s ({seconds:.2f} s)")
 
             report.identities, report.identities_hold = _identities(
-                settings, get_client(settings), tag
+                settings, get_client(settings), tag, report.produced
             )
             log(f"accounting identities after the last round: {report.identities}")
             measure_freshness(settings, topics_dir, options, report, log)
@@ -703,27 +703,38 @@ def run_realtime_benchmark(
     return report
 
 
-def _identities(settings: Settings, client: Any, tag: str) -> tuple[str, bool]:
-    """The accounting by offsets after the last round (that round's groups); (text, hold)."""
+def _identities(
+    settings: Settings, client: Any, tag: str, produced: dict[str, int]
+) -> tuple[str, bool]:
+    """The accounting identities after the last round (that round's groups); (text, hold).
+
+    A bounded Flink job commits its sources' offsets when a checkpoint completes, and the
+    commit after its final checkpoint may be lost as the job ends; so for a bounded round
+    "read" is checked as the job's own counters against what the benchmark produced, and the
+    group's lag is only shown. Everything else is :func:`classpulse.kafka.accounting.account`'s:
+    read = accepted + rejected, rejected = dead letters landed, accepted = cleaned rows landed,
+    counted + late = in per mart, no row landed twice.
+    """
     from classpulse.kafka.accounting import account
 
     result = account(
         settings, client, pipeline=f"bench-flink-{tag}", landing=f"bench-landing-{tag}"
     )
-    broken = [
-        f"{item.topic}: {'; '.join(item.problems)}" for item in result.topics if item.problems
-    ]
+    broken = []
+    for item in result.topics:
+        problems = [text for text in item.problems if not text.startswith("offsets read")]
+        expected = produced.get(item.topic, 0)
+        if (item.flink_read or 0) != expected:
+            problems.append(f"counted read {item.flink_read} != produced {expected}")
+        if problems:
+            broken.append(f"{item.topic}: {'; '.join(problems)}")
     broken += [f"{item.mart}: {'; '.join(item.problems)}" for item in result.marts if item.problems]
-    if result.holds:
-        return "hold" + ("" if result.caught_up else " (not at rest)"), True
-    if not result.caught_up:
-        # a bounded Flink job commits its sources' offsets at checkpoints; the last one may stay
-        # uncommitted when the job ends, so a bounded round is not "at rest" by offsets
-        return (
-            f"not at rest (pipeline group lag {result.pipeline_lag:,}, landing lag "
-            f"{result.landing_lag:,}): " + " | ".join(broken)
-        ), False
-    return "do NOT hold: " + " | ".join(broken), False
+    if result.landing_lag:
+        broken.append(f"landing lag {result.landing_lag:,}")
+    lag = f" (Flink group's commit lag {result.pipeline_lag:,})" if result.pipeline_lag else ""
+    if not broken:
+        return "hold" + lag, True
+    return "do NOT hold: " + " | ".join(broken) + lag, False
 
 
 # -- output ----------------------------------------------------------------------------------
