@@ -74,7 +74,7 @@ class RealtimeOptions:
     parallelism: int = 2
     partitions: int = 2
     rate: float = 2000.0  # paced messages per second (freshness)
-    pace_seconds: float = 90.0
+    pace_seconds: float = 120.0  # ~3 windows closed and measured
     # Freshness only: the paced events carry their send time, so they arrive in order and a
     # short watermark delay loses none; the throughput rounds keep the jobs' own defaults.
     watermark_delay_seconds: int = 2

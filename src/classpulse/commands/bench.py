@@ -146,7 +146,7 @@ def flink(scale: float, repeats: int, topics_dir: Path | None) -> None:
 )
 @click.option("--repeat", "repeats", default=3, show_default=True, help="Rounds; medians shown.")
 @click.option("--rate", default=2000.0, show_default=True, help="Paced messages/s (freshness).")
-@click.option("--pace-seconds", default=90.0, show_default=True, help="Length of the paced load.")
+@click.option("--pace-seconds", default=120.0, show_default=True, help="Length of the paced load.")
 @click.option(
     "--watermark-delay",
     default=2,
