@@ -12,7 +12,7 @@ import pytest
 
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
-from classpulse.kafka.landing import LandingConsumer
+from classpulse.kafka.landing import LandingConsumer, with_provenance
 from classpulse.kafka.produce import TopicProducer
 from classpulse.loader import LandingTable
 from classpulse.warehouse import get_client
@@ -67,6 +67,18 @@ def consumer(kafka: Settings, warehouse: Settings, table: LandingTable, cls=Land
         batch_messages=700,
         batch_seconds=0.2,
     )
+
+
+def test_provenance_is_spliced_into_every_json_object() -> None:
+    """Flink's objects (``{"``) take the fast path; spaced and empty objects the careful one;
+    anything that is not an object passes unchanged (the insert rejects it)."""
+    values = [b'{"a":1}', b' { "b" : "x\\n" }', b"{}", b"[1]", b"not json"]
+    lines = with_provenance('top"ic', 3, [10, 11, 12, 13, 14], values).split(b"\n")
+    provenance = {"kafka_topic": 'top"ic', "kafka_partition": 3}
+    assert json.loads(lines[0]) == {**provenance, "kafka_offset": 10, "a": 1}
+    assert json.loads(lines[1]) == {**provenance, "kafka_offset": 11, "b": "x\n"}
+    assert json.loads(lines[2]) == {**provenance, "kafka_offset": 12}
+    assert lines[3:] == [b"[1]", b"not json"]
 
 
 def test_landing_inserts_every_message_once_and_commits_the_offsets(landing) -> None:

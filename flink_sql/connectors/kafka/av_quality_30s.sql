@@ -16,6 +16,8 @@ CREATE TABLE av_quality_30s (
     'connector' = 'kafka',
     'topic' = 'av_quality_30s',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
     -- above checkpoint interval + restart: a killed job's open transaction is aborted on

@@ -12,6 +12,7 @@ CREATE TABLE channel_name_dictionary (
     'connector' = 'kafka',
     'topic' = 'blink_stg_activity__channel_name_dictionary_da',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     'scan.startup.mode' = 'group-offsets',

@@ -11,6 +11,7 @@ CREATE TABLE classroom_av_sample (
     'connector' = 'kafka',
     'topic' = 'classroom_av_sample',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     'scan.startup.mode' = 'group-offsets',

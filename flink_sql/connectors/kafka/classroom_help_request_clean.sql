@@ -19,6 +19,9 @@ CREATE TABLE classroom_help_request_clean (
     'connector' = 'kafka',
     'topic' = 'classroom_help_request_clean',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     -- written in Flink transactions: read only committed ones (the client default reads aborted too)

@@ -12,6 +12,7 @@ CREATE TABLE data_pack_order_info (
     'connector' = 'kafka',
     'topic' = 'data_pack_order_info',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     'scan.startup.mode' = 'group-offsets',

@@ -25,6 +25,8 @@ CREATE TABLE help_request_triage (
     'connector' = 'kafka',
     'topic' = 'help_request_triage',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'json.encode.decimal-as-plain-number' = 'true',
     'sink.delivery-guarantee' = 'exactly-once',

@@ -11,6 +11,8 @@ CREATE TABLE recorded_course_enter_time (
     'connector' = 'kafka',
     'topic' = 'recorded_course_enter_time',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
     -- above checkpoint interval + restart: a killed job's open transaction is aborted on

@@ -11,6 +11,8 @@ CREATE TABLE registrations_hourly_by_level (
     'connector' = 'kafka',
     'topic' = 'registrations_hourly_by_level',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
     -- above checkpoint interval + restart: a killed job's open transaction is aborted on

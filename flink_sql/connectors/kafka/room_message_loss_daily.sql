@@ -19,6 +19,8 @@ CREATE TABLE room_message_loss_daily (
     'connector' = 'kafka',
     'topic' = 'room_message_loss_daily',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-room_message_loss_daily'

@@ -29,6 +29,8 @@ CREATE TABLE room_user_labels_30s (
     'connector' = 'kafka',
     'topic' = 'room_user_labels_30s',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.linger.ms' = '${KAFKA_PRODUCER_LINGER_MS}',
+    'properties.batch.size' = '${KAFKA_PRODUCER_BATCH_BYTES}',
     'format' = 'json',
     'sink.delivery-guarantee' = 'exactly-once',
     'sink.transactional-id-prefix' = '${KAFKA_TRANSACTIONAL_ID_PREFIX}-room_user_labels_30s',

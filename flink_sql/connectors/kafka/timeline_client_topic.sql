@@ -12,6 +12,7 @@ CREATE TABLE timeline_client_topic (
     'connector' = 'kafka',
     'topic' = 'timeline_client_topic',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     'scan.startup.mode' = 'group-offsets',

@@ -12,6 +12,7 @@ CREATE TABLE uc_account_student (
     'connector' = 'kafka',
     'topic' = 'uc_account-student',
     'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP_SERVERS}',
+    'properties.max.partition.fetch.bytes' = '${KAFKA_FETCH_PARTITION_BYTES}',
     'properties.group.id' = '${KAFKA_GROUP_ID}',
     'properties.auto.offset.reset' = 'earliest',
     'scan.startup.mode' = 'group-offsets',

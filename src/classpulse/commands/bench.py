@@ -101,14 +101,21 @@ def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
 
 @command.command("realtime")
 @click.option(
-    "--scale",
-    default=8.0,
+    "--messages",
+    default=1_100_000,
     show_default=True,
-    help="Generator scale of the day measured (8 is about 1.1M messages).",
+    type=click.IntRange(min=1000),
+    help="Generated messages measured (about; the generator's scale is derived from it).",
 )
-@click.option("--repeats", default=3, show_default=True, help="Rounds; medians are reported.")
+@click.option("--repeat", "repeats", default=3, show_default=True, help="Rounds; medians shown.")
 @click.option("--rate", default=2000.0, show_default=True, help="Paced messages/s (freshness).")
 @click.option("--pace-seconds", default=120.0, show_default=True, help="Length of the paced load.")
+@click.option(
+    "--watermark-delay",
+    default=2,
+    show_default=True,
+    help="Freshness: the pipeline's watermark delay in seconds (the paced events are in order).",
+)
 @click.option("--partitions", default=2, show_default=True, help="Partitions per topic.")
 @click.option("--parallelism", default=2, show_default=True, help="Flink parallelism.")
 @click.option(
@@ -117,45 +124,97 @@ def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Measure these topic files instead of generating a day.",
 )
-@click.option("--quick", is_flag=True, help="A small smoke run (tiny day, one round, 40 s pace).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON result file (default: <CLASSPULSE_HOME>/bench/realtime-<time>.json; a .png "
+    "plot beside it).",
+)
+@click.option(
+    "--var",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A ${VAR} of the SQL files for this run (e.g. KAFKA_PRODUCER_LINGER_MS=50); repeatable.",
+)
+@click.option(
+    "--flink-option",
+    "flink_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Flink option for this run (e.g. table.exec.mini-batch.size=20000); repeatable.",
+)
+@click.option(
+    "--quick", is_flag=True, help="A small smoke run (~4k messages, one round, 40 s pace)."
+)
 def realtime(
-    scale: float,
+    messages: int,
     repeats: int,
     rate: float,
     pace_seconds: float,
+    watermark_delay: int,
     partitions: int,
     parallelism: int,
     topics_dir: Path | None,
+    output: Path | None,
+    assignments: tuple[str, ...],
+    flink_options: tuple[str, ...],
     quick: bool,
 ) -> None:
     """Kafka → Flink → Kafka, landing into ClickHouse, chDB's ceiling, and freshness.
 
     Runs on a broker and a warehouse of its own (stopped at the end), on one generated day
-    produced once; see classpulse.bench.realtime for what each figure measures.
+    produced once; see classpulse.bench.realtime for what each figure measures. Figures are
+    valid only on a quiet machine.
     """
     from classpulse.bench.realtime import (
         RealtimeOptions,
         print_realtime_benchmark,
         run_realtime_benchmark,
+        write_results,
     )
+    from classpulse.flink.variables import parse_assignments
 
+    try:
+        variables = tuple(parse_assignments(assignments).items())
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--var") from None
+    properties = []
+    for pair in flink_options:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise click.BadParameter(
+                f"expected KEY=VALUE, got {pair!r}", param_hint="--flink-option"
+            )
+        properties.append((key.strip(), value.strip()))
+    common = {
+        "variables": variables,
+        "flink_properties": tuple(properties),
+        "partitions": partitions,
+        "parallelism": parallelism,
+        "topics_dir": topics_dir,
+        "output": output,
+    }
     if quick:
-        options = RealtimeOptions.quick_options()
+        options = RealtimeOptions.quick_options(**common)
     else:
         options = RealtimeOptions(
-            scale=scale,
+            messages=messages,
             repeats=repeats,
             rate=rate,
             pace_seconds=pace_seconds,
-            partitions=partitions,
-            parallelism=parallelism,
+            watermark_delay_seconds=watermark_delay,
+            **common,
         )
-    if topics_dir is not None:
-        from dataclasses import replace
+    import signal
 
-        options = replace(options, topics_dir=topics_dir)
+    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     console = Console()
-    report = run_realtime_benchmark(options, log=lambda text: console.log(text))
+    report = run_realtime_benchmark(options, log=console.log, console=console)
+    write_results(report)
     print_realtime_benchmark(report, console)
 
 

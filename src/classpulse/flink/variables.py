@@ -54,6 +54,25 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Kafka exactly-once sinks: transaction timeout (15 min), above the checkpoint interval "
         "plus a restart; at most the broker's transaction.max.timeout.ms (1 h).",
     ),
+    # Throughput knobs of the Kafka clients inside the Flink jobs (``classpulse bench realtime``
+    # measures them; override with CLASSPULSE_<NAME> or --var). Why these defaults:
+    "KAFKA_FETCH_PARTITION_BYTES": (
+        "8388608",
+        "Kafka sources: max.partition.fetch.bytes (8 MB). The client's 1 MB means a fetch round "
+        "trip per ~3k messages per partition; at 150k msg/s a fetch then carries ~0.1 s of one "
+        "partition's traffic instead of ~20 ms, at 8 MB of buffer per partition read.",
+    ),
+    "KAFKA_PRODUCER_LINGER_MS": (
+        "20",
+        "Kafka exactly-once sinks: linger.ms (20 ms; the client's default is 5). Records become "
+        "visible only when the checkpoint commits the transaction (seconds), so waiting 20 ms "
+        "to fill a batch adds no visible latency and makes fewer, larger produce requests.",
+    ),
+    "KAFKA_PRODUCER_BATCH_BYTES": (
+        "1048576",
+        "Kafka exactly-once sinks: batch.size (1 MB; the client's default is 16 KB, ~50 cleaned "
+        "rows): one produce request per partition per linger when behind, not one per 16 KB.",
+    ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
         "classpulse-flink",
