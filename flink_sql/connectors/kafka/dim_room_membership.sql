@@ -1,5 +1,6 @@
 -- Dimension (lookup only): students of the preheated rooms as published,
--- dim.room_membership_current (key lesson_id, room_id, student_id; LIVE_CLASSROOM_CONTRACT.md C),
+-- dim.room_membership_current (key room_id, student_id: the greatest lesson_id; the job keeps it only
+-- when it is the room's lesson; LIVE_CLASSROOM_CONTRACT.md C),
 -- read by an asynchronous lookup with a cache from the warehouse. lookup_status as dim_live_room.
 CREATE TABLE dim_room_membership (
     lesson_id     BIGINT,
@@ -16,7 +17,7 @@ CREATE TABLE dim_room_membership (
     'username' = '${CLICKHOUSE_USER}',
     'password' = '${CLICKHOUSE_PASSWORD}',
     'relation' = 'dim.room_membership_current',
-    'latest-by' = 'run_id',
+    'latest-by' = 'lesson_id',
     'status-column' = 'lookup_status',
     'lookup.timeout' = '${DIM_LOOKUP_TIMEOUT}',
     'lookup.max-retries' = '1',

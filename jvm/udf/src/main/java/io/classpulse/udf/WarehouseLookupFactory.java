@@ -89,7 +89,8 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
     @Override
     public DynamicTableSource createDynamicTableSource(Context context) {
         FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        helper.validate();
+        // the runner sets scan options (bounded mode, start) on every source; a lookup has no scan
+        helper.validateExcept("scan.");
         ReadableConfig options = helper.getOptions();
         WarehouseLookupOptions lookup = new WarehouseLookupOptions(
                 options.get(URL),

@@ -1,0 +1,145 @@
+"""Helpers of the live-classroom tests that run on Kafka: records in, mart rows out.
+
+Inputs go to the source topics through the producer of ``classpulse produce`` (one file per topic
+written first, in arrival order); jobs run with ``run_bounded``; outputs are read committed. The
+published dimension (contract C) is written to the warehouse as the preheat publishes it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from classroom_help_cases import write_topics
+from kafka_helpers import read_records
+
+from classpulse.classroom_help.records import Message
+from classpulse.classroom_help.rules import PublishedMember, PublishedRoom
+from classpulse.config import Settings
+from classpulse.kafka.produce import produce_directories
+
+JOBS = (
+    "clean_classroom_enter",
+    "clean_classroom_av_sample",
+    "clean_classroom_device_sample",
+    "clean_classroom_courseware_event",
+    "clean_classroom_help_request",
+    "mart_room_user_labels_30s",
+)
+
+
+def produce_messages(settings: Settings, root: Path, messages: Iterable[Message]) -> dict[str, int]:
+    """Write one file per topic under ``root`` and publish every line to its topic (every topic of
+    the pipeline exists first, fed or not)."""
+    from classpulse.flink.pipeline import create_topics
+
+    create_topics(settings)
+    write_topics(root, messages)
+    return produce_directories(settings, root)
+
+
+def read_json(settings: Settings, topic: str) -> list[dict[str, Any]]:
+    return [json.loads(record.value) for record in read_records(settings, topic)]
+
+
+def latest_versions(rows: Sequence[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    """An upsert log resolved as ReplacingMergeTree(version, is_deleted) does."""
+    latest: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        if row[key] not in latest or row["version"] > latest[row[key]]["version"]:
+            latest[row[key]] = row
+    return {k: row for k, row in latest.items() if not row["is_deleted"]}
+
+
+def latest_accounting(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """mart_accounting resolved: per mart the row with the most events_in."""
+    current: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["mart"] not in current or row["events_in"] > current[row["mart"]]["events_in"]:
+            current[row["mart"]] = row
+    return current
+
+
+def publish_dimension(
+    settings: Settings,
+    rooms: Sequence[PublishedRoom],
+    members: Sequence[PublishedMember],
+    run_id: int,
+) -> None:
+    """Write one preheat run's rooms and members and publish it (readers see all or none)."""
+    from classpulse import preheat
+    from classpulse.warehouse import get_client
+
+    client = get_client(settings)
+    preheat.ensure_schema(client, settings)
+    lessons = sorted({(r.lesson_id, date.fromisoformat(r.lesson_date)) for r in rooms})
+    client.insert(
+        "dim.preheat_lesson_log",
+        [[run_id, lesson, day, "built", _now()] for lesson, day in lessons],
+        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
+    )
+    client.insert(
+        "dim.live_room",
+        [
+            [run_id, r.lesson_id, date.fromisoformat(r.lesson_date), r.room_id, r.room_role, r.tutor_id,
+             r.scope_node_id, r.expected_members]
+            for r in rooms
+        ],
+        column_names=["run_id", "lesson_id", "lesson_date", "room_id", "room_role", "tutor_id",
+                      "scope_node_id", "expected_members"],
+    )
+    days = {r.lesson_id: date.fromisoformat(r.lesson_date) for r in rooms}
+    client.insert(
+        "dim.room_membership",
+        [
+            [run_id, m.lesson_id, days[m.lesson_id], m.room_id, m.student_id, m.tutor_id,
+             m.class_id, m.group_node_id]
+            for m in members
+        ],
+        column_names=["run_id", "lesson_id", "lesson_date", "room_id", "student_id", "tutor_id",
+                      "class_id", "node_id"],
+    )
+    client.insert("dim.preheat_publications", [[run_id, []]],
+                  column_names=["run_id", "withheld_lessons"])
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@contextmanager
+def unanswering_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers (a hung warehouse)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
