@@ -9,7 +9,10 @@
 --     explained_by_late = late_events;
 --   recorded_course_enter_time: a late event of any sub_event may add, remove or move a row, so
 --     explained_by_late = ads rows - the same rule over the events that were not late (the rt side);
---   registrations_hourly_by_level, cc_daily_tracking: no window, no late events, 0.
+--   registrations_hourly_by_level, cc_daily_tracking: no window, no late events, 0;
+--   room_user_labels_30s (sum of messages): late_events, as the windowed marts;
+--   help_request_triage (help rows): the presses whose every delivery was late.
+-- The live-classroom marts' dimension columns are compared row by row apart (dim_drift_*).
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
 {%- set marts = [
@@ -18,7 +21,15 @@
     {'name': 'recorded_course_enter_time', 'day': 'toDate(create_time)', 'total': 'count()', 'topic': 'qos_log'},
     {'name': 'registrations_hourly_by_level', 'day': "makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, intDiv(reg_hour, 100) % 100)", 'total': 'sum(leads)', 'topic': 'uc_account-user'},
     {'name': 'cc_daily_tracking', 'day': 'attribution_date', 'total': 'sum(cc_index)', 'topic': 'data_pack_order_info'},
+    {'name': 'room_user_labels_30s', 'day': "toDate(intDiv(start_time, 1000), '" ~ business_tz() ~ "')", 'total': 'sum(messages)', 'topic': 'classroom_av_sample'},
+    {'name': 'help_request_triage', 'day': "toDate(intDiv(request_time, 1000), '" ~ business_tz() ~ "')", 'total': "countIf(source = 'help')", 'topic': 'classroom_help_request'},
 ] %}
+{#- the live-classroom marts' dimension columns (LIVE_CLASSROOM_CONTRACT.md C), compared apart -#}
+{%- set dimension_marts = [
+    {'name': 'room_user_labels_30s', 'key': ['start_time', 'room_id', 'user_id'], 'day': 'start_time'},
+    {'name': 'help_request_triage', 'key': ['request_id'], 'day': 'request_time'},
+] %}
+{%- set dimension_columns = ['lesson_id', 'lesson_date', 'room_role', 'expected_members', 'tutor_id', 'class_id', 'org_node_id', 'dim_run_id', 'dim_status'] %}
 
 with
 {%- for mart in marts %}
@@ -56,6 +67,44 @@ recorded_on_time as (
     from ({{ enter_time_rows(on_time_events) }})
     group by day
 ),
+-- help_request_triage: a press whose every delivery was late has no rt row (ads has it)
+late_help as (
+    select
+        'help_request_triage' as mart,
+        toDate({{ epoch_ms_to_business('l.event_time_ms') }}) as day,
+        count() as requests
+    from (
+        select event as request_id, min(event_time_ms) as event_time_ms, count() as deliveries
+        from {{ source('ods', 'late_events') }}
+        where mart = 'help_request_triage'
+        group by request_id
+    ) as l
+    inner join (
+        select request_id, count() as deliveries
+        from {{ source('ods', 'classroom_help_request_clean') }}
+        group by request_id
+    ) as c on c.request_id = l.request_id
+    where l.deliveries = c.deliveries
+    group by day
+),
+-- dimension drift: a row on both sides whose dimension columns differ; explained when rt did
+-- not find the dimension or saw another preheat run
+dim_drift as (
+{%- for mart in dimension_marts %}
+    select
+        '{{ mart.name }}' as mart,
+        toDate({{ epoch_ms_to_business('a.' ~ mart.day) }}) as day,
+        toInt64(count()) as dim_drift_rows,
+        toInt64(countIf(r.dim_status = 'ok' and r.dim_run_id = a.dim_run_id)) as dim_drift_unexplained
+    from {{ ref(mart.name) }} as a
+    inner join {{ ref('rt_' ~ mart.name) }} as r
+        on {% for column in mart.key %}r.{{ column }} = a.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where ({% for column in dimension_columns %}a.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+        != ({% for column in dimension_columns %}r.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+    group by day
+    {% if not loop.last %}union all{% endif %}
+{%- endfor %}
+),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
     from {{ source('ods', 'rejected_messages') }}
@@ -86,11 +135,20 @@ select
     s.ads_total as ads_total,
     s.ads_total - s.rt_total as total_difference,
     toInt64(l.late_events) as late_events,
-    toInt64(if(s.mart = 'recorded_course_enter_time', s.ads_total - o.total, l.late_events)) as explained_by_late,
+    toInt64(multiIf(
+        s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
+        s.mart = 'help_request_triage', h.requests,
+        l.late_events
+    )) as explained_by_late,
     s.ads_total - s.rt_total - explained_by_late as unexplained,
     toInt64(j.rejected_messages) as rejected_source_messages,
-    cast(if(unexplained = 0, 'ok', 'mismatch') as LowCardinality(String)) as status
+    toInt64(g.dim_drift_rows) as dim_drift_rows,
+    toInt64(g.dim_drift_unexplained) as dim_drift_unexplained,
+    cast(if(unexplained = 0 and dim_drift_unexplained = 0, 'ok', 'mismatch') as LowCardinality(String))
+        as status
 from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day
+left join late_help as h on h.mart = s.mart and h.day = s.day
+left join dim_drift as g on g.mart = s.mart and g.day = s.day

@@ -1,0 +1,100 @@
+{#- The preheat's published dimension (LIVE_CLASSROOM_CONTRACT.md C) joined at build time.
+
+    published_rooms(): dim.live_room_current, one row per room (the greatest lesson_id wins);
+    published_members(): dim.room_membership_current, one row per room and student (the greatest
+    lesson_id; a member counts only when it is the room's lesson). A warehouse the preheat never
+    ran in has no dim views: then both are empty and every row is room_unknown. -#}
+
+{% macro dimension_relation(name) -%}
+    {%- if execute -%}
+        {{ return(adapter.get_relation(database=none, schema='dim', identifier=name)) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro published_rooms() -%}
+    {%- set relation = dimension_relation('live_room_current') -%}
+    {%- if relation is none -%}
+    (
+        select
+            toUInt64(0) as room_id, toUInt64(0) as lesson_id, toDate(0) as lesson_date,
+            '' as room_role, toUInt64(0) as expected_members, toUInt64(0) as tutor_id,
+            toUInt64(0) as scope_node_id, toUInt64(0) as run_id, toUInt8(1) as found
+        where 0
+    )
+    {%- else -%}
+    (
+        select
+            room_id,
+            argMax(lesson_id, lesson_id) as lesson_id,
+            argMax(lesson_date, lesson_id) as lesson_date,
+            argMax(toString(room_role), lesson_id) as room_role,
+            argMax(toUInt64(expected_members), lesson_id) as expected_members,
+            argMax(tutor_id, lesson_id) as tutor_id,
+            argMax(scope_node_id, lesson_id) as scope_node_id,
+            argMax(run_id, lesson_id) as run_id,
+            toUInt8(1) as found
+        from {{ relation }}
+        group by room_id
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro published_members() -%}
+    {%- set relation = dimension_relation('room_membership_current') -%}
+    {%- if relation is none -%}
+    (
+        select
+            toUInt64(0) as room_id, toUInt64(0) as student_id, toUInt64(0) as lesson_id,
+            toUInt64(0) as tutor_id, toUInt64(0) as class_id, toUInt64(0) as group_node_id,
+            toUInt8(1) as found
+        where 0
+    )
+    {%- else -%}
+    (
+        select
+            room_id,
+            student_id,
+            argMax(lesson_id, lesson_id) as lesson_id,
+            argMax(tutor_id, lesson_id) as tutor_id,
+            argMax(class_id, lesson_id) as class_id,
+            argMax(group_node_id, lesson_id) as group_node_id,
+            toUInt8(1) as found
+        from {{ relation }}
+        group by room_id, student_id
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Every column of `rows` plus C's dimension columns; `time_column` (epoch ms) dates a row whose
+    room is unknown. -#}
+{% macro with_dimension(rows, time_column) -%}
+    {#- a student is a member of the room's lesson (the greatest one) -#}
+    {%- set is_member -%}
+        (x.role = 'student' and d.found = 1 and m.found = 1 and m.lesson_id = d.lesson_id)
+    {%- endset -%}
+    select
+        x.*,
+        toUInt64(if(d.found = 1, d.lesson_id, 0)) as lesson_id,
+        if(d.found = 1, d.lesson_date,
+            toDate({{ epoch_ms_to_business('x.' ~ time_column) }})) as lesson_date,
+        if(d.found = 1, d.room_role, '') as room_role,
+        toUInt64(if(d.found = 1, d.expected_members, 0)) as expected_members,
+        toUInt64(multiIf(
+            {{ is_member }}, m.tutor_id, d.found = 1, d.tutor_id, 0
+        )) as tutor_id,
+        toUInt64(if({{ is_member }}, m.class_id, 0)) as class_id,
+        toUInt64(multiIf(
+            {{ is_member }}, m.group_node_id, d.found = 1, d.scope_node_id, 0
+        )) as org_node_id,
+        toUInt64(if(d.found = 1, d.run_id, 0)) as dim_run_id,
+        multiIf(
+            d.found = 0, 'room_unknown',
+            x.role = 'student' and not {{ is_member }}, 'member_unknown',
+            'ok'
+        ) as dim_status
+    from {{ rows }} as x
+    left join {{ published_rooms() }} as d on d.room_id = x.room_id
+    left join {{ published_members() }} as m
+        on m.room_id = x.room_id and m.student_id = toUInt64(x.user_id)
+{%- endmacro %}
