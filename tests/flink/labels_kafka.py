@@ -87,26 +87,59 @@ def publish_dimension(
     client.insert(
         "dim.live_room",
         [
-            [run_id, r.lesson_id, date.fromisoformat(r.lesson_date), r.room_id, r.room_role, r.tutor_id,
-             r.scope_node_id, r.expected_members]
+            [
+                run_id,
+                r.lesson_id,
+                date.fromisoformat(r.lesson_date),
+                r.room_id,
+                r.room_role,
+                r.tutor_id,
+                r.scope_node_id,
+                r.expected_members,
+            ]
             for r in rooms
         ],
-        column_names=["run_id", "lesson_id", "lesson_date", "room_id", "room_role", "tutor_id",
-                      "scope_node_id", "expected_members"],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "room_role",
+            "tutor_id",
+            "scope_node_id",
+            "expected_members",
+        ],
     )
     days = {r.lesson_id: date.fromisoformat(r.lesson_date) for r in rooms}
     client.insert(
         "dim.room_membership",
         [
-            [run_id, m.lesson_id, days[m.lesson_id], m.room_id, m.student_id, m.tutor_id,
-             m.class_id, m.group_node_id]
+            [
+                run_id,
+                m.lesson_id,
+                days[m.lesson_id],
+                m.room_id,
+                m.student_id,
+                m.tutor_id,
+                m.class_id,
+                m.group_node_id,
+            ]
             for m in members
         ],
-        column_names=["run_id", "lesson_id", "lesson_date", "room_id", "student_id", "tutor_id",
-                      "class_id", "node_id"],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "student_id",
+            "tutor_id",
+            "class_id",
+            "node_id",
+        ],
     )
-    client.insert("dim.preheat_publications", [[run_id, []]],
-                  column_names=["run_id", "withheld_lessons"])
+    client.insert(
+        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
+    )
 
 
 def _now():

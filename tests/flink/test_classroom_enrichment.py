@@ -102,7 +102,9 @@ def run_scenario(
     produce_messages(settings, tmp_path / "topics", messages)
     run_bounded(settings, jobs=JOBS, session=session, variables=variables)
     labels = read_json(settings, "room_user_labels_30s")
-    triage = list(latest_versions(read_json(settings, "help_request_triage"), "request_id").values())
+    triage = list(
+        latest_versions(read_json(settings, "help_request_triage"), "request_id").values()
+    )
     return labels, triage, messages
 
 
@@ -115,11 +117,28 @@ def test_label_and_triage_rows_carry_the_published_dimension(
         settings,
         tmp_path,
         kafka_session,
-        {"CLICKHOUSE_HOST": warehouse.clickhouse_host, "CLICKHOUSE_PORT": str(warehouse.clickhouse_port),
-         "CLICKHOUSE_USER": warehouse.clickhouse_user,
-         "CLICKHOUSE_PASSWORD": warehouse.clickhouse_password},
+        {
+            "CLICKHOUSE_HOST": warehouse.clickhouse_host,
+            "CLICKHOUSE_PORT": str(warehouse.clickhouse_port),
+            "CLICKHOUSE_USER": warehouse.clickhouse_user,
+            "CLICKHOUSE_PASSWORD": warehouse.clickhouse_password,
+        },
     )
     want_labels, want_triage = expected(messages)
+    import sys
+
+    for topic in (
+        "classroom_device_sample",
+        "classroom_device_sample_clean",
+        "rejected_messages",
+        "late_events",
+        "mart_accounting",
+        "topic_accounting",
+        "room_user_labels_30s",
+        "help_request_triage",
+    ):
+        rows = read_json(settings, topic)
+        print("DEBUG", topic, len(rows), rows[:2], file=sys.stderr)
     label_columns = list(want_labels[0])
     assert comparable(labels, label_columns, ("start_time", "room_id", "user_id")) == comparable(
         want_labels, label_columns, ("start_time", "room_id", "user_id")
@@ -131,15 +150,22 @@ def test_label_and_triage_rows_carry_the_published_dimension(
     # each status and the rules the cases were built for, written out
     statuses = {(r["room_id"], r["user_id"]): r["dim_status"] for r in labels}
     assert statuses == {
-        (1001, TEACHER): "ok", (1001, STUDENT): "ok", (1002, TEACHER): "ok",
-        (1002, 201): "member_unknown", (1003, TEACHER): "ok", (1003, STUDENT): "ok",
-        (1004, STUDENT): "ok", (1009, STUDENT): "room_unknown",
+        (1001, TEACHER): "ok",
+        (1001, STUDENT): "ok",
+        (1002, TEACHER): "ok",
+        (1002, 201): "member_unknown",
+        (1003, TEACHER): "ok",
+        (1003, STUDENT): "ok",
+        (1004, STUDENT): "ok",
+        (1009, STUDENT): "room_unknown",
     }
     room_1003 = {r["lesson_id"] for r in labels if r["room_id"] == 1003}
     assert room_1003 == {504}
     student_1003 = next(r for r in labels if r["room_id"] == 1003 and r["user_id"] == STUDENT)
     assert (student_1003["class_id"], student_1003["org_node_id"], student_1003["tutor_id"]) == (
-        74, 84, 303
+        74,
+        84,
+        303,
     )
     by_id = {r["request_id"]: r for r in triage}
     assert (by_id["h-1004"]["category"], by_id["h-1004"]["target_user_id"]) == ("peer_absent", 399)
