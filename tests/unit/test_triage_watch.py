@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from classpulse.cli import main
 from classpulse.classroom_help.watch import open_requests, state_of
+from classpulse.cli import main
 from classpulse.config import Settings
 from classpulse.loader import create_landing_tables, read_landing_tables
 from classpulse.warehouse import get_client
