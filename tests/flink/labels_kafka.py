@@ -19,10 +19,9 @@ from typing import Any
 from classroom_help_cases import write_topics
 from kafka_helpers import read_records
 
-from classpulse.classroom_help.records import Message
+from classpulse.classroom_help.records import Message, render
 from classpulse.classroom_help.rules import PublishedMember, PublishedRoom
 from classpulse.config import Settings
-from classpulse.kafka.produce import produce_directories
 
 JOBS = (
     "clean_classroom_enter",
@@ -35,13 +34,20 @@ JOBS = (
 
 
 def produce_messages(settings: Settings, root: Path, messages: Iterable[Message]) -> dict[str, int]:
-    """Write one file per topic under ``root`` and publish every line to its topic (every topic of
-    the pipeline exists first, fed or not)."""
+    """Publish every message to its topic in arrival order, keyed by room (a room stays in one
+    partition); every topic of the pipeline exists first, fed or not. The lines are also written
+    under ``root``, one file per topic, as ``classpulse produce`` would read them."""
     from classpulse.flink.pipeline import create_topics
+    from classpulse.kafka.produce import TopicProducer
 
     create_topics(settings)
+    messages = list(messages)
     write_topics(root, messages)
-    return produce_directories(settings, root)
+    producer = TopicProducer(settings)
+    for message in sorted(messages, key=lambda m: (m.server_time, m.client_time)):
+        producer.send(message.topic, render(message).encode(), str(message.room_id).encode())
+    producer.flush()
+    return dict(producer.delivered)
 
 
 def read_json(settings: Settings, topic: str) -> list[dict[str, Any]]:
