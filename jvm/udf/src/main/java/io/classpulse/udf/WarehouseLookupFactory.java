@@ -89,8 +89,9 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
     @Override
     public DynamicTableSource createDynamicTableSource(Context context) {
         FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
-        // the runner sets scan options (bounded mode, start) on every source; a lookup has no scan
-        helper.validateExcept("scan.");
+        // the runner sets read options (Kafka bounded mode, file monitoring) on every table a job
+        // reads; a lookup-only table has nothing to scan and ignores them
+        helper.validateExcept("scan.", "source.");
         ReadableConfig options = helper.getOptions();
         WarehouseLookupOptions lookup = new WarehouseLookupOptions(
                 options.get(URL),
