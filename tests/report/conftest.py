@@ -22,6 +22,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from classpulse import pipeline
+from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
 from classpulse.config import Settings
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
@@ -60,6 +61,10 @@ def report_settings(
     settings = replace(warehouse, topics_dir=base / "topics", home=base / "home")
     pipeline.ensure_warehouse(settings)
     pipeline.generate(settings, report_day, scale=SCALE, seed=SEED)
+    # a few live-classroom lessons, for the help-triage section
+    generate_labels_day(
+        LabelsOptions(day=report_day, seed=SEED, lessons=12, lesson_minutes=5), settings.topics_dir
+    )
     try:
         pipeline.run_flink(settings)
     except pipeline.StageError as exc:
