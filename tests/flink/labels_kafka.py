@@ -1,8 +1,7 @@
 """Helpers of the live-classroom tests that run on Kafka: records in, mart rows out.
 
 Inputs go to the source topics through the producer of ``classpulse produce`` (one file per topic
-written first, in arrival order); jobs run with ``run_bounded``; outputs are read committed. The
-published dimension (contract C) is written to the warehouse as the preheat publishes it.
+written first, in arrival order); jobs run with ``run_bounded``; outputs are read committed.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from classroom_help_cases import write_topics
 from kafka_helpers import read_records
 
 from classpulse.classroom_help.records import Message, render
-from classpulse.classroom_help.rules import PublishedMember, PublishedRoom
 from classpulse.config import Settings
 
 JOBS = (
@@ -70,88 +67,6 @@ def latest_accounting(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any
         if row["mart"] not in current or row["events_in"] > current[row["mart"]]["events_in"]:
             current[row["mart"]] = row
     return current
-
-
-def publish_dimension(
-    settings: Settings,
-    rooms: Sequence[PublishedRoom],
-    members: Sequence[PublishedMember],
-    run_id: int,
-) -> None:
-    """Write one preheat run's rooms and members and publish it (readers see all or none)."""
-    from classpulse import preheat
-    from classpulse.warehouse import get_client
-
-    client = get_client(settings)
-    preheat.ensure_schema(client, settings)
-    lessons = sorted({(r.lesson_id, date.fromisoformat(r.lesson_date)) for r in rooms})
-    client.insert(
-        "dim.preheat_lesson_log",
-        [[run_id, lesson, day, "built", _now()] for lesson, day in lessons],
-        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
-    )
-    client.insert(
-        "dim.live_room",
-        [
-            [
-                run_id,
-                r.lesson_id,
-                date.fromisoformat(r.lesson_date),
-                r.room_id,
-                r.room_role,
-                r.tutor_id,
-                r.scope_node_id,
-                r.expected_members,
-            ]
-            for r in rooms
-        ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "room_role",
-            "tutor_id",
-            "scope_node_id",
-            "expected_members",
-        ],
-    )
-    days = {r.lesson_id: date.fromisoformat(r.lesson_date) for r in rooms}
-    client.insert(
-        "dim.room_membership",
-        [
-            [
-                run_id,
-                m.lesson_id,
-                days[m.lesson_id],
-                m.room_id,
-                m.student_id,
-                m.tutor_id,
-                m.class_id,
-                m.group_node_id,
-            ]
-            for m in members
-        ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "student_id",
-            "tutor_id",
-            "class_id",
-            "node_id",
-        ],
-    )
-    client.insert(
-        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
-    )
-
-
-def _now():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 @contextmanager

@@ -13,13 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from classroom_dimension import publish_dimension
 from classroom_help_cases import STUDENT, T0, TEACHER, device, help_press
 from labels_kafka import (
     JOBS,
     latest_accounting,
     latest_versions,
     produce_messages,
-    publish_dimension,
     read_json,
     unanswering_server,
 )
