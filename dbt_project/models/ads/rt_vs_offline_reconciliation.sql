@@ -11,7 +11,8 @@
 --     explained_by_late = ads rows - the same rule over the events that were not late (the rt side);
 --   registrations_hourly_by_level, cc_daily_tracking: no window, no late events, 0;
 --   room_user_labels_30s (sum of messages): late_events, as the windowed marts;
---   help_request_triage (help rows): the presses whose every delivery was late.
+--   help_request_triage (help rows): 0, rt decides a late press too (its evidence stays in the
+--     joins' state); late label messages may change a decision, never the count.
 -- The live-classroom marts' dimension columns are compared row by row apart (dim_drift_*).
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
@@ -67,26 +68,6 @@ recorded_on_time as (
     from ({{ enter_time_rows(on_time_events) }})
     group by day
 ),
--- help_request_triage: a press whose every delivery was late has no rt row (ads has it)
-late_help as (
-    select
-        'help_request_triage' as mart,
-        toDate({{ epoch_ms_to_business('l.event_time_ms') }}) as day,
-        count() as requests
-    from (
-        select event as request_id, min(event_time_ms) as event_time_ms, count() as deliveries
-        from {{ source('ods', 'late_events') }}
-        where mart = 'help_request_triage'
-        group by request_id
-    ) as l
-    inner join (
-        select request_id, count() as deliveries
-        from {{ source('ods', 'classroom_help_request_clean') }}
-        group by request_id
-    ) as c on c.request_id = l.request_id
-    where l.deliveries = c.deliveries
-    group by day
-),
 -- dimension drift: a row on both sides whose dimension columns differ; explained when rt did
 -- not find the dimension or saw another preheat run
 dim_drift as (
@@ -137,7 +118,7 @@ select
     toInt64(l.late_events) as late_events,
     toInt64(multiIf(
         s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
-        s.mart = 'help_request_triage', h.requests,
+        s.mart = 'help_request_triage', 0,
         l.late_events
     )) as explained_by_late,
     s.ads_total - s.rt_total - explained_by_late as unexplained,
@@ -150,5 +131,4 @@ from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day
-left join late_help as h on h.mart = s.mart and h.day = s.day
 left join dim_drift as g on g.mart = s.mart and g.day = s.day
