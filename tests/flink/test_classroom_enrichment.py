@@ -125,20 +125,6 @@ def test_label_and_triage_rows_carry_the_published_dimension(
         },
     )
     want_labels, want_triage = expected(messages)
-    import sys
-
-    for topic in (
-        "classroom_device_sample",
-        "classroom_device_sample_clean",
-        "rejected_messages",
-        "late_events",
-        "mart_accounting",
-        "topic_accounting",
-        "room_user_labels_30s",
-        "help_request_triage",
-    ):
-        rows = read_json(settings, topic)
-        print("DEBUG", topic, len(rows), rows[:2], file=sys.stderr)
     label_columns = list(want_labels[0])
     assert comparable(labels, label_columns, ("start_time", "room_id", "user_id")) == comparable(
         want_labels, label_columns, ("start_time", "room_id", "user_id")
