@@ -24,18 +24,23 @@
     )
     {%- else -%}
     (
+        -- one tuple per room, so no output alias shadows the lesson_id it is chosen by
         select
             room_id,
-            argMax(lesson_id, lesson_id) as lesson_id,
-            argMax(lesson_date, lesson_id) as lesson_date,
-            argMax(toString(room_role), lesson_id) as room_role,
-            argMax(toUInt64(expected_members), lesson_id) as expected_members,
-            argMax(tutor_id, lesson_id) as tutor_id,
-            argMax(scope_node_id, lesson_id) as scope_node_id,
-            argMax(run_id, lesson_id) as run_id,
-            toUInt8(1) as found
-        from {{ relation }}
-        group by room_id
+            latest.1 as lesson_id, latest.2 as lesson_date, latest.3 as room_role,
+            latest.4 as expected_members, latest.5 as tutor_id, latest.6 as scope_node_id,
+            latest.7 as run_id, toUInt8(1) as found
+        from (
+            select
+                room_id,
+                argMax(
+                    (lesson_id, lesson_date, toString(room_role), toUInt64(expected_members),
+                        tutor_id, scope_node_id, run_id),
+                    lesson_id
+                ) as latest
+            from {{ relation }}
+            group by room_id
+        )
     )
     {%- endif -%}
 {%- endmacro %}
@@ -53,15 +58,16 @@
     {%- else -%}
     (
         select
-            room_id,
-            student_id,
-            argMax(lesson_id, lesson_id) as lesson_id,
-            argMax(tutor_id, lesson_id) as tutor_id,
-            argMax(class_id, lesson_id) as class_id,
-            argMax(group_node_id, lesson_id) as group_node_id,
-            toUInt8(1) as found
-        from {{ relation }}
-        group by room_id, student_id
+            room_id, student_id,
+            latest.1 as lesson_id, latest.2 as tutor_id, latest.3 as class_id,
+            latest.4 as group_node_id, toUInt8(1) as found
+        from (
+            select
+                room_id, student_id,
+                argMax((lesson_id, tutor_id, class_id, group_node_id), lesson_id) as latest
+            from {{ relation }}
+            group by room_id, student_id
+        )
     )
     {%- endif -%}
 {%- endmacro %}
