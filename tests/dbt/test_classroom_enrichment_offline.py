@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
 from classroom_dimension import publish_dimension
 
 from classpulse import pipeline
@@ -66,8 +67,10 @@ def expected_rows(topics: Path, name: str) -> list[dict]:
 
 
 def test_enriched_marts_reconcile_and_a_re_preheat_is_explained_drift(
-    dbt_warehouse: Settings, tmp_path: Path
+    dbt_warehouse: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # found, not fast: a loaded machine must not turn the stream's lookups into lookup_timeout
+    monkeypatch.setenv("CLASSPULSE_DIM_LOOKUP_TIMEOUT", "30 s")
     settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
     publish_dimension(settings, ROOMS, MEMBERS, run_id=21)
     day = generate_labels_day(

@@ -122,6 +122,8 @@ def test_label_and_triage_rows_carry_the_published_dimension(
             "CLICKHOUSE_PORT": str(warehouse.clickhouse_port),
             "CLICKHOUSE_USER": warehouse.clickhouse_user,
             "CLICKHOUSE_PASSWORD": warehouse.clickhouse_password,
+            # found, not fast: a loaded machine must not turn this test into lookup_timeout
+            "DIM_LOOKUP_TIMEOUT": "30 s",
         },
     )
     want_labels, want_triage = expected(messages)
