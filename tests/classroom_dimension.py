@@ -85,4 +85,3 @@ def publish_dimension(
     client.insert(
         "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
     )
-
