@@ -105,7 +105,8 @@ def test_enriched_marts_reconcile_and_a_re_preheat_is_explained_drift(
     assert got == sorted(triage, key=lambda row: row["request_id"])
 
     # rt looked the same published run up in the stream: no dimension drift, measures explained
-    run_dbt(settings, ["build", "--select", "rt_vs_offline_reconciliation"])
+    # the reconciliation reads every mart's both sides: build them all (most are empty here)
+    run_dbt(settings, ["run", "--select", "+rt_vs_offline_reconciliation"])
     recon = query_json(
         client,
         "SELECT mart, toString(day) AS day, rt_total, ads_total, explained_by_late, unexplained, "
@@ -129,7 +130,7 @@ def test_enriched_marts_reconcile_and_a_re_preheat_is_explained_drift(
         [replace(m, tutor_id=m.tutor_id + 1000) for m in MEMBERS],
         run_id=22,
     )
-    run_dbt(settings, ["build", "--select", "room_user_labels_30s rt_vs_offline_reconciliation"])
+    run_dbt(settings, ["run", "--select", "room_user_labels_30s rt_vs_offline_reconciliation"])
     drift = query_json(
         client,
         "SELECT dim_drift_rows, dim_drift_unexplained, status "
