@@ -2,6 +2,9 @@
 -- enter, av, device and courseware streams (seed 000); grain room x user x window with >= 1
 -- message, insert-only (LIVE_CLASSROOM_CONTRACT.md A.2, A.3). From those rows, in the same job,
 -- help_request_triage: one row per help request or detected ticket, an upsert log (A.4, A.5).
+-- Both marts' rows (never raw events) carry the preheated lesson, room and org dimension through
+-- asynchronous cached lookups of the warehouse, with a dim_status (C; dim_live_room and
+-- dim_room_membership are lookup tables, connector classpulse-warehouse).
 
 -- One shape for the four topics: each message says what it contributes to the label rules.
 CREATE TEMPORARY VIEW label_inputs AS
@@ -164,6 +167,41 @@ FROM label_user_windows AS u
 INNER JOIN label_room_windows AS r
     ON u.window_start = r.window_start AND u.window_end = r.window_end AND u.room_id = r.room_id;
 
+-- Enrichment (C): one lookup per room-window row through the caches; only students have a
+-- member key. Both lookups depend on the row alone (a lookup join keys on its input only).
+CREATE TEMPORARY VIEW label_rows_keyed AS
+SELECT
+    -- the window's time attributes stay behind: the lookup joins on processing time
+    start_ms, room_id, user_id, `role`, messages, in_room, enter_attempts, enter_fail,
+    enter_slow, enter_fail_component, audio_stall, video_stall, cannot_hear, cannot_see,
+    net_quality, device_abnormal, courseware_load_fail, courseware_out_of_sync, cannot_draw,
+    peer_in_room, fm_in_room,
+    CASE WHEN `role` = 'student' THEN user_id END AS member_key,
+    PROCTIME() AS lookup_time
+FROM label_rows;
+
+CREATE TEMPORARY VIEW label_rows_enriched AS
+SELECT
+    l.*,
+    CASE
+        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
+        WHEN d.lookup_status IS NULL THEN 'room_unknown'
+        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
+        WHEN l.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
+            THEN 'member_unknown'
+        ELSE 'ok'
+    END AS dim_status,
+    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
+    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
+    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
+    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
+    m.group_node_id AS member_group_node_id
+FROM label_rows_keyed AS l
+LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF l.lookup_time AS d
+    ON d.room_id = l.room_id
+LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF l.lookup_time AS m
+    ON m.room_id = l.room_id AND m.student_id = l.member_key;
+
 INSERT INTO room_user_labels_30s
 SELECT
     start_ms, start_ms + 30000,
@@ -188,8 +226,28 @@ SELECT
         IF(courseware_out_of_sync = 1, 'courseware_out_of_sync', ''),
         IF(cannot_draw = 1, 'cannot_draw', '')
     ], ''),
+    -- dimension columns (C): a known room gives its columns, a member its tutor, class and
+    -- group; otherwise zeros and the business date of the row's time
+    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
+    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
+        CAST(TO_TIMESTAMP_LTZ(start_ms, 3) AS DATE)),
+    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
+    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
+    CASE
+        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
+        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
+        ELSE 0
+    END,
+    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
+    CASE
+        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
+        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
+        ELSE 0
+    END,
+    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
+    dim_status,
     CURRENT_TIMESTAMP
-FROM label_rows;
+FROM label_rows_enriched;
 
 INSERT INTO late_events
 SELECT
@@ -290,6 +348,53 @@ FROM (
         AND p.`role` = CASE r.`role` WHEN 'teacher' THEN 'student' WHEN 'student' THEN 'teacher' END
 );
 
+-- Help presses with their lateness: behind the help stream's watermark on arrival (contract 0) a
+-- press is late and goes to late_events. It is still decided: the joins below are regular joins
+-- whose state keeps the evidence, so rt and ads hold the same requests (A.5 names late label
+-- messages as the only cause of a difference), e.g. an expired press, late by construction.
+CREATE TEMPORARY VIEW help_messages AS
+SELECT
+    *,
+    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CURRENT_WATERMARK(event_at) AS watermark_at
+FROM classroom_help_request_clean;
+
+INSERT INTO late_events
+SELECT
+    'help_request_triage',
+    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
+    client_time,
+    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
+    CAST(NULL AS STRING),
+    CAST(NULL AS STRING),
+    user_id,
+    CAST(NULL AS BIGINT),
+    CAST(room_id AS STRING),
+    `role`,
+    CAST(NULL AS INT),
+    request_id,
+    CAST(NULL AS BIGINT),
+    CAST(NULL AS BIGINT),
+    source_split,
+    CURRENT_TIMESTAMP
+FROM help_messages
+WHERE is_late;
+
+-- Accounting of the help presses: every accepted message is on time or late (counted + late =
+-- accepted), whether first delivery or redelivery.
+CREATE TEMPORARY VIEW help_counts AS
+SELECT
+    'help_request_triage' AS mart,
+    COUNT(*) AS events_in,
+    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
+    COUNT(*) FILTER (WHERE is_late) AS events_late
+FROM help_messages;
+
+INSERT INTO mart_accounting
+SELECT mart, events_in, events_counted, events_late, CURRENT_TIMESTAMP
+FROM TO_CHANGELOG(input => TABLE help_counts)
+WHERE op IN ('INSERT', 'UPDATE_AFTER');
+
 -- First delivery per request_id: least server_time, then place in the topic; its fields ride in
 -- one MIN key (redeliveries are accepted and produce no row).
 CREATE TEMPORARY VIEW triage_requests AS
@@ -308,7 +413,7 @@ FROM (
             LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0'),
             CAST(room_id AS STRING), CAST(user_id AS STRING), `role`, CAST(client_time AS STRING)
         )) AS first_delivery
-    FROM classroom_help_request_clean
+    FROM help_messages
     GROUP BY request_id
 );
 
@@ -359,6 +464,11 @@ LEFT JOIN triage_rules AS r
 LEFT JOIN triage_rules AS w
     ON w.room_id = h.room_id AND w.user_id = h.user_id AND w.end_ms = h.verify_start + 30000;
 
+-- The rooms and evidence ends of primary help requests (proactive detection stays away).
+CREATE TEMPORARY VIEW triage_help_evidence AS
+SELECT DISTINCT room_id, CAST(evidence_end AS BIGINT) AS evidence_end
+FROM triage_requests_windows;
+
 -- Proactive detection: the first firing rule is the same at e and e - 30 s but not e - 60 s, no
 -- supervisor, and no help request of the room has its evidence at e or e - 30 s.
 CREATE TEMPORARY VIEW triage_detected_decisions AS
@@ -384,13 +494,14 @@ LEFT JOIN triage_rules AS z
     AND z.rule_no = x.rule_no
 LEFT JOIN triage_rules AS w
     ON w.room_id = x.room_id AND w.user_id = x.user_id AND w.end_ms = x.end_ms + 30000
+-- anti-joins, not NOT EXISTS: a correlated subquery is not decorrelated once the rows meet the
+-- dimension lookup downstream
+LEFT JOIN triage_help_evidence AS h0
+    ON h0.room_id = x.room_id AND h0.evidence_end = x.end_ms
+LEFT JOIN triage_help_evidence AS h1
+    ON h1.room_id = x.room_id AND h1.evidence_end = x.end_ms - 30000
 WHERE x.`role` IN ('teacher', 'student') AND x.rule_no < 8 AND x.fm_in_room = 0
-    AND z.user_id IS NULL
-    AND NOT EXISTS (
-        SELECT 1 FROM triage_requests_windows AS h
-        WHERE h.room_id = x.room_id
-            AND (h.evidence_end = x.end_ms OR h.evidence_end = x.end_ms - 30000)
-    );
+    AND z.user_id IS NULL AND h0.room_id IS NULL AND h1.room_id IS NULL;
 
 -- decision: 0 merged, -2 expired, -3 no evidence, -4 fm present, 1-8 the rule that fired.
 CREATE TEMPORARY VIEW triage_rows AS
@@ -410,7 +521,7 @@ SELECT
         WHEN 4 THEN 'call_peer' WHEN 5 THEN 'switch_line' WHEN 6 THEN 'switch_line'
         WHEN 7 THEN 'reload_courseware' ELSE ''
     END AS `action`,
-    -- rule 4 calls the room's tutor: a dimension column (C), 0 until the stream is enriched
+    -- rule 4 calls the requester's tutor, a dimension column (C): set after the lookup below
     COALESCE(CASE decision
         WHEN 1 THEN requester WHEN 2 THEN peer_device_user WHEN 3 THEN requester
         WHEN 5 THEN network_user WHEN 6 THEN media_user WHEN 7 THEN courseware_user
@@ -449,11 +560,13 @@ FROM TO_CHANGELOG(input => TABLE triage_current);
 
 -- Upsert log as in mart_registrations_hourly_by_level: the greatest version per request_id is
 -- the current row; a row a later input replaced is a DELETE (is_deleted = 1).
-INSERT INTO help_request_triage
+CREATE TEMPORARY VIEW triage_versions AS
 SELECT
     request_id, source, room_id, user_id, `role`, request_time, received_time, decided_at,
     evidence_end, outcome, category, `action`, target_user_id, verify_start, verify_status,
-    handle_ms, `version`, is_deleted, CURRENT_TIMESTAMP
+    handle_ms, `version`, is_deleted,
+    CASE WHEN `role` = 'student' THEN user_id END AS member_key,
+    PROCTIME() AS lookup_time
 FROM (
     SELECT
         *,
@@ -465,3 +578,63 @@ FROM (
     FROM triage_changes
 )
 WHERE op <> 'UPDATE_BEFORE';
+
+-- Enrichment (C) of each version, at request_time, as the label rows.
+CREATE TEMPORARY VIEW triage_enriched AS
+SELECT
+    t.*,
+    CASE
+        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
+        WHEN d.lookup_status IS NULL THEN 'room_unknown'
+        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
+        WHEN t.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
+            THEN 'member_unknown'
+        ELSE 'ok'
+    END AS dim_status,
+    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
+    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
+    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
+    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
+    m.group_node_id AS member_group_node_id
+FROM triage_versions AS t
+LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF t.lookup_time AS d
+    ON d.room_id = t.room_id
+LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF t.lookup_time AS m
+    ON m.room_id = t.room_id AND m.student_id = t.member_key;
+
+CREATE TEMPORARY VIEW triage_dimensions AS
+SELECT
+    *,
+    CASE
+        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
+        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
+        ELSE 0
+    END AS tutor_id
+FROM triage_enriched;
+
+INSERT INTO help_request_triage
+SELECT
+    request_id, source, room_id, user_id, `role`, request_time, received_time, decided_at,
+    evidence_end, outcome, category, `action`,
+    -- rule 4 (peer_absent) calls the requester's tutor when a student asks, else nobody
+    CASE
+        WHEN category = 'peer_absent' THEN IF(`role` = 'student', tutor_id, 0)
+        ELSE target_user_id
+    END,
+    verify_start, verify_status, handle_ms, `version`, is_deleted,
+    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
+    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
+        CAST(TO_TIMESTAMP_LTZ(request_time, 3) AS DATE)),
+    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
+    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
+    tutor_id,
+    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
+    CASE
+        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
+        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
+        ELSE 0
+    END,
+    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
+    dim_status,
+    CURRENT_TIMESTAMP
+FROM triage_dimensions;

@@ -83,6 +83,7 @@ SECTION_TITLES: Mapping[str, str] = {
     "consultants": "5. Consultant follow-ups",
     "data-quality": "6. Data quality & reconciliation",
     "freshness": "7. Freshness",
+    "help-triage": "8. Live-classroom help triage",
 }
 
 TREND_DAYS = 14
@@ -1863,6 +1864,12 @@ def make_empty_headline(day: date, quality: QualityReport | None) -> Headline:
     )
 
 
+def build_help_triage(reader: MartReader, day: date) -> Section:
+    from classpulse.report_help_triage import build_help_triage_section
+
+    return build_help_triage_section(reader, day, SECTION_TITLES["help-triage"])
+
+
 def collect_report(
     settings: Settings,
     day: date | None = None,
@@ -1902,6 +1909,7 @@ def collect_report(
             ("consultants", lambda: build_consultant_section(reader, day)),
             ("data-quality", lambda: build_data_quality_section(reader, day, quality)),
             ("freshness", lambda: build_freshness_section(freshness)),
+            ("help-triage", lambda: build_help_triage(reader, day)),
         ]
         sections = []
         for key, build in builders:

@@ -24,6 +24,7 @@ from clickhouse_connect.driver.client import Client
 from kafka_helpers import free_port, truncate_topics
 
 from classpulse import pipeline
+from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
 from classpulse.config import Settings
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
@@ -77,6 +78,11 @@ def report_settings(
     pipeline.ensure_warehouse(settings)
     try:
         pipeline.generate(settings, report_day, scale=SCALE, seed=SEED)
+        # a few live-classroom lessons, for the help-triage section
+        generate_labels_day(
+            LabelsOptions(day=report_day, seed=SEED, lessons=12, lesson_minutes=5),
+            settings.topics_dir,
+        )
         try:
             pipeline.run_flink(settings)
         except pipeline.StageError as exc:

@@ -1,6 +1,7 @@
 -- Help triage offline and complete: one row per help request (first deliveries and merged
 -- presses) and per detected ticket, from ads.room_user_labels_30s. Grain: request_id.
--- Rules: LIVE_CLASSROOM_CONTRACT.md A.4, A.5 (as Flink job mart_room_user_labels_30s).
+-- Rules: LIVE_CLASSROOM_CONTRACT.md A.4, A.5 (as Flink job mart_room_user_labels_30s); dimension
+-- columns from the published preheat at build time (C); rule 4 calls the requester's tutor.
 {{ config(engine='MergeTree', order_by='request_id') }}
 
 with labels as (
@@ -153,8 +154,9 @@ decisions as (
     select * from help
     union all
     select * from detected
-)
+),
 
+triage_rows as (
 select
     request_id, source, room_id, user_id, role, request_time, received_time, decided_at,
     evidence_end,
@@ -167,7 +169,7 @@ select
         'guide_device_check', 'guide_device_check', 'rejoin', 'call_peer', 'switch_line',
         'switch_line', 'reload_courseware'
     ][decision], '') as action,
-    -- rule 4 calls the room's tutor, a dimension column (section C): 0 until the join lands
+    -- rule 4 calls the requester's tutor, a dimension column (C): set below
     toInt64(ifNull(multiIf(
         decision in (1, 3), requester, decision = 2, peer_device_user,
         decision = 5, network_user, decision = 6, media_user, decision = 7, courseware_user,
@@ -181,3 +183,14 @@ select
     ) as verify_status,
     if(decision = 0, 0, decided_at - request_time) as handle_ms
 from decisions
+),
+
+enriched as (
+{{ with_dimension('triage_rows', 'request_time') }}
+)
+
+select * replace (
+    toInt64(if(category = 'peer_absent', if(role = 'student', tutor_id, 0), target_user_id))
+        as target_user_id
+)
+from enriched

@@ -1,6 +1,7 @@
 -- Problem labels per room, user and 30-second window of client_time, offline and complete (late
 -- messages included). Grain: room x user x window with >= 1 message.
--- Rules: LIVE_CLASSROOM_CONTRACT.md A.3 (the same rules as Flink job mart_room_user_labels_30s).
+-- Rules: LIVE_CLASSROOM_CONTRACT.md A.3 (the same rules as Flink job mart_room_user_labels_30s);
+-- dimension columns from the published preheat at build time (C), never copied from rt.
 {{ config(engine='MergeTree', order_by='(room_id, start_time, user_id)') }}
 
 with messages as (
@@ -124,8 +125,9 @@ labelled as (
         toUInt8(r.fm_in_room) as fm_in_room
     from users as u
     inner join rooms as r on u.start_time = r.start_time and u.room_id = r.room_id
-)
+),
 
+label_rows as (
 select
     start_time,
     start_time + 30000 as end_time,
@@ -151,3 +153,6 @@ select
         if(cannot_draw = 1, 'cannot_draw', '')
     ]) as problem_labels
 from labelled
+)
+
+{{ with_dimension('label_rows', 'start_time') }}

@@ -15,7 +15,11 @@
 --   room_concurrency_1min (total = users present per minute): likewise, the same rules over the
 --     sessions of the heartbeats that were not late;
 --   registrations_hourly_by_level, cc_daily_tracking, room_message_loss_daily: no window, no
---     late events, 0.
+--     late events, 0;
+--   room_user_labels_30s (sum of messages): late_events, as the windowed marts;
+--   help_request_triage (help rows): 0, rt decides a late press too (its evidence stays in the
+--     joins' state); late label messages may change a decision, never the count.
+-- The live-classroom marts' dimension columns are compared row by row apart (dim_drift_*).
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
 {%- set marts = [
@@ -27,7 +31,15 @@
     {'name': 'room_presence_sessions', 'day': 'toDate(online_from)', 'total': 'sum(heartbeats)', 'topic': 'room_heartbeat'},
     {'name': 'room_concurrency_1min', 'day': 'toDate(start_time)', 'total': 'sum(users_present)', 'topic': 'room_heartbeat'},
     {'name': 'room_message_loss_daily', 'day': 'day', 'total': 'sum(reports)', 'topic': 'room_push_ack'},
+    {'name': 'room_user_labels_30s', 'day': "toDate(intDiv(start_time, 1000), '" ~ business_tz() ~ "')", 'total': 'sum(messages)', 'topic': 'classroom_av_sample'},
+    {'name': 'help_request_triage', 'day': "toDate(intDiv(request_time, 1000), '" ~ business_tz() ~ "')", 'total': "countIf(source = 'help')", 'topic': 'classroom_help_request'},
 ] %}
+{#- the live-classroom marts' dimension columns (LIVE_CLASSROOM_CONTRACT.md C), compared apart -#}
+{%- set dimension_marts = [
+    {'name': 'room_user_labels_30s', 'key': ['start_time', 'room_id', 'user_id'], 'day': 'start_time'},
+    {'name': 'help_request_triage', 'key': ['request_id'], 'day': 'request_time'},
+] %}
+{%- set dimension_columns = ['lesson_id', 'lesson_date', 'room_role', 'expected_members', 'tutor_id', 'class_id', 'org_node_id', 'dim_run_id', 'dim_status'] %}
 
 with
 {%- for mart in marts %}
@@ -90,6 +102,24 @@ concurrency_on_time as (
     from ({{ room_concurrency_from('(' ~ room_sessions_from(presence_on_time_beats) ~ ')') }})
     group by day
 ),
+-- dimension drift: a row on both sides whose dimension columns differ; explained when rt did
+-- not find the dimension or saw another preheat run
+dim_drift as (
+{%- for mart in dimension_marts %}
+    select
+        '{{ mart.name }}' as mart,
+        toDate({{ epoch_ms_to_business('a.' ~ mart.day) }}) as day,
+        toInt64(count()) as dim_drift_rows,
+        toInt64(countIf(r.dim_status = 'ok' and r.dim_run_id = a.dim_run_id)) as dim_drift_unexplained
+    from {{ ref(mart.name) }} as a
+    inner join {{ ref('rt_' ~ mart.name) }} as r
+        on {% for column in mart.key %}r.{{ column }} = a.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where ({% for column in dimension_columns %}a.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+        != ({% for column in dimension_columns %}r.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+    group by day
+    {% if not loop.last %}union all{% endif %}
+{%- endfor %}
+),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
     from {{ source('ods', 'rejected_messages') }}
@@ -124,14 +154,19 @@ select
         s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
         s.mart = 'room_presence_sessions', s.ads_total - p.total,
         s.mart = 'room_concurrency_1min', s.ads_total - c.total,
+        s.mart = 'help_request_triage', 0,
         l.late_events
     )) as explained_by_late,
     s.ads_total - s.rt_total - explained_by_late as unexplained,
     toInt64(j.rejected_messages) as rejected_source_messages,
-    cast(if(unexplained = 0, 'ok', 'mismatch') as LowCardinality(String)) as status
+    toInt64(g.dim_drift_rows) as dim_drift_rows,
+    toInt64(g.dim_drift_unexplained) as dim_drift_unexplained,
+    cast(if(unexplained = 0 and dim_drift_unexplained = 0, 'ok', 'mismatch') as LowCardinality(String))
+        as status
 from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
 left join presence_on_time as p on p.mart = s.mart and p.day = s.day
 left join concurrency_on_time as c on c.mart = s.mart and c.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day
+left join dim_drift as g on g.mart = s.mart and g.day = s.day

@@ -20,6 +20,15 @@ CREATE TABLE help_request_triage (
     handle_ms      BIGINT,
     `version`      BIGINT,
     is_deleted     TINYINT,
+    lesson_id        BIGINT,  -- dimension columns (LIVE_CLASSROOM_CONTRACT.md C)
+    lesson_date      DATE,
+    room_role        STRING,
+    expected_members BIGINT,
+    tutor_id         BIGINT,
+    class_id         BIGINT,
+    org_node_id      BIGINT,
+    dim_run_id       BIGINT,
+    dim_status       STRING,  -- ok | room_unknown | member_unknown | lookup_timeout
     processed_at   TIMESTAMP_LTZ(3)
 ) WITH (
     'connector' = 'kafka',

@@ -24,6 +24,15 @@ CREATE TABLE room_user_labels_30s (
     peer_in_room           INT,
     fm_in_room             INT,
     problem_labels         ARRAY<STRING>,
+    lesson_id        BIGINT,  -- dimension columns (LIVE_CLASSROOM_CONTRACT.md C)
+    lesson_date      DATE,
+    room_role        STRING,
+    expected_members BIGINT,
+    tutor_id         BIGINT,
+    class_id         BIGINT,
+    org_node_id      BIGINT,
+    dim_run_id       BIGINT,
+    dim_status       STRING,  -- ok | room_unknown | member_unknown | lookup_timeout
     processed_at           TIMESTAMP_LTZ(3)
 ) WITH (
     'connector' = 'kafka',

@@ -29,6 +29,7 @@ MODULES = [
     "report",
     "airflow",
     "rooms",
+    "triage",
 ]
 
 

@@ -45,7 +45,7 @@ def command(topics_dir: Path, skip_quality: bool) -> None:
         ("build", lambda: pipeline.build(settings)),
     ]
     if not skip_quality:
-        stages.append(("quality", lambda: pipeline.quality(settings)))
+        stages.append(("quality", lambda: gate_fed_marts(settings, console)))
     for name, action in stages:
         with console.status(f"{name}…"):
             try:
@@ -53,3 +53,26 @@ def command(topics_dir: Path, skip_quality: bool) -> None:
             except pipeline.StageError as exc:
                 raise click.ClickException(str(exc)) from None
         console.print(f"[green]✓ {name}[/green] [dim]{summary}[/dim]")
+
+
+def gate_fed_marts(settings, console: Console):
+    """The quality gate over the suites the given topics feed (classpulse.feeds): a directory
+    with only some topics leaves the other marts empty, and their suites are not judged."""
+    from classpulse import pipeline
+    from classpulse.feeds import fed_suites
+    from classpulse.quality import SUITES_DIRECTORY, discover_suite_files, load_suite
+    from classpulse.topics import list_complete_files
+
+    root = settings.topics_dir
+    present = [
+        entry.name
+        for entry in sorted(root.iterdir())
+        if entry.is_dir() and list_complete_files(root, entry.name)
+    ]
+    suites = [
+        load_suite(path).name for path in discover_suite_files(settings.root / SUITES_DIRECTORY)
+    ]
+    gated, skipped = fed_suites(settings, suites, present)
+    if skipped:
+        console.print(f"[dim]not fed by these topics, not gated: {', '.join(skipped)}[/dim]")
+    return pipeline.quality(settings, names=tuple(gated))

@@ -73,6 +73,17 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Kafka exactly-once sinks: batch.size (1 MB; the client's default is 16 KB, ~50 cleaned "
         "rows): one produce request per partition per linger when behind, not one per 16 KB.",
     ),
+    # The dimension lookups (connectors dim_*) reach the warehouse with the settings of the same
+    # names (config.py, same defaults): a job without a warehouse still runs, its rows marked
+    # dim_status = lookup_timeout (LIVE_CLASSROOM_CONTRACT.md C).
+    "CLICKHOUSE_HOST": ("127.0.0.1", "Warehouse HTTP host of the dimension lookups."),
+    "CLICKHOUSE_PORT": ("8123", "Warehouse HTTP port of the dimension lookups."),
+    "CLICKHOUSE_USER": ("default", "Warehouse user of the dimension lookups."),
+    "CLICKHOUSE_PASSWORD": ("", "Warehouse password of the dimension lookups."),
+    "DIM_LOOKUP_TIMEOUT": (
+        "500 ms",
+        "A dimension lookup unanswered this long is retried once, then lookup_timeout (C).",
+    ),
     "KAFKA_GROUP_ID": ("classpulse-flink", "Kafka consumer group of the Flink jobs."),
     "KAFKA_TRANSACTIONAL_ID_PREFIX": (
         "classpulse-flink",

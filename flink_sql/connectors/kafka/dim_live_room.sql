@@ -1,0 +1,30 @@
+-- Dimension (lookup only): the preheated rooms as published, dim.live_room_current (key room_id;
+-- LIVE_CLASSROOM_CONTRACT.md C, seed 004), read by an asynchronous lookup with a cache from the
+-- warehouse. lookup_status: ok, or timeout/error when the warehouse did not answer within 500 ms
+-- after one retry (then only room_id is set). Several rows for a room: the greatest lesson_id.
+CREATE TABLE dim_live_room (
+    room_id          DECIMAL(20, 0),
+    lesson_id        BIGINT,
+    lesson_date      DATE,
+    room_role        STRING,
+    expected_members BIGINT,
+    tutor_id         BIGINT,
+    scope_node_id    BIGINT,
+    run_id           BIGINT,
+    lookup_status    STRING
+) WITH (
+    'connector' = 'classpulse-warehouse',
+    'url' = 'http://${CLICKHOUSE_HOST}:${CLICKHOUSE_PORT}',
+    'username' = '${CLICKHOUSE_USER}',
+    'password' = '${CLICKHOUSE_PASSWORD}',
+    'relation' = 'dim.live_room_current',
+    'latest-by' = 'lesson_id',
+    'status-column' = 'lookup_status',
+    'lookup.timeout' = '${DIM_LOOKUP_TIMEOUT}',
+    'lookup.max-retries' = '1',
+    -- hits 60 s, misses 10 s, at most 100k rooms (contract C: 20k lessons x <= 181 rooms a day
+    -- peak fits; a re-preheat is seen within a minute)
+    'cache.hit-ttl' = '60 s',
+    'cache.miss-ttl' = '10 s',
+    'cache.max-rows' = '100000'
+);

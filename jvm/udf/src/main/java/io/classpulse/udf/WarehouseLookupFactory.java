@@ -1,0 +1,112 @@
+package io.classpulse.udf;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.table.connector.source.DynamicTableSource;
+import org.apache.flink.table.factories.DynamicTableSourceFactory;
+import org.apache.flink.table.factories.FactoryUtil;
+
+/**
+ * {@code 'connector' = 'classpulse-warehouse'}: a lookup-only table over one relation of the
+ * warehouse (ClickHouse HTTP interface), read with an asynchronous lookup and a cache
+ * (LIVE_CLASSROOM_CONTRACT.md C). The table's physical columns are the relation's columns of the
+ * same names, except the optional status column, which the lookup fills itself.
+ *
+ * <pre>
+ *   CREATE TABLE dim_live_room (room_id DECIMAL(20, 0), lesson_id BIGINT, ..., lookup_status STRING)
+ *   WITH ('connector' = 'classpulse-warehouse', 'url' = 'http://127.0.0.1:8123',
+ *         'relation' = 'dim.live_room_current', 'latest-by' = 'lesson_id',
+ *         'status-column' = 'lookup_status');
+ *   ... LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF t.lookup_time AS d ON d.room_id = t.room_id
+ * </pre>
+ */
+public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
+
+    public static final String IDENTIFIER = "classpulse-warehouse";
+
+    public static final ConfigOption<String> URL =
+            ConfigOptions.key("url").stringType().noDefaultValue()
+                    .withDescription("ClickHouse HTTP endpoint, e.g. http://127.0.0.1:8123.");
+    public static final ConfigOption<String> USERNAME =
+            ConfigOptions.key("username").stringType().defaultValue("default");
+    public static final ConfigOption<String> PASSWORD =
+            ConfigOptions.key("password").stringType().defaultValue("");
+    public static final ConfigOption<String> RELATION =
+            ConfigOptions.key("relation").stringType().noDefaultValue()
+                    .withDescription("database.table or view the lookup reads.");
+    public static final ConfigOption<String> LATEST_BY =
+            ConfigOptions.key("latest-by").stringType().noDefaultValue()
+                    .withDescription("Several rows for one key: the greatest value of this column wins.");
+    public static final ConfigOption<String> STATUS_COLUMN =
+            ConfigOptions.key("status-column").stringType().noDefaultValue()
+                    .withDescription("A STRING column the lookup fills: ok, or timeout/error when "
+                            + "the warehouse did not answer in time (then every other non-key "
+                            + "column is NULL). Without it a failed lookup behaves as a miss.");
+    public static final ConfigOption<Duration> TIMEOUT =
+            ConfigOptions.key("lookup.timeout").durationType().defaultValue(Duration.ofMillis(500));
+    public static final ConfigOption<Integer> MAX_RETRIES =
+            ConfigOptions.key("lookup.max-retries").intType().defaultValue(1);
+    public static final ConfigOption<Duration> HIT_TTL =
+            ConfigOptions.key("cache.hit-ttl").durationType().defaultValue(Duration.ofSeconds(60));
+    public static final ConfigOption<Duration> MISS_TTL =
+            ConfigOptions.key("cache.miss-ttl").durationType().defaultValue(Duration.ofSeconds(10));
+    public static final ConfigOption<Integer> MAX_ROWS =
+            ConfigOptions.key("cache.max-rows").intType().defaultValue(100_000);
+
+    @Override
+    public String factoryIdentifier() {
+        return IDENTIFIER;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        Set<ConfigOption<?>> options = new HashSet<>();
+        options.add(URL);
+        options.add(RELATION);
+        return options;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        Set<ConfigOption<?>> options = new HashSet<>();
+        options.add(USERNAME);
+        options.add(PASSWORD);
+        options.add(LATEST_BY);
+        options.add(STATUS_COLUMN);
+        options.add(TIMEOUT);
+        options.add(MAX_RETRIES);
+        options.add(HIT_TTL);
+        options.add(MISS_TTL);
+        options.add(MAX_ROWS);
+        return options;
+    }
+
+    @Override
+    public DynamicTableSource createDynamicTableSource(Context context) {
+        FactoryUtil.TableFactoryHelper helper = FactoryUtil.createTableFactoryHelper(this, context);
+        // the runner sets read options (Kafka bounded mode, file monitoring) on every table a job
+        // reads; a lookup-only table has nothing to scan and ignores them
+        helper.validateExcept("scan.", "source.");
+        ReadableConfig options = helper.getOptions();
+        WarehouseLookupOptions lookup = new WarehouseLookupOptions(
+                options.get(URL),
+                options.get(USERNAME),
+                options.get(PASSWORD),
+                options.get(RELATION),
+                options.getOptional(LATEST_BY).orElse(null),
+                options.getOptional(STATUS_COLUMN).orElse(null),
+                options.get(TIMEOUT).toMillis(),
+                options.get(MAX_RETRIES),
+                options.get(HIT_TTL).toMillis(),
+                options.get(MISS_TTL).toMillis(),
+                options.get(MAX_ROWS));
+        lookup.validate();
+        return new WarehouseLookupSource(
+                context.getCatalogTable().getResolvedSchema().toPhysicalRowDataType(), lookup);
+    }
+}
