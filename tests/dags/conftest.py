@@ -24,7 +24,7 @@ from classpulse.warehouse import daemon
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def airflow_settings(
     warehouse: Settings, kafka_broker: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
@@ -32,7 +32,8 @@ def airflow_settings(
 
     The DAGs' tasks read their settings from the environment: CLASSPULSE_KAFKA_* already name
     the session's broker (``kafka_broker``), CLASSPULSE_CLICKHOUSE_* are pointed here at a
-    warehouse of the DAG tests' own.
+    warehouse of the DAG tests' own. Module scope: the environment is restored after each module,
+    so no later test's CLI reaches this warehouse.
     """
     from classpulse import orchestration
 

@@ -106,6 +106,14 @@ def report_client(report_settings: Settings) -> Iterator[Client]:
         client.close()
 
 
+@pytest.fixture
+def report_environment(report_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The report day's warehouse named in the environment, for a CLI run in-process."""
+    for name, value in settings_environment(report_settings).items():
+        monkeypatch.setenv(name, value)
+    return report_settings
+
+
 @pytest.fixture(scope="module")
 def report_page(
     report_settings: Settings, report_day: date, tmp_path_factory: pytest.TempPathFactory

@@ -233,7 +233,7 @@ def test_empty_warehouse_renders_no_data_notes(empty_warehouse: Settings, tmp_pa
 
 
 def test_cli_writes_the_report(
-    report_settings: Settings, report_client: Client, report_day: date, tmp_path: Path
+    report_environment: Settings, report_client: Client, report_day: date, tmp_path: Path
 ) -> None:
     out = tmp_path / "cli" / "index.html"
     result = CliRunner().invoke(main, ["report", "--out", str(out)])
