@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from classroom_dimension import publish_dimension
+from kafka_helpers import on_broker
 
 from classpulse import pipeline
 from classpulse.classroom_help import rules
@@ -67,11 +68,15 @@ def expected_rows(topics: Path, name: str) -> list[dict]:
 
 
 def test_enriched_marts_reconcile_and_a_re_preheat_is_explained_drift(
-    dbt_warehouse: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # found, not fast: a loaded machine must not turn the stream's lookups into lookup_timeout
     monkeypatch.setenv("CLASSPULSE_DIM_LOOKUP_TIMEOUT", "30 s")
-    settings = replace(dbt_warehouse, topics_dir=tmp_path / "topics", home=tmp_path / "home")
+    settings = replace(
+        on_broker(dbt_warehouse, empty_kafka),  # the tests' broker, never var/kafka
+        topics_dir=tmp_path / "topics",
+        home=tmp_path / "home",
+    )
     publish_dimension(settings, ROOMS, MEMBERS, run_id=21)
     day = generate_labels_day(
         LabelsOptions(day=DAY, seed=11, lessons=24, lesson_minutes=4, late_share=0.01),
