@@ -98,7 +98,6 @@ def test_realtime_jobs_lands_and_finds_no_lag(day_topics: Path, airflow_settings
     assert landed["rows"] > 0
     assert landed["accounting"] == {"caught_up": True, "holds": True}
     lag = orchestration.task_results(run, "check_lag")[0]
-    assert lag["lag_seconds"] == 0.0
     assert (lag["unread_source_messages"], lag["unlanded_messages"]) == (0, 0)
     ages = orchestration.task_results(run, "check_freshness")[0]["age_seconds"]
     # The day feeds the five part-1 marts; marts of topics the day does not carry stay idle.
