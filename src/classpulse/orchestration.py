@@ -402,6 +402,7 @@ def migrate_metadata_db(airflow_home: Path) -> bool:
     if marker.is_file() and (airflow_home / "airflow.db").is_file():
         return False
     upgradedb()
+    airflow_home.mkdir(parents=True, exist_ok=True)
     marker.write_text(datetime.now().isoformat())
     return True
 

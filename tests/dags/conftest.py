@@ -1,4 +1,4 @@
-"""Fixtures for the DAG tests: Airflow configured once per session, under a temp home.
+"""Fixtures for the DAG tests: Airflow configured once per session, under one temp home.
 
 Airflow reads ``AIRFLOW_HOME`` when it is first imported, so nothing here imports it at
 collection time: :func:`airflow_settings` points ``CLASSPULSE_HOME`` (and with it
@@ -24,9 +24,18 @@ from classpulse.warehouse import daemon
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 
 
+@pytest.fixture(scope="session")
+def dags_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One home for every DAG module: Airflow reads AIRFLOW_HOME once per process."""
+    return tmp_path_factory.mktemp("dags-home")
+
+
 @pytest.fixture(scope="module")
 def airflow_settings(
-    warehouse: Settings, kafka_broker: Settings, tmp_path_factory: pytest.TempPathFactory
+    warehouse: Settings,
+    kafka_broker: Settings,
+    dags_home: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Settings]:
     """Settings whose home (and Airflow's) is a session temp directory; DB migrated.
 
@@ -37,7 +46,7 @@ def airflow_settings(
     """
     from classpulse import orchestration
 
-    home = tmp_path_factory.mktemp("dags-home")
+    home = dags_home
     own = replace(
         warehouse,
         warehouse_path=tmp_path_factory.mktemp("dags-warehouse") / "data",
@@ -46,16 +55,16 @@ def airflow_settings(
     daemon.start(own)
     truncate_topics(kafka_broker)
     patch = pytest.MonkeyPatch()
-    patch.setenv("CLASSPULSE_WAREHOUSE_PATH", str(own.warehouse_path))
-    patch.setenv("CLASSPULSE_CLICKHOUSE_PORT", str(own.clickhouse_port))
-    patch.setenv("CLASSPULSE_HOME", str(home))
-    patch.delenv(orchestration.ALERT_WEBHOOK_VARIABLE, raising=False)
-    patch.delenv("CLASSPULSE_FLINK_JOBMANAGER", raising=False)
-    settings = load_settings()
-    for name, value in orchestration.airflow_environment(settings).items():
-        patch.setenv(name, value)
-    orchestration.migrate_metadata_db(settings.home / "airflow")
     try:
+        patch.setenv("CLASSPULSE_WAREHOUSE_PATH", str(own.warehouse_path))
+        patch.setenv("CLASSPULSE_CLICKHOUSE_PORT", str(own.clickhouse_port))
+        patch.setenv("CLASSPULSE_HOME", str(home))
+        patch.delenv(orchestration.ALERT_WEBHOOK_VARIABLE, raising=False)
+        patch.delenv("CLASSPULSE_FLINK_JOBMANAGER", raising=False)
+        settings = load_settings()
+        for name, value in orchestration.airflow_environment(settings).items():
+            patch.setenv(name, value)
+        orchestration.migrate_metadata_db(settings.home / "airflow")
         yield settings
     finally:
         patch.undo()
