@@ -56,14 +56,15 @@ class SnapshotBuilder:
     ) -> None:
         payload["update_time"] = self.clock.format(update_ms)
         delay = arrival_delay_ms if arrival_delay_ms is not None else int(self.rng.random() * 1_500)
-        self.records[topic].append(((update_ms // 1000) * 1000 + delay, self.sequence, payload))
+        arrival = (update_ms // 1000) * 1000 + delay
+        self.records[topic].append(SnapshotRecord(arrival, self.sequence, payload))
         self.sequence += 1
 
     def add_stale(self, topic: str, payload: dict[str, Any], after_ms: int) -> None:
         """Re-send an old version (its old update_time) well after newer ones."""
         resent = dict(payload)
         arrival = after_ms + self.rng.randint(600_000, 3_600_000)
-        self.records[topic].append((arrival, self.sequence, resent))
+        self.records[topic].append(SnapshotRecord(arrival, self.sequence, resent))
         self.sequence += 1
 
 

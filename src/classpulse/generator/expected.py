@@ -47,18 +47,18 @@ def compute_recorded_rows(
     """PPT_SUCCESS seq -> (the success, the earliest earlier event within the look-back)."""
     by_pair: dict[tuple[int, str], list[QosRecord]] = defaultdict(list)
     for record in records:
-        by_pair[(record[4], record[2])].append(record)
+        by_pair[(record.user_id, record.classroom_id)].append(record)
     rows: dict[int, tuple[QosRecord, QosRecord]] = {}
     for events in by_pair.values():
-        events.sort(key=lambda record: (record[1], record[0]))
-        times = [record[1] for record in events]
+        events.sort(key=lambda record: (record.data_ms, record.event_ms))
+        times = [record.data_ms for record in events]
         for record in events:
-            if record[5] != "PPT_SUCCESS":
+            if record.sub_event != "PPT_SUCCESS":
                 continue
-            low = bisect.bisect_left(times, record[1] - lookback_ms)
-            high = bisect.bisect_left(times, record[1])
+            low = bisect.bisect_left(times, record.data_ms - lookback_ms)
+            high = bisect.bisect_left(times, record.data_ms)
             if low < high:
-                rows[record[7]] = (record, events[low])
+                rows[record.seq] = (record, events[low])
     return rows
 
 

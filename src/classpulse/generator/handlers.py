@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import compress
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any
 
 from classpulse.generator.arrange import BaseTopic, Chunk, ExpectedMart, LateEvent
@@ -19,8 +19,8 @@ from classpulse.generator.kinds import KIND_EVENT, KIND_FEEDS, KIND_HAS_DATA, TI
 from classpulse.generator.options import BusinessClock, GeneratorOptions
 from classpulse.generator.records import AgoraRecord, QosRecord, SnapshotRecord, TimelineRecord
 
-KIND_OF = itemgetter(4)
-FEEDS = itemgetter(11)
+KIND_OF = attrgetter("kind")
+FEEDS = attrgetter("feeds")
 AUDIO_SUFFIX = "_AUDIO_STATE"
 VIDEO_SUFFIX = "_VIDEO_STATE"
 
@@ -40,10 +40,10 @@ class TimelineTopic(BaseTopic):
         return list(compress(range(len(records)), flags))
 
     def can_anchor(self, record: TimelineRecord) -> bool:
-        return KIND_FEEDS[record[4]]
+        return KIND_FEEDS[record.kind]
 
     def make_late(self, record: TimelineRecord, anchor: TimelineRecord) -> TimelineRecord:
-        return (anchor[0], *record[1:])  # the server received it with the anchor
+        return record._replace(create_ms=anchor.create_ms)  # the server got it with the anchor
 
     def format_all(self, records: list[TimelineRecord]) -> list[str]:
         rand = self.format_rng.random
@@ -68,19 +68,20 @@ class TimelineTopic(BaseTopic):
         for record in chunk.records:
             if record is None:
                 continue
-            event = events[record[4]]
+            event = events[record.kind]
             if event < 0:
                 unclassified += 1
                 continue
-            client = record[1]
-            key = (client - client % 60_000, record[3], record[2], event)
+            client = record.client_ms
+            key = (client - client % 60_000, record.room_id, record.user_id, event)
             windows[key] = get(key, 0) + 1
         self.unclassified += unclassified
         for position in sorted(chunk.late):
             self.late.append(self.describe_late(chunk.records[position], start_offset + position))
 
     def describe_late(self, record: TimelineRecord, offset: int) -> LateEvent:
-        client, user, room, event = record[1], record[2], record[3], KIND_EVENT[record[4]]
+        client, user, room = record.client_ms, record.user_id, record.room_id
+        event = KIND_EVENT[record.kind]
         window = client - client % 60_000
         columns = {
             "start_time": self.clock.format(window),
@@ -124,7 +125,7 @@ class AgoraTopic(BaseTopic):
         return list(compress(range(len(records)), map(FEEDS, records)))
 
     def can_anchor(self, record: AgoraRecord) -> bool:
-        return record[11]
+        return record.feeds
 
     def format_all(self, records: list[AgoraRecord]) -> list[str]:
         rand = self.format_rng.random
@@ -271,7 +272,7 @@ class QosTopic(BaseTopic):
 
     def feeding_positions(self, records: list[QosRecord]) -> list[int]:
         rows = self.rows
-        return [index for index, record in enumerate(records) if record[7] in rows]
+        return [index for index, record in enumerate(records) if record.seq in rows]
 
     def format_all(self, records: list[QosRecord]) -> list[str]:
         rand = self.format_rng.random
@@ -292,28 +293,28 @@ class QosTopic(BaseTopic):
 
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         for record in chunk.records:
-            if record is not None and record[5] == "PPT_SUCCESS":
+            if record is not None and record.sub_event == "PPT_SUCCESS":
                 self.successes += 1
         for position in sorted(chunk.late):
             record = chunk.records[position]
-            row = self.row_of(*self.rows[record[7]])
+            row = self.row_of(*self.rows[record.seq])
             columns = {
                 key: row[key] for key in ("user_id", "classroom_id", "user_type", "spend_time")
             }
             columns["session_start_time"] = row["event_time"]
-            columns["event_time"] = self.clock.format_ms(record[0])
-            columns["event_time_ms"] = record[0]
-            columns["data_time_ms"] = record[1]
+            columns["event_time"] = self.clock.format_ms(record.event_ms)
+            columns["event_time_ms"] = record.event_ms
+            columns["data_time_ms"] = record.data_ms
             self.late.append(LateEvent(QOS, start_offset + position, columns))
 
     def row_of(self, success: QosRecord, earliest: QosRecord) -> dict[str, Any]:
         return {
-            "user_id": success[4],
-            "classroom_id": success[2],
-            "user_type": earliest[3],
-            "spend_time": success[1] - earliest[1],
-            "event_time": self.clock.format_ms(earliest[0]),
-            "create_time": self.clock.format_ms(success[0]),
+            "user_id": success.user_id,
+            "classroom_id": success.classroom_id,
+            "user_type": earliest.user_type,
+            "spend_time": success.data_ms - earliest.data_ms,
+            "event_time": self.clock.format_ms(earliest.event_ms),
+            "create_time": self.clock.format_ms(success.event_ms),
         }
 
     def expected(self) -> ExpectedMart:
@@ -343,7 +344,7 @@ class SnapshotTopic(BaseTopic):
     def format_all(self, records: list[SnapshotRecord]) -> list[str]:
         lines = []
         for record in records:
-            document = self.write_ids(record[2])
+            document = self.write_ids(record.payload)
             if self.topic != ORDER:
                 lines.append(dump_json(document))
                 continue
@@ -373,7 +374,7 @@ class SnapshotTopic(BaseTopic):
         for record in chunk.records:
             if record is None:
                 continue
-            payload = record[2]
+            payload = record.payload
             key, updated = payload["id"], payload["update_time"]
             highest = self.highest.get(key)
             if highest is not None and updated < highest:

@@ -191,10 +191,10 @@ def bucket_static_records(
 ) -> dict[str, dict[int, list[Any]]]:
     buckets: dict[str, dict[int, list[Any]]] = {topic: defaultdict(list) for topic in TOPICS}
     for record in qos.records:
-        buckets[QOS][record[0] // HOUR_MS].append(record)
+        buckets[QOS][record.event_ms // HOUR_MS].append(record)
     for topic, records in snapshots.records.items():
         for snapshot in records:
-            buckets[topic][snapshot[0] // HOUR_MS].append(snapshot)
+            buckets[topic][snapshot.arrival_ms // HOUR_MS].append(snapshot)
     return buckets
 
 
@@ -211,11 +211,11 @@ def simulate_lesson(
     timeline = buckets[TIMELINE]
     rng = derive_random(options.seed, "timeline", lesson.number)
     for record in simulate_lesson_timeline(lesson, rng):
-        timeline[record[0] // HOUR_MS].append(record)
+        timeline[record.create_ms // HOUR_MS].append(record)
     agora = buckets[AGORA]
     rng = derive_random(options.seed, "agora", lesson.number)
     for agora_record in simulate_lesson_agora(lesson, rng):
-        agora[agora_record[0] // HOUR_MS].append(agora_record)
+        agora[agora_record.arrival_ms // HOUR_MS].append(agora_record)
 
 
 # ---------------------------------------------------------------------------------------

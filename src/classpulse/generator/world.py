@@ -82,7 +82,7 @@ def simulate_lesson_timeline(lesson: Lesson, rng: random.Random) -> list[Timelin
             kind = table[int(rand() * 1000)]
             fragments = KINDS[kind].fragments
             append(
-                (
+                TimelineRecord(
                     moment + 20 + int(rand() * 1180),
                     moment + offset,
                     user,
@@ -95,7 +95,11 @@ def simulate_lesson_timeline(lesson: Lesson, rng: random.Random) -> list[Timelin
             moment += 1 + int(rng.expovariate(1.0) * mean_gap)
         heartbeat = HEARTBEAT_STUDENT_INDEX if role == 2 else HEARTBEAT_TEACHER_INDEX
         for moment in range(start + int(rand() * 30_000), end, 30_000):
-            append((moment + 20 + int(rand() * 1180), moment + offset, user, room, heartbeat, 0, 0))
+            append(
+                TimelineRecord(
+                    moment + 20 + int(rand() * 1180), moment + offset, user, room, heartbeat, 0, 0
+                )
+            )
     return records
 
 
@@ -154,7 +158,7 @@ def simulate_participant_agora(
         who, channel, where = keys
         feeds = is_student and ((lost is not None and lost >= 0) or (fr is not None and fr >= 0))
         append(
-            (
+            AgoraRecord(
                 moment + int(rand() * 1_500),
                 moment,
                 where,
@@ -206,7 +210,9 @@ class QosBuilder:
     ) -> None:
         event_ms = data_ms + 50 + int(self.rng.random() * 1_450)
         self.records.append(
-            (event_ms, data_ms, classroom, user_type, user, sub_event, ppt, len(self.records))
+            QosRecord(
+                event_ms, data_ms, classroom, user_type, user, sub_event, ppt, len(self.records)
+            )
         )
 
     def add_session(self, start: int, classroom: str, user_type: str, user: int) -> int:
