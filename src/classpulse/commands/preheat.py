@@ -1,7 +1,7 @@
 """``classpulse preheat …``: generate preheat sources, run, check, diff and publish preheats.
 
 The engine lives in :mod:`classpulse.preheat` (runs, checks, publication, changes) and
-:mod:`classpulse.preheat_diff`; the sources in :mod:`classpulse.preheat_generator`. This
+:mod:`classpulse.preheat.diff`; the sources in :mod:`classpulse.preheat.generator`. This
 module parses options, lands the preheat topics when asked, shows progress on stderr and
 prints tables on stdout.
 """
@@ -36,14 +36,14 @@ from classpulse.preheat import (
     report,
     run_preheat,
 )
-from classpulse.preheat_diff import ENTITIES, DiffResult, diff_against_current_logic, diff_runs
-from classpulse.preheat_generator import (
+from classpulse.preheat.changes import generate_changes
+from classpulse.preheat.diff import ENTITIES, DiffResult, diff_against_current_logic, diff_runs
+from classpulse.preheat.generator import (
     PREHEAT_TOPICS,
     PreheatGeneratorError,
     PreheatGeneratorOptions,
     clean_topics,
     generate,
-    generate_changes,
 )
 
 errors = Console(stderr=True)
