@@ -60,10 +60,13 @@ Students of minimal-mode lessons are placed on entry, so they have no rows there
 """
 
 from classpulse.preheat.engine import (
+    BUILD_STEPS,
+    CHANGE_KINDS,
     DEFAULT_MAX_BATCH_STUDENTS,
     FIXED_SECONDS,
     MAX_BATCH_LESSONS,
     REPOSITORY_ROOT,
+    RUN_KINDS,
     SAFETY_FACTOR,
     SECONDS_PER_LESSON,
     SECONDS_PER_STUDENT,
@@ -109,6 +112,9 @@ from classpulse.preheat.publication import (
 from classpulse.preheat.runs import ChangeResult, ProgressCallback, apply_changes, run_preheat
 
 __all__ = [
+    "BUILD_STEPS",
+    "CHANGE_KINDS",
+    "RUN_KINDS",
     "BatchResult",
     "CHANGE_TOPIC",
     "ChangeResult",
