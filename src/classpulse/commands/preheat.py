@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from classpulse.commands.options import parse_day
 from classpulse.config import Settings, load_settings
 from classpulse.loader import LoadError
 from classpulse.preheat import (
@@ -47,17 +48,6 @@ from classpulse.preheat.generator import (
 )
 
 errors = Console(stderr=True)
-
-
-def parse_day(
-    _context: click.Context, _parameter: click.Parameter, value: str | None
-) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ from itertools import compress
 from operator import attrgetter
 from typing import Any
 
+from classpulse import business_rules
 from classpulse.generator.arrange import BaseTopic, Chunk, ExpectedMart, LateEvent
 from classpulse.generator.contract import AGORA, ID_FIELDS, ORDER, QOS, STUDENT_EVENTS, TIMELINE
 from classpulse.generator.formats import (
@@ -117,7 +118,9 @@ class AgoraTopic(BaseTopic):
         super().__init__(options, clock)
         self.windows: dict[tuple[Any, ...], list[int]] = {}
         self.late: list[LateEvent] = []
-        self.bad_quality = 0
+        self.bad_quality = 0  # records (any user type) with bad audio or video
+        self.bad_audio_lost = business_rules.bad_audio_lost()
+        self.bad_video_fr = business_rules.bad_video_fr()
         self.null_keys = 0
         self.non_student = 0
 
@@ -158,6 +161,7 @@ class AgoraTopic(BaseTopic):
     def accept_chunk(self, chunk: Chunk, start_offset: int) -> None:
         windows, get = self.windows, self.windows.get
         null_keys = bad_quality = non_student = 0
+        bad_lost, bad_fr = self.bad_audio_lost, self.bad_video_fr
         for record in chunk.records:
             if record is None:
                 continue
@@ -167,7 +171,7 @@ class AgoraTopic(BaseTopic):
                 user = -1 if user is None else user
                 channel = -1 if channel is None else channel
                 classroom = "-1" if classroom is None else classroom
-            if (lost is not None and lost >= 10) or (fr is not None and 0 <= fr < 10):
+            if (lost is not None and lost >= bad_lost) or (fr is not None and 0 <= fr < bad_fr):
                 bad_quality += 1
             if user_type != "student":
                 non_student += 1

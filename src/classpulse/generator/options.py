@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from classpulse import business_rules
 from classpulse.generator.contract import HOUR_MS
 
 
@@ -32,7 +33,10 @@ class GeneratorOptions:
     future_share: float = 0.001
     late_share: float = 0.002
     late_min_seconds: int = 300
-    lookback_seconds: int = 10_800
+    # recorded_course_enter_time's look-back; default: the dbt var (business_rules)
+    lookback_seconds: int = field(
+        default_factory=lambda: business_rules.recorded_course_lookback_ms() // 1000
+    )
 
     def validate(self) -> None:
         if not self.scale > 0:
