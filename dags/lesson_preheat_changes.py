@@ -53,7 +53,7 @@ def lesson_preheat_changes() -> None:
     def land() -> dict[str, Any]:
         from classpulse import pipeline
         from classpulse.config import load_settings
-        from classpulse.preheat_generator import PREHEAT_TOPICS
+        from classpulse.preheat.generator import PREHEAT_TOPICS
 
         return pipeline.load(load_settings(), only=tuple(PREHEAT_TOPICS))
 

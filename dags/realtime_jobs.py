@@ -82,7 +82,7 @@ def realtime_jobs() -> None:
     @task(outlets=[LESSON_CHANGES], execution_timeout=timedelta(minutes=5))
     def announce_changes(landed: dict[str, Any], **context: Any) -> None:
         from classpulse import orchestration
-        from classpulse.preheat_generator import CHANGE_TOPIC
+        from classpulse.preheat.generator import CHANGE_TOPIC
 
         if CHANGE_TOPIC not in landed["topics_loaded"]:
             orchestration.skip("no change events landed")

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classpulse import business_rules
+
 PREFIX = "CLASSPULSE_"
 
 
@@ -113,7 +115,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
     "RECORDED_COURSE_LOOKBACK": (
-        "0 03:00:00",
+        business_rules.recorded_course_lookback_interval(),
         "recorded_course_enter_time look-back, 'days hh:mm:ss' (contract: 3 h); drives both the "
         "Flink job and the dbt model.",
     ),

@@ -81,7 +81,8 @@ def generate(
     topics_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Write a simulated school day (contract topics + preheat inputs) as topic files."""
-    from classpulse import generator, preheat_generator
+    from classpulse import generator
+    from classpulse.preheat import generator as preheat_generator
 
     started = time.perf_counter()
     out = topics_dir or settings.topics_dir

@@ -3,7 +3,7 @@ session's Kafka broker and landed from it, as every stage does), and its oracle.
 
 Each test module lands its own day with its own seed (lesson, course and change ids carry
 the seed), so modules never see each other's lessons. The oracle is the generator's own
-model of the day (:func:`classpulse.preheat_generator.build_world`), computed in Python
+model of the day (:func:`classpulse.preheat.generator.build_world`), computed in Python
 without the engine's SQL: who is enrolled, with which tutor and class, under which policy.
 """
 
@@ -19,7 +19,7 @@ from kafka_helpers import on_broker
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.preheat import connect
-from classpulse.preheat_generator import (
+from classpulse.preheat.generator import (
     PREHEAT_TOPICS,
     Course,
     GenerationResult,

@@ -8,11 +8,8 @@ import pytest
 from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
 
 from classpulse.preheat import apply_changes, run_preheat
-from classpulse.preheat_generator import (
-    World,
-    apply_change_batch,
-    generate_changes,
-)
+from classpulse.preheat.changes import apply_change_batch, generate_changes
+from classpulse.preheat.generator import World
 
 DAY = date(2026, 3, 5)
 EVENTS = 25

@@ -18,7 +18,8 @@ from classpulse.preheat import (
     pack_batches,
     read_statements,
 )
-from classpulse.preheat_generator import (
+from classpulse.preheat.changes import generate_changes
+from classpulse.preheat.generator import (
     ENROLLMENT_TOPIC,
     POLICIES,
     PREHEAT_TOPICS,
@@ -27,7 +28,6 @@ from classpulse.preheat_generator import (
     build_huge_course,
     build_world,
     generate,
-    generate_changes,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from classpulse.business_rules import bad_audio_lost, bad_video_fr
 from classpulse.commands.generate import command
 from classpulse.generator import GeneratorOptions, generate
 
@@ -565,10 +566,10 @@ def test_anomaly_counts_match_the_manifest(
             for record in agora
         ),
         "av_bad_quality_records": sum(
-            (number(record, "agora_audioState.lost") or 0) >= 10
+            (number(record, "agora_audioState.lost") or 0) >= bad_audio_lost()
             or 0
             <= (number(record, "agora_videoState.fr") if "agora_videoState" in record else -1)
-            < 10
+            < bad_video_fr()
             for record in agora
         ),
         "ppt_success_without_row": sum(

@@ -26,7 +26,7 @@
     {'name': 'classroom_performance_1min', 'day': 'toDate(start_time)', 'total': 'sum(event_count)', 'topic': 'timeline_client_topic'},
     {'name': 'av_quality_30s', 'day': 'toDate(start_time)', 'total': 'sum(event_count)', 'topic': 'agora_record'},
     {'name': 'recorded_course_enter_time', 'day': 'toDate(create_time)', 'total': 'count()', 'topic': 'qos_log'},
-    {'name': 'registrations_hourly_by_level', 'day': "makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, intDiv(reg_hour, 100) % 100)", 'total': 'sum(leads)', 'topic': 'uc_account-user'},
+    {'name': 'registrations_hourly_by_level', 'day': reg_hour_date('reg_hour'), 'total': 'sum(leads)', 'topic': 'uc_account-user'},
     {'name': 'cc_daily_tracking', 'day': 'attribution_date', 'total': 'sum(cc_index)', 'topic': 'data_pack_order_info'},
     {'name': 'room_presence_sessions', 'day': 'toDate(online_from)', 'total': 'sum(heartbeats)', 'topic': 'room_heartbeat'},
     {'name': 'room_concurrency_1min', 'day': 'toDate(start_time)', 'total': 'sum(users_present)', 'topic': 'room_heartbeat'},

@@ -26,8 +26,8 @@ av as (
         avgIf(audio_lost, user_type = 'student' and audio_lost >= 0) as audio_lost_avg,
         countIf(user_type = 'student' and video_fr >= 0) as video_readings,
         avgIf(video_fr, user_type = 'student' and video_fr >= 0) as video_fr_avg,
-        countIf(user_type = 'student' and audio_lost >= {{ var('bad_audio_lost', 20) }}) as bad_audio_readings,
-        countIf(user_type = 'student' and video_fr >= 0 and video_fr < {{ var('bad_video_fr', 10) }}) as bad_video_readings
+        countIf(user_type = 'student' and audio_lost >= {{ var('bad_audio_lost') }}) as bad_audio_readings,
+        countIf(user_type = 'student' and video_fr >= 0 and video_fr < {{ var('bad_video_fr') }}) as bad_video_readings
     from {{ ref('av_quality_records') }}
     where web_server_id != -1 and {{ for_run_date('event_date') }}
     group by event_date, room_id

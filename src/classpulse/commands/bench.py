@@ -85,7 +85,7 @@ def warehouse(rows: int, queries: int, repeats: int, pipeline_scales: str) -> No
 @click.option("--repeats", default=3, show_default=True, help="Repeats of each huge lesson.")
 def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
     """The lesson preheat engine: a 30k and a 600k lesson, a scaled day, the peak projection."""
-    from classpulse.bench.preheat import print_preheat_benchmark, run_preheat_benchmark
+    from classpulse.preheat.bench import print_preheat_benchmark, run_preheat_benchmark
 
     console = Console()
     with console.status("benchmarking the preheat engine…") as status:

@@ -8,7 +8,7 @@ prints a summary table when done.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from classpulse import business_rules
+from classpulse.commands.options import parse_day
 from classpulse.config import load_settings
 from classpulse.generator import (
     MANIFEST_NAME,
@@ -28,17 +30,6 @@ from classpulse.generator import (
     generate,
 )
 from classpulse.topics import TOPICS, TopicSink, TopicSinkError, open_kafka_sink
-
-
-def parse_start(
-    _context: click.Context, _parameter: click.Parameter, value: str | None
-) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 def share_option(name: str, default: float, what: str) -> Any:
@@ -74,7 +65,7 @@ def share_option(name: str, default: float, what: str) -> Any:
 )
 @click.option(
     "--start",
-    callback=parse_start,
+    callback=parse_day,
     metavar="YYYY-MM-DD",
     help="Business day to simulate (default: today in the business time zone).",
 )
@@ -97,9 +88,9 @@ def share_option(name: str, default: float, what: str) -> Any:
 @click.option(
     "--lookback-seconds",
     type=click.IntRange(60, 86_400),
-    default=10_800,
+    default=business_rules.recorded_course_lookback_ms() // 1000,
     show_default=True,
-    help="Look-back of recorded_course_enter_time (3 h).",
+    help="Look-back of recorded_course_enter_time (default: dbt var enter_time_lookback_ms).",
 )
 @click.option(
     "--kafka",

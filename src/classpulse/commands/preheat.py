@@ -1,7 +1,7 @@
 """``classpulse preheat …``: generate preheat sources, run, check, diff and publish preheats.
 
 The engine lives in :mod:`classpulse.preheat` (runs, checks, publication, changes) and
-:mod:`classpulse.preheat_diff`; the sources in :mod:`classpulse.preheat_generator`. This
+:mod:`classpulse.preheat.diff`; the sources in :mod:`classpulse.preheat.generator`. This
 module parses options, lands the preheat topics when asked, shows progress on stderr and
 prints tables on stdout.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from classpulse.commands.options import parse_day
 from classpulse.config import Settings, load_settings
 from classpulse.loader import LoadError
 from classpulse.preheat import (
@@ -36,28 +37,17 @@ from classpulse.preheat import (
     report,
     run_preheat,
 )
-from classpulse.preheat_diff import ENTITIES, DiffResult, diff_against_current_logic, diff_runs
-from classpulse.preheat_generator import (
+from classpulse.preheat.changes import generate_changes
+from classpulse.preheat.diff import ENTITIES, DiffResult, diff_against_current_logic, diff_runs
+from classpulse.preheat.generator import (
     PREHEAT_TOPICS,
     PreheatGeneratorError,
     PreheatGeneratorOptions,
     clean_topics,
     generate,
-    generate_changes,
 )
 
 errors = Console(stderr=True)
-
-
-def parse_day(
-    _context: click.Context, _parameter: click.Parameter, value: str | None
-) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 @contextlib.contextmanager

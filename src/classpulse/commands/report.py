@@ -8,28 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
+from classpulse.commands.options import parse_day
 from classpulse.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from classpulse.quality import QualityReport
-
-
-def parse_day(
-    _context: click.Context, _parameter: click.Parameter, value: str | None
-) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
 @click.command("report")

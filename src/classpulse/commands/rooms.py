@@ -6,11 +6,12 @@ marts (:mod:`classpulse.rooms.generator`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
+from classpulse.commands.options import parse_day
 from classpulse.config import load_settings
 from classpulse.rooms.generator import RoomsOptions, write_rooms_day
 
@@ -21,7 +22,9 @@ def command() -> None:
 
 
 @command.command("generate")
-@click.option("--start", required=True, help="Business day, YYYY-MM-DD.")
+@click.option(
+    "--start", required=True, callback=parse_day, metavar="YYYY-MM-DD", help="Business day."
+)
 @click.option(
     "--topics",
     "topics_dir",
@@ -37,9 +40,9 @@ def command() -> None:
     show_default=True,
     help="1.0 = a 60k-user room; tests use 0.001.",
 )
-def generate_command(start: str, topics_dir: Path | None, seed: int, scale: float) -> None:
+def generate_command(start: date, topics_dir: Path | None, seed: int, scale: float) -> None:
     """Write a day of room heartbeats and push reports, with the expected marts."""
-    day = datetime.strptime(start, "%Y-%m-%d").date()
+    day = start
     root = topics_dir or load_settings().topics_dir
     result = write_rooms_day(root, RoomsOptions(start=day, seed=seed, scale=scale))
     click.echo(

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from classpulse import business_rules
+
 PREFIX = "CLASSPULSE_"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -29,7 +31,7 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Allowed event-time disorder of the live-classroom label and triage jobs (contract 0).",
     ),
     "RECORDED_COURSE_LOOKBACK": (
-        "0 03:00:00",
+        business_rules.recorded_course_lookback_interval(),
         "How far back recorded_course_enter_time looks for a session's first event, as a "
         "'days hh:mm:ss' interval (3 h); the runner fills it from the setting "
         "CLASSPULSE_RECORDED_COURSE_LOOKBACK, which dbt reads too.",

@@ -36,7 +36,7 @@ from classpulse import pipeline
 from classpulse.bench import Timing
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import broker
-from classpulse.preheat import (
+from classpulse.preheat.engine import (
     DEFAULT_MAX_BATCH_STUDENTS,
     check_batch,
     check_run,
@@ -44,15 +44,14 @@ from classpulse.preheat import (
     pack_batches,
     plan_lessons,
     preheat_batch,
-    publish_run,
-    report,
 )
-from classpulse.preheat_generator import (
+from classpulse.preheat.generator import (
     HUGE_BASE,
     PREHEAT_TOPICS,
     PreheatGeneratorOptions,
     generate,
 )
+from classpulse.preheat.publication import publish_run, report
 from classpulse.warehouse import daemon
 
 BENCH_DAY = date(2026, 11, 21)

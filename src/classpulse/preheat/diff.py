@@ -22,18 +22,18 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from classpulse.config import Settings
-from classpulse.preheat import (
+from classpulse.preheat.engine import (
     DEFAULT_MAX_BATCH_STUDENTS,
     PreheatError,
     connect,
     create_run,
-    discard_run,
     ensure_schema,
     pack_batches,
     preheat_batch,
     query_sql,
     size_lessons,
 )
+from classpulse.preheat.publication import discard_run
 
 ENTITIES: tuple[str, ...] = ("lesson", "room", "node", "member")
 
