@@ -44,9 +44,10 @@ Why these choices:
   batches are in flight at once, of two different partitions: the engine parses a streamed
   insert on one core, so one insert at a time left the second core to the consumer alone. A
   partition's next intent comes only after its batch in flight is committed, so a crash leaves
-  at most one range per partition to redo (each named by its own intent). Fetches are large (16 MB per partition instead of librdkafka's 1 MB), messages are
-  taken 50k per ``consume()``, filed by partition runs, and framed with one bytes formatting
-  each; inserts go uncompressed (loopback: compressing costs more CPU than it saves).
+  at most one range per partition to redo (each named by its own intent). Fetches are large
+  (16 MB per partition instead of librdkafka's 1 MB), messages are taken 50k per
+  ``consume()``, filed by partition runs, and framed with one bytes formatting each; inserts
+  go uncompressed (loopback: compressing costs more CPU than it saves).
 - **Caught up** means every partition of the landing topics has the group's committed offset
   at its end (the last stable offset: an open transaction is not "the end"). A member that
   reaches a partition's end commits that position even when only transaction markers lie
@@ -544,6 +545,7 @@ def land_from_kafka(
     should_stop: Callable[[], bool] | None = None,
     timeout_s: float | None = None,
     batch_seconds: float = 1.0,
+    inserts_in_flight: int = INSERTS_IN_FLIGHT,
     on_batch: Callable[[LandingReport], None] | None = None,
 ) -> LandingReport:
     """Land every landing topic (``clickhouse/landing/*.sql``) from Kafka into its table.
@@ -551,7 +553,8 @@ def land_from_kafka(
     Creates the databases, tables and any missing topic first; returns once every partition is
     landed up to its end, or with ``follow`` keeps landing until ``should_stop()``.
     ``batch_seconds`` bounds the latency a batch adds when caught up; ``on_batch(report)`` is
-    called after every batch landed (progress).
+    called after every batch landed (progress); ``inserts_in_flight`` bounds the inserts
+    running at once (each of a different partition).
     """
     from classpulse.kafka.admin import create_topics
     from classpulse.loader import LoadError, create_landing_tables, read_landing_tables
@@ -568,7 +571,13 @@ def land_from_kafka(
     create_landing_tables(client, tables)
     create_topics(settings, [table.topic for table in tables])
     consumer = LandingConsumer(
-        settings, tables, client, group=group, batch_seconds=batch_seconds, on_batch=on_batch
+        settings,
+        tables,
+        client,
+        group=group,
+        batch_seconds=batch_seconds,
+        inserts_in_flight=inserts_in_flight,
+        on_batch=on_batch,
     )
     try:
         return consumer.run(
