@@ -12,7 +12,8 @@ import pytest
 
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
-from classpulse.kafka.landing import LandingConsumer, with_provenance
+from classpulse.kafka.client import client_config
+from classpulse.kafka.landing import LandingConsumer, parse_intent, with_provenance
 from classpulse.kafka.produce import TopicProducer
 from classpulse.loader import LandingTable
 from classpulse.warehouse import get_client
@@ -69,6 +70,23 @@ def consumer(kafka: Settings, warehouse: Settings, table: LandingTable, cls=Land
     )
 
 
+def open_intents(kafka: Settings, table: LandingTable) -> int:
+    """Partitions of the table's topic whose committed offset is an intent (a batch to redo):
+    one per batch that was in flight when the lander died (each of a different partition)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    reader = Consumer(
+        client_config(kafka.kafka_bootstrap_servers, **{"group.id": f"landing-{table.topic}"})
+    )
+    try:
+        committed = reader.committed(
+            [TopicPartition(table.topic, partition) for partition in range(2)], timeout=30
+        )
+    finally:
+        reader.close()
+    return sum(parse_intent(partition.metadata) is not None for partition in committed)
+
+
 def test_provenance_is_spliced_into_every_json_object() -> None:
     """Flink's objects (``{"``) take the fast path; spaced and empty objects the careful one;
     anything that is not an object passes unchanged (the insert rejects it)."""
@@ -118,11 +136,14 @@ def test_a_crash_mid_batch_leaves_no_duplicate_and_no_gap(landing, step: str) ->
     crashing.close()  # leaves the group without committing anything more
     partial = landed(warehouse, table)[0]
     assert 0 < partial < MESSAGES
+    # the interrupted batch, and any other partition's batch then in flight, left an intent
+    intents = open_intents(kafka, table)
+    assert 1 <= intents <= 2
 
     restarted = consumer(kafka, warehouse, table)
     report = restarted.run(until_caught_up=True, timeout_s=120)
     restarted.close()
-    assert report.redone == 1  # the interrupted batch was landed again, as the same range
+    assert report.redone == intents  # each landed again, as the same range
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
 
@@ -420,12 +441,15 @@ def test_a_lander_killed_with_sigkill_mid_batch_restarts_without_duplicate_or_ga
     assert lander.returncode == -signal.SIGKILL, errors.decode()[-2000:]
     if step != "from_outside":
         assert 0 < rows() < MESSAGES
+    # the killed batch, and any other partition's batch then in flight, left an intent
+    intents = open_intents(kafka_broker, table)
+    if step != "from_outside":
+        assert 1 <= intents <= 2
 
     restarted = consumer(kafka_broker, warehouse, table)
     report = restarted.run(until_caught_up=True, timeout_s=120)
     restarted.close()
-    if step != "from_outside":
-        assert report.redone == 1  # the killed batch was landed again, as the same range
+    assert report.redone == intents  # each landed again, as the same range
 
     offsets = sorted(
         (record.partition, record.offset) for record in read_records(kafka_broker, topic)

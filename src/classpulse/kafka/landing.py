@@ -40,11 +40,14 @@ Why these choices:
   so a redo after a crash rebuilds exactly the same insert whoever owns the partition then;
   a request per partition costs a few milliseconds against ~a second of rows when behind.
 - **Consume and insert overlap**: a batch's insert (HTTP; the warehouse parses in its own
-  process) runs on a background thread while the next messages are consumed and framed, one
-  batch in flight, committed before the next intent (so a crash leaves at most one range to
-  redo). Fetches are large (16 MB per partition instead of librdkafka's 1 MB), messages are
-  taken 50k per ``consume()``, filed by partition runs, and framed with one bytes formatting
-  each; inserts go uncompressed (loopback: compressing costs more CPU than it saves).
+  process) runs on a background thread while the next messages are consumed and framed. Two
+  batches are in flight at once, of two different partitions: the engine parses a streamed
+  insert on one core, so one insert at a time left the second core to the consumer alone. A
+  partition's next intent comes only after its batch in flight is committed, so a crash leaves
+  at most one range per partition to redo (each named by its own intent). Fetches are large
+  (16 MB per partition instead of librdkafka's 1 MB), messages are taken 50k per
+  ``consume()``, filed by partition runs, and framed with one bytes formatting each; inserts
+  go uncompressed (loopback: compressing costs more CPU than it saves).
 - **Caught up** means every partition of the landing topics has the group's committed offset
   at its end (the last stable offset: an open transaction is not "the end"). A member that
   reaches a partition's end commits that position even when only transaction markers lie
@@ -58,7 +61,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +71,9 @@ from classpulse.loader import LandingTable
 
 INTENT_PREFIX = "intent:"
 CONSUME_MESSAGES = 50_000  # messages per consume() call: the per-call cost amortised
+# Inserts running at once, each on a different partition: the engine parses one insert on one
+# core (chDB's streaming insert does not use parallel parsing), so two keep both cores busy.
+INSERTS_IN_FLIGHT = 2
 DEFAULT_GROUP = "classpulse-landing"
 
 
@@ -159,9 +165,12 @@ class LandingConsumer:
 
     Consuming and inserting overlap: a batch's insert (an HTTP request; the warehouse parses
     in its own process) runs on a background thread while the next messages are consumed and
-    framed here. At most one batch is in flight, and the next batch is started only after it
-    is committed, so the order of the exactly-once steps is that of a sequential consumer:
-    every partition has at most one open intent, and a crash leaves at most one batch to redo.
+    framed here. Up to ``inserts_in_flight`` batches are in flight, each of a different
+    partition; a partition's next batch starts only after its previous one is committed, so per
+    partition the exactly-once steps run in the order of a sequential consumer: every partition
+    has at most one open intent, and a crash leaves at most one batch per partition in flight
+    to redo. Offsets are committed from this thread only (as inserts finish, in any order
+    across partitions).
     """
 
     def __init__(
@@ -173,6 +182,7 @@ class LandingConsumer:
         group: str = DEFAULT_GROUP,
         batch_messages: int = 200_000,
         batch_seconds: float = 1.0,
+        inserts_in_flight: int = INSERTS_IN_FLIGHT,
         consumer_settings: dict[str, Any] | None = None,
         on_batch: Callable[[LandingReport], None] | None = None,
     ) -> None:
@@ -190,8 +200,11 @@ class LandingConsumer:
         self.assigned: set[tuple[str, int]] = set()
         self.at_end: dict[tuple[str, int], int] = {}  # partition -> its end when reached
         self.committed: dict[tuple[str, int], int] = {}  # partition -> our last commit
-        self.in_flight: Batch | None = None
-        self._inserter = ThreadPoolExecutor(1, thread_name_prefix="landing-insert")
+        self.in_flight: dict[tuple[str, int], Batch] = {}  # partition -> its batch, by start
+        self.inserts_in_flight = max(1, inserts_in_flight)
+        self._inserter = ThreadPoolExecutor(
+            self.inserts_in_flight, thread_name_prefix="landing-insert"
+        )
         self._errors = ErrorRecorder()
         self._closing = False
         config = client_config(
@@ -236,9 +249,9 @@ class LandingConsumer:
         # next owner from the last commit. A batch in flight is finished and committed while
         # the partition is still ours (if that fails, its intent makes the next owner redo it).
         revoked = {(partition.topic, partition.partition) for partition in partitions}
-        if self.in_flight is not None and self.in_flight.key in revoked:
+        for key in revoked & self.in_flight.keys():
             with contextlib.suppress(Exception):
-                self._finish_in_flight()
+                self._finish(key)
         for key in revoked:
             self.assigned.discard(key)
             self.at_end.pop(key, None)
@@ -270,8 +283,7 @@ class LandingConsumer:
                 self._consume(
                     self.consumer.consume(min(CONSUME_MESSAGES, self.batch_messages), 0.2)
                 )
-                if self.in_flight is not None and self.in_flight.insert.done():
-                    self._finish_in_flight()
+                self._finish_done()
                 now = time.monotonic()
                 mine_at_end = self.at_end.keys() >= self.assigned
                 buffered = 0
@@ -280,17 +292,20 @@ class LandingConsumer:
                     if not size or buffer.redo_until is not None:
                         buffered += size
                         continue
-                    if (
-                        size >= self.batch_messages
+                    full = size >= self.batch_messages
+                    if not (
+                        full
                         or mine_at_end
                         # catching up: a partition read to its end has nothing more to wait
                         # for (following, batch_seconds keeps inserts ~1/s per partition)
                         or (until_caught_up and key in self.at_end)
                         or now - (buffer.started or now) >= self.batch_seconds
                     ):
-                        self._land(key, buffer)
-                    else:
                         buffered += size
+                    elif key in self.in_flight and not (full or mine_at_end):
+                        buffered += size  # its previous batch first; meanwhile read on
+                    else:
+                        self._land(key, buffer)
                 if until_caught_up and mine_at_end and not buffered:
                     self._finish_in_flight()
                     if self.at_end.keys() < self.assigned or any(
@@ -365,8 +380,8 @@ class LandingConsumer:
                 self._land(key, buffer)
                 return
             buffer.redo_until = None  # the range held no record to land
-        if self.in_flight is not None and self.in_flight.key == key:
-            self._finish_in_flight()  # never commit past a batch that is not in yet
+        if key in self.in_flight:
+            self._finish(key)  # never commit past a batch that is not in yet
         if not buffer.offsets and end > self.committed.get(key, -1):
             self.consumer.commit(offsets=[TopicPartition(key[0], key[1], end)], asynchronous=False)
             self.committed[key] = end
@@ -411,11 +426,16 @@ class LandingConsumer:
     # -- one batch -------------------------------------------------------------------------
 
     def _land(self, key: tuple[str, int], buffer: PartitionBuffer) -> None:
-        """Start landing the partition's buffer: the previous batch is committed first, the
-        intent is committed, and the insert goes to the background thread."""
+        """Start landing the partition's buffer: the partition's previous batch is committed
+        first (and, with every insert slot taken, the first batch to finish), the intent is
+        committed, and the insert goes to a background thread."""
         from confluent_kafka import TopicPartition
 
-        self._finish_in_flight()
+        if key in self.in_flight:
+            self._finish(key)
+        while len(self.in_flight) >= self.inserts_in_flight:
+            wait([batch.insert for batch in self.in_flight.values()], return_when=FIRST_COMPLETED)
+            self._finish_done()
         topic, partition = key
         offsets, values = buffer.offsets, buffer.values
         rest_offsets: list[int] = []
@@ -445,23 +465,29 @@ class LandingConsumer:
         buffer.offsets, buffer.values = rest_offsets, rest_values
         buffer.started = time.monotonic() if rest_offsets else None
         buffer.redo_until = None
-        self.in_flight = Batch(
+        self.in_flight[key] = Batch(
             key, table, first, last, position, redo, self._inserter.submit(insert)
         )
 
+    def _finish_done(self) -> None:
+        """Commit past every batch whose insert has ended (without waiting for the others)."""
+        for key in [key for key, batch in self.in_flight.items() if batch.insert.done()]:
+            self._finish(key)
+
     def _finish_in_flight(self) -> None:
-        """Wait for the batch in flight; once its rows are in ClickHouse, commit past it."""
+        """Wait for every batch in flight and commit past each, in the order they started."""
+        for key in list(self.in_flight):
+            self._finish(key)
+
+    def _finish(self, key: tuple[str, int]) -> None:
+        """Wait for the partition's batch in flight; once its rows are in ClickHouse, commit
+        past it."""
         from confluent_kafka import TopicPartition
 
-        batch = self.in_flight
+        batch = self.in_flight.pop(key, None)
         if batch is None:
             return
-        try:
-            rows = batch.insert.result()  # re-raises the insert's failure
-        except BaseException:
-            self.in_flight = None
-            raise
-        self.in_flight = None
+        rows = batch.insert.result()  # re-raises the insert's failure
         self._after_insert(batch.key)
         position = batch.position
         end = self.at_end.get(batch.key)
@@ -482,10 +508,10 @@ class LandingConsumer:
             self.on_batch(self.report)
 
     def _abandon_in_flight(self) -> None:
-        """Leaving after a failure: let a running insert end, commit nothing more (its intent
-        stays on record, so whoever lands the partition next redoes it as the same range)."""
-        batch, self.in_flight = self.in_flight, None
-        if batch is not None:
+        """Leaving after a failure: let running inserts end, commit nothing more (their intents
+        stay on record, so whoever lands a partition next redoes its batch as the same range)."""
+        batches, self.in_flight = list(self.in_flight.values()), {}
+        for batch in batches:
             with contextlib.suppress(BaseException):
                 batch.insert.result()
 
@@ -495,6 +521,9 @@ class LandingConsumer:
             insert_block=block,
             fmt="JSONEachRow",
             settings={
+                # no session: an insert is one self-contained request, and the inserts in
+                # flight share the client (one session cannot serve two requests at once)
+                "session_id": "",
                 "insert_deduplication_token": token,
                 "input_format_skip_unknown_fields": 1,
                 "date_time_input_format": "best_effort",
@@ -516,6 +545,7 @@ def land_from_kafka(
     should_stop: Callable[[], bool] | None = None,
     timeout_s: float | None = None,
     batch_seconds: float = 1.0,
+    inserts_in_flight: int = INSERTS_IN_FLIGHT,
     on_batch: Callable[[LandingReport], None] | None = None,
 ) -> LandingReport:
     """Land every landing topic (``clickhouse/landing/*.sql``) from Kafka into its table.
@@ -523,7 +553,8 @@ def land_from_kafka(
     Creates the databases, tables and any missing topic first; returns once every partition is
     landed up to its end, or with ``follow`` keeps landing until ``should_stop()``.
     ``batch_seconds`` bounds the latency a batch adds when caught up; ``on_batch(report)`` is
-    called after every batch landed (progress).
+    called after every batch landed (progress); ``inserts_in_flight`` bounds the inserts
+    running at once (each of a different partition).
     """
     from classpulse.kafka.admin import create_topics
     from classpulse.loader import LoadError, create_landing_tables, read_landing_tables
@@ -540,7 +571,13 @@ def land_from_kafka(
     create_landing_tables(client, tables)
     create_topics(settings, [table.topic for table in tables])
     consumer = LandingConsumer(
-        settings, tables, client, group=group, batch_seconds=batch_seconds, on_batch=on_batch
+        settings,
+        tables,
+        client,
+        group=group,
+        batch_seconds=batch_seconds,
+        inserts_in_flight=inserts_in_flight,
+        on_batch=on_batch,
     )
     try:
         return consumer.run(
