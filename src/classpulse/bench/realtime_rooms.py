@@ -236,6 +236,15 @@ def completed_checkpoints(rest: str, job_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def counted_checkpoints(rest: str, job_id: str, after_ms: float) -> list[dict[str, Any]]:
+    """The completed checkpoints triggered at or after ``after_ms`` (wall, epoch ms), by id."""
+    found = completed_checkpoints(rest, job_id)
+    return sorted(
+        (item for item in found if item["trigger_timestamp"] >= after_ms),
+        key=lambda item: item["id"],
+    )
+
+
 def operator_state(rest: str, job_id: str, checkpoint_id: int) -> list[dict[str, Any]]:
     """State size per job vertex (its operator chain) in one checkpoint, largest first."""
     names = {
@@ -438,6 +447,7 @@ def measure_room_paced(
             pace_end = begun + load.pace_seconds * 1000
             log(f"rooms: paced room of {load.paced_users:,} users for {load.pace_seconds:g} s")
             next_log = time.monotonic() + 15
+            next_check = 0
             while not errors:
                 now = int(time.time() * 1000)
                 if now <= cursor:
@@ -453,22 +463,20 @@ def measure_room_paced(
                 producer.poll(0)
                 cursor = now
                 targets = {minute for minute, sent in closable.items() if sent <= pace_end}
-                if now >= pace_end and (
-                    targets <= seen.keys() or now > pace_end + TAIL_TIMEOUT_S * 1000
-                ):
+                if now > pace_end + TAIL_TIMEOUT_S * 1000:
                     break
+                if now >= pace_end and targets <= seen.keys() and now >= next_check:
+                    # and one checkpoint triggered after the first row has completed
+                    next_check = now + 1000
+                    with contextlib.suppress(OSError, ValueError, KeyError):
+                        if counted_checkpoints(rest, job_id, min(seen.values())):
+                            break
                 if time.monotonic() > next_log:
                     next_log = time.monotonic() + 15
                     log(f"rooms: {figures.paced_messages:,} sent, {len(seen)} minutes queryable")
             producer.flush()
-            first_row = min(seen.values(), default=None)
-            if first_row is not None:
-                counted = [
-                    checkpoint
-                    for checkpoint in completed_checkpoints(rest, job_id)
-                    if checkpoint["trigger_timestamp"] >= first_row
-                ]
-                figures.checkpoints = sorted(counted, key=lambda item: item["id"])
+            if seen:
+                figures.checkpoints = counted_checkpoints(rest, job_id, min(seen.values()))
                 if figures.checkpoints:
                     figures.operators = operator_state(rest, job_id, figures.checkpoints[-1]["id"])
         finally:
