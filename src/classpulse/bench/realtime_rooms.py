@@ -460,7 +460,6 @@ def measure_room_paced(
                         minute = (at - delay_ms) // 60_000 * 60_000 - 60_000
                         if minute >= begun // 60_000 * 60_000:
                             closable.setdefault(minute, time.time() * 1000)
-                producer.poll(0)
                 cursor = now
                 targets = {minute for minute, sent in closable.items() if sent <= pace_end}
                 if now > pace_end + TAIL_TIMEOUT_S * 1000:
