@@ -353,7 +353,17 @@ def measure_room_throughput(
     for round_number in range(1, repeats + 1):
         tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
         recreate_topics(settings, [*middle, *outputs])
-        seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
+        try:
+            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
+        except Exception as exc:
+            # the planner's thread-local metadata provider missing on a very busy machine (as
+            # in the flink rounds of bench realtime): the round again from scratch
+            if "metadataHandlerProvider" not in str(exc):
+                raise
+            log(f"rooms round {round_number}: the Flink planner failed; again")
+            tag = f"{tag}-again"
+            recreate_topics(settings, [*middle, *outputs])
+            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
         figures.seconds.append(seconds)
         figures.jobs_seconds.append(parts)
         log(
