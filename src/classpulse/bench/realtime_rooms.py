@@ -262,37 +262,6 @@ def operator_state(rest: str, job_id: str, checkpoint_id: int) -> list[dict[str,
     return sorted(rows, key=lambda row: -row["state_size"])
 
 
-class CheckpointWatcher:
-    """Polls a cluster's REST API while jobs run (a local job's mini-cluster, and its REST
-    endpoint, end with the job): the largest completed checkpoint's state size per job."""
-
-    def __init__(self, rest: str, every_seconds: float = 1.0) -> None:
-        self.rest = rest
-        self.every_seconds = every_seconds
-        self.largest: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _poll(self) -> None:
-        for job in rest_get(self.rest, "/jobs").get("jobs", []):
-            for checkpoint in completed_checkpoints(self.rest, job["id"]):
-                size = checkpoint["state_size"]
-                self.largest[job["id"]] = max(self.largest.get(job["id"], 0), size)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            with contextlib.suppress(OSError, ValueError, KeyError):  # no cluster between jobs
-                self._poll()
-
-    def __enter__(self) -> CheckpointWatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 # -- throughput ------------------------------------------------------------------------------
 
 
