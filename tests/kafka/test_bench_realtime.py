@@ -63,7 +63,35 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert len(freshness["freshness_ms"]) == freshness["measured_messages"]
     assert freshness["p50_seconds"] is not None and freshness["p95_seconds"] is not None
 
+    # the room jobs (issue 12): throughput on a synthetic room, minute freshness and state per
+    # online user under a paced room; structure and counts only
+    rooms = report["rooms"]
+    assert rooms["jobs"] == [
+        "clean_room_heartbeat",
+        "clean_room_push_ack",
+        "mart_room_presence_sessions",
+        "mart_room_message_loss_daily",
+    ]
+    throughput = rooms["throughput"]
+    # every user enters, beats every 10 s and reports every 2 s: 0.6 messages per user-second
+    load = rooms["load"]
+    assert throughput["messages"] == load["users"] * load["seconds"] * 6 // 10
+    assert len(throughput["seconds"]) == 1 and throughput["per_second"] > 0
+    assert throughput["goal_per_second"] == 36_000
+    minutes = rooms["minute_freshness"]
+    assert minutes["paced_messages"] > 0 and minutes["minutes"] >= 1
+    assert len(minutes["seconds_after_closable"]) == minutes["minutes"]
+    assert minutes["p50_seconds"] is not None and minutes["goal_seconds"] == 10
+    state = rooms["state"]
+    assert state["online_users"] == load["paced_users"] > 0
+    assert state["checkpoints"] and state["state_bytes"] == state["checkpoints"][-1]["state_size"]
+    assert state["bytes_per_online_user"] == state["state_bytes"] / state["online_users"]
+    assert state["operators"] and state["goal_bytes_per_user"] == 100
+
     for label in (
+        "room jobs, messages/s",
+        "minute closable → queryable in rt.room_concurrency_1min_log",
+        "room job state per online user",
         "Kafka → all cleaning + marts → Kafka, exactly once",
         "Kafka → ClickHouse landing",
         "chDB parsing the same raw JSON",

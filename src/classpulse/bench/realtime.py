@@ -82,6 +82,7 @@ class RealtimeOptions:
     topics_dir: Path | None = None
     output: Path | None = None  # the JSON result (default: <home>/bench/realtime-<time>.json)
     quick: bool = False
+    rooms: bool = True  # the room jobs' figures (classpulse.bench.realtime_rooms)
     # knobs to compare (part of the result file): ${VAR}s of the SQL files (e.g.
     # KAFKA_PRODUCER_LINGER_MS) and Flink options ("key: value" lines, CLASSPULSE_FLINK_PROPERTIES)
     variables: tuple[tuple[str, str], ...] = ()
@@ -120,6 +121,7 @@ class RealtimeReport:
     identities_hold: bool = False
     result_file: Path | None = None
     plot_file: Path | None = None
+    rooms: Any = None  # realtime_rooms.RoomFigures
 
     def rate(self, name: str) -> float:
         values = self.seconds.get(name) or []
@@ -176,6 +178,7 @@ class RealtimeReport:
             },
             "identities": self.identities,
             "identities_hold": self.identities_hold,
+            "rooms": self.rooms.as_dict() if self.rooms is not None else None,
         }
 
 
@@ -705,6 +708,18 @@ def run_realtime_benchmark(
             )
             log(f"accounting identities after the last round: {report.identities}")
             measure_freshness(settings, topics_dir, options, report, log)
+            if options.rooms:
+                from classpulse.bench import realtime_rooms
+
+                report.rooms = realtime_rooms.measure_rooms(
+                    settings,
+                    session,
+                    realtime_rooms.RoomBenchLoad.quick() if options.quick else None,
+                    options.repeats,
+                    options.parallelism,
+                    dict(options.variables),
+                    log,
+                )
     finally:
         if started_warehouse:
             daemon.stop(settings)
@@ -766,7 +781,10 @@ def write_results(report: RealtimeReport) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    figure, (bars, fresh) = plt.subplots(1, 2, figsize=(12, 4.5))
+    from classpulse.bench.realtime_rooms import plot_rooms
+
+    figure, (bars, fresh, rooms) = plt.subplots(1, 3, figsize=(17, 4.5))
+    plot_rooms(report.rooms, rooms)
     names = [name for name in MEASUREMENTS if not math.isnan(report.rate(name))]
     rates = [report.rate(name) / 1000 for name in names]
     bars.bar(names, rates, color=["#4c72b0", "#55a868", "#8c8c8c"][: len(names)])
@@ -855,6 +873,9 @@ def print_realtime_benchmark(report: RealtimeReport, console: Any) -> None:
         f"{report.pipeline_start_seconds:.1f} s"
     )
     console.print(f"accounting identities after the last round: {report.identities}")
+    from classpulse.bench.realtime_rooms import print_rooms
+
+    print_rooms(report.rooms, console)
     if report.result_file is not None:
         console.print(f"results: {report.result_file}")
     if report.plot_file is not None:

@@ -147,6 +147,12 @@ def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
 @click.option(
     "--quick", is_flag=True, help="A small smoke run (~4k messages, one round, 40 s pace)."
 )
+@click.option(
+    "--rooms/--no-rooms",
+    default=True,
+    show_default=True,
+    help="Also the room jobs' figures (messages/s, minute freshness, state per online user).",
+)
 def realtime(
     messages: int,
     repeats: int,
@@ -160,6 +166,7 @@ def realtime(
     assignments: tuple[str, ...],
     flink_options: tuple[str, ...],
     quick: bool,
+    rooms: bool,
 ) -> None:
     """Kafka → Flink → Kafka, landing into ClickHouse, chDB's ceiling, and freshness.
 
@@ -194,6 +201,7 @@ def realtime(
         "parallelism": parallelism,
         "topics_dir": topics_dir,
         "output": output,
+        "rooms": rooms,
     }
     if quick:
         options = RealtimeOptions.quick_options(**common)
