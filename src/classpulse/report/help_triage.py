@@ -12,21 +12,16 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from classpulse.report import (
-    Card,
-    Chart,
-    MartReader,
-    Section,
-    TableView,
+from classpulse.report.charts import (
     create_figure,
-    format_count,
-    format_share,
-    note_no_data,
     render_chart,
     set_hour_axis,
     stack_bars,
     with_chart_style,
 )
+from classpulse.report.data import MartReader
+from classpulse.report.formatting import format_count, format_share, note_no_data
+from classpulse.report.model import Card, Chart, Section, TableView
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,0 +1,270 @@
+"""Section 3: classroom engagement by event type, hour, tutor and group kind."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from classpulse.report.charts import (
+    EVENT_COLORS,
+    MUTED,
+    annotate_bars,
+    create_figure,
+    render_chart,
+    set_hour_axis,
+    stack_bars,
+    with_chart_style,
+)
+from classpulse.report.data import MartReader
+from classpulse.report.formatting import (
+    format_count,
+    format_number,
+    format_share,
+    label_event,
+    label_tutor,
+    note_no_data,
+)
+from classpulse.report.model import (
+    SECTION_TITLES,
+    TOP_TUTORS,
+    Chart,
+    Section,
+    TableView,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def build_engagement_section(reader: MartReader, day: date) -> Section:
+    """Student events by type per hour, and by tutor and group kind (preheat dimension)."""
+    charts: list[Chart] = []
+    tables: list[TableView] = []
+    notes: list[str] = []
+    hourly = None
+    if reader.has("ads.classroom_performance_1min"):
+        hourly = reader.frame(
+            "SELECT toHour(start_time) AS hour, event, sum(event_count) AS events "
+            "FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
+            "GROUP BY hour, event ORDER BY hour, event",
+            day=day,
+        )
+    if hourly is None or hourly.empty:
+        notes.append(note_no_data("ads.classroom_performance_1min", day))
+        return Section(
+            key="engagement",
+            title=SECTION_TITLES["engagement"],
+            lead=describe_engagement(),
+            notes=tuple(notes),
+        )
+    charts.append(plot_events_by_hour(hourly, day))
+    totals = reader.frame(
+        "SELECT event, sum(event_count) AS events, uniqExact(user_id) AS students, "
+        "uniqExact(webserver_id) AS rooms "
+        "FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
+        "GROUP BY event ORDER BY events DESC, event",
+        day=day,
+    )
+    all_events = float(totals.events.sum())
+    tables.append(
+        TableView(
+            caption=f"Student events by type on {day.isoformat()}",
+            columns=("event", "events", "share", "students", "rooms"),
+            rows=tuple(
+                (
+                    label_event(str(row.event)),
+                    format_count(row.events),
+                    format_share(row.events / all_events if all_events else None),
+                    format_count(row.students),
+                    format_count(row.rooms),
+                )
+                for row in totals.itertuples()
+            ),
+            numeric=(False, True, True, True, True),
+        )
+    )
+    tutor_chart, tutor_tables, tutor_notes = summarize_tutors(reader, day)
+    charts.extend(tutor_chart)
+    tables.extend(tutor_tables)
+    notes.extend(tutor_notes)
+    return Section(
+        key="engagement",
+        title=SECTION_TITLES["engagement"],
+        lead=describe_engagement(),
+        charts=tuple(charts),
+        tables=tuple(tables),
+        notes=tuple(notes),
+    )
+
+
+def describe_engagement() -> str:
+    return (
+        "Classified student courseware events (offline mart, late events included) per hour "
+        "of the business day, and per tutor and group kind from the day's published preheat. "
+        "A student booked into several lessons that day has their events split evenly "
+        "across those lessons."
+    )
+
+
+@with_chart_style
+def plot_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
+    table = hourly.pivot_table(
+        index="hour", columns="event", values="events", aggfunc="sum", fill_value=0
+    )
+    first, last = int(table.index.min()), int(table.index.max())
+    table = table.reindex(range(first, last + 1), fill_value=0)
+    order = [event for event in EVENT_COLORS if event in table.columns]
+    order += sorted(set(table.columns) - set(order))
+    figure = create_figure(3.4)
+    axes = figure.add_subplot()
+    positions = [hour + 0.5 for hour in table.index]
+    stack_bars(
+        axes,
+        positions,
+        {event: table[event].tolist() for event in order},
+        EVENT_COLORS,
+        labels={event: label_event(event) for event in order},
+        width=0.85,
+    )
+    set_hour_axis(axes, first, last)
+    axes.grid(axis="x", visible=False)
+    axes.set_ylabel("student events")
+    axes.set_title(f"Student events per hour by type, {day.isoformat()}")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return render_chart(figure, "Student events per hour by event type")
+
+
+def summarize_tutors(
+    reader: MartReader, day: date
+) -> tuple[list[Chart], list[TableView], list[str]]:
+    """Engagement per tutor and per group kind: the day's events joined to the preheat."""
+    if not reader.has("dim.lesson_student_current"):
+        return [], [], ["no preheat dimensions (dim.lesson_student_current): run the preheat"]
+    booked = reader.scalar(
+        "SELECT count() FROM dim.lesson_student_current WHERE lesson_date = {day:Date}", day=day
+    )
+    if not booked:
+        return [], [], [note_no_data("dim.lesson_student_current (published preheat)", day)]
+    members_sql = (
+        "WITH members AS ("
+        "  SELECT student_id, tutor_id, tutoring_source, group_kind, group_node_id, "
+        "    count() OVER (PARTITION BY student_id) AS lessons "
+        "  FROM dim.lesson_student_current WHERE lesson_date = {day:Date}"
+        "), events AS ("
+        "  SELECT user_id AS student_id, sum(event_count) AS events "
+        "  FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
+        "  GROUP BY student_id"
+        "), joined AS ("
+        "  SELECT m.*, e.events / m.lessons AS share, e.events > 0 AS engaged "
+        "  FROM members AS m LEFT JOIN events AS e ON e.student_id = m.student_id"
+        ") "
+    )
+    tutors = reader.frame(
+        members_sql + "SELECT tutor_id, "
+        "arrayStringConcat(arraySort(groupUniqArray(group_kind)), ', ') AS group_kinds, "
+        "arrayStringConcat(arraySort(groupUniqArrayIf(tutoring_source, tutoring_source != '')),"
+        " ', ') AS sources, "
+        "uniqExact(student_id) AS students, uniqExactIf(student_id, engaged) AS engaged, "
+        "sum(share) AS events "
+        "FROM joined GROUP BY tutor_id ORDER BY events DESC, tutor_id",
+        day=day,
+    )
+    kinds = reader.frame(
+        members_sql + "SELECT group_kind, uniqExact(tutor_id) AS tutors, "
+        "uniqExact(group_node_id) AS groups, uniqExact(student_id) AS students, "
+        "uniqExactIf(student_id, engaged) AS engaged, sum(share) AS events "
+        "FROM joined GROUP BY group_kind ORDER BY events DESC, group_kind",
+        day=day,
+    )
+    unplaced = reader.rows(
+        "SELECT sum(event_count), uniqExact(user_id) FROM ads.classroom_performance_1min "
+        "WHERE toDate(start_time) = {day:Date} AND user_id NOT IN ("
+        "  SELECT student_id FROM dim.lesson_student_current WHERE lesson_date = {day:Date})",
+        day=day,
+    )[0]
+    notes = []
+    if unplaced[0]:
+        notes.append(
+            f"{format_count(unplaced[0])} events of {format_count(unplaced[1])} students in no "
+            "preheated lesson that day are not attributed to a tutor."
+        )
+    if float(tutors.events.sum()) == 0:
+        notes.append(f"none of the day's preheated students produced events on {day.isoformat()}")
+    chart = plot_tutors(tutors.head(TOP_TUTORS), kinds, day)
+    tutor_table = TableView(
+        caption=f"Tutors by student events on {day.isoformat()} (top {TOP_TUTORS})",
+        columns=("tutor", "group kinds", "tutoring", "booked", "engaged", "events", "per engaged"),
+        rows=tuple(
+            (
+                label_tutor(row.tutor_id),
+                row.group_kinds,
+                row.sources or "–",
+                format_count(row.students),
+                format_count(row.engaged),
+                format_count(row.events),
+                format_number(row.events / row.engaged if row.engaged else None, 1),
+            )
+            for row in tutors.head(TOP_TUTORS).itertuples()
+        ),
+        numeric=(False, False, False, True, True, True, True),
+    )
+    kind_table = TableView(
+        caption=f"Group kinds on {day.isoformat()}",
+        columns=("group kind", "tutors", "groups", "booked", "engaged", "events", "per engaged"),
+        rows=tuple(
+            (
+                str(row.group_kind),
+                format_count(row.tutors),
+                format_count(row.groups),
+                format_count(row.students),
+                format_count(row.engaged),
+                format_count(row.events),
+                format_number(row.events / row.engaged if row.engaged else None, 1),
+            )
+            for row in kinds.itertuples()
+        ),
+        numeric=(False, True, True, True, True, True, True),
+    )
+    return [chart], [tutor_table, kind_table], notes
+
+
+@with_chart_style
+def plot_tutors(tutors: pd.DataFrame, kinds: pd.DataFrame, day: date) -> Chart:
+    import numpy as np
+
+    figure = create_figure(max(2.8, 0.28 * len(tutors) + 1.0))
+    layout = figure.add_gridspec(1, 2, width_ratios=(3, 2))
+    left = figure.add_subplot(layout[0])
+    right = figure.add_subplot(layout[1])
+    positions = np.arange(len(tutors))
+    left.barh(positions, tutors.events.astype(float), color="#4e79a7")
+    left.set_yticks(positions, [label_tutor(tutor) for tutor in tutors.tutor_id])
+    left.invert_yaxis()
+    left.grid(axis="y", visible=False)
+    annotate_bars(left, positions, tutors.events.astype(float).tolist())
+    left.set_xlabel("student events")
+    left.set_title(f"Top tutors by their students' events, {day.isoformat()}")
+    kinds = kinds.assign(
+        per_student=[row.events / row.engaged if row.engaged else 0.0 for row in kinds.itertuples()]
+    ).sort_values("per_student", ascending=False, kind="stable")
+    per_student = kinds.per_student.tolist()
+    kind_positions = np.arange(len(kinds))
+    right.barh(kind_positions, per_student, color="#59a14f")
+    right.set_yticks(kind_positions, [str(kind) for kind in kinds.group_kind])
+    right.invert_yaxis()
+    right.grid(axis="y", visible=False)
+    limit = max(per_student) if per_student else 0
+    for position, value, engaged in zip(kind_positions, per_student, kinds.engaged, strict=True):
+        right.text(
+            value + limit * 0.01,
+            position,
+            f"{value:,.0f} ({format_count(engaged)} students)",
+            va="center",
+            fontsize=7,
+            color=MUTED,
+        )
+    if limit:
+        right.set_xlim(0, limit * 1.45)
+    right.set_xlabel("events per engaged student")
+    right.set_title("By group kind")
+    return render_chart(figure, "Student events by tutor and by group kind")
