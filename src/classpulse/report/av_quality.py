@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+AV_CURVE_MART = "ads.student_av_quality_curve_30s"
+"""The AV curve over the day (dbt model: one row per 30 s window, all rooms together)."""
+
+
 def build_av_quality_section(reader: MartReader, day: date) -> Section:
     """Student audio loss and video frame rate per 30 s window; the worst rooms of the day."""
     import pandas as pd
@@ -41,20 +45,15 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
     tables: list[TableView] = []
     notes: list[str] = []
     windows = pd.DataFrame()
-    if reader.has("ads.av_quality_30s"):
+    if reader.has(AV_CURVE_MART):
         windows = reader.frame(
-            "SELECT dateDiff('second', toStartOfDay(start_time), start_time) AS second_of_day, "
-            "sumIf(event_sum, endsWith(event, '_AUDIO_STATE')) "
-            "  / nullIf(sumIf(event_count, endsWith(event, '_AUDIO_STATE')), 0) AS audio_lost, "
-            "sumIf(event_sum, endsWith(event, '_VIDEO_STATE')) "
-            "  / nullIf(sumIf(event_count, endsWith(event, '_VIDEO_STATE')), 0) AS video_fr, "
-            "uniqExact(user_id) AS students "
-            "FROM ads.av_quality_30s WHERE toDate(start_time) = {day:Date} "
-            "GROUP BY second_of_day ORDER BY second_of_day",
+            "SELECT second_of_day, audio_lost_avg AS audio_lost, video_fr_avg AS video_fr, "
+            "students FROM ads.student_av_quality_curve_30s WHERE event_date = {day:Date} "
+            "ORDER BY second_of_day",
             day=day,
         )
     if windows.empty:
-        notes.append(note_no_data("ads.av_quality_30s", day))
+        notes.append(note_no_data(AV_CURVE_MART, day))
     else:
         charts.append(plot_av_quality(windows, day))
     rooms = pd.DataFrame()

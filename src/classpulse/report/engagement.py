@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+ENGAGEMENT_MARTS = (
+    "ads.tutor_engagement_daily",
+    "ads.group_kind_engagement_daily",
+    "ads.engagement_attribution_daily",
+)
+"""Engagement per tutor and group kind, and what no tutor is credited with (dbt models)."""
+
+
 def build_engagement_section(reader: MartReader, day: date) -> Section:
     """Student events by type per hour, and by tutor and group kind (preheat dimension)."""
     charts: list[Chart] = []
@@ -140,48 +148,30 @@ def summarize_tutors(
     """Engagement per tutor and per group kind: the day's events joined to the preheat."""
     if not reader.has("dim.lesson_student_current"):
         return [], [], ["no preheat dimensions (dim.lesson_student_current): run the preheat"]
-    booked = reader.scalar(
-        "SELECT count() FROM dim.lesson_student_current WHERE lesson_date = {day:Date}", day=day
-    )
-    if not booked:
-        return [], [], [note_no_data("dim.lesson_student_current (published preheat)", day)]
-    members_sql = (
-        "WITH members AS ("
-        "  SELECT student_id, tutor_id, tutoring_source, group_kind, group_node_id, "
-        "    count() OVER (PARTITION BY student_id) AS lessons "
-        "  FROM dim.lesson_student_current WHERE lesson_date = {day:Date}"
-        "), events AS ("
-        "  SELECT user_id AS student_id, sum(event_count) AS events "
-        "  FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
-        "  GROUP BY student_id"
-        "), joined AS ("
-        "  SELECT m.*, e.events / m.lessons AS share, e.events > 0 AS engaged "
-        "  FROM members AS m LEFT JOIN events AS e ON e.student_id = m.student_id"
-        ") "
-    )
+    if not reader.has(*ENGAGEMENT_MARTS):
+        return [], [], [note_no_data(", ".join(ENGAGEMENT_MARTS), day)]
     tutors = reader.frame(
-        members_sql + "SELECT tutor_id, "
-        "arrayStringConcat(arraySort(groupUniqArray(group_kind)), ', ') AS group_kinds, "
-        "arrayStringConcat(arraySort(groupUniqArrayIf(tutoring_source, tutoring_source != '')),"
-        " ', ') AS sources, "
-        "uniqExact(student_id) AS students, uniqExactIf(student_id, engaged) AS engaged, "
-        "sum(share) AS events "
-        "FROM joined GROUP BY tutor_id ORDER BY events DESC, tutor_id",
+        "SELECT tutor_id, group_kinds, tutoring_sources AS sources, booked_students AS students, "
+        "engaged_students AS engaged, student_events AS events "
+        "FROM ads.tutor_engagement_daily WHERE event_date = {day:Date} "
+        "ORDER BY events DESC, tutor_id",
         day=day,
     )
+    if tutors.empty:
+        return [], [], [note_no_data("dim.lesson_student_current (published preheat)", day)]
     kinds = reader.frame(
-        members_sql + "SELECT group_kind, uniqExact(tutor_id) AS tutors, "
-        "uniqExact(group_node_id) AS groups, uniqExact(student_id) AS students, "
-        "uniqExactIf(student_id, engaged) AS engaged, sum(share) AS events "
-        "FROM joined GROUP BY group_kind ORDER BY events DESC, group_kind",
+        "SELECT group_kind, tutors, group_nodes AS groups, booked_students AS students, "
+        "engaged_students AS engaged, student_events AS events "
+        "FROM ads.group_kind_engagement_daily WHERE event_date = {day:Date} "
+        "ORDER BY events DESC, group_kind",
         day=day,
     )
-    unplaced = reader.rows(
-        "SELECT sum(event_count), uniqExact(user_id) FROM ads.classroom_performance_1min "
-        "WHERE toDate(start_time) = {day:Date} AND user_id NOT IN ("
-        "  SELECT student_id FROM dim.lesson_student_current WHERE lesson_date = {day:Date})",
+    attribution = reader.rows(
+        "SELECT unplaced_events, unplaced_students FROM ads.engagement_attribution_daily "
+        "WHERE event_date = {day:Date}",
         day=day,
-    )[0]
+    )
+    unplaced = attribution[0] if attribution else (0, 0)
     notes = []
     if unplaced[0]:
         notes.append(

@@ -1,5 +1,6 @@
-"""The report's help-triage section (LIVE_CLASSROOM_CONTRACT.md A.5, A.6): how the VIPKID-style
-labels handled the day's help presses, from ads.help_request_triage and ads.help_triage_daily.
+"""Section 8: live-classroom help triage, how the labels handled the day's help presses.
+
+From ads.help_request_triage and ads.help_triage_daily (LIVE_CLASSROOM_CONTRACT.md A.5, A.6).
 
 Cards: requests, auto_share and resolved_share (= resolved / (requests - merged); the seed's
 ~60 % is the reference, not a target), manual tickets per 1k lessons, rows without their

@@ -33,22 +33,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+TREND_MART = "ads.registrations_trend_hourly"
+"""Registrations per day, hour and level (dbt model over registrations_hourly_by_level)."""
+
+
 def build_registrations_section(reader: MartReader, day: date) -> Section:
     """Registrations per hour of the day and per day of the last weeks, stacked by level."""
     import pandas as pd
 
     first_day = day - timedelta(days=TREND_DAYS - 1)
     frame = pd.DataFrame()
-    if reader.has("ads.registrations_hourly_by_level"):
+    if reader.has(TREND_MART):
         frame = reader.frame(
-            "SELECT makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, "
-            "  intDiv(reg_hour, 100) % 100) AS reg_date, reg_hour % 100 AS hour, level, "
-            "  sum(leads) AS leads "
-            "FROM ads.registrations_hourly_by_level "
-            "WHERE intDiv(reg_hour, 100) BETWEEN {first_key:UInt32} AND {day_key:UInt32} "
-            "GROUP BY reg_date, hour, level ORDER BY reg_date, hour, level",
-            first_key=int(first_day.strftime("%Y%m%d")),
-            day_key=int(day.strftime("%Y%m%d")),
+            "SELECT reg_date, reg_hour_of_day AS hour, level, leads "
+            "FROM ads.registrations_trend_hourly "
+            "WHERE reg_date BETWEEN {first_day:Date} AND {day:Date} "
+            "ORDER BY reg_date, hour, level",
+            first_day=first_day,
+            day=day,
         )
     lead = (
         "Distinct counted registrations (NORMAL users, test accounts excluded) by hour of "
@@ -60,7 +62,7 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
             key="registrations",
             title=SECTION_TITLES["registrations"],
             lead=lead,
-            notes=(note_no_data("ads.registrations_hourly_by_level", day),),
+            notes=(note_no_data(TREND_MART, day),),
         )
     on_day = frame[frame.reg_date == day]
     notes = [] if not on_day.empty else [note_no_data("registrations", day)]

@@ -1,6 +1,7 @@
-"""The report's room section (issue 12): concurrency over the day for the busiest rooms,
-timeouts per hour, and message loss by terminal, from the offline marts of
-LIVE_CLASSROOM_CONTRACT.md B.3 (ads.room_concurrency_1min, room_presence_sessions,
+"""The rooms section: presence and concurrency of the busiest rooms, timeouts, message loss.
+
+Shown before data quality when the warehouse holds room data (issue 12), from the offline marts
+of LIVE_CLASSROOM_CONTRACT.md B.3 (ads.room_concurrency_1min, room_presence_sessions,
 room_message_loss_daily). Built like the other sections of :mod:`classpulse.report`: bound
 parameters, a note instead of a figure when the day has no rows.
 """
