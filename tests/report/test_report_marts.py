@@ -215,3 +215,38 @@ def test_registration_trend_decodes_the_contract_mart(
         )
     }
     assert got == expected
+
+
+def test_student_events_by_hour_and_type_recomputed(
+    report_settings: Settings, report_client: Client
+) -> None:
+    hourly: dict[tuple[str, int, str], int] = defaultdict(int)
+    daily: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, set(), set()])
+    for row in expected_rows(report_settings, "classroom_performance_1min"):
+        day, hour = row["start_time"][:10], int(row["start_time"][11:13])
+        hourly[(day, hour, row["event"])] += row["event_count"]
+        totals = daily[(day, row["event"])]
+        totals[0] += row["event_count"]
+        totals[1].add(row["user_id"])
+        totals[2].add(row["webserver_id"])
+    assert hourly
+    got_hourly = {
+        (day, hour, event): events
+        for day, hour, event, events in query(
+            report_client,
+            "SELECT toString(event_date), event_hour, toString(event), student_events "
+            "FROM ads.student_events_hourly_by_type",
+        )
+    }
+    assert got_hourly == dict(hourly)
+    got_daily = {
+        (day, event): rest
+        for day, event, *rest in query(
+            report_client,
+            "SELECT toString(event_date), toString(event), student_events, students, rooms "
+            "FROM ads.student_events_daily_by_type",
+        )
+    }
+    assert got_daily == {
+        key: [events, len(students), len(rooms)] for key, (events, students, rooms) in daily.items()
+    }

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+HOURLY_MART = "ads.student_events_hourly_by_type"
+DAILY_MART = "ads.student_events_daily_by_type"
 ENGAGEMENT_MARTS = (
     "ads.tutor_engagement_daily",
     "ads.group_kind_engagement_daily",
@@ -50,15 +52,15 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
     tables: list[TableView] = []
     notes: list[str] = []
     hourly = None
-    if reader.has("ads.classroom_performance_1min"):
+    if reader.has(HOURLY_MART, DAILY_MART):
         hourly = reader.frame(
-            "SELECT toHour(start_time) AS hour, event, sum(event_count) AS events "
-            "FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
-            "GROUP BY hour, event ORDER BY hour, event",
+            "SELECT event_hour AS hour, event, student_events AS events "
+            "FROM ads.student_events_hourly_by_type WHERE event_date = {day:Date} "
+            "ORDER BY hour, event",
             day=day,
         )
     if hourly is None or hourly.empty:
-        notes.append(note_no_data("ads.classroom_performance_1min", day))
+        notes.append(note_no_data(HOURLY_MART, day))
         return Section(
             key="engagement",
             title=SECTION_TITLES["engagement"],
@@ -67,10 +69,9 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
         )
     charts.append(plot_events_by_hour(hourly, day))
     totals = reader.frame(
-        "SELECT event, sum(event_count) AS events, uniqExact(user_id) AS students, "
-        "uniqExact(webserver_id) AS rooms "
-        "FROM ads.classroom_performance_1min WHERE toDate(start_time) = {day:Date} "
-        "GROUP BY event ORDER BY events DESC, event",
+        "SELECT event, student_events AS events, students, rooms "
+        "FROM ads.student_events_daily_by_type WHERE event_date = {day:Date} "
+        "ORDER BY events DESC, event",
         day=day,
     )
     all_events = float(totals.events.sum())
