@@ -5,9 +5,12 @@
     lesson_id; a member counts only when it is the room's lesson). A warehouse the preheat never
     ran in has no dim views: then both are empty and every row is room_unknown. -#}
 
+{#- A declared dim source (models/dim/sources.yml) when the warehouse holds it, else none. Naming
+    the source at parse time puts it in the lineage of every model that joins it. -#}
 {% macro dimension_relation(name) -%}
-    {%- if execute -%}
-        {{ return(adapter.get_relation(database=none, schema='dim', identifier=name)) }}
+    {%- set declared = source('dim', name) -%}
+    {%- if execute and adapter.get_relation(database=none, schema='dim', identifier=name) is not none -%}
+        {{ return(declared) }}
     {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}

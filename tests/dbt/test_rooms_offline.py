@@ -373,7 +373,7 @@ def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
     dbt_warehouse: Settings, landing: Client, tmp_path: Path
 ) -> None:
     from classpulse.report import MartReader
-    from classpulse.rooms.report_section import build_rooms_section, has_room_data
+    from classpulse.report.rooms import build_rooms_section, has_room_data
 
     day = land_day(landing, OPTIONS)
     settings = replace(dbt_warehouse, home=tmp_path / "home")

@@ -224,7 +224,9 @@ def test_empty_warehouse_renders_no_data_notes(empty_warehouse: Settings, tmp_pa
     assert all("no data for" in body for key, body in split_sections(page).items()), page
 
     # a mart that is not what the report expects: that section says so, the rest renders
-    client.command("CREATE TABLE ads.av_quality_30s (start_time String) ENGINE = Memory")
+    client.command(
+        "CREATE TABLE ads.student_av_quality_curve_30s (start_time String) ENGINE = Memory"
+    )
     page = write_report(empty_warehouse, tmp_path / "broken.html").read_text()
     sections = split_sections(page)
     assert list(sections) == list(SECTION_TITLES)

@@ -1,6 +1,7 @@
-"""The report's room section (issue 12): concurrency over the day for the busiest rooms,
-timeouts per hour, and message loss by terminal, from the offline marts of
-LIVE_CLASSROOM_CONTRACT.md B.3 (ads.room_concurrency_1min, room_presence_sessions,
+"""The rooms section: presence and concurrency of the busiest rooms, timeouts, message loss.
+
+Shown before data quality when the warehouse holds room data (issue 12), from the offline marts
+of LIVE_CLASSROOM_CONTRACT.md B.3 (ads.room_concurrency_1min, room_presence_sessions,
 room_message_loss_daily). Built like the other sections of :mod:`classpulse.report`: bound
 parameters, a note instead of a figure when the day has no rows.
 """
@@ -10,20 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from classpulse.report import (
-    Card,
-    Chart,
-    MartReader,
-    Section,
-    TableView,
-    create_figure,
-    format_count,
-    format_share,
-    note_no_data,
-    render_chart,
-    set_hour_axis,
-    with_chart_style,
-)
+from classpulse.report.charts import create_figure, render_chart, set_hour_axis, with_chart_style
+from classpulse.report.data import MartReader
+from classpulse.report.formatting import format_count, format_share, note_no_data
+from classpulse.report.model import Card, Chart, Section, TableView
 
 if TYPE_CHECKING:
     import pandas as pd

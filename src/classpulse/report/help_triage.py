@@ -1,5 +1,6 @@
-"""The report's help-triage section (LIVE_CLASSROOM_CONTRACT.md A.5, A.6): how the VIPKID-style
-labels handled the day's help presses, from ads.help_request_triage and ads.help_triage_daily.
+"""Section 8: live-classroom help triage, how the labels handled the day's help presses.
+
+From ads.help_request_triage and ads.help_triage_daily (LIVE_CLASSROOM_CONTRACT.md A.5, A.6).
 
 Cards: requests, auto_share and resolved_share (= resolved / (requests - merged); the seed's
 ~60 % is the reference, not a target), manual tickets per 1k lessons, rows without their
@@ -12,21 +13,16 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from classpulse.report import (
-    Card,
-    Chart,
-    MartReader,
-    Section,
-    TableView,
+from classpulse.report.charts import (
     create_figure,
-    format_count,
-    format_share,
-    note_no_data,
     render_chart,
     set_hour_axis,
     stack_bars,
     with_chart_style,
 )
+from classpulse.report.data import MartReader
+from classpulse.report.formatting import format_count, format_share, note_no_data
+from classpulse.report.model import Card, Chart, Section, TableView
 
 if TYPE_CHECKING:
     import pandas as pd
