@@ -4,8 +4,7 @@
 {{ config(engine='MergeTree', order_by='(reg_date, reg_hour_of_day, level)') }}
 
 select
-    makeDate(intDiv(reg_hour, 1000000), intDiv(reg_hour, 10000) % 100, intDiv(reg_hour, 100) % 100)
-        as reg_date,
+    {{ reg_hour_date('reg_hour') }} as reg_date,
     toUInt8(reg_hour % 100) as reg_hour_of_day,
     reg_hour,
     level,

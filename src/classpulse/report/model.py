@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from classpulse import business_rules
+
 DEFAULT_REPORT_PATH = Path("report") / "index.html"
 """Where the report goes, relative to ``CLASSPULSE_HOME``."""
 
@@ -46,9 +48,9 @@ RECONCILIATION_DAYS = 7
 WORST_ROOMS = 10
 TOP_TUTORS = 12
 TOP_CONSULTANTS = 10
-# The same thresholds as dws.room_daily (dbt vars bad_audio_lost, bad_video_fr).
-BAD_AUDIO_LOST = 20
-BAD_VIDEO_FR = 10
+# The same thresholds as dws.room_daily: dbt vars bad_audio_lost, bad_video_fr.
+BAD_AUDIO_LOST = business_rules.bad_audio_lost()
+BAD_VIDEO_FR = business_rules.bad_video_fr()
 
 Progress = Callable[[str], None]
 
