@@ -63,7 +63,37 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert len(freshness["freshness_ms"]) == freshness["measured_messages"]
     assert freshness["p50_seconds"] is not None and freshness["p95_seconds"] is not None
 
+    # the live classroom (issue 11): its five topics produced and read by every round, the
+    # decision latency of the paced presses, the lookup cache's counters
+    labels = report["labels"]
+    live = labels["produced"]
+    assert set(live) == {
+        "classroom_enter",
+        "classroom_av_sample",
+        "classroom_device_sample",
+        "classroom_courseware_event",
+        "classroom_help_request",
+    }
+    assert all(count > 0 for count in live.values()), live
+    assert labels["messages"] == sum(live.values()) and all(
+        produced[t] == n for t, n in live.items()
+    )
+    assert not {"dim_live_room", "dim_room_membership"} & set(produced)  # lookups, not topics
+    assert labels["published_rooms"] == labels["lessons"] > 0
+    assert len(labels["seconds"]) == 1 and labels["per_second"] > 0
+    assert labels["read"] == [labels["messages"]]  # every live-classroom message read once
+    triage = labels["triage"]
+    assert triage["presses"] > 0 and 0 < triage["decided"] <= triage["presses"]
+    assert len(triage["latency_ms"]) == triage["decided"]
+    assert triage["p50_seconds"] is not None and triage["p95_seconds"] is not None
+    cache = labels["cache"]
+    assert cache["hits"] + cache["misses"] > 0 and 0 <= cache["hit_rate"] <= 1
+    assert cache["after"]["cache_hits"] >= cache["before"].get("cache_hits", 0)
+
     for label in (
+        "Kafka → live-classroom cleaning + union + labels + triage → Kafka, exactly once",
+        "help press produced → triage row queryable in rt.help_request_triage_log",
+        "enrichment lookup cache hit rate after warm-up",
         "Kafka → all cleaning + marts → Kafka, exactly once",
         "Kafka → ClickHouse landing",
         "chDB parsing the same raw JSON",

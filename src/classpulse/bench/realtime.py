@@ -118,6 +118,7 @@ class RealtimeReport:
     windows_seen: int = 0
     identities: str = ""
     identities_hold: bool = False
+    labels: Any = None  # live classroom (realtime_labels.LabelsFigures)
     result_file: Path | None = None
     plot_file: Path | None = None
 
@@ -176,6 +177,7 @@ class RealtimeReport:
             },
             "identities": self.identities,
             "identities_hold": self.identities_hold,
+            "labels": self.labels.as_dict() if self.labels is not None else None,
         }
 
 
@@ -604,6 +606,7 @@ def run_realtime_benchmark(
     console: Any = None,
 ) -> RealtimeReport:
     """Run every measurement (see the module doc); ``console`` shows the Flink job's progress."""
+    from classpulse.bench import realtime_labels
     from classpulse.flink import pipeline
     from classpulse.flink.session import FlinkSession, SessionOptions
     from classpulse.java import ensure_java_home
@@ -613,6 +616,7 @@ def run_realtime_benchmark(
     ensure_java_home()
     report = RealtimeReport(options)
     topics_dir = generated_day(options, log)
+    realtime_labels.add_live_classroom(topics_dir, options, report, log)
     scratch = Path(tempfile.mkdtemp(prefix="classpulse-bench-realtime-"))
     settings = bench_settings(scratch, options)
     started_broker = started_warehouse = False
@@ -623,6 +627,7 @@ def run_realtime_benchmark(
             started_broker = True
             daemon.start(settings)
             started_warehouse = True
+            realtime_labels.publish_rooms(settings, report)
 
             started = time.perf_counter()
             session = FlinkSession(
@@ -641,6 +646,7 @@ def run_realtime_benchmark(
             report.produced = produce_day(settings, topics_dir, sources)
             report.produced_seconds = time.perf_counter() - started
             report.messages = sum(report.produced.values())
+            realtime_labels.record_produced(report)
             log(
                 f"produced {report.messages:,} messages in {report.produced_seconds:.1f} s "
                 f"({report.messages / max(report.produced_seconds, 1e-9):,.0f} msg/s)"
@@ -653,6 +659,7 @@ def run_realtime_benchmark(
             for round_number in range(1, options.repeats + 1):
                 tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
                 where = f"round {round_number}/{options.repeats}"
+                realtime_labels.run_round(settings, session, tag, options, report, log, console)
                 recreate_topics(settings, [*middle, *outputs])
                 log(f"{where}: Flink, every job, exactly once…")
                 try:
@@ -705,6 +712,7 @@ def run_realtime_benchmark(
             )
             log(f"accounting identities after the last round: {report.identities}")
             measure_freshness(settings, topics_dir, options, report, log)
+            realtime_labels.measure_triage(settings, options, report, log)
     finally:
         if started_warehouse:
             daemon.stop(settings)
@@ -766,7 +774,9 @@ def write_results(report: RealtimeReport) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    figure, (bars, fresh) = plt.subplots(1, 2, figsize=(12, 4.5))
+    from classpulse.bench import realtime_labels
+
+    figure, (bars, fresh, labels) = plt.subplots(1, 3, figsize=(18, 4.5))
     names = [name for name in MEASUREMENTS if not math.isnan(report.rate(name))]
     rates = [report.rate(name) / 1000 for name in names]
     bars.bar(names, rates, color=["#4c72b0", "#55a868", "#8c8c8c"][: len(names)])
@@ -783,6 +793,7 @@ def write_results(report: RealtimeReport) -> None:
         fresh.axvline(FRESHNESS_WINDOW_MS / 1000 + 5, color="red", ls="dashed")
     fresh.set_xlabel("produce → queryable in rt (s); p50 dotted, p95 dashed, goal red")
     fresh.set_title("Freshness under a paced load")
+    realtime_labels.plot(labels, report)
     figure.tight_layout()
     plot = path.with_suffix(".png")
     figure.savefig(plot, dpi=100)
@@ -848,6 +859,9 @@ def print_realtime_benchmark(report: RealtimeReport, console: Any) -> None:
         "",
     )
     console.print(fresh)
+    from classpulse.bench import realtime_labels
+
+    realtime_labels.print_figures(report, console)
     produce_rate = report.messages / report.produced_seconds if report.produced_seconds else 0.0
     console.print(
         f"produce into Kafka: {produce_rate:,.0f} msg/s; Flink engine start (once, not "
