@@ -82,10 +82,14 @@ accounting by offsets counts (``classpulse.kafka.accounting``)."""
 
 def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
     """Create the databases and every landing table if missing (a table created before the
-    provenance columns existed gets them)."""
+    provenance columns existed gets them; one created by an earlier release gets the columns
+    its DDL file has gained since, :mod:`classpulse.warehouse.migrate`)."""
     from classpulse.warehouse import create_layer_databases
+    from classpulse.warehouse.migrate import upgrade_tables
 
+    tables = list(tables)
     create_layer_databases(client)
+    upgrade_tables(client, [(table.table, table.ddl) for table in tables])
     for table in tables:
         client.command(table.ddl)
         if table.path.parent.name == LANDING_DIR.name:  # the project's own DDL files
