@@ -89,7 +89,6 @@ def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
 
     tables = list(tables)
     create_layer_databases(client)
-    upgrade_tables(client, [(table.table, table.ddl) for table in tables])
     for table in tables:
         client.command(table.ddl)
         if table.path.parent.name == LANDING_DIR.name:  # the project's own DDL files
@@ -97,6 +96,10 @@ def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
                 client.command(
                     f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}"
                 )
+    # last: a column that must also extend a sorting key is added with its key above, never
+    # here as a plain column
+    own = [table for table in tables if table.path.parent.name == LANDING_DIR.name]
+    upgrade_tables(client, [(table.table, table.ddl) for table in own])
 
 
 def kafka_ddl(
