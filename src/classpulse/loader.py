@@ -96,8 +96,8 @@ def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
                 client.command(
                     f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}"
                 )
-    # last: a column that must also extend a sorting key is added with its key above, never
-    # here as a plain column
+    # last, after every ALTER a table's own code makes (one that also changes a sorting key must
+    # add its column itself, never as a plain column here)
     own = [table for table in tables if table.path.parent.name == LANDING_DIR.name]
     upgrade_tables(client, [(table.table, table.ddl) for table in own])
 
