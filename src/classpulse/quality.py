@@ -21,7 +21,7 @@ import re
 import string
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import get_close_matches
 from functools import cache
@@ -152,8 +152,6 @@ REDIRECTED_EXPECTATIONS: Mapping[str, str] = {
 
 SUITE_KEYS = ("table", "description", "where", "expectations", "sql_checks")
 SQL_CHECK_KEYS = ("name", "description", "sql")
-SEVERITIES = ("error", "warn")  # optional `severity` of a sql_check: a failed `warn` check is
-# reported and does not fail the gate (e.g. LIVE_CLASSROOM_CONTRACT.md C: dim_status share)
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JOIN_KEYWORD = re.compile(r"\bJOIN\b", re.IGNORECASE)
 BATCH_ALIAS = re.compile(r"\{batch\}\s+AS\s+\w", re.IGNORECASE)
@@ -208,7 +206,6 @@ class SqlCheck:
     name: str
     description: str
     sql: str
-    severity: str = "error"
 
 
 @dataclass(frozen=True)
@@ -257,11 +254,6 @@ class Outcome:
     success: bool
     observed: str
     is_sql_check: bool = False
-    warning: bool = False  # failed, but its check only warns
-
-    @property
-    def blocks(self) -> bool:
-        return not self.success and not self.warning
 
 
 @dataclass(frozen=True)
@@ -276,7 +268,7 @@ class SuiteResult:
 
     @property
     def success(self) -> bool:
-        return self.error is None and not any(outcome.blocks for outcome in self.outcomes)
+        return self.error is None and all(outcome.success for outcome in self.outcomes)
 
     @property
     def passed(self) -> list[Outcome]:
@@ -284,11 +276,7 @@ class SuiteResult:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.blocks]
-
-    @property
-    def warnings(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.warning]
+        return [outcome for outcome in self.outcomes if not outcome.success]
 
 
 @dataclass(frozen=True)
@@ -534,7 +522,7 @@ def _parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
         name = item.get("name")
         if isinstance(name, str):
             where = f"sql_checks[{index}] {name}"
-        unknown = [str(key) for key in item if key not in (*SQL_CHECK_KEYS, "severity")]
+        unknown = [str(key) for key in item if key not in SQL_CHECK_KEYS]
         if unknown:
             problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
         missing = [key for key in SQL_CHECK_KEYS if not isinstance(item.get(key), str)]
@@ -551,18 +539,7 @@ def _parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
         if sql_problem:
             problems.append(f"{where}: {sql_problem}")
             continue
-        severity = item.get("severity", "error")
-        if severity not in SEVERITIES:
-            problems.append(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
-            continue
-        checks.append(
-            SqlCheck(
-                name=name,
-                description=item["description"].strip(),
-                sql=item["sql"],
-                severity=severity,
-            )
-        )
+        checks.append(SqlCheck(name=name, description=item["description"].strip(), sql=item["sql"]))
     return checks
 
 
@@ -885,18 +862,14 @@ def _suite_result(
     suite: Suite, validation: ExpectationSuiteValidationResult, seconds: float
 ) -> SuiteResult:
     outcomes = []
-    warn_only = {check.name for check in suite.sql_checks if check.severity == "warn"}
     for item in validation.results:
         meta = item.expectation_config.meta or {}
-        name = str(meta.get("classpulse_label", item.expectation_config.type))
-        is_sql_check = bool(meta.get("classpulse_sql_check"))
         outcomes.append(
             Outcome(
-                name=name,
+                name=str(meta.get("classpulse_label", item.expectation_config.type)),
                 success=bool(item.success),
                 observed=_describe_observed(item),
-                is_sql_check=is_sql_check,
-                warning=not item.success and is_sql_check and name in warn_only,
+                is_sql_check=bool(meta.get("classpulse_sql_check")),
             )
         )
     order = {spec.label: index for index, spec in enumerate(suite.expectations)}
@@ -956,7 +929,9 @@ def _with_samples(client: Client, suite: Suite, result: SuiteResult) -> SuiteRes
         if check is not None and not outcome.success and not outcome.observed.startswith("error"):
             sample = _sample_offending_row(client, suite, check)
             if sample:
-                outcome = replace(outcome, observed=f"{outcome.observed}, e.g. {sample}")
+                outcome = Outcome(
+                    outcome.name, outcome.success, f"{outcome.observed}, e.g. {sample}", True
+                )
                 changed = True
         outcomes.append(outcome)
     if not changed:

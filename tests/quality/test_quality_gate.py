@@ -246,35 +246,6 @@ def test_broken_sql_check_fails_with_the_server_message(
     assert "no_such_column" in outcomes["ExpectColumnValuesToNotBeNull(no_such_column)"].observed
 
 
-def test_a_failed_warn_check_is_reported_and_passes_the_gate(
-    clean_report: QualityReport, quality_settings: Settings, tmp_path: Path
-) -> None:
-    suite = tmp_path / "gx_test" / "attendance.yml"
-    suite.parent.mkdir()
-    suite.write_text(
-        "table: attendance\n"
-        "sql_checks:\n"
-        "  - name: few_assistants\n"
-        "    description: Warns when more than 1 % of the rows are assistants.\n"
-        "    severity: warn\n"
-        "    sql: SELECT countIf(role = 'assistant') AS a, count() AS n FROM {batch}"
-        " HAVING a * 100 > n\n"
-        "  - name: no_hackers\n"
-        "    description: Fails on a hacker.\n"
-        "    sql: SELECT * FROM {batch} WHERE role = 'hacker'\n"
-    )
-    report = run_quality(quality_settings, [suite], build_docs=False)
-    result = report.result("gx_test.attendance")
-    assert report.success and result.success and not result.failed
-    assert [(item.name, item.success) for item in result.warnings] == [("few_assistants", False)]
-    assert [item.name for item in result.passed] == ["no_hackers"]
-    bad = tmp_path / "bad" / "gx_test" / "attendance.yml"
-    bad.parent.mkdir(parents=True)
-    bad.write_text(suite.read_text().replace("severity: warn", "severity: loud"))
-    with pytest.raises(SuiteFileError, match="severity must be one of error, warn"):
-        load_suite(bad)
-
-
 def test_progress_reports_each_suite(
     clean_report: QualityReport, quality_settings: Settings, suite_files: list[Path]
 ) -> None:

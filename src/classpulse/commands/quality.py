@@ -136,14 +136,8 @@ def print_report(console: Console, report: QualityReport) -> None:
             )
             continue
         failing = "\n".join(
-            [
-                f"[bold]{escape(outcome.name)}[/bold]: {escape(outcome.observed)}"
-                for outcome in result.failed
-            ]
-            + [
-                f"[yellow]warning {escape(outcome.name)}: {escape(outcome.observed)}[/yellow]"
-                for outcome in result.warnings
-            ]
+            f"[bold]{escape(outcome.name)}[/bold]: {escape(outcome.observed)}"
+            for outcome in result.failed
         )
         style = "green" if result.success else "red"
         table.add_row(
