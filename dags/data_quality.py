@@ -19,16 +19,25 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from classpulse.orchestration import QUALITY_SCHEDULE, START_DATE, default_args
+from classpulse.orchestration import (
+    ADS_PUBLISHED,
+    BUSINESS_TIMEZONE,
+    START_DATE,
+    default_args,
+)
 
 RECONCILIATION_SUITES = ("ads/rt_vs_offline_reconciliation",)
 
 
 @dag(
     dag_id="data_quality",
-    schedule=QUALITY_SCHEDULE,
+    schedule=AssetOrTimeSchedule(
+        # hourly, and whenever offline_rollup publishes a day
+        timetable=CronTriggerTimetable("0 * * * *", timezone=BUSINESS_TIMEZONE),
+        assets=ADS_PUBLISHED,
+    ),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -54,4 +63,7 @@ def data_quality() -> None:
     reconcile() >> suites()
 
 
-data_quality()
+data_quality_dag = data_quality()
+
+if __name__ == "__main__":
+    data_quality_dag.test()

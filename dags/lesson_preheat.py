@@ -24,11 +24,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import CronTriggerTimetable, Param, dag, task, task_group
 
 from classpulse.orchestration import (
+    BUSINESS_TIMEZONE,
     PREHEAT_PUBLISHED,
-    PREHEAT_SCHEDULE,
     START_DATE,
     default_args,
     timeout_from_size,
@@ -37,7 +37,7 @@ from classpulse.orchestration import (
 
 @dag(
     dag_id="lesson_preheat",
-    schedule=PREHEAT_SCHEDULE,
+    schedule=CronTriggerTimetable("0 0 * * *", timezone=BUSINESS_TIMEZONE),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -136,4 +136,7 @@ def lesson_preheat() -> None:
     report(publish(batch.expand(group=groups)))
 
 
-lesson_preheat()
+lesson_preheat_dag = lesson_preheat()
+
+if __name__ == "__main__":
+    lesson_preheat_dag.test()

@@ -21,10 +21,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from classpulse.orchestration import (
-    CHANGES_SCHEDULE,
+    BUSINESS_TIMEZONE,
+    LESSON_CHANGES,
     PREHEAT_PUBLISHED,
     START_DATE,
     default_args,
@@ -33,7 +34,12 @@ from classpulse.orchestration import (
 
 @dag(
     dag_id="lesson_preheat_changes",
-    schedule=CHANGES_SCHEDULE,
+    schedule=AssetOrTimeSchedule(
+        # the preheat engine's polling period for change events (the seed's default: 10 minutes),
+        # and whenever realtime_jobs landed change events
+        timetable=CronTriggerTimetable("*/10 * * * *", timezone=BUSINESS_TIMEZONE),
+        assets=LESSON_CHANGES,
+    ),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -94,4 +100,7 @@ def lesson_preheat_changes() -> None:
     report(applied)
 
 
-lesson_preheat_changes()
+lesson_preheat_changes_dag = lesson_preheat_changes()
+
+if __name__ == "__main__":
+    lesson_preheat_changes_dag.test()

@@ -25,11 +25,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param, chain, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 
 from classpulse.orchestration import (
     ADS_PUBLISHED,
-    ROLLUP_SCHEDULE,
+    BUSINESS_TIMEZONE,
     START_DATE,
     default_args,
 )
@@ -41,7 +41,7 @@ GATE_EXCLUDES = ("ads/rt_vs_offline_reconciliation",)
 
 @dag(
     dag_id="offline_rollup",
-    schedule=ROLLUP_SCHEDULE,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=BUSINESS_TIMEZONE),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -98,4 +98,7 @@ def offline_rollup() -> None:
     publish(builds, gate)
 
 
-offline_rollup()
+offline_rollup_dag = offline_rollup()
+
+if __name__ == "__main__":
+    offline_rollup_dag.test()

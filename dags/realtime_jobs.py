@@ -28,12 +28,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from classpulse.orchestration import (
+    BUSINESS_TIMEZONE,
     FLINK_OUTPUTS,
     LESSON_CHANGES,
-    REALTIME_SCHEDULE,
     START_DATE,
     default_args,
 )
@@ -41,7 +41,7 @@ from classpulse.orchestration import (
 
 @dag(
     dag_id="realtime_jobs",
-    schedule=REALTIME_SCHEDULE,
+    schedule=CronTriggerTimetable("*/15 * * * *", timezone=BUSINESS_TIMEZONE),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -112,4 +112,7 @@ def realtime_jobs() -> None:
     landed >> [check_lag(), check_freshness()]
 
 
-realtime_jobs()
+realtime_jobs_dag = realtime_jobs()
+
+if __name__ == "__main__":
+    realtime_jobs_dag.test()

@@ -1,9 +1,10 @@
 -- topic: topic_accounting
--- grain: one row per source topic split (file or Kafka partition) per Flink run: read, accepted, rejected
+-- grain: one row per source topic split (Kafka partition) and run (first offset read): read, accepted, rejected
 CREATE TABLE IF NOT EXISTS ods.topic_accounting_log
 (
     topic LowCardinality(String),
     source_split String,
+    first_offset Int64 COMMENT 'the first offset of the split a job run counted from: runs add up',
     messages_read Int64,
     accepted Int64,
     rejected Int64,
@@ -14,5 +15,5 @@ CREATE TABLE IF NOT EXISTS ods.topic_accounting_log
     kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
 )
 ENGINE = ReplacingMergeTree(processed_at)
-ORDER BY (topic, source_split)
+ORDER BY (topic, source_split, first_offset)
 SETTINGS non_replicated_deduplication_window = 10000

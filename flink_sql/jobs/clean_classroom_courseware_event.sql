@@ -60,12 +60,14 @@ SELECT
     source_split,
     COUNT(*) AS messages_read,
     COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected
+    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
+    MIN(source_offset) AS first_offset
 FROM courseware_checked
 GROUP BY source_split;
 
--- Counts only grow, so the newest row of a split is the one with the most messages_read.
+-- Counts only grow within a job's life (first_offset tells one run of the split from another),
+-- so the newest row of a split and run is the one with the most messages_read.
 INSERT INTO topic_accounting
-SELECT topic, source_split, messages_read, accepted, rejected, CURRENT_TIMESTAMP
+SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
 FROM TO_CHANGELOG(input => TABLE courseware_split_counts)
 WHERE op IN ('INSERT', 'UPDATE_AFTER');

@@ -105,11 +105,13 @@ SELECT
     'av_quality_30s' AS mart,
     COUNT(*) AS events_in,
     COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late
+    COUNT(*) FILTER (WHERE is_late) AS events_late,
+    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
 FROM av_metrics;
 
--- Counts only grow, so the newest row is the one with the most events_in.
+-- Counts only grow within a job's life (counting_since, kept in state, tells one run from
+-- another), so the newest row of a run is the one with the most events_in.
 INSERT INTO mart_accounting
-SELECT mart, events_in, events_counted, events_late, CURRENT_TIMESTAMP
+SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
 FROM TO_CHANGELOG(input => TABLE av_counts)
 WHERE op IN ('INSERT', 'UPDATE_AFTER');

@@ -276,12 +276,14 @@ SELECT
     'room_user_labels_30s' AS mart,
     COUNT(*) AS events_in,
     COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late
+    COUNT(*) FILTER (WHERE is_late) AS events_late,
+    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
 FROM label_messages;
 
--- Counts only grow, so the newest row is the one with the most events_in.
+-- Counts only grow within a job's life (counting_since, kept in state, tells one run from
+-- another), so the newest row of a run is the one with the most events_in.
 INSERT INTO mart_accounting
-SELECT mart, events_in, events_counted, events_late, CURRENT_TIMESTAMP
+SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
 FROM TO_CHANGELOG(input => TABLE label_counts)
 WHERE op IN ('INSERT', 'UPDATE_AFTER');
 
@@ -403,11 +405,12 @@ SELECT
     'help_request_triage' AS mart,
     COUNT(*) AS events_in,
     COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late
+    COUNT(*) FILTER (WHERE is_late) AS events_late,
+    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
 FROM help_messages;
 
 INSERT INTO mart_accounting
-SELECT mart, events_in, events_counted, events_late, CURRENT_TIMESTAMP
+SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
 FROM TO_CHANGELOG(input => TABLE help_counts)
 WHERE op IN ('INSERT', 'UPDATE_AFTER');
 

@@ -80,24 +80,57 @@ PROVENANCE_COLUMNS = (
 accounting by offsets counts (``classpulse.kafka.accounting``)."""
 
 
+KEY_COLUMNS_ADDED = (
+    (
+        "ods.topic_accounting_log",
+        "first_offset",
+        "Int64 AFTER source_split",
+        "(topic, source_split, first_offset)",
+    ),
+    (
+        "ods.mart_accounting_log",
+        "counting_since",
+        "DateTime64(3, 'UTC') AFTER mart",
+        "(mart, counting_since)",
+    ),
+)
+"""Sorting-key columns added to landing tables after their first release: (table, column, type,
+new key). The run that counted an accounting row is part of its key, so the rows of two runs of a
+job add up instead of replacing each other. ClickHouse extends a sorting key only with a column
+added in the same ALTER and without a default expression, so a table that lacks the column gets
+both at once; its rows (the runs before) get the type's zero."""
+
+
 def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
     """Create the databases and every landing table if missing (a table created before the
-    provenance columns existed gets them; one created by an earlier release gets the columns
-    its DDL file has gained since, :mod:`classpulse.warehouse.migrate`)."""
+    provenance columns or a sorting-key column existed gets them; one created by an earlier
+    release gets the columns its DDL file has gained since, :mod:`classpulse.warehouse.migrate`)."""
     from classpulse.warehouse import create_layer_databases
     from classpulse.warehouse.migrate import upgrade_tables
 
     tables = list(tables)
     create_layer_databases(client)
+    added = {table: (column, kind, key) for table, column, kind, key in KEY_COLUMNS_ADDED}
     for table in tables:
         client.command(table.ddl)
-        if table.path.parent.name == LANDING_DIR.name:  # the project's own DDL files
-            for column, kind in PROVENANCE_COLUMNS:
+        if table.path.parent.name != LANDING_DIR.name:  # not the project's own DDL files
+            continue
+        for column, kind in PROVENANCE_COLUMNS:
+            client.command(f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        if table.table in added:
+            column, kind, key = added[table.table]
+            database, name = table.table.split(".", 1)
+            present = client.query(
+                "SELECT count() FROM system.columns"
+                " WHERE database = {db:String} AND table = {t:String} AND name = {c:String}",
+                parameters={"db": database, "t": name, "c": column},
+            ).result_rows[0][0]
+            if not present:
                 client.command(
-                    f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+                    f"ALTER TABLE {table.table} ADD COLUMN {column} {kind}, MODIFY ORDER BY {key}"
                 )
-    # last, after every ALTER a table's own code makes (one that also changes a sorting key must
-    # add its column itself, never as a plain column here)
+    # last, after the sorting-key columns above (those must come with their key, never here as
+    # plain columns): whatever else a DDL file gained since its table was created
     own = [table for table in tables if table.path.parent.name == LANDING_DIR.name]
     upgrade_tables(client, [(table.table, table.ddl) for table in own])
 

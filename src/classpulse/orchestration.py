@@ -45,8 +45,7 @@ import pendulum
 from classpulse.config import PREFIX, VARIABLES
 
 if TYPE_CHECKING:
-    from airflow.sdk import Asset, AssetOrTimeSchedule
-    from airflow.timetables.base import Timetable
+    from airflow.sdk import Asset
 
     from classpulse.config import Settings
 
@@ -54,11 +53,6 @@ if TYPE_CHECKING:
     LESSON_CHANGES: Asset
     PREHEAT_PUBLISHED: Asset
     ADS_PUBLISHED: Asset
-    PREHEAT_SCHEDULE: Timetable
-    ROLLUP_SCHEDULE: Timetable
-    REALTIME_SCHEDULE: Timetable
-    CHANGES_SCHEDULE: AssetOrTimeSchedule
-    QUALITY_SCHEDULE: AssetOrTimeSchedule
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +75,6 @@ ASSET_URIS: dict[str, tuple[str, str]] = {
     "PREHEAT_PUBLISHED": ("preheat_published", "classpulse://warehouse/dim/preheat"),
     "ADS_PUBLISHED": ("ads_published", "classpulse://warehouse/ads"),
 }
-CRONS: dict[str, str] = {
-    # 00:00 business time: lesson_preheat builds the day that starts then.
-    "PREHEAT_SCHEDULE": "0 0 * * *",
-    # Daily data intervals [D 00:00, D+1 00:00) business time: offline_rollup builds day D.
-    "ROLLUP_SCHEDULE": "0 0 * * *",
-    "REALTIME_SCHEDULE": "*/15 * * * *",
-    # The preheat engine's polling period for change events (seed: default 10 minutes).
-    "CHANGES_SCHEDULE": "*/10 * * * *",
-    "QUALITY_SCHEDULE": "0 * * * *",
-}
 
 
 # ---------------------------------------------------------------------------------------
@@ -98,25 +82,10 @@ CRONS: dict[str, str] = {
 
 
 def _build(name: str) -> Any:
-    from airflow.sdk import (
-        Asset,
-        AssetOrTimeSchedule,
-        CronDataIntervalTimetable,
-        CronTriggerTimetable,
-    )
+    from airflow.sdk import Asset
 
-    if name in ASSET_URIS:
-        asset_name, uri = ASSET_URIS[name]
-        return Asset(name=asset_name, uri=uri, group="classpulse")
-    cron = CRONS[name]
-    if name == "ROLLUP_SCHEDULE":
-        return CronDataIntervalTimetable(cron, timezone=BUSINESS_TIMEZONE)
-    trigger = CronTriggerTimetable(cron, timezone=BUSINESS_TIMEZONE)
-    if name == "CHANGES_SCHEDULE":
-        return AssetOrTimeSchedule(timetable=trigger, assets=_get("LESSON_CHANGES"))
-    if name == "QUALITY_SCHEDULE":
-        return AssetOrTimeSchedule(timetable=trigger, assets=_get("ADS_PUBLISHED"))
-    return trigger
+    asset_name, uri = ASSET_URIS[name]
+    return Asset(name=asset_name, uri=uri, group="classpulse")
 
 
 def _get(name: str) -> Any:
@@ -127,7 +96,7 @@ def _get(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name in ASSET_URIS or name in CRONS:
+    if name in ASSET_URIS:
         return _get(name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

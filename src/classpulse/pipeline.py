@@ -278,9 +278,9 @@ def run_flink(
     waits until it has caught up (consumer lag 0 by offsets). Otherwise the same SQL runs
     bounded (``scan.bounded.mode = latest-offset``) from the pipeline group's committed offsets
     to the topics' ends, when anything is left to read; afterwards the run's end offsets are
-    committed for the group, with the offset it started from (``from:<offset>``: a bounded run
-    is a new job state, its counters begin there; see ``classpulse.kafka.accounting``). Nobody
-    else should produce into the source topics while a bounded run starts.
+    committed for the group (a bounded run is a new job state: its counters are keyed by the
+    offsets it began at and add to the earlier runs'; see ``classpulse.kafka.accounting``).
+    Nobody else should produce into the source topics while a bounded run starts.
     """
     from classpulse.java import ensure_java_home
 
@@ -292,7 +292,7 @@ def run_flink(
     ensure_kafka(settings)
     produced = produce(settings, topics_dir)
     from classpulse.flink import pipeline as streaming
-    from classpulse.kafka.accounting import commit_metadata, group_positions, pipeline_group
+    from classpulse.kafka.accounting import group_positions, pipeline_group
 
     summary: dict[str, Any] = {"produced": produced["messages"]}
     try:
@@ -336,15 +336,7 @@ def run_flink(
             "after the failure reads the same messages again)",
         ) from None
     # the bounded sources stopped at the ends they found at start: what was there before
-    commits = [
-        (
-            item.topic,
-            item.partition,
-            item.end,
-            commit_metadata(max(item.committed or 0, item.start)),
-        )
-        for item in before
-    ]
+    commits = [(item.topic, item.partition, item.end, "") for item in before]
     commits += [
         (item.topic, item.partition, item.end, "")
         for item in group_positions(settings, group, middle)
@@ -384,8 +376,8 @@ def check_accounting(settings: Settings, client: Any = None) -> dict[str, Any]:
         "the accounting identities do not hold (messages lost or counted twice):\n    "
         + "\n    ".join(broken),
         "`classpulse status` shows the figures; a topic fed twice (the same files produced "
-        "again) or a bounded run over topics a previous run read counts twice: start from "
-        "empty topics (`make clean-state`) and re-run",
+        "again into topics that were emptied meanwhile) counts twice: start from empty topics "
+        "(`make clean-state`) and re-run",
     )
 
 

@@ -21,7 +21,7 @@ import re
 import string
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from difflib import get_close_matches
 from functools import cache
@@ -152,6 +152,8 @@ REDIRECTED_EXPECTATIONS: Mapping[str, str] = {
 
 SUITE_KEYS = ("table", "description", "where", "expectations", "sql_checks")
 SQL_CHECK_KEYS = ("name", "description", "sql")
+SQL_CHECK_OPTIONAL_KEYS = ("severity",)
+SEVERITIES = ("critical", "warning")  # a failed `warning` is reported, never gates
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JOIN_KEYWORD = re.compile(r"\bJOIN\b", re.IGNORECASE)
 BATCH_ALIAS = re.compile(r"\{batch\}\s+AS\s+\w", re.IGNORECASE)
@@ -206,6 +208,7 @@ class SqlCheck:
     name: str
     description: str
     sql: str
+    severity: str = "critical"
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,7 @@ class Suite:
                 gxe.UnexpectedRowsExpectation(
                     unexpected_rows_query=check.sql,
                     description=check.description,
+                    severity=check.severity,
                     meta={"classpulse_label": check.name, "classpulse_sql_check": True},
                 )
             )
@@ -254,6 +258,7 @@ class Outcome:
     success: bool
     observed: str
     is_sql_check: bool = False
+    warning: bool = False  # `severity: warning`: a failure is reported, never gates
 
 
 @dataclass(frozen=True)
@@ -268,7 +273,7 @@ class SuiteResult:
 
     @property
     def success(self) -> bool:
-        return self.error is None and all(outcome.success for outcome in self.outcomes)
+        return self.error is None and not self.failed
 
     @property
     def passed(self) -> list[Outcome]:
@@ -276,7 +281,12 @@ class SuiteResult:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if not outcome.success]
+        """Failures that fail the suite (a warning's failure is in :attr:`warnings`)."""
+        return [outcome for outcome in self.outcomes if not outcome.success and not outcome.warning]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if not outcome.success and outcome.warning]
 
 
 @dataclass(frozen=True)
@@ -522,7 +532,7 @@ def _parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
         name = item.get("name")
         if isinstance(name, str):
             where = f"sql_checks[{index}] {name}"
-        unknown = [str(key) for key in item if key not in SQL_CHECK_KEYS]
+        unknown = [str(key) for key in item if key not in SQL_CHECK_KEYS + SQL_CHECK_OPTIONAL_KEYS]
         if unknown:
             problems.append(f"{where}: unknown key(s) {', '.join(unknown)}")
         missing = [key for key in SQL_CHECK_KEYS if not isinstance(item.get(key), str)]
@@ -539,7 +549,18 @@ def _parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
         if sql_problem:
             problems.append(f"{where}: {sql_problem}")
             continue
-        checks.append(SqlCheck(name=name, description=item["description"].strip(), sql=item["sql"]))
+        severity = item.get("severity", "critical")
+        if severity not in SEVERITIES:
+            problems.append(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+            continue
+        checks.append(
+            SqlCheck(
+                name=name,
+                description=item["description"].strip(),
+                sql=item["sql"],
+                severity=severity,
+            )
+        )
     return checks
 
 
@@ -870,6 +891,9 @@ def _suite_result(
                 success=bool(item.success),
                 observed=_describe_observed(item),
                 is_sql_check=bool(meta.get("classpulse_sql_check")),
+                warning=str(getattr(item.expectation_config, "severity", ""))
+                .lower()
+                .endswith("warning"),
             )
         )
     order = {spec.label: index for index, spec in enumerate(suite.expectations)}
@@ -929,9 +953,7 @@ def _with_samples(client: Client, suite: Suite, result: SuiteResult) -> SuiteRes
         if check is not None and not outcome.success and not outcome.observed.startswith("error"):
             sample = _sample_offending_row(client, suite, check)
             if sample:
-                outcome = Outcome(
-                    outcome.name, outcome.success, f"{outcome.observed}, e.g. {sample}", True
-                )
+                outcome = replace(outcome, observed=f"{outcome.observed}, e.g. {sample}")
                 changed = True
         outcomes.append(outcome)
     if not changed:

@@ -226,3 +226,39 @@ def test_importing_orchestration_does_not_import_airflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda path: path.name)
+def test_each_dag_file_runs_its_dag_when_executed(path: Path) -> None:
+    """`python dags/<file>.py` runs the DAG once in-process (``dag.test()``), as Airflow's own
+    examples do; the schedule is written in the file, next to the DAG it drives."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    entries = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+        and any(
+            isinstance(value, ast.Constant) and value.value == "__main__"
+            for value in node.test.comparators
+        )
+    ]
+    assert len(entries) == 1, f"{path.name}: no `if __name__ == '__main__':` entry"
+    calls = [
+        node.func.attr
+        for node in ast.walk(entries[0])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    ]
+    assert calls == ["test"], f"{path.name}: the entry should call <dag>.test()"
+    scheduled = [
+        keyword
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dag"
+        for keyword in node.keywords
+        if keyword.arg == "schedule"
+    ]
+    assert scheduled and not isinstance(scheduled[0].value, ast.Name), (
+        f"{path.name}: write the schedule in the DAG file, not as an imported name"
+    )

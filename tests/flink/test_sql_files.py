@@ -148,7 +148,7 @@ def test_a_new_job_file_is_discovered_without_code_changes(tmp_path: Path) -> No
         "CREATE TEMPORARY VIEW rejection_counts AS\n"
         "SELECT topic, reason, COUNT(*) AS n FROM rejected_messages GROUP BY topic, reason;\n"
         "INSERT INTO mart_accounting\n"
-        "SELECT CONCAT(topic, '/', reason), n, n, 0, CURRENT_TIMESTAMP\n"
+        "SELECT CONCAT(topic, '/', reason), CURRENT_TIMESTAMP, n, n, 0, CURRENT_TIMESTAMP\n"
         "FROM TO_CHANGELOG(input => TABLE rejection_counts) WHERE op <> 'UPDATE_BEFORE';\n",
         encoding="utf-8",
     )

@@ -144,10 +144,27 @@ def outputs(settings: Settings) -> dict[str, Any]:
         rows(settings, "cc_daily_tracking"), ("cc_id", "type", "attribution_date"), "version"
     )
     result["topic_accounting"] = latest(
-        rows(settings, "topic_accounting"), ("topic", "source_split"), "messages_read"
+        rows(settings, "topic_accounting"),
+        ("topic", "source_split", "first_offset"),
+        "messages_read",
     )
-    result["mart_accounting"] = latest(rows(settings, "mart_accounting"), ("mart",), "events_in")
+    result["mart_accounting"] = mart_totals(rows(settings, "mart_accounting"))
     return result
+
+
+def mart_totals(log: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Per mart, the counters of each run's newest row added up (a run's ``counting_since`` is a
+    wall-clock time, so only the totals can be compared between runs)."""
+    current: dict[tuple, dict[str, Any]] = {}
+    for row in log:
+        identity = (row["mart"], row["counting_since"])
+        if identity not in current or row["events_in"] >= current[identity]["events_in"]:
+            current[identity] = row
+    totals: Counter = Counter()
+    for row in current.values():
+        for counter in ("events_in", "events_counted", "events_late"):
+            totals[row["mart"], counter] += row[counter]
+    return dict(totals)
 
 
 def settled(settings: Settings) -> dict[str, Any]:

@@ -246,6 +246,59 @@ def test_broken_sql_check_fails_with_the_server_message(
     assert "no_such_column" in outcomes["ExpectColumnValuesToNotBeNull(no_such_column)"].observed
 
 
+def test_a_failing_warning_is_reported_and_does_not_fail_the_suite(
+    clean_report: QualityReport, quality_settings: Settings, tmp_path: Path
+) -> None:
+    suite = tmp_path / "gx_test" / "lesson_summary.yml"
+    suite.parent.mkdir()
+    suite.write_text(
+        "table: lesson_summary\n"
+        "expectations:\n"
+        "  - ExpectColumnValuesToBeBetween:"
+        " {column: attendees, max_value: 0, severity: warning}\n"
+        "sql_checks:\n"
+        "  - name: no_lessons_at_all\n"
+        "    description: Returns every lesson (as a warning).\n"
+        "    severity: warning\n"
+        "    sql: SELECT lesson_id FROM {batch}\n"
+        "  - name: nothing_wrong\n"
+        "    description: Returns nothing.\n"
+        "    sql: SELECT lesson_id FROM {batch} WHERE 0\n"
+    )
+    report = run_quality(quality_settings, [suite], build_docs=False)
+    result = report.result("gx_test.lesson_summary")
+    assert report.success and result.success and result.failed == []
+    assert sorted(item.name for item in result.warnings) == [
+        "ExpectColumnValuesToBeBetween(attendees)",
+        "no_lessons_at_all",
+    ]
+    # the same checks at the default severity fail the suite
+    suite.write_text(
+        suite.read_text().replace(", severity: warning", "").replace("    severity: warning\n", "")
+    )
+    result = run_quality(quality_settings, [suite], build_docs=False).result(
+        "gx_test.lesson_summary"
+    )
+    assert not result.success and len(result.failed) == 2
+
+
+def test_a_severity_outside_the_list_is_a_suite_file_error(tmp_path: Path) -> None:
+    suite = tmp_path / "gx_test" / "heartbeats.yml"
+    suite.parent.mkdir()
+    suite.write_text(
+        "table: heartbeats\n"
+        "sql_checks:\n"
+        "  - name: loud\n"
+        "    description: A typo in its severity.\n"
+        "    severity: warn\n"
+        "    sql: SELECT 1 FROM {batch} WHERE 0\n"
+    )
+    problems = check_suite_files(tmp_path, layers=None)
+    assert any(
+        "severity must be one of critical, warning" in text for text in sum(problems.values(), [])
+    )
+
+
 def test_progress_reports_each_suite(
     clean_report: QualityReport, quality_settings: Settings, suite_files: list[Path]
 ) -> None:

@@ -136,8 +136,14 @@ def print_report(console: Console, report: QualityReport) -> None:
             )
             continue
         failing = "\n".join(
-            f"[bold]{escape(outcome.name)}[/bold]: {escape(outcome.observed)}"
-            for outcome in result.failed
+            [
+                f"[bold]{escape(outcome.name)}[/bold]: {escape(outcome.observed)}"
+                for outcome in result.failed
+            ]
+            + [
+                f"[yellow]warning[/yellow] {escape(outcome.name)}: {escape(outcome.observed)}"
+                for outcome in result.warnings
+            ]
         )
         style = "green" if result.success else "red"
         table.add_row(
@@ -151,6 +157,9 @@ def print_report(console: Console, report: QualityReport) -> None:
         console.print(f"Data Docs: {report.docs_index}", highlight=False)
     failed = len(report.failed)
     verdict = "[green]passed[/green]" if report.success else f"[red]{failed} failed[/red]"
+    warned = sum(1 for result in report.results if result.warnings)
+    if warned:
+        verdict += f", [yellow]{warned} with warnings[/yellow]"
     console.print(
         f"{len(report.results)} suites, {verdict} in {report.seconds:.1f} s", highlight=False
     )

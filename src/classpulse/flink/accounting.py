@@ -6,8 +6,10 @@ the rows of ``rejected_messages``. For every real-time mart: events counted + la
 with late checked against the rows of ``late_events`` and, for the windowed marts, counted
 against the sum of ``event_count``.
 
-``topic_accounting`` and ``mart_accounting`` are upsert logs whose counters only grow: the row
-with the greatest counter per key is the current one. The rows come from whoever read the output
+``topic_accounting`` and ``mart_accounting`` are upsert logs whose counters only grow within one
+run of a job: the row with the greatest counter per key is the current one, where the key names
+the run too (``first_offset`` of a split, ``counting_since`` of a mart: both kept in the job's
+state, so a restore continues a run and a new run starts a new key), and runs add up. The rows come from whoever read the output
 topics (a read_committed Kafka consumer); :mod:`classpulse.kafka.accounting` does the same from
 what the warehouse landed.
 """
@@ -104,7 +106,9 @@ def account(
     result = Accounting()
     per_topic: dict[str, TopicCounts] = {}
     for row in latest_by_key(
-        _rows(outputs, "topic_accounting"), ("topic", "source_split"), "messages_read"
+        _rows(outputs, "topic_accounting"),
+        ("topic", "source_split", "first_offset"),
+        "messages_read",
     ).values():
         item = per_topic.setdefault(row["topic"], TopicCounts(row["topic"]))
         item.messages_read += row["messages_read"]
@@ -120,11 +124,13 @@ def account(
     result.topics = [per_topic[name] for name in sorted(per_topic)]
 
     per_mart: dict[str, MartCounts] = {name: MartCounts(name) for name in marts}
-    for row in latest_by_key(_rows(outputs, "mart_accounting"), ("mart",), "events_in").values():
+    for row in latest_by_key(
+        _rows(outputs, "mart_accounting"), ("mart", "counting_since"), "events_in"
+    ).values():
         item = per_mart.setdefault(row["mart"], MartCounts(row["mart"]))
-        item.events_in = row["events_in"]
-        item.events_counted = row["events_counted"]
-        item.events_late = row["events_late"]
+        item.events_in += row["events_in"]
+        item.events_counted += row["events_counted"]
+        item.events_late += row["events_late"]
     for row in _rows(outputs, "late_events"):
         per_mart.setdefault(row["mart"], MartCounts(row["mart"])).late_rows += 1
     for mart, column in WINDOWED_MARTS.items():

@@ -11,9 +11,9 @@ Every figure comes from a system of record, never from a counter of our own:
   checkpoint, the offset it has read up to in every partition of a source topic. Source
   topics are written without transactions (``classpulse produce``, the apps), so offsets are
   contiguous from 0 and the committed offset *is* the number of messages read from that
-  partition. A bounded run (``classpulse.pipeline.run_flink``) starts a new job state, so its
-  counters begin where it started reading: it commits its end offsets with the metadata
-  ``from:<offset it started at>``, and read = committed - that base.
+  partition. Every run of a job counts under a key of its own (a bounded run, or a job
+  started afresh, begins a new job state: ``first_offset`` per split), and the runs add up, so
+  the counters cover everything the group ever read.
   ``held`` = end - start is what Kafka still holds (start > 0 once retention has
   removed the oldest segments; ``expired`` = start), ``lag`` = end - committed.
 - *accepted* and *rejected*: the cleaning jobs' own counters (``topic_accounting``, landed in
@@ -163,25 +163,6 @@ class PartitionPosition:
     start: int
     end: int  # last stable offset (what a read_committed reader can reach)
     committed: int | None  # the group's committed offset; None when it never committed
-    base: int = 0  # where the counters began: ``from:<offset>`` in the commit's metadata
-
-
-BASE_PREFIX = "from:"
-
-
-def commit_metadata(base: int) -> str:
-    """Metadata of a commit by a bounded run whose counters began at ``base`` (a new Flink job
-    state counts from where it started reading, not from offset 0)."""
-    return f"{BASE_PREFIX}{base}"
-
-
-def parse_base(metadata: str | None) -> int:
-    if metadata and metadata.startswith(BASE_PREFIX):
-        try:
-            return int(metadata[len(BASE_PREFIX) :])
-        except ValueError:
-            return 0
-    return 0
 
 
 def group_positions(
@@ -218,13 +199,13 @@ def group_positions(
         if not partitions:
             return []
         committed = {
-            (item.topic, item.partition): (item.offset, parse_base(item.metadata))
+            (item.topic, item.partition): item.offset
             for item in consumer.committed(partitions, timeout=timeout)
         }
         positions = []
         for item in partitions:
             start, end = _watermarks(consumer, item, timeout)
-            offset, base = committed.get((item.topic, item.partition), (-1, 0))
+            offset = committed.get((item.topic, item.partition), -1)
             positions.append(
                 PartitionPosition(
                     item.topic,
@@ -232,7 +213,6 @@ def group_positions(
                     start,
                     end,
                     offset if offset >= 0 else None,
-                    base if offset >= 0 else 0,
                 )
             )
         return positions
@@ -407,7 +387,7 @@ def account(
                 item.partitions += 1
                 item.held += position.end - position.start
                 item.expired += position.start
-                item.read += max((position.committed or 0) - position.base, 0)
+                item.read += position.committed or 0
                 item.lag += _lag(position)
         if cleaner.source_topic in counters:
             item.flink_read, item.accepted, item.rejected = counters[cleaner.source_topic]
@@ -421,7 +401,8 @@ def account(
 
     marts = _query(
         client,
-        "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting_log FINAL",
+        "SELECT mart, sum(events_in), sum(events_counted), sum(events_late)"
+        " FROM ods.mart_accounting_log FINAL GROUP BY mart",
     )
     late = _query(
         client,
