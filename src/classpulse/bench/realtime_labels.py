@@ -81,6 +81,7 @@ class LabelsFigures:
     # per round: what the runner's progress metric saw the sources read (0: not reported; the
     # accounting of every live-classroom message is checked by realtime's full rounds)
     read: list[int] = field(default_factory=list)
+    planner_failures: int = 0  # rounds given up after the planner's NPE three times
     paced_rooms: int = 0
     paced_messages: int = 0
     warm_up_messages: int = 0
@@ -125,6 +126,7 @@ class LabelsFigures:
             "produced": self.produced,
             "messages": self.messages,
             "read": self.read,
+            "planner_failures": self.planner_failures,
             "seconds": self.seconds,
             "median_seconds": statistics.median(self.seconds) if self.seconds else None,
             "per_second": number(self.per_second),
@@ -333,9 +335,13 @@ def run_round(
             )
             break
         except Exception as exc:
-            if attempt == "-third" or "metadataHandlerProvider" not in str(exc):
+            if "metadataHandlerProvider" not in str(exc):
                 raise
-            log("labels: the Flink planner failed (metadataHandlerProvider); again")
+            log("labels: the Flink planner failed (metadataHandlerProvider)")
+            if attempt == "-third":
+                # recorded, not fatal: the other measurements of the run still count
+                figures.planner_failures += 1
+                return
     wall = time.perf_counter() - started
     parts = [float(getattr(wave, "seconds", 0.0) or 0.0) for wave in result.waves]
     seconds = sum(parts) if sum(parts) > 0 else wall - float(result.startup_seconds or 0.0)
