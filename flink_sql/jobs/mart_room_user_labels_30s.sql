@@ -351,15 +351,31 @@ FROM (
 );
 
 -- Help presses with their lateness: behind the help stream's watermark on arrival (contract 0) a
--- press is late and goes to late_events. It is still decided: the joins below are regular joins
--- whose state keeps the evidence, so rt and ads hold the same requests (A.5 names late label
--- messages as the only cause of a difference), e.g. an expired press, late by construction.
+-- press is late and goes to late_events. As for the union, the watermark is its split's (kept in
+-- state, so a press behind a later one of its split is late however fast the split was read) or
+-- the operator's. A late press is still decided: the joins below are regular joins whose state
+-- keeps the evidence, so rt and ads hold the same requests (A.5 names late label messages as the
+-- only cause of a difference), e.g. an expired press, late by construction.
 CREATE TEMPORARY VIEW help_messages AS
 SELECT
     *,
-    COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at
-FROM classroom_help_request_clean;
+    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
+    CASE
+        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
+        ELSE CURRENT_WATERMARK(event_at)
+    END AS watermark_at
+FROM (
+    SELECT *, client_time <= split_watermark_ms AS split_late
+    FROM (
+        SELECT
+            *,
+            MAX(client_time) OVER (
+                PARTITION BY source_split ORDER BY arrived_at
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            ) - ${LABEL_WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
+        FROM (SELECT *, PROCTIME() AS arrived_at FROM classroom_help_request_clean)
+    )
+);
 
 INSERT INTO late_events
 SELECT

@@ -103,9 +103,12 @@ both at once; its rows (the runs before) get the type's zero."""
 
 def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
     """Create the databases and every landing table if missing (a table created before the
-    provenance columns or a sorting-key column existed gets them)."""
+    provenance columns or a sorting-key column existed gets them; one created by an earlier
+    release gets the columns its DDL file has gained since, :mod:`classpulse.warehouse.migrate`)."""
     from classpulse.warehouse import create_layer_databases
+    from classpulse.warehouse.migrate import upgrade_tables
 
+    tables = list(tables)
     create_layer_databases(client)
     added = {table: (column, kind, key) for table, column, kind, key in KEY_COLUMNS_ADDED}
     for table in tables:
@@ -126,6 +129,10 @@ def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
                 client.command(
                     f"ALTER TABLE {table.table} ADD COLUMN {column} {kind}, MODIFY ORDER BY {key}"
                 )
+    # last, after the sorting-key columns above (those must come with their key, never here as
+    # plain columns): whatever else a DDL file gained since its table was created
+    own = [table for table in tables if table.path.parent.name == LANDING_DIR.name]
+    upgrade_tables(client, [(table.table, table.ddl) for table in own])
 
 
 def kafka_ddl(

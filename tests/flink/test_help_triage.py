@@ -26,6 +26,7 @@ from classroom_help_cases import (
     write_topics,
 )
 from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
+from labels_kafka import latest_accounting
 from test_classroom_labels import JOBS
 
 from classpulse.classroom_help import rules
@@ -248,3 +249,35 @@ def test_the_marts_land_in_the_warehouse_and_read_back_final(
     assert sorted(map(list, arrays)) == sorted(row.problem_labels for row in labels)
     help_rows = client.query("SELECT count() FROM ods.classroom_help_request_clean").result_rows
     assert help_rows[0][0] == sum(1 for m in messages if isinstance(m, HelpRequest))
+
+
+def test_a_late_help_press_is_accounted_late_and_still_decided(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path
+) -> None:
+    # one room, so each topic has one split: "late-b" (T0 + 35.999 s) arrives after "late-a"
+    # (T0 + 40 s), behind its split's watermark (40 s - 4 s); "edge-c" (T0 + 36.001 s, another
+    # user) arrives later still, just ahead of it. A late press goes to late_events under
+    # help_request_triage and is still decided (A.5: ads includes it; rt's regular joins keep
+    # the evidence, so rt holds it too)
+    room = 140
+    messages: list[Message] = [*healthy(room)]
+    messages += [
+        help_press(room, STUDENT, "student", T0 + 40_000, "late-a"),
+        help_press(room, TEACHER, "teacher", T0 + 35_999, "late-b", delay=5_000),
+        help_press(room, 300, "student", T0 + 36_001, "edge-c", delay=5_000),
+    ]
+    topics = tmp_path / "topics"
+    write_topics(topics, messages)
+    run = run_all(flink_session, flink_kafka, tmp_path / "home", topics, JOBS)
+    late = [r for r in read_topic(run, "late_events") if r["mart"] == "help_request_triage"]
+    assert [(r["event"], r["event_time_ms"], r["user_id"], r["classroom_id"]) for r in late] == [
+        ("late-b", T0 + 35_999, TEACHER, str(room))
+    ]
+    assert late[0]["watermark_at"].endswith(":36.000")  # the split's: 40 s - 4 s
+    counts = latest_accounting(read_topic(run, "mart_accounting"))["help_request_triage"]
+    assert (counts["events_in"], counts["events_counted"], counts["events_late"]) == (3, 2, 1)
+    assert run.accounting.holds
+    labels = rules.label_rows(m for m in messages if m.topic in UNION_TOPICS)
+    requests = [m for m in messages if isinstance(m, HelpRequest)]
+    assert current_rows(run) == rules.triage_rows(labels, requests)
+    assert {row["request_id"] for row in current_rows(run)} == {"late-a", "late-b", "edge-c"}

@@ -206,3 +206,12 @@ def test_a_missing_functions_jar_says_how_to_build_it(
     built.write_bytes(b"PK")
     monkeypatch.setenv(UDF_JAR_VARIABLE, str(built))
     assert udf_jar() == built.resolve()
+
+
+def test_the_dimension_lookups_are_no_topics_of_the_pipeline() -> None:
+    from classpulse.flink.pipeline import pipeline_topics
+
+    sources, middle, outputs = pipeline_topics(load_settings())
+    topics = {*sources, *middle, *outputs}
+    assert not topics & {"dim_live_room", "dim_room_membership"}  # warehouse lookups
+    assert "classroom_help_request" in sources and "help_request_triage" in outputs

@@ -88,7 +88,40 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert state["bytes_per_online_user"] == state["state_bytes"] / state["online_users"]
     assert state["operators"] and state["goal_bytes_per_user"] == 100
 
+    # the live classroom (issue 11): its five topics produced and read by every round, the
+    # decision latency of the paced presses, the lookup cache's counters
+    labels = report["labels"]
+    live = labels["produced"]
+    assert set(live) == {
+        "classroom_enter",
+        "classroom_av_sample",
+        "classroom_device_sample",
+        "classroom_courseware_event",
+        "classroom_help_request",
+    }
+    assert all(count > 0 for count in live.values()), live
+    assert labels["messages"] == sum(live.values()) and all(
+        produced[t] == n for t, n in live.items()
+    )
+    assert not {"dim_live_room", "dim_room_membership"} & set(produced)  # lookups, not topics
+    assert labels["published_rooms"] == labels["lessons"] > 0
+    # one round measured, or given up after the Flink planner's NPE three times (recorded)
+    assert len(labels["seconds"]) + labels["planner_failures"] == 1
+    assert labels["per_second"] is None or labels["per_second"] > 0
+    # every live-classroom message read and accounted: the full round's identities above count
+    # them (Flink's read = produced per topic; counted + late = accepted per mart)
+    triage = labels["triage"]
+    assert triage["presses"] > 0 and 0 < triage["decided"] <= triage["presses"]
+    assert len(triage["latency_ms"]) == triage["decided"]
+    assert triage["p50_seconds"] is not None and triage["p95_seconds"] is not None
+    cache = labels["cache"]
+    assert cache["hits"] + cache["misses"] > 0 and 0 <= cache["hit_rate"] <= 1
+    assert cache["after"]["cache_hits"] >= cache["before"].get("cache_hits", 0)
+
     for label in (
+        "Kafka → live-classroom cleaning + union + labels + triage → Kafka, exactly once",
+        "help press produced → triage row queryable in rt.help_request_triage_log",
+        "enrichment lookup cache hit rate after warm-up",
         "room jobs, messages/s",
         "minute closable → queryable in rt.room_concurrency_1min_log",
         "room job state per online user",

@@ -19,7 +19,10 @@
 --   room_user_labels_30s (sum of messages): late_events, as the windowed marts;
 --   help_request_triage (help rows): 0, rt decides a late press too (its evidence stays in the
 --     joins' state); late label messages may change a decision, never the count.
--- The live-classroom marts' dimension columns are compared row by row apart (dim_drift_*).
+-- The live-classroom marts' dimension columns are compared row by row apart (dim_drift_*), and
+-- so are the triage decisions: a request decided differently on the two sides is explained by
+-- late labels when a 30 s label window of its room that the decision read (evidence, ending at
+-- evidence_end) or its verification read (starting at verify_start) had late messages (A.5).
 {{ config(engine='MergeTree', order_by='(mart, day)') }}
 
 {%- set marts = [
@@ -120,6 +123,29 @@ dim_drift as (
     {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 ),
+-- decision drift (help_request_triage): rows on both sides whose decision differs
+late_label_windows as (
+    select distinct
+        toUInt64OrZero(assumeNotNull(classroom_id)) as room_id,
+        intDiv(event_time_ms, 30000) * 30000 as window_start
+    from {{ source('ods', 'late_events') }}
+    where mart = 'room_user_labels_30s'
+),
+decision_drift as (
+    select
+        'help_request_triage' as mart,
+        toDate({{ epoch_ms_to_business('a.request_time') }}) as day,
+        toInt64(count()) as decision_drift_rows,
+        toInt64(countIf(
+            (a.room_id, a.evidence_end - 30000) in (select room_id, window_start from late_label_windows)
+            or (a.room_id, ifNull(a.verify_start, -1)) in (select room_id, window_start from late_label_windows)
+        )) as explained_by_late_labels
+    from {{ ref('help_request_triage') }} as a
+    inner join {{ ref('rt_help_request_triage') }} as r on r.request_id = a.request_id
+    where (a.outcome, a.category, a.action, a.target_user_id, a.verify_status)
+        != (r.outcome, r.category, r.action, r.target_user_id, r.verify_status)
+    group by day
+),
 rejected as (
     select topic, toDate(processed_at, '{{ business_tz() }}') as day, count() as rejected_messages
     from {{ source('ods', 'rejected_messages') }}
@@ -161,8 +187,13 @@ select
     toInt64(j.rejected_messages) as rejected_source_messages,
     toInt64(g.dim_drift_rows) as dim_drift_rows,
     toInt64(g.dim_drift_unexplained) as dim_drift_unexplained,
-    cast(if(unexplained = 0 and dim_drift_unexplained = 0, 'ok', 'mismatch') as LowCardinality(String))
-        as status
+    toInt64(d.decision_drift_rows) as decision_drift_rows,
+    toInt64(d.explained_by_late_labels) as explained_by_late_labels,
+    cast(if(
+        unexplained = 0 and dim_drift_unexplained = 0
+            and decision_drift_rows = explained_by_late_labels,
+        'ok', 'mismatch'
+    ) as LowCardinality(String)) as status
 from sides as s
 left join late as l on l.mart = s.mart and l.day = s.day
 left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
@@ -170,3 +201,4 @@ left join presence_on_time as p on p.mart = s.mart and p.day = s.day
 left join concurrency_on_time as c on c.mart = s.mart and c.day = s.day
 left join rejected as j on j.topic = s.source_topic and j.day = s.day
 left join dim_drift as g on g.mart = s.mart and g.day = s.day
+left join decision_drift as d on d.mart = s.mart and d.day = s.day

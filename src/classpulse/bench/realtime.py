@@ -119,6 +119,7 @@ class RealtimeReport:
     windows_seen: int = 0
     identities: str = ""
     identities_hold: bool = False
+    labels: Any = None  # live classroom (realtime_labels.LabelsFigures)
     result_file: Path | None = None
     plot_file: Path | None = None
     rooms: Any = None  # realtime_rooms.RoomFigures
@@ -179,6 +180,7 @@ class RealtimeReport:
             "identities": self.identities,
             "identities_hold": self.identities_hold,
             "rooms": self.rooms.as_dict() if self.rooms is not None else None,
+            "labels": self.labels.as_dict() if self.labels is not None else None,
         }
 
 
@@ -607,6 +609,7 @@ def run_realtime_benchmark(
     console: Any = None,
 ) -> RealtimeReport:
     """Run every measurement (see the module doc); ``console`` shows the Flink job's progress."""
+    from classpulse.bench import realtime_labels
     from classpulse.flink import pipeline
     from classpulse.flink.session import FlinkSession, SessionOptions
     from classpulse.java import ensure_java_home
@@ -616,6 +619,7 @@ def run_realtime_benchmark(
     ensure_java_home()
     report = RealtimeReport(options)
     topics_dir = generated_day(options, log)
+    realtime_labels.add_live_classroom(topics_dir, options, report, log)
     scratch = Path(tempfile.mkdtemp(prefix="classpulse-bench-realtime-"))
     settings = bench_settings(scratch, options)
     started_broker = started_warehouse = False
@@ -626,6 +630,7 @@ def run_realtime_benchmark(
             started_broker = True
             daemon.start(settings)
             started_warehouse = True
+            realtime_labels.publish_rooms(settings, report)
 
             started = time.perf_counter()
             session = FlinkSession(
@@ -642,6 +647,7 @@ def run_realtime_benchmark(
             log(f"producing the day into Kafka ({', '.join(sources)})")
             started = time.perf_counter()
             report.produced = produce_day(settings, topics_dir, sources)
+            realtime_labels.produce_live_classroom(settings, topics_dir, report)
             report.produced_seconds = time.perf_counter() - started
             report.messages = sum(report.produced.values())
             log(
@@ -656,6 +662,7 @@ def run_realtime_benchmark(
             for round_number in range(1, options.repeats + 1):
                 tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
                 where = f"round {round_number}/{options.repeats}"
+                realtime_labels.run_round(settings, session, tag, options, report, log, console)
                 recreate_topics(settings, [*middle, *outputs])
                 log(f"{where}: Flink, every job, exactly once…")
                 try:
@@ -720,6 +727,7 @@ def run_realtime_benchmark(
                     dict(options.variables),
                     log,
                 )
+            realtime_labels.measure_triage(settings, options, report, log)
     finally:
         if started_warehouse:
             daemon.stop(settings)
@@ -781,9 +789,10 @@ def write_results(report: RealtimeReport) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
+    from classpulse.bench import realtime_labels
     from classpulse.bench.realtime_rooms import plot_rooms
 
-    figure, (bars, fresh, rooms) = plt.subplots(1, 3, figsize=(17, 4.5))
+    figure, (bars, fresh, labels, rooms) = plt.subplots(1, 4, figsize=(23, 4.5))
     plot_rooms(report.rooms, rooms)
     names = [name for name in MEASUREMENTS if not math.isnan(report.rate(name))]
     rates = [report.rate(name) / 1000 for name in names]
@@ -801,6 +810,7 @@ def write_results(report: RealtimeReport) -> None:
         fresh.axvline(FRESHNESS_WINDOW_MS / 1000 + 5, color="red", ls="dashed")
     fresh.set_xlabel("produce → queryable in rt (s); p50 dotted, p95 dashed, goal red")
     fresh.set_title("Freshness under a paced load")
+    realtime_labels.plot(labels, report)
     figure.tight_layout()
     plot = path.with_suffix(".png")
     figure.savefig(plot, dpi=100)
@@ -866,6 +876,9 @@ def print_realtime_benchmark(report: RealtimeReport, console: Any) -> None:
         "",
     )
     console.print(fresh)
+    from classpulse.bench import realtime_labels
+
+    realtime_labels.print_figures(report, console)
     produce_rate = report.messages / report.produced_seconds if report.produced_seconds else 0.0
     console.print(
         f"produce into Kafka: {produce_rate:,.0f} msg/s; Flink engine start (once, not "

@@ -148,7 +148,8 @@ def pipeline_topics(settings: Settings | None = None) -> tuple[list[str], list[s
     topics = {}
     for table in catalog.tables:  # the Kafka topic of each table ('topic' option)
         match = _TOPIC_OPTION.search(table.ddl)
-        topics[table.name] = match.group(1) if match else table.name
+        if match:  # a table without one is no topic (the dim_* warehouse lookups)
+            topics[table.name] = match.group(1)
 
     def names(tables: set[str]) -> list[str]:
         return sorted(topics[name] for name in tables if name in topics)

@@ -1,0 +1,707 @@
+"""The live-classroom labels and help triage in ``bench realtime`` (issue 11), side by side.
+
+Hooked into :mod:`classpulse.bench.realtime` (same broker, warehouse, Flink session and rounds):
+
+- the generated day gains the five live-classroom topics (``classroom_help.generator``, about
+  1,350 messages per one-to-one lesson, as many lessons as the day's part-1 volume needs), in
+  rooms the benchmark publishes as a preheat run into its own warehouse (``dim.live_room`` and
+  ``dim.room_membership``, then published), so the enrichment lookups find them; the
+  generator's share of unknown rooms stays unknown;
+- ``labels`` in every round: the cleaning of the five topics and the union + labels + triage job
+  (``mart_room_user_labels_30s``), bounded, exactly once: messages of the five topics per second
+  of the jobs' own running time (goal: 100k/s on 2 cores, contract A.6);
+- ``triage``, after the part-1 freshness: those jobs continuous, with the landing following,
+  under a paced live load (rooms of a teacher and a student sending audio, video, device and
+  courseware messages every second with their send time as event time, and help presses at a
+  fixed rate): for each press, the time from its produce to its triage row being queryable in
+  ``rt.help_request_triage_log``, p50/p95 (goal p95 <= 20 s); and the enrichment cache's hit
+  rate after the warm-up, from the lookup function's own Flink counters
+  (``classpulse_lookup.<relation>.cache_hits``/``cache_misses``, summed over subtasks, read
+  through the job's REST API), goal >= 95 %.
+
+Nothing here asserts a duration; figures are comparable only within one run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import statistics
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from classpulse.classroom_help.records import (
+    TOPICS,
+    AvSample,
+    CoursewareEvent,
+    DeviceSample,
+    EnterMessage,
+    HelpRequest,
+    Message,
+    render,
+)
+from classpulse.config import Settings
+
+LABEL_JOBS = (
+    "clean_classroom_enter",
+    "clean_classroom_av_sample",
+    "clean_classroom_device_sample",
+    "clean_classroom_courseware_event",
+    "clean_classroom_help_request",
+    "mart_room_user_labels_30s",
+)
+TRIAGE_TABLE = "rt.help_request_triage_log"
+LOOKUP_METRIC_GROUP = "classpulse_lookup"
+MESSAGES_PER_LESSON = 1_350  # the live-classroom generator's volume per 10-minute lesson
+MINIMUM_LESSONS = 20
+ROOM_ID_BASE = 40_000_000  # the benchmark's preheated rooms
+DAY = date(2026, 11, 20)  # the part-1 day of bench realtime
+GOALS = {"labels_per_second": 100_000.0, "triage_p95_seconds": 20.0, "cache_hit_rate": 0.95}
+LABEL = "Kafka → live-classroom cleaning + union + labels + triage → Kafka, exactly once"
+TRIAGE_LABEL = "help press produced → triage row queryable in " + TRIAGE_TABLE
+CACHE_LABEL = "enrichment lookup cache hit rate after warm-up"
+
+
+@dataclass
+class LabelsFigures:
+    """What the live-classroom part measured (``RealtimeReport.labels``)."""
+
+    lessons: int = 0
+    published_rooms: int = 0
+    produced: dict[str, int] = field(default_factory=dict)  # live-classroom topic -> messages
+    seconds: list[float] = field(default_factory=list)  # per round
+    # per round: what the runner's progress metric saw the sources read (0: not reported; the
+    # accounting of every live-classroom message is checked by realtime's full rounds)
+    read: list[int] = field(default_factory=list)
+    planner_failures: int = 0  # rounds given up after the planner's NPE three times
+    paced_rooms: int = 0
+    paced_messages: int = 0
+    warm_up_messages: int = 0
+    presses: int = 0  # measured help presses sent
+    warm_up_presses: int = 0
+    latency_ms: list[float] = field(default_factory=list)  # per measured press decided
+    cache_before: dict[str, int] = field(default_factory=dict)  # counters at warm-up's end
+    cache_after: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        return sum(self.produced.values())
+
+    @property
+    def per_second(self) -> float:
+        if not self.seconds or not self.messages:
+            return float("nan")
+        return self.messages / statistics.median(self.seconds)
+
+    @property
+    def cache_hits(self) -> int:
+        return self.cache_after.get("cache_hits", 0) - self.cache_before.get("cache_hits", 0)
+
+    @property
+    def cache_misses(self) -> int:
+        return self.cache_after.get("cache_misses", 0) - self.cache_before.get("cache_misses", 0)
+
+    @property
+    def cache_hit_rate(self) -> float:
+        lookups = self.cache_hits + self.cache_misses
+        return self.cache_hits / lookups if lookups > 0 else float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        def number(value: float) -> float | None:
+            return None if math.isnan(value) else value
+
+        return {
+            "label": LABEL,
+            "jobs": list(LABEL_JOBS),
+            "lessons": self.lessons,
+            "published_rooms": self.published_rooms,
+            "produced": self.produced,
+            "messages": self.messages,
+            "read": self.read,
+            "planner_failures": self.planner_failures,
+            "seconds": self.seconds,
+            "median_seconds": statistics.median(self.seconds) if self.seconds else None,
+            "per_second": number(self.per_second),
+            "goal_per_second": GOALS["labels_per_second"],
+            "triage": {
+                "label": TRIAGE_LABEL,
+                "table": TRIAGE_TABLE,
+                "paced_rooms": self.paced_rooms,
+                "paced_messages": self.paced_messages,
+                "warm_up_messages": self.warm_up_messages,
+                "warm_up_presses": self.warm_up_presses,
+                "presses": self.presses,
+                "decided": len(self.latency_ms),
+                "p50_seconds": _seconds(percentile(self.latency_ms, 0.5)),
+                "p95_seconds": _seconds(percentile(self.latency_ms, 0.95)),
+                "goal_p95_seconds": GOALS["triage_p95_seconds"],
+                "latency_ms": self.latency_ms,
+            },
+            "cache": {
+                "label": CACHE_LABEL,
+                "before": self.cache_before,
+                "after": self.cache_after,
+                "hits": self.cache_hits,
+                "misses": self.cache_misses,
+                # lookups the warehouse did not answer in time (not cached: asked again)
+                "failed_lookups": self.cache_after.get("failed_lookups", 0)
+                - self.cache_before.get("failed_lookups", 0),
+                "hit_rate": number(self.cache_hit_rate),
+                "goal_hit_rate": GOALS["cache_hit_rate"],
+            },
+        }
+
+
+def percentile(values: list[float], share: float) -> float:
+    from classpulse.bench.realtime import percentile as nearest_rank
+
+    return nearest_rank(values, share)
+
+
+def _seconds(milliseconds: float) -> float | None:
+    return None if math.isnan(milliseconds) else milliseconds / 1000
+
+
+# -- the day and its dimension ------------------------------------------------------------------
+
+
+def lessons_for(options: Any) -> int:
+    """As many lessons as give the live-classroom topics about the part-1 day's volume."""
+    return max(MINIMUM_LESSONS, int(options.messages) // MESSAGES_PER_LESSON)
+
+
+def bench_rooms(count: int) -> list[Any]:
+    """The rooms the benchmark preheats: one tutor and one student each (deterministic)."""
+    from classpulse.classroom_help.generator import KnownRoom
+
+    return [
+        KnownRoom(ROOM_ID_BASE + index, 3_000_000 + index, (1_000_000 + index,))
+        for index in range(count)
+    ]
+
+
+def add_live_classroom(
+    topics_dir: Path, options: Any, report: Any, log: Callable[[str], None]
+) -> None:
+    """The five live-classroom topics beside the generated day (the benchmark's own day only;
+    a day passed with ``--topics`` is used as it is)."""
+    from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
+
+    figures = report.labels = LabelsFigures(lessons=lessons_for(options))
+    if options.topics_dir is not None or all((topics_dir / topic).is_dir() for topic in TOPICS):
+        return
+    log(f"generating the live-classroom topics ({figures.lessons:,} lessons)")
+    generate_labels_day(
+        LabelsOptions(day=DAY, seed=7, lessons=figures.lessons),
+        topics_dir,
+        bench_rooms(figures.lessons),
+    )
+
+
+def publish_rooms(settings: Settings, report: Any) -> None:
+    """One preheat run of the benchmark's rooms into its warehouse, published (the lookups read
+    dim.live_room_current and dim.room_membership_current)."""
+    from datetime import UTC, datetime
+
+    from classpulse import preheat
+    from classpulse.warehouse import get_client
+
+    figures: LabelsFigures = report.labels
+    rooms = bench_rooms(figures.lessons)
+    run_id, lesson_base = 1, 90_000_000
+    client = get_client(settings)
+    preheat.ensure_schema(client, settings)
+    client.insert(
+        "dim.preheat_lesson_log",
+        [[run_id, lesson_base + i, DAY, "built", datetime.now(UTC)] for i in range(len(rooms))],
+        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
+    )
+    client.insert(
+        "dim.live_room",
+        [
+            [run_id, lesson_base + i, DAY, room.room_id, "small", room.tutor_id, 500 + i % 7, 2]
+            for i, room in enumerate(rooms)
+        ],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "room_role",
+            "tutor_id",
+            "scope_node_id",
+            "expected_members",
+        ],
+    )
+    client.insert(
+        "dim.room_membership",
+        [
+            [
+                run_id,
+                lesson_base + i,
+                DAY,
+                room.room_id,
+                room.student_ids[0],
+                room.tutor_id,
+                700 + i % 11,
+                600 + i % 13,
+            ]
+            for i, room in enumerate(rooms)
+        ],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "student_id",
+            "tutor_id",
+            "class_id",
+            "node_id",
+        ],
+    )
+    client.insert(
+        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
+    )
+    figures.published_rooms = len(rooms)
+
+
+def produce_live_classroom(settings: Settings, topics_dir: Path, report: Any) -> None:
+    """The five topics' files into Kafka (keyed by room, as every producer of them), counted in
+    the benchmark's ``produced``; the day's part-1 producer knows only the part-1 topics."""
+    from classpulse.kafka.produce import TopicProducer, file_lines, message_key
+    from classpulse.topics import list_complete_files
+
+    producer = TopicProducer(settings)
+    for topic in TOPICS:
+        producer.delivered.setdefault(topic, 0)
+        if not (topics_dir / topic).is_dir():
+            continue
+        for path in list_complete_files(topics_dir, topic):
+            for line in file_lines(path):
+                producer.send(topic, line, message_key(topic, line))
+    producer.flush()
+    report.labels.produced = {topic: producer.delivered.get(topic, 0) for topic in TOPICS}
+    report.produced.update(report.labels.produced)
+
+
+# -- throughput: one bounded round --------------------------------------------------------------
+
+
+def run_round(
+    settings: Settings,
+    session: Any,
+    tag: str,
+    options: Any,
+    report: Any,
+    log: Callable[[str], None],
+    console: Any = None,
+) -> None:
+    """The live-classroom jobs bounded over the produced day, on emptied output topics."""
+    from classpulse.bench.realtime import recreate_topics
+    from classpulse.flink import pipeline
+
+    figures: LabelsFigures = report.labels
+    if not figures.messages:
+        return
+    _, middle, outputs = pipeline.pipeline_topics(settings)
+    # Each attempt plans on a Python thread of its own, so on a Java thread of its own: the
+    # planner's NPE under heavy load (Calcite's thread-local metadata provider missing) was seen
+    # to stick to the thread it hit, and the main thread plans realtime's own rounds.
+    for attempt in ("", "-again", "-third"):
+        recreate_topics(settings, [*middle, *outputs])
+        started = time.perf_counter()
+        try:
+            result = on_a_thread_of_its_own(
+                lambda attempt=attempt: pipeline.run_bounded(
+                    settings,
+                    jobs=LABEL_JOBS,
+                    group=f"bench-labels-{tag}{attempt}",
+                    variables={
+                        **dict(options.variables),
+                        "KAFKA_TRANSACTIONAL_ID_PREFIX": f"bench-labels-{tag}{attempt}",
+                    },
+                    parallelism=options.parallelism,
+                    session=session,
+                    console=console,
+                )
+            )
+            break
+        except Exception as exc:
+            if "metadataHandlerProvider" not in str(exc):
+                raise
+            log("labels: the Flink planner failed (metadataHandlerProvider)")
+            if attempt == "-third":
+                # recorded, not fatal: the other measurements of the run still count
+                figures.planner_failures += 1
+                return
+    wall = time.perf_counter() - started
+    parts = [float(getattr(wave, "seconds", 0.0) or 0.0) for wave in result.waves]
+    seconds = sum(parts) if sum(parts) > 0 else wall - float(result.startup_seconds or 0.0)
+    figures.seconds.append(seconds)
+    figures.read.append(int(result.messages_read))
+    log(
+        f"labels: {figures.messages / seconds:,.0f} msg/s ({figures.messages:,} messages, "
+        f"{seconds:.2f} s; read {result.messages_read:,})"
+    )
+
+
+def on_a_thread_of_its_own(action: Callable[[], Any]) -> Any:
+    """``action()`` run on a new thread (its result, or its exception raised here)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = action()
+        except BaseException as exc:  # raised again on the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="bench-labels-round")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+# -- decision latency and cache hit rate under a paced load -------------------------------------
+
+
+class LivePacer:
+    """A paced live load: every second each room's teacher and student send an audio and a video
+    sample, the teacher a courseware page turn, every fifth second both a device sample; help
+    presses from the rooms' students in turn at ``press_rate`` per second. Event time = send
+    time; the message key is the room."""
+
+    def __init__(self, producer: Any, rooms: list[tuple[int, int, int]], press_rate: float):
+        self.producer = producer
+        self.rooms = rooms  # (room_id, teacher_id, student_id)
+        self.press_interval = 1.0 / press_rate
+        self.begun: float | None = None
+        self.ticks = 0
+        self.presses = 0
+        self.messages = 0
+        self.sent: dict[str, int] = {}  # request_id -> produce time (epoch ms), measured only
+
+    def send(self, message: Message) -> None:
+        self.producer.send(message.topic, render(message).encode(), str(message.room_id).encode())
+        self.messages += 1
+
+    def enter(self) -> None:
+        now = int(time.time() * 1000)
+        for room, teacher, student in self.rooms:
+            for user, role in ((teacher, "teacher"), (student, "student")):
+                self.send(
+                    EnterMessage(
+                        room_id=room,
+                        user_id=user,
+                        role=role,
+                        client_time=now,
+                        server_time=now,
+                        action="enter",
+                        result="success",
+                        started_at=now - 800,
+                    )
+                )
+
+    def run_for(self, seconds: float, presses: bool, measured: bool) -> None:
+        if self.begun is None:
+            self.begun = time.monotonic()
+        until = time.monotonic() + seconds
+        next_press = time.monotonic()
+        while True:
+            due = self.begun + self.ticks
+            if due >= until:
+                break
+            while presses and next_press < min(due, until):
+                pause = next_press - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                self.press(measured)
+                next_press += self.press_interval
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            self.tick()
+            self.ticks += 1
+
+    def tick(self) -> None:
+        now = int(time.time() * 1000)
+        for room, teacher, student in self.rooms:
+            for user, role in ((teacher, "teacher"), (student, "student")):
+                envelope = {
+                    "room_id": room,
+                    "user_id": user,
+                    "role": role,
+                    "client_time": now,
+                    "server_time": now,
+                }
+                self.send(AvSample(**envelope, media="audio", interval_ms=1000, bitrate_kbps=48))
+                self.send(AvSample(**envelope, media="video", interval_ms=1000, bitrate_kbps=600))
+                if self.ticks % 5 == 0:
+                    self.send(DeviceSample(**envelope))
+            self.send(
+                CoursewareEvent(
+                    room_id=room,
+                    user_id=teacher,
+                    role="teacher",
+                    client_time=now,
+                    server_time=now,
+                    action="page_turn",
+                    origin="self",
+                    result="ok",
+                )
+            )
+
+    def press(self, measured: bool) -> None:
+        room, _, student = self.rooms[self.presses % len(self.rooms)]
+        request_id = f"bench-{uuid.uuid4().hex[:12]}"
+        now = int(time.time() * 1000)
+        self.send(
+            HelpRequest(
+                room_id=room,
+                user_id=student,
+                role="student",
+                client_time=now,
+                server_time=now,
+                request_id=request_id,
+            )
+        )
+        self.presses += 1
+        if measured:
+            self.sent[request_id] = now
+
+
+def lookup_counters(address: str, job_id: str) -> dict[str, int]:
+    """The lookup functions' counters summed over every operator and subtask of the job:
+    ``cache_hits``, ``cache_misses``, ``queries``, ``failed_lookups``."""
+
+    def rest(path: str) -> Any:
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    totals: dict[str, int] = {}
+    for vertex in rest(f"/jobs/{job_id}").get("vertices", []):
+        base = f"/jobs/{job_id}/vertices/{vertex['id']}/metrics"
+        names = [
+            item["id"]
+            for item in rest(base) or []
+            if f".{LOOKUP_METRIC_GROUP}." in f".{item['id']}"
+        ]
+        if not names:
+            continue
+        for item in rest(f"{base}?get={','.join(names)}") or []:
+            counter = item["id"].rsplit(".", 1)[-1]
+            with contextlib.suppress(TypeError, ValueError):
+                totals[counter] = totals.get(counter, 0) + int(float(item["value"]))
+    return totals
+
+
+def measure_triage(
+    settings: Settings, options: Any, report: Any, log: Callable[[str], None]
+) -> None:
+    """Decision latency and the cache hit rate under a paced load (see the module doc)."""
+    from classpulse.bench.realtime import WARM_UP_TIMEOUT_S, fresh_landing_tables, recreate_topics
+    from classpulse.flink import pipeline
+    from classpulse.kafka.landing import land_from_kafka
+    from classpulse.kafka.produce import TopicProducer
+    from classpulse.warehouse import get_client
+
+    figures: LabelsFigures = report.labels
+    if not figures.published_rooms:
+        return
+    count = min(figures.published_rooms, 40 if options.quick else 200)
+    known = bench_rooms(count)
+    rooms = [(room.room_id, room.tutor_id, room.student_ids[0]) for room in known]
+    unknown = max(1, count // 10)  # rooms no preheat knows: misses, cached 10 s
+    rooms += [(ROOM_ID_BASE - 1 - i, 3_900_000 + i, 1_900_000 + i) for i in range(unknown)]
+    figures.paced_rooms = len(rooms)
+    sources, middle, outputs = pipeline.pipeline_topics(settings)
+    recreate_topics(settings, [*sources, *middle, *outputs])
+    fresh_landing_tables(settings)
+    tag = uuid.uuid4().hex[:8]
+    log(f"triage: starting the live-classroom jobs continuously ({len(rooms)} paced rooms)")
+    try:
+        current = pipeline.start(
+            settings,
+            fresh=True,
+            group=f"bench-labels-stream-{tag}",
+            parallelism=options.parallelism,
+            checkpoint_interval=options.checkpoint_interval,
+            variables={**dict(options.variables), "KAFKA_GROUP_ID": f"bench-labels-stream-{tag}"},
+            wait=900,
+            jobs=LABEL_JOBS,
+        )
+        state = json.loads(pipeline.files_for(settings).state_file.read_text())
+        address = f"127.0.0.1:{state['rest_port']}"
+        stop = threading.Event()
+        seen: dict[str, float] = {}  # request_id -> first wall time its row was queryable (ms)
+        errors: list[BaseException] = []
+
+        def follow() -> None:
+            try:
+                land_from_kafka(
+                    settings,
+                    follow=True,
+                    group=f"bench-labels-follow-{tag}",
+                    should_stop=stop.is_set,
+                    batch_seconds=0.2,
+                )
+            except BaseException as exc:
+                errors.append(exc)
+
+        def watch() -> None:
+            reader = get_client(settings)
+            while not stop.is_set():
+                with contextlib.suppress(Exception):  # the table may not exist yet
+                    rows = reader.query(
+                        f"SELECT DISTINCT request_id FROM {TRIAGE_TABLE} "
+                        "WHERE source = {source:String}",
+                        parameters={"source": "help"},
+                    ).result_rows
+                    now = time.time() * 1000
+                    for (request_id,) in rows:
+                        seen.setdefault(request_id, now)
+                time.sleep(0.2)
+
+        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
+        for thread in threads:
+            thread.start()
+        try:
+            producer = TopicProducer(settings, extra={"linger.ms": 5})
+            pacer = LivePacer(producer, rooms, press_rate=2.0)
+            pacer.enter()
+            log("triage: warming up (paced load until a first triage row is queryable)")
+            deadline = time.monotonic() + WARM_UP_TIMEOUT_S
+            while not seen and not errors:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"triage: no row in {TRIAGE_TABLE} after the warm-up")
+                pacer.run_for(1.0, presses=True, measured=False)
+            figures.warm_up_messages = pacer.messages
+            figures.warm_up_presses = pacer.presses
+            figures.cache_before = lookup_counters(address, current.job_id)
+            log(f"triage: paced load for {options.pace_seconds:g} s")
+            begun = time.monotonic()
+            while time.monotonic() - begun < options.pace_seconds and not errors:
+                left = options.pace_seconds - (time.monotonic() - begun)
+                pacer.run_for(min(10.0, left), presses=True, measured=True)
+                decided = len(pacer.sent.keys() & seen.keys())
+                log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided")
+            # the last presses are decided once the watermark passes their window: keep the
+            # samples flowing (no more presses) until every press is seen, or for 90 s
+            deadline = time.monotonic() + 90
+            while (
+                time.monotonic() < deadline and not errors and not pacer.sent.keys() <= seen.keys()
+            ):
+                pacer.run_for(1.0, presses=False, measured=False)
+            producer.flush()
+            # the REST API serves metrics fetched every 10 s
+            time.sleep(11)
+            figures.cache_after = lookup_counters(address, current.job_id)
+            figures.paced_messages = pacer.messages - figures.warm_up_messages
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(60)
+        if errors:
+            raise errors[0]
+    finally:
+        pipeline.stop(settings, savepoint=False)
+    figures.presses = len(pacer.sent)
+    figures.latency_ms = [
+        seen[request_id] - produced
+        for request_id, produced in pacer.sent.items()
+        if request_id in seen
+    ]
+    log(
+        f"triage: {len(figures.latency_ms):,} of {figures.presses:,} presses decided; cache "
+        f"hits {figures.cache_hits:,}, misses {figures.cache_misses:,}"
+    )
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def plot(axis: Any, report: Any) -> None:
+    """The decision latency histogram, with the throughput and the hit rate in the title."""
+    figures: LabelsFigures | None = getattr(report, "labels", None)
+    if figures is None:
+        return
+    if figures.latency_ms:
+        axis.hist([value / 1000 for value in figures.latency_ms], bins=30, color="#55a868")
+        for share, style in ((0.5, "dotted"), (0.95, "dashed")):
+            axis.axvline(percentile(figures.latency_ms, share) / 1000, color="k", ls=style)
+        axis.axvline(GOALS["triage_p95_seconds"], color="red", ls="dashed")
+    rate = figures.per_second
+    hit = figures.cache_hit_rate
+    axis.set_title(
+        "Labels + triage: "
+        + ("–" if math.isnan(rate) else f"{rate / 1000:,.0f}k msg/s")
+        + " (goal 100k); cache hits "
+        + ("–" if math.isnan(hit) else f"{hit:.1%}")
+        + " (goal 95%)",
+        fontsize=9,
+    )
+    axis.set_xlabel("help press → rt triage row (s); p50 dotted, p95 dashed, goal red")
+
+
+def print_figures(report: Any, console: Any) -> None:
+    """The live-classroom table: throughput, decision latency, cache hit rate, each with its
+    goal and the part-1 Flink rate beside it."""
+    from rich.table import Table
+
+    figures: LabelsFigures | None = getattr(report, "labels", None)
+    if figures is None:
+        return
+    table = Table(
+        title=(
+            f"Live classroom: {figures.lessons:,} lessons ({figures.messages:,} messages), "
+            f"{figures.published_rooms:,} preheated rooms; paced: {figures.paced_rooms} rooms, "
+            "2 presses/s"
+        ),
+        header_style="bold cyan",
+    )
+    for column in ("measurement", "amount", "median / p50", "per second / p95", "goal"):
+        table.add_column(column, justify="left" if column == "measurement" else "right")
+    rate = figures.per_second
+    flink_rate = report.rate("flink")
+    ratio = (
+        "" if math.isnan(rate) or math.isnan(flink_rate) else f" ({rate / flink_rate:.2f}x flink)"
+    )
+    table.add_row(
+        LABEL,
+        f"{figures.messages:,} messages",
+        f"{statistics.median(figures.seconds):.2f} s" if figures.seconds else "–",
+        ("–" if math.isnan(rate) else f"{rate:,.0f} msg/s") + ratio,
+        f"{GOALS['labels_per_second']:,.0f}/s",
+    )
+
+    def shown(share: float) -> str:
+        value = percentile(figures.latency_ms, share)
+        return "–" if math.isnan(value) else f"{value / 1000:.2f} s"
+
+    table.add_row(
+        TRIAGE_LABEL,
+        f"{len(figures.latency_ms):,} of {figures.presses:,} presses",
+        shown(0.5),
+        shown(0.95),
+        f"p95 ≤ {GOALS['triage_p95_seconds']:g} s",
+    )
+    hit = figures.cache_hit_rate
+    table.add_row(
+        CACHE_LABEL,
+        f"{figures.cache_hits + figures.cache_misses:,} lookups ("
+        f"{figures.cache_after.get('failed_lookups', 0) - figures.cache_before.get('failed_lookups', 0):,}"
+        " failed)",
+        f"{figures.cache_hits:,} hits",
+        "–" if math.isnan(hit) else f"{hit:.1%}",
+        f"≥ {GOALS['cache_hit_rate']:.0%}",
+    )
+    console.print(table)
