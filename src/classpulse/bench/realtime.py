@@ -118,6 +118,7 @@ class RealtimeReport:
     windows_seen: int = 0
     identities: str = ""
     identities_hold: bool = False
+    sustained: Any = None  # classpulse.bench.sustained.SustainedResult: the running job's rate
     result_file: Path | None = None
     plot_file: Path | None = None
 
@@ -176,7 +177,23 @@ class RealtimeReport:
             },
             "identities": self.identities,
             "identities_hold": self.identities_hold,
+            "flink_sustained": _sustained_dict(self.sustained),
         }
+
+
+def _sustained_dict(result: Any) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "label": "continuous job on the produced backlog: source messages/s between 10% and 90%",
+        "backlog": result.backlog,
+        "cleaning_per_second": result.first_stage_per_second,
+        "marts_per_second": result.later_stage_per_second,
+        "mart_source_rows": result.later_rows,
+        "submitted_to_first_record_seconds": result.submitted_to_first_record_seconds,
+        "caught_up_seconds": result.caught_up_seconds,
+        "samples": result.samples,
+    }
 
 
 def _seconds(milliseconds: float) -> float | None:
@@ -319,6 +336,36 @@ def run_flink(
     if sum(parts) > 0:
         return sum(parts), parts
     return wall - float(getattr(result, "startup_seconds", 0.0)), []
+
+
+def run_flink_sustained(
+    settings: Settings, session: Any, options: RealtimeOptions, report: Any, log: Callable
+) -> Any:
+    """The continuous job on the day already in Kafka (see classpulse.bench.sustained)."""
+    from classpulse.bench.sustained import measure_sustained
+    from classpulse.flink import pipeline
+
+    _, middle, outputs = pipeline.pipeline_topics(settings)
+    recreate_topics(settings, [*middle, *outputs])
+    log("sustained: the continuous job on the produced backlog…")
+    result = measure_sustained(
+        settings,
+        session,
+        uuid.uuid4().hex[:6],
+        report.messages,
+        options.parallelism,
+        dict(options.variables),
+        log,
+    )
+    shown = [
+        f"{name} {value:,.0f} msg/s" if value else f"{name} –"
+        for name, value in (
+            ("cleaning", result.first_stage_per_second),
+            ("marts", result.later_stage_per_second),
+        )
+    ]
+    log(f"sustained (10%..90% of the backlog): {', '.join(shown)}")
+    return result
 
 
 def run_landing(
@@ -704,6 +751,7 @@ def run_realtime_benchmark(
                 settings, get_client(settings), tag, report.produced
             )
             log(f"accounting identities after the last round: {report.identities}")
+            report.sustained = run_flink_sustained(settings, session, options, report, log)
             measure_freshness(settings, topics_dir, options, report, log)
     finally:
         if started_warehouse:
@@ -854,6 +902,24 @@ def print_realtime_benchmark(report: RealtimeReport, console: Any) -> None:
         f"measured): {report.engine_start_seconds:.1f} s; continuous pipeline start: "
         f"{report.pipeline_start_seconds:.1f} s"
     )
+    sustained = report.sustained
+    if sustained is not None:
+        rates = [
+            f"{name} {value:,.0f} msg/s" if value else f"{name} –"
+            for name, value in (
+                ("cleaning sources", sustained.first_stage_per_second),
+                ("mart sources", sustained.later_stage_per_second),
+            )
+        ]
+        console.print(
+            "Flink, continuous job on the produced backlog (10%..90%; planning, deploy and the "
+            f"tail outside it): {'; '.join(rates)}; everything read "
+            + (
+                f"{sustained.caught_up_seconds:.1f} s after submission"
+                if sustained.caught_up_seconds is not None
+                else "– (not caught up)"
+            )
+        )
     console.print(f"accounting identities after the last round: {report.identities}")
     if report.result_file is not None:
         console.print(f"results: {report.result_file}")
