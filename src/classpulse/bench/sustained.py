@@ -15,20 +15,13 @@ same way, between 10 % and 90 % of what they read in the end.
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from classpulse.config import Settings
-
-_SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
-_SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
 
 
 @dataclass
@@ -53,39 +46,6 @@ def rate_between(samples: list[tuple[float, int]], total: int) -> float | None:
     return (high[1] - low[1]) / (high[0] - low[0])
 
 
-class SourceCounter:
-    """Records read per source table of one job, from the mini-cluster's REST metrics."""
-
-    def __init__(self, host: str, port: int, job_id: str) -> None:
-        self.base = f"http://{host}:{port}/jobs/{job_id}"
-        self._counters: dict[str, tuple[str, str]] = {}  # vertex id -> (table, metric ids)
-
-    def _get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.base + path, timeout=5) as response:
-            return json.load(response)
-
-    def read(self) -> dict[str, int] | None:
-        try:
-            if not self._counters:
-                for vertex in self._get("").get("vertices", []):
-                    match = _SOURCE_VERTEX.match(vertex["name"])
-                    if match is None:
-                        continue
-                    listed = self._get(f"/vertices/{vertex['id']}/metrics")
-                    ids = [item["id"] for item in listed if _SOURCE_COUNTER.match(item["id"])]
-                    if len(ids) < vertex["parallelism"]:
-                        self._counters.clear()  # metrics not registered yet
-                        return None
-                    self._counters[vertex["id"]] = (match.group(1), ",".join(ids))
-            counts: dict[str, int] = {}
-            for vertex_id, (table, ids) in self._counters.items():
-                values = self._get(f"/vertices/{vertex_id}/metrics?get={ids}")
-                counts[table] = counts.get(table, 0) + sum(int(float(v["value"])) for v in values)
-            return counts
-        except (urllib.error.URLError, OSError, ValueError, KeyError):
-            return None
-
-
 def measure_sustained(
     settings: Settings,
     session: Any,
@@ -100,7 +60,7 @@ def measure_sustained(
     """Run every job continuously on the produced backlog until all of it (and every clean row
     the cleaning committed) was read, sampling the sources; then stop the job (savepoint)."""
     from classpulse.flink import pipeline
-    from classpulse.flink.runner import RunOptions, load_catalog, run_jobs
+    from classpulse.flink.runner import RunOptions, SourceRecords, load_catalog, run_jobs
     from classpulse.flink.sqlfiles import plan_stages
 
     catalog = load_catalog(settings.root, "kafka")
@@ -117,7 +77,7 @@ def measure_sustained(
             if stop.is_set():
                 return
             job_id, started = submitted[0]
-            counter = SourceCounter(session.rest_host, session.rest_port, job_id)
+            counter = SourceRecords(session.rest_host, session.rest_port, job_id)
             last_change = time.perf_counter()
             last_later = -1
             while not stop.is_set():
