@@ -471,7 +471,9 @@ def run_jobs(
                 )
                 display.start_wave(label, None)
                 stage_started = time.perf_counter()
-                submitted = session.statement_set(inserts).execute()
+                statements = session.statement_set(inserts)
+                session.bind_planner_to_this_thread()
+                submitted = statements.execute()
                 job_id = str(submitted.get_job_client().get_job_id())
                 if on_submit is not None:
                     on_submit(job_id)
