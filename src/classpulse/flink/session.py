@@ -19,7 +19,6 @@ from classpulse.flink.functions import register_functions, udf_jar
 from classpulse.flink.sqlfiles import ConnectorTable, strip_comments
 from classpulse.flink.variables import Variables, render
 
-LOCAL_RPC_TIMEOUT = "180 s"  # the local mini-cluster's RPC timeout (job submission among them)
 _VIEW_QUERY = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?\s+AS\s+(.*)$", re.I | re.S)
 
 
@@ -72,7 +71,6 @@ class FlinkSession:
             startup.set_string("rest.bind-address", "127.0.0.1")
             startup.set_string("rest.bind-port", str(self.rest_port))
             startup.set_string("metrics.fetcher.update-interval", "500 ms")
-            startup.set_string("pekko.ask.timeout", LOCAL_RPC_TIMEOUT)
         # our functions' jar always travels with the jobs (mini-cluster or remote cluster)
         jars = (udf_jar().as_uri(), *self.options.jars)
         startup.set_string("pipeline.jars", ";".join(jars))
@@ -112,10 +110,6 @@ class FlinkSession:
             # local runs fail fast; a cluster keeps its own restart strategy, state backend and
             # checkpoint storage
             values["restart-strategy.type"] = "none"
-            # each job starts a mini-cluster of its own, and a busy machine (a laptop, a shared
-            # CI runner) can take longer than the default 10 s to accept the job: the submission
-            # then failed with an RPC timeout before anything ran
-            values["pekko.ask.timeout"] = LOCAL_RPC_TIMEOUT
             if options.checkpoint_dir is not None:
                 values["execution.checkpointing.dir"] = options.checkpoint_dir.resolve().as_uri()
         values.update(options.extra)
