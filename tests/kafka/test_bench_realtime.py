@@ -57,6 +57,13 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     # nothing lost, nothing counted twice: read = accepted + rejected, counted + late = accepted
     assert report["identities_hold"], report["identities"]
 
+    # the continuous job read the whole backlog, cleaning and marts (rates only on larger days)
+    sustained = report["flink_sustained"]
+    assert sustained["backlog"] == report["messages"]
+    assert sustained["caught_up_seconds"] is not None, sustained
+    assert sustained["samples"][-1][1] >= report["messages"]
+    assert sustained["mart_source_rows"] > 0
+
     freshness = report["freshness"]
     assert freshness["paced_messages"] > 0 and freshness["windows"] >= 1
     assert 0 < freshness["measured_messages"] <= freshness["paced_messages"]
@@ -130,6 +137,7 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
         "chDB parsing the same raw JSON",
         "produce → queryable in rt.av_quality_30s_log",
         "window closable (end + delay) → queryable",
+        "Flink, continuous job on the produced backlog",
     ):
         assert label in output, output
     assert "accounting identities after the last round: hold" in output

@@ -595,6 +595,7 @@ def run_bounded(
     console: Any = None,
     session: Any = None,
     config: Mapping[str, str] | None = None,
+    checkpoint_at_end_of_input: bool = True,
 ) -> Any:
     """Read every source topic up to its end offset at start and stop (``latest-offset``).
 
@@ -622,6 +623,7 @@ def run_bounded(
         jars=kafka_jars(),
         checkpoint_interval="10 s",
         config=dict(config or {}),
+        checkpoint_at_end_of_input=checkpoint_at_end_of_input,
     )
     return run_jobs(options, settings, session=session, console=console)
 

@@ -154,6 +154,42 @@ class FlinkSession:
             self.table_env.execute_sql(f"DROP TEMPORARY VIEW IF EXISTS `{name}`")
         self.views = []
 
+    def bind_planner_to_this_thread(self) -> bool:
+        """Give the Java thread serving the next py4j call the planner's metadata provider.
+
+        Calcite keeps it in a thread-local set on the thread that created the planner; py4j
+        serves a Python thread's calls on whichever connection (Java thread) is free, and after
+        a switch (a finaliser's call in the middle of another) the optimizer failed with
+        ``NullPointerException: metadataHandlerProvider``. Called right before ``execute()``,
+        so both run on one connection. Best effort: False when the planner's classes differ.
+        """
+        try:
+            from pyflink.java_gateway import get_gateway
+
+            gateway = get_gateway()
+            loader = self.table_env._j_tenv.getPlanner().getClass().getClassLoader()
+            load = gateway.jvm.java.lang.Class.forName
+            metadata = "org.apache.calcite.rel.metadata."
+            flink = load(
+                "org.apache.flink.table.planner.plan.metadata.FlinkDefaultRelMetadataProvider",
+                True,
+                loader,
+            )
+            no_classes = gateway.new_array(gateway.jvm.java.lang.Class, 0)
+            no_values = gateway.new_array(gateway.jvm.java.lang.Object, 0)
+            instance = flink.getMethod("INSTANCE", no_classes).invoke(None, no_values)
+            kinds = gateway.new_array(gateway.jvm.java.lang.Class, 1)
+            kinds[0] = load(metadata + "RelMetadataProvider", True, loader)
+            values = gateway.new_array(gateway.jvm.java.lang.Object, 1)
+            values[0] = instance
+            janino = load(metadata + "JaninoRelMetadataProvider", True, loader)
+            provider = janino.getMethod("of", kinds).invoke(None, values)
+            base = load(metadata + "RelMetadataQueryBase", True, loader)
+            base.getField("THREAD_PROVIDERS").get(None).set(provider)
+            return True
+        except Exception:  # noqa: BLE001 - an optimisation of robustness, never a failure
+            return False
+
     def statement_set(self, inserts: Iterable[str]) -> Any:
         statements = self.table_env.create_statement_set()
         for statement in inserts:
