@@ -115,9 +115,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TOPICS_DIR": ("var/topics", "Root of the local topic directories (one directory per topic)."),
     "TIMEZONE": ("Asia/Shanghai", "Business time zone for hour and day buckets."),
     "RECORDED_COURSE_LOOKBACK": (
-        business_rules.recorded_course_lookback_interval(),
-        "recorded_course_enter_time look-back, 'days hh:mm:ss' (contract: 3 h); drives both the "
-        "Flink job and the dbt model.",
+        "",
+        "recorded_course_enter_time look-back, 'days hh:mm:ss' (contract: 3 h; empty: the dbt "
+        "var enter_time_lookback_ms, its one home); drives both the Flink job and the dbt model.",
     ),
     "ALERT_WEBHOOK": ("", "Optional URL that Airflow failure alerts are POSTed to (JSON)."),
     "KAFKA_BOOTSTRAP_SERVERS": (
@@ -163,7 +163,10 @@ class Settings:
     kafka_heap: str = "512m"
     kafka_partitions: int = 2
     kafka_retention_hours: int = 168
-    recorded_course_lookback: str = VARIABLES["RECORDED_COURSE_LOOKBACK"][0]
+    # read from dbt_project.yml when a Settings is made, never at import (DAG files import this)
+    recorded_course_lookback: str = field(
+        default_factory=business_rules.recorded_course_lookback_interval
+    )
 
     @property
     def recorded_course_lookback_ms(self) -> int:
@@ -296,7 +299,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ValueError(f"{PREFIX}ANALYST_DATABASES must name at least one database")
 
     port = integer("CLICKHOUSE_PORT")
-    lookback = get("RECORDED_COURSE_LOOKBACK")
+    lookback = get("RECORDED_COURSE_LOOKBACK") or business_rules.recorded_course_lookback_interval()
     try:
         interval_milliseconds(lookback)
     except ValueError as error:
