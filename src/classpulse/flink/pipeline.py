@@ -595,7 +595,7 @@ def run_bounded(
     console: Any = None,
     session: Any = None,
     config: Mapping[str, str] | None = None,
-    checkpoint_at_end_of_input: bool = True,
+    checkpoint_at_end_of_input: bool = False,
 ) -> Any:
     """Read every source topic up to its end offset at start and stop (``latest-offset``).
 

@@ -99,7 +99,7 @@ class RunOptions:
     jobmanager: str | None = None
     jars: tuple[str, ...] = ()  # connector jars for the planner (default CLASSPULSE_FLINK_JARS)
     # Bounded: trigger the final checkpoint as soon as the sources finish (see EndOfInput)
-    checkpoint_at_end_of_input: bool = True
+    checkpoint_at_end_of_input: bool = False
 
 
 @dataclass
