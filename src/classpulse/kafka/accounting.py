@@ -13,7 +13,10 @@ Every figure comes from a system of record, never from a counter of our own:
   contiguous from 0 and the committed offset *is* the number of messages read from that
   partition. Every run of a job counts under a key of its own (a bounded run, or a job
   started afresh, begins a new job state: ``first_offset`` per split), and the runs add up, so
-  the counters cover everything the group ever read.
+  read = committed - the first offset of the split's earliest run this warehouse landed (a
+  warehouse attached later, topics whose oldest records were deleted, and a group that read
+  on before this warehouse counted anything are all measured from where its counting began;
+  a split it has no run of counts from the log start).
   ``held`` = end - start is what Kafka still holds (start > 0 once retention has
   removed the oldest segments; ``expired`` = start), ``lag`` = end - committed.
 - *accepted* and *rejected*: the cleaning jobs' own counters (``topic_accounting``, landed in
@@ -380,6 +383,12 @@ def account(
         "SELECT topic, count(), count() - uniqExact(kafka_partition, kafka_offset)"
         " FROM ods.rejected_messages WHERE kafka_partition >= 0 GROUP BY topic",
     )
+    # where this warehouse's counting of each split began: its earliest run's first offset
+    began = _query(
+        client,
+        "SELECT source_split, min(first_offset) FROM ods.topic_accounting_log FINAL"
+        " GROUP BY source_split",
+    )
     for cleaner in shape.cleaners:
         item = TopicAccount(cleaner.source_topic)
         for position in sources:
@@ -387,7 +396,9 @@ def account(
                 item.partitions += 1
                 item.held += position.end - position.start
                 item.expired += position.start
-                item.read += position.committed or 0
+                split = f"{position.topic}/{position.partition}"
+                base = began[split][0] if split in began else position.start
+                item.read += max((position.committed or 0) - base, 0)
                 item.lag += _lag(position)
         if cleaner.source_topic in counters:
             item.flink_read, item.accepted, item.rejected = counters[cleaner.source_topic]
