@@ -80,21 +80,19 @@ PROVENANCE_COLUMNS = (
 accounting by offsets counts (``classpulse.kafka.accounting``)."""
 
 
-KEY_COLUMNS_ADDED = (
-    (
-        "ods.topic_accounting_log",
+KEY_COLUMNS_ADDED: dict[str, tuple[str, str, str]] = {
+    "ods.topic_accounting_log": (
         "first_offset",
         "Int64 AFTER source_split",
         "(topic, source_split, first_offset)",
     ),
-    (
-        "ods.mart_accounting_log",
+    "ods.mart_accounting_log": (
         "counting_since",
         "DateTime64(3, 'UTC') AFTER mart",
         "(mart, counting_since)",
     ),
-)
-"""Sorting-key columns added to landing tables after their first release: (table, column, type,
+}
+"""Sorting-key columns added to landing tables after their first release: table -> (column, type,
 new key). The run that counted an accounting row is part of its key, so the rows of two runs of a
 job add up instead of replacing each other. ClickHouse extends a sorting key only with a column
 added in the same ALTER and without a default expression, so a table that lacks the column gets
@@ -110,15 +108,14 @@ def create_landing_tables(client, tables: Iterable[LandingTable]) -> None:
 
     tables = list(tables)
     create_layer_databases(client)
-    added = {table: (column, kind, key) for table, column, kind, key in KEY_COLUMNS_ADDED}
     for table in tables:
         client.command(table.ddl)
         if table.path.parent.name != LANDING_DIR.name:  # not the project's own DDL files
             continue
         for column, kind in PROVENANCE_COLUMNS:
             client.command(f"ALTER TABLE {table.table} ADD COLUMN IF NOT EXISTS {column} {kind}")
-        if table.table in added:
-            column, kind, key = added[table.table]
+        if table.table in KEY_COLUMNS_ADDED:
+            column, kind, key = KEY_COLUMNS_ADDED[table.table]
             database, name = table.table.split(".", 1)
             present = client.query(
                 "SELECT count() FROM system.columns"

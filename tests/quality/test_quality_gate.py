@@ -122,6 +122,14 @@ class GateTables:
         self.client.insert(f"{DATABASE}.{table}", rows)
 
 
+def suite_file(directory: Path, table: str, text: str) -> Path:
+    """A suite file of the ``gx_test`` layer under ``directory``, as the gate reads them."""
+    path = directory / "gx_test" / f"{table}.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="module")
 def gate_tables(gate_client: Client) -> GateTables:
     return GateTables(gate_client)
@@ -212,10 +220,10 @@ def test_corruptions_fail_nothing_else(corrupted_report: QualityReport) -> None:
 def test_missing_table_fails_the_suite_not_the_run(
     clean_report: QualityReport, quality_settings: Settings, tmp_path: Path
 ) -> None:
-    missing = tmp_path / "gx_test" / "absent_table.yml"
-    missing.parent.mkdir()
-    missing.write_text(
-        "table: absent_table\nexpectations:\n  - ExpectTableRowCountToBeBetween: {min_value: 1}\n"
+    missing = suite_file(
+        tmp_path,
+        "absent_table",
+        "table: absent_table\nexpectations:\n  - ExpectTableRowCountToBeBetween: {min_value: 1}\n",
     )
     present = SUITES / "gx_test" / "lesson_reconciliation.yml"
     report = run_quality(quality_settings, [missing, present], build_docs=False)
@@ -228,16 +236,16 @@ def test_missing_table_fails_the_suite_not_the_run(
 def test_broken_sql_check_fails_with_the_server_message(
     clean_report: QualityReport, quality_settings: Settings, tmp_path: Path
 ) -> None:
-    suite = tmp_path / "gx_test" / "heartbeats.yml"
-    suite.parent.mkdir()
-    suite.write_text(
+    suite = suite_file(
+        tmp_path,
+        "heartbeats",
         "table: heartbeats\n"
         "expectations:\n"
         "  - ExpectColumnValuesToNotBeNull: {column: no_such_column}\n"
         "sql_checks:\n"
         "  - name: broken\n"
         "    description: Reads a column that does not exist.\n"
-        "    sql: SELECT no_such_column FROM {batch}\n"
+        "    sql: SELECT no_such_column FROM {batch}\n",
     )
     report = run_quality(quality_settings, [suite], build_docs=False)
     outcomes = {item.name: item for item in report.result("gx_test.heartbeats").outcomes}
@@ -249,9 +257,9 @@ def test_broken_sql_check_fails_with_the_server_message(
 def test_a_failing_warning_is_reported_and_does_not_fail_the_suite(
     clean_report: QualityReport, quality_settings: Settings, tmp_path: Path
 ) -> None:
-    suite = tmp_path / "gx_test" / "lesson_summary.yml"
-    suite.parent.mkdir()
-    suite.write_text(
+    suite = suite_file(
+        tmp_path,
+        "lesson_summary",
         "table: lesson_summary\n"
         "expectations:\n"
         "  - ExpectColumnValuesToBeBetween:"
@@ -263,7 +271,7 @@ def test_a_failing_warning_is_reported_and_does_not_fail_the_suite(
         "    sql: SELECT lesson_id FROM {batch}\n"
         "  - name: nothing_wrong\n"
         "    description: Returns nothing.\n"
-        "    sql: SELECT lesson_id FROM {batch} WHERE 0\n"
+        "    sql: SELECT lesson_id FROM {batch} WHERE 0\n",
     )
     report = run_quality(quality_settings, [suite], build_docs=False)
     result = report.result("gx_test.lesson_summary")
@@ -283,15 +291,15 @@ def test_a_failing_warning_is_reported_and_does_not_fail_the_suite(
 
 
 def test_a_severity_outside_the_list_is_a_suite_file_error(tmp_path: Path) -> None:
-    suite = tmp_path / "gx_test" / "heartbeats.yml"
-    suite.parent.mkdir()
-    suite.write_text(
+    suite_file(
+        tmp_path,
+        "heartbeats",
         "table: heartbeats\n"
         "sql_checks:\n"
         "  - name: loud\n"
         "    description: A typo in its severity.\n"
         "    severity: warn\n"
-        "    sql: SELECT 1 FROM {batch} WHERE 0\n"
+        "    sql: SELECT 1 FROM {batch} WHERE 0\n",
     )
     problems = check_suite_files(tmp_path, layers=None)
     assert any(
