@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS ods.classroom_device_sample_clean
 (
     source_split String,
     source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
+    message_key Nullable(String) MATERIALIZED concat(replaceOne(source_split, '/', '|'), '|', toString(source_offset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
     room_id UInt64,
     user_id Int64,
     role LowCardinality(String),

@@ -3,6 +3,7 @@
 CREATE TABLE IF NOT EXISTS ods.late_events
 (
     mart LowCardinality(String),
+    origin LowCardinality(String) DEFAULT 'stream' COMMENT 'stream: dropped by a real-time window (the only origin since the replay was removed) | replay',
     event_time String COMMENT 'business time zone',
     event_time_ms Int64,
     watermark_at Nullable(String),
@@ -17,6 +18,8 @@ CREATE TABLE IF NOT EXISTS ods.late_events
     extra_uid Nullable(Int64),
     metric_value Nullable(Int64),
     source_split String,
+    source_offset Nullable(Int64) COMMENT 'offset of the source message (NULL until the cleaning job carries it)',
+    message_key Nullable(String) MATERIALIZED concat(replaceOne(source_split, '/', '|'), '|', toString(source_offset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
     processed_at DateTime64(3, 'UTC'),
     landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
     kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',

@@ -3,6 +3,8 @@
 CREATE TABLE IF NOT EXISTS ods.qos_log_clean
 (
     source_split String,
+    source_offset Nullable(Int64) COMMENT 'offset of the source message (NULL until the cleaning job carries it)',
+    message_key Nullable(String) MATERIALIZED concat(replaceOne(source_split, '/', '|'), '|', toString(source_offset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
     classroom_id String,
     user_type LowCardinality(String),
     user_id Int64,

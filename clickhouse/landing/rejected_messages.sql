@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS ods.rejected_messages
     reason LowCardinality(String) COMMENT 'malformed_json | missing_field | wrong_type | future_timestamp',
     source_split String,
     source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
+    message_key Nullable(String) MATERIALIZED concat(replaceOne(source_split, '/', '|'), '|', toString(source_offset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
     ingested_at DateTime64(3, 'UTC'),
     processed_at DateTime64(3, 'UTC'),
     landed_at DateTime64(3, 'UTC') DEFAULT now64(3),

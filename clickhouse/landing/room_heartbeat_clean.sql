@@ -2,7 +2,7 @@
 -- grain: one row per valid room heartbeat (enter, beat or leave), late ones included (cleaned by Flink job clean_room_heartbeat)
 CREATE TABLE IF NOT EXISTS ods.room_heartbeat_clean
 (
-    message_key String COMMENT '<topic>|<split>|<position>',
+    message_key String COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1), written by the cleaning job: its offset travels only in the key',
     source_split String,
     bid Int64 COMMENT 'product',
     room_id String,

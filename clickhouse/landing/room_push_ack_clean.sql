@@ -2,7 +2,7 @@
 -- grain: one row per valid client push report (cleaned by Flink job clean_room_push_ack)
 CREATE TABLE IF NOT EXISTS ods.room_push_ack_clean
 (
-    message_key String COMMENT '<topic>|<split>|<position>',
+    message_key String COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1), written by the cleaning job: its offset travels only in the key',
     source_split String,
     bid Int64,
     room_id String,

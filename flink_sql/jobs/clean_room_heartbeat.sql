@@ -5,7 +5,9 @@
 -- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
 -- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
 -- a non-integer bid, uid or server_time). The message's Kafka offset (message_position, in the
--- order of its partition) keys it.
+-- order of its partition) keys it: message_key = <topic>|<partition>|<offset>, as the warehouse
+-- computes it for the other cleaned tables (docs/contract.md 1.1; the clean topic carries no
+-- other copy of the offset).
 CREATE TEMPORARY VIEW heartbeat_fields AS
 SELECT
     m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
@@ -38,7 +40,7 @@ FROM heartbeat_fields;
 
 INSERT INTO room_heartbeat_clean
 SELECT
-    CONCAT('room_heartbeat|', source_split, '|', CAST(message_position AS STRING)),
+    CONCAT(REPLACE(source_split, '/', '|'), '|', CAST(message_position AS STRING)),
     source_split,
     bid,
     room_id,

@@ -5,7 +5,9 @@
 -- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
 -- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
 -- a non-integer number; missing_msgids not an array of integers or numeric strings).
--- The message's Kafka offset (message_position, in the order of its partition) keys it.
+-- The message's Kafka offset (message_position, in the order of its partition) keys it:
+-- message_key = <topic>|<partition>|<offset>, as the warehouse computes it for the other cleaned
+-- tables (docs/contract.md 1.1; the clean topic carries no other copy of the offset).
 CREATE TEMPORARY VIEW push_ack_fields AS
 SELECT
     m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
@@ -44,7 +46,7 @@ FROM push_ack_fields;
 
 INSERT INTO room_push_ack_clean
 SELECT
-    CONCAT('room_push_ack|', source_split, '|', CAST(message_position AS STRING)),
+    CONCAT(REPLACE(source_split, '/', '|'), '|', CAST(message_position AS STRING)),
     source_split,
     bid,
     room_id,

@@ -80,6 +80,21 @@ PROVENANCE_COLUMNS = (
 accounting by offsets counts (``classpulse.kafka.accounting``)."""
 
 
+MESSAGE_KEY = "concat(replaceOne({split}, '/', '|'), '|', toString({offset}))"
+"""The one definition of ``message_key`` = ``<topic>|<partition>|<offset>`` of the source message
+(docs/contract.md 1.1), as a landing table computes it (a MATERIALIZED column) from the source
+split the cleaning job writes (``<topic>/<partition>``; a topic name has no ``/``) and the source
+offset. No byte of it travels through Kafka or the landing; NULL while the offset is unknown.
+Every landing DDL file declares it with this expression (a test holds them to it); the room
+tables, whose clean topics carry the offset only inside the key, get the same value from their
+cleaning jobs."""
+
+
+def message_key_expression(split: str = "source_split", offset: str = "source_offset") -> str:
+    """:data:`MESSAGE_KEY` over a table's source split and offset columns."""
+    return MESSAGE_KEY.format(split=split, offset=offset)
+
+
 KEY_COLUMNS_ADDED: dict[str, tuple[str, str, str]] = {
     "ods.topic_accounting_log": (
         "first_offset",
