@@ -26,7 +26,7 @@ def land_day(client: Client, options: RoomsOptions):
     client.insert(
         "ods.room_heartbeat_clean",
         [
-            [f"room_heartbeat|room_heartbeat/0|{n}", "room_heartbeat/0", b.bid, b.room_id, b.uid]
+            [f"room_heartbeat|0|{n}", "room_heartbeat/0", b.bid, b.room_id, b.uid]
             + [b.terminal, b.kind, b.server_time]
             for n, b in enumerate(day.heartbeats, 1)
         ],
@@ -44,7 +44,7 @@ def land_day(client: Client, options: RoomsOptions):
     client.insert(
         "ods.room_push_ack_clean",
         [
-            [f"room_push_ack|room_push_ack/0|{a.sequence + 1}", "room_push_ack/0", a.sequence + 1]
+            [f"room_push_ack|0|{a.sequence + 1}", "room_push_ack/0", a.sequence + 1]
             + [a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid]
             + [list(a.missing_msgids), len(a.missing_msgids)]
             for a in day.acks
