@@ -14,25 +14,101 @@ SELECT
     CURRENT_WATERMARK(event_at) AS watermark_at
 FROM room_heartbeat_clean;
 
--- One process table function per user (jvm/udf PresenceTracker, rules in UserPresence) replaces
--- a join of beats with leaves and a chain of windows: it buffers the user's heartbeats until the
--- watermark passes them, applies them in event-time order keeping per terminal only its coverage
--- end, and emits each session when the watermark passes online_to and each session's piece of a
--- minute when it is final (at the session's end or the minute's end). Rows are timed (rowtime)
--- at that instant, so the minute aggregate below closes with the same watermark.
-CREATE TEMPORARY VIEW presence_counted AS
-SELECT bid, room_id, uid, terminal, kind, server_time, event_at
+-- Each leave with the previous leave of its terminal (-1 if none): it ends the coverage of the
+-- terminal's enters and beats in (previous leave, leave].
+CREATE TEMPORARY VIEW presence_leaves AS
+SELECT
+    bid, room_id, uid, terminal, server_time, event_at,
+    CASE
+        WHEN COUNT(*) OVER (
+            PARTITION BY bid, room_id, uid, terminal ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) = 1
+            THEN CAST(-1 AS BIGINT)
+        ELSE MIN(server_time) OVER (
+            PARTITION BY bid, room_id, uid, terminal ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+    END AS previous_leave_time
 FROM presence_events
-WHERE NOT is_late;
+WHERE NOT is_late AND kind = 'leave';
 
-CREATE TEMPORARY VIEW presence_rows AS
-SELECT *
-FROM presence_tracker(
-    input => TABLE presence_counted PARTITION BY (bid, room_id, uid),
-    on_time => DESCRIPTOR(event_at),
-    timeout_ms => CAST(${PRESENCE_TIMEOUT_SECONDS} * 1000 AS BIGINT),
-    uid => 'room_presence_tracker'
-);
+-- Coverage of an enter/beat at t: [t, min(t + T, L)), L = the first leave of its terminal at or
+-- after t (a leave at the same instant wins: empty coverage, covered_to = t). The interval join
+-- emits a beat without a leave once the watermark passes t + T.
+CREATE TEMPORARY VIEW presence_coverage AS
+SELECT
+    b.bid, b.room_id, b.uid, b.terminal, b.server_time, b.event_at,
+    COALESCE(l.server_time, b.server_time + ${PRESENCE_TIMEOUT_SECONDS} * 1000) AS covered_to,
+    l.server_time IS NOT NULL AS cut_by_leave
+FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
+LEFT JOIN presence_leaves AS l
+    ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
+    -- Why the lower bound reaches 4T back although only leaves at or after the beat match (the
+    -- exact bound is the server_time predicate): the interval join emits a beat without a leave
+    -- from a clean-up timer at t + U + (X + U) / 2 (U = upper, X = lower width) and delays its
+    -- output watermark by max(X, U). With X = 4T the beat leaves at t + 3.5T under an output
+    -- watermark of t - 0.5T, still ahead of it, so the OVER below keeps it; with X <= 3T it
+    -- would be behind and dropped (the first beat of a session that ends by a timeout was lost).
+    AND l.event_at BETWEEN b.event_at - 4 * INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
+        AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
+    AND l.server_time >= b.server_time
+    AND l.previous_leave_time < b.server_time;
+
+-- Union over the user's terminals in event-time order: reach = the furthest coverage so far; a
+-- beat starts a session when it begins after the reach of the beats before it (touching
+-- intervals merge). Peers at one instant cover each other, so their order does not matter.
+CREATE TEMPORARY VIEW presence_reach AS
+SELECT
+    *,
+    MAX(covered_to) OVER (
+        PARTITION BY bid, room_id, uid ORDER BY event_at
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS reach
+FROM presence_coverage;
+
+CREATE TEMPORARY VIEW presence_starts AS
+SELECT
+    *,
+    CASE
+        WHEN COUNT(*) OVER (
+            PARTITION BY bid, room_id, uid ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) = 1
+            THEN CAST(NULL AS BIGINT)
+        -- reach never decreases: the smaller of the two is the previous row's
+        ELSE MIN(reach) OVER (
+            PARTITION BY bid, room_id, uid ORDER BY event_at
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+    END AS previous_reach
+FROM presence_reach;
+
+CREATE TEMPORARY VIEW presence_numbered AS
+SELECT
+    *,
+    SUM(CASE WHEN previous_reach IS NULL OR server_time > previous_reach THEN 1 ELSE 0 END) OVER (
+        PARTITION BY bid, room_id, uid ORDER BY event_at
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no,
+    previous_reach IS NULL OR server_time > previous_reach AS is_start,
+    covered_to = server_time AS is_void
+FROM presence_starts;
+
+-- Beats of one session are at most T apart, so a session window of gap T per session number
+-- holds the whole session; it closes when the watermark passes the last beat + T >= online_to.
+CREATE TEMPORARY VIEW presence_sessions AS
+SELECT
+    bid, room_id, uid,
+    MIN(server_time) AS online_from,
+    MAX(covered_to) AS online_to,
+    MAX(covered_to) FILTER (WHERE cut_by_leave) AS leave_to,
+    COUNT(DISTINCT terminal) FILTER (WHERE NOT is_void) AS terminals,
+    -- enter/beat messages in [online_from, online_to): every covering one; a void one (a leave at
+    -- its instant) when it lies inside the coverage of the beats before it or starts the session,
+    -- or sits at the reach so far and a later beat extends it
+    COUNT(*) FILTER (WHERE NOT is_void OR is_start OR server_time < previous_reach) AS inside,
+    COUNT(*) FILTER (WHERE is_void AND NOT is_start AND server_time = previous_reach) AS at_edge,
+    MAX(server_time) FILTER (WHERE is_void AND NOT is_start AND server_time = previous_reach)
+        AS edge_time
+FROM TABLE(SESSION(
+    TABLE presence_numbered PARTITION BY (bid, room_id, uid, session_no),
+    DESCRIPTOR(event_at), INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND))
+GROUP BY bid, room_id, uid, session_no, window_start, window_end;
 
 INSERT INTO room_presence_sessions
 SELECT
@@ -41,29 +117,67 @@ SELECT
     DATE_FORMAT(TO_TIMESTAMP_LTZ(online_to, 3), 'yyyy-MM-dd HH:mm:ss.SSS'),
     online_from,
     online_to,
-    end_reason,
+    CASE WHEN leave_to = online_to THEN 'leave' ELSE 'timeout' END,
     terminals,
-    heartbeats,
+    inside + CASE WHEN online_to > edge_time THEN at_edge ELSE 0 END,
     CURRENT_TIMESTAMP
-FROM presence_rows
-WHERE row_kind = 'session';
+FROM presence_sessions
+WHERE online_to > online_from;  -- a group of void beats only covers nothing
 
--- Per room and minute m over the pieces, which are timed in (m, m + 60 s] (at the session's end
--- or m + 60 s): a tumble shifted by 1 ms closes when the watermark reaches m + 60 s. peak_online
--- sweeps the pieces (a user's sessions never overlap nor touch, so the overlap counts users).
-CREATE TEMPORARY VIEW presence_pieces AS
-SELECT * FROM presence_rows WHERE row_kind = 'piece';
+-- Concurrency, stage 1: per user session and minute m, its piece of [m, m + 60 s). A hop of
+-- 2 min sliding by 1 min, shifted by 1 ms, holds the beats in (m - 60 s, m + 60 s]: a beat before m
+-- reaches into the minute by at most T (so T <= 60 s), and a beat at m + 60 s tells whether a
+-- session whose coverage ends exactly there goes on (touching intervals merge). Within a session
+-- the coverage is one interval, so the piece is [max(first, m), min(reach, m + 60 s)).
+CREATE TEMPORARY VIEW presence_minute_pieces AS
+SELECT
+    bid, room_id, uid, session_no, minute_ms, window_time,
+    GREATEST(MIN(server_time) FILTER (WHERE is_covering), minute_ms) AS piece_from,
+    LEAST(MAX(covered_to) FILTER (WHERE is_covering), minute_ms + 60000) AS piece_to,
+    COUNT(*) FILTER (WHERE is_start AND server_time >= minute_ms AND server_time < minute_ms + 60000)
+        AS starts,
+    MAX(covered_to) FILTER (WHERE server_time < minute_ms + 60000) AS reach,
+    MAX(covered_to) FILTER (WHERE cut_by_leave AND server_time < minute_ms + 60000) AS leave_reach,
+    COUNT(*) FILTER (WHERE server_time = minute_ms + 60000 AND covered_to > server_time)
+        AS continuations
+FROM (
+    SELECT
+        *,
+        covered_to > server_time AND server_time < minute_ms + 60000 AND covered_to > minute_ms
+            AS is_covering
+    FROM (
+        SELECT
+            *,
+            -- the minute this hop window stands for: its start (shifted by 1 ms) + 60 s
+            UNIX_TIMESTAMP(DATE_FORMAT(window_start, 'yyyy-MM-dd HH:mm:ss')) * 1000 + 60000
+                AS minute_ms
+        FROM TABLE(HOP(
+            TABLE presence_numbered, DESCRIPTOR(event_at),
+            INTERVAL '1' MINUTE, INTERVAL '2' MINUTE, INTERVAL '0.001' SECOND))
+    )
+)
+GROUP BY bid, room_id, uid, session_no, minute_ms, window_start, window_end, window_time;
 
+-- Stage 2: per room and minute (the pieces are timed at m + 60 s; the tumble is shifted by 1 ms
+-- to match). peak_online sweeps the pieces (a user's sessions never overlap nor touch, so the
+-- overlap counts distinct users); a session started in the minute if its first beat is in it;
+-- it timed out in the minute if its reach ends in (m, m + 60 s], no beat goes on from there and
+-- no leave cut it there.
 CREATE TEMPORARY VIEW presence_concurrency AS
 SELECT
     bid, room_id, minute_ms,
-    COUNT(DISTINCT uid) AS users_present,
+    COUNT(DISTINCT uid) FILTER (WHERE piece_to > piece_from) AS users_present,
     max_overlap(piece_from, piece_to) AS peak_online,
-    COUNT(*) FILTER (WHERE is_start) AS sessions_started,
-    COUNT(*) FILTER (WHERE is_timeout) AS timeouts
+    COUNT(*) FILTER (WHERE piece_to > piece_from AND starts > 0) AS sessions_started,
+    COUNT(*) FILTER (
+        WHERE piece_to > piece_from
+            AND reach > minute_ms AND reach <= minute_ms + 60000
+            AND NOT (reach = minute_ms + 60000 AND continuations > 0)
+            AND (leave_reach IS NULL OR leave_reach < reach)
+    ) AS timeouts
 FROM TABLE(TUMBLE(
-    TABLE presence_pieces, DESCRIPTOR(rowtime),
-    INTERVAL '1' MINUTE, INTERVAL '0.001' SECOND))
+    TABLE presence_minute_pieces, DESCRIPTOR(window_time), INTERVAL '1' MINUTE,
+    INTERVAL '0.001' SECOND))
 GROUP BY bid, room_id, minute_ms, window_start, window_end;
 
 INSERT INTO room_concurrency_1min
@@ -73,7 +187,8 @@ SELECT
     minute_ms,
     bid, room_id, users_present, peak_online, sessions_started, timeouts,
     CURRENT_TIMESTAMP
-FROM presence_concurrency;
+FROM presence_concurrency
+WHERE users_present > 0;
 
 INSERT INTO late_events
 SELECT
