@@ -11,3 +11,9 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message
 -- peak_online over the session pieces of a minute). See jvm/udf MaxOverlap.java.
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap
     AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA;
+
+-- presence_tracker(input => TABLE ... PARTITION BY (bid, room_id, uid), on_time => ..., timeout_ms):
+-- a process table function, one user's presence in a room (room_presence_sessions and the
+-- per-minute pieces of room_concurrency_1min). See jvm/udf PresenceTracker.java.
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS presence_tracker
+    AS 'io.classpulse.udf.PresenceTracker' LANGUAGE JAVA;

@@ -189,8 +189,10 @@ def test_the_functions_the_jobs_call_are_declared() -> None:
         "    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA",
         "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap\n"
         "    AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA",
+        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS presence_tracker\n"
+        "    AS 'io.classpulse.udf.PresenceTracker' LANGUAGE JAVA",
     ]
-    for name in ("ParseMessage", "MaxOverlap"):
+    for name in ("ParseMessage", "MaxOverlap", "PresenceTracker"):
         assert (ROOT / f"jvm/udf/src/main/java/io/classpulse/udf/{name}.java").is_file()
 
 
