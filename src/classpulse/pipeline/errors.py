@@ -21,5 +21,6 @@ Progress = Callable[[str], None]
 
 
 def timed(summary: dict[str, Any], started: float) -> dict[str, Any]:
+    """Record in a stage's summary how many seconds it took since ``started``."""
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
