@@ -1,4 +1,4 @@
-"""One run of each throughput measurement of the real-time benchmark: Flink bounded and sustained, landing, chDB's parse."""
+"""One run of each real-time throughput measurement: Flink bounded and sustained, landing, chDB."""
 
 from __future__ import annotations
 

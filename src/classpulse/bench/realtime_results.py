@@ -1,4 +1,4 @@
-"""The real-time benchmark's figures: the report, its JSON result file and plot, the printed tables."""
+"""The real-time benchmark's figures: the report, its JSON file and plot, the printed tables."""
 
 from __future__ import annotations
 

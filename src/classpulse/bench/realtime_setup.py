@@ -1,4 +1,4 @@
-"""What a real-time benchmark run is given and stands on: its options, its own broker and warehouse, fresh topics and tables."""
+"""A real-time benchmark run's options and its own stack: broker, warehouse, topics, tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Publication of an offline day after the quality gate: fingerprints, publication log, reconciliation."""
+"""Publication of an offline day after the quality gate: fingerprints, log, reconciliation."""
 
 from __future__ import annotations
 

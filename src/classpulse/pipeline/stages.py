@@ -1,4 +1,4 @@
-"""The offline day's stages, one function each: generate, produce, flink, load, preheat, build, quality."""
+"""The offline day's stages: generate, produce, flink, load, preheat, build, quality."""
 
 from __future__ import annotations
 

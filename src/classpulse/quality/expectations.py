@@ -1,4 +1,4 @@
-"""Which built-in GX expectations give the right verdict on ClickHouse, and what to write instead."""
+"""Which built-in GX expectations judge rightly on ClickHouse, and what to write instead."""
 
 from __future__ import annotations
 

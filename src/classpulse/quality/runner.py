@@ -1,4 +1,4 @@
-"""The GX runner: validate the suites in one Checkpoint over SQL on the warehouse, keep Data Docs."""
+"""The GX runner: the suites validated in one Checkpoint as SQL on the warehouse, Data Docs kept."""
 
 from __future__ import annotations
 

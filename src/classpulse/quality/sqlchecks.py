@@ -1,4 +1,4 @@
-"""A suite's sql_checks: queries returning offending rows, parsed and checked without a warehouse."""
+"""A suite's sql_checks: queries of offending rows, parsed and checked without a warehouse."""
 
 from __future__ import annotations
 

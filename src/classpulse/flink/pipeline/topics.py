@@ -1,4 +1,4 @@
-"""The topics the pipeline's jobs read and write, read from the connector DDL, and their creation."""
+"""The topics the pipeline's jobs read and write, found in the connector DDL, and their creation."""
 
 from __future__ import annotations
 
