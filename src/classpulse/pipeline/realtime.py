@@ -1,4 +1,4 @@
-"""The real-time jobs as stages: catch-up (local topics) or submission (a cluster), lag, freshness."""
+"""The real-time jobs as stages: catch-up or submission to a cluster, lag, freshness."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ def generate(
     """Write a simulated school day (contract topics + preheat inputs) as topic files."""
     from classpulse import generator
     from classpulse.preheat import generator as preheat_generator
+    from classpulse.preheat.world import PreheatGeneratorOptions
 
     started = time.perf_counter()
     out = topics_dir or settings.topics_dir
@@ -61,9 +62,7 @@ def generate(
             out,
             clean=True,
         )
-        preheat_generator.generate(
-            preheat_generator.PreheatGeneratorOptions(day=day, seed=seed, scale=scale), out
-        )
+        preheat_generator.generate(PreheatGeneratorOptions(day=day, seed=seed, scale=scale), out)
     except generator.GeneratorError as exc:
         raise StageError("generate", str(exc), "check the generator options") from None
     topics = result.manifest["topics"]
