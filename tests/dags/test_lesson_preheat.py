@@ -17,7 +17,8 @@ import pytest
 from classpulse import orchestration, pipeline
 from classpulse.config import Settings
 from classpulse.preheat.changes import generate_changes
-from classpulse.preheat.generator import PreheatGeneratorOptions, build_world, generate
+from classpulse.preheat.generator import generate
+from classpulse.preheat.world import PreheatGeneratorOptions, build_world
 
 DAY = date(2026, 3, 10)
 OPTIONS = PreheatGeneratorOptions(day=DAY, seed=45, scale=0.5, max_lesson_students=1500)

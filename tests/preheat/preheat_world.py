@@ -19,16 +19,14 @@ from kafka_helpers import on_broker
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.preheat import connect
-from classpulse.preheat.generator import (
-    PREHEAT_TOPICS,
+from classpulse.preheat.generator import PREHEAT_TOPICS, GenerationResult, generate
+from classpulse.preheat.world import (
     Course,
-    GenerationResult,
     Lesson,
     Policy,
     PreheatGeneratorOptions,
     build_huge_course,
     build_world,
-    generate,
 )
 
 CLASS_POLICIES = {"tutor_small_class", "lpc_wechat_group"}

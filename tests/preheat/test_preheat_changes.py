@@ -9,7 +9,7 @@ from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world
 
 from classpulse.preheat import apply_changes, run_preheat
 from classpulse.preheat.changes import apply_change_batch, generate_changes
-from classpulse.preheat.generator import World
+from classpulse.preheat.world import World
 
 DAY = date(2026, 3, 5)
 EVENTS = 25

@@ -8,7 +8,8 @@ import pytest
 from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
 
 from classpulse.preheat import check_current, check_run, run_preheat
-from classpulse.preheat.generator import ASSIGNMENT_TOPIC, Stamper, assignment_line
+from classpulse.preheat.generator import ASSIGNMENT_TOPIC, assignment_line
+from classpulse.preheat.world import Stamper
 from classpulse.topics import write_file_atomically
 
 DAY = date(2026, 3, 3)

@@ -11,7 +11,8 @@ from preheat_world import PreheatWorld, land_preheat_topics, land_world, rows
 
 from classpulse.preheat import run_preheat
 from classpulse.preheat.diff import diff_against_current_logic, diff_runs
-from classpulse.preheat.generator import SCHEDULE_TOPIC, Stamper, schedule_line
+from classpulse.preheat.generator import SCHEDULE_TOPIC, schedule_line
+from classpulse.preheat.world import Stamper
 from classpulse.topics import write_file_atomically
 
 DAY = date(2026, 3, 6)

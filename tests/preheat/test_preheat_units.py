@@ -19,15 +19,13 @@ from classpulse.preheat import (
     read_statements,
 )
 from classpulse.preheat.changes import generate_changes
-from classpulse.preheat.generator import (
-    ENROLLMENT_TOPIC,
+from classpulse.preheat.generator import ENROLLMENT_TOPIC, PREHEAT_TOPICS, generate
+from classpulse.preheat.world import (
     POLICIES,
-    PREHEAT_TOPICS,
     PreheatGeneratorError,
     PreheatGeneratorOptions,
     build_huge_course,
     build_world,
-    generate,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -174,12 +174,8 @@ def realtime(
     produced once; see classpulse.bench.realtime for what each figure measures. Figures are
     valid only on a quiet machine.
     """
-    from classpulse.bench.realtime import (
-        RealtimeOptions,
-        print_realtime_benchmark,
-        run_realtime_benchmark,
-        write_results,
-    )
+    from classpulse.bench.realtime import RealtimeOptions, run_realtime_benchmark
+    from classpulse.bench.realtime_results import print_realtime_benchmark, write_results
     from classpulse.flink.variables import parse_assignments
 
     try:

@@ -39,13 +39,8 @@ from classpulse.preheat import (
 )
 from classpulse.preheat.changes import generate_changes
 from classpulse.preheat.diff import ENTITIES, DiffResult, diff_against_current_logic, diff_runs
-from classpulse.preheat.generator import (
-    PREHEAT_TOPICS,
-    PreheatGeneratorError,
-    PreheatGeneratorOptions,
-    clean_topics,
-    generate,
-)
+from classpulse.preheat.generator import PREHEAT_TOPICS, clean_topics, generate
+from classpulse.preheat.world import PreheatGeneratorError, PreheatGeneratorOptions
 
 errors = Console(stderr=True)
 

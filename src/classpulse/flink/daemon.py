@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 
 from classpulse.config import load_settings
-from classpulse.flink.pipeline import JOB_NAME_PREFIX, PipelineFiles, _write_json, kafka_jars
+from classpulse.flink.pipeline import JOB_NAME_PREFIX, PipelineFiles, kafka_jars
+from classpulse.flink.pipeline.files import write_json
 from classpulse.flink.runner import RunOptions, StageResult, run_jobs
 from classpulse.flink.session import FlinkSession, SessionOptions
 
@@ -63,7 +64,7 @@ def main(spec: dict) -> int:
     )
 
     def on_submit(job_id: str) -> None:
-        _write_json(
+        write_json(
             files.state_file,
             {
                 "pid": os.getpid(),

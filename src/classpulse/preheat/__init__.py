@@ -14,8 +14,8 @@ Python: one ``INSERT … SELECT`` per output per batch of lessons.
 
 Modules: ``engine`` (SQL files and client, planning, batches, building, checks),
 ``publication`` (publish, discard, reports, status), ``runs`` (a whole run, intra-day
-changes), ``diff`` (regression diff between runs), ``generator`` and ``changes`` (the
-preheat sources and their change events), ``bench`` (``classpulse bench preheat``). The
+changes), ``diff`` (regression diff between runs), ``world``, ``generator`` and ``changes``
+(the preheat sources' world, their lines and their change events), ``bench`` (``classpulse bench preheat``). The
 command line is ``classpulse.commands.preheat``, like every command group.
 
 Versioning and publication

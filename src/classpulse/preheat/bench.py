@@ -45,13 +45,9 @@ from classpulse.preheat.engine import (
     plan_lessons,
     preheat_batch,
 )
-from classpulse.preheat.generator import (
-    HUGE_BASE,
-    PREHEAT_TOPICS,
-    PreheatGeneratorOptions,
-    generate,
-)
+from classpulse.preheat.generator import PREHEAT_TOPICS, generate
 from classpulse.preheat.publication import publish_run, report
+from classpulse.preheat.world import HUGE_BASE, PreheatGeneratorOptions
 from classpulse.warehouse import daemon
 
 BENCH_DAY = date(2026, 11, 21)

@@ -11,19 +11,21 @@ from classpulse.preheat.engine import CHANGE_KINDS  # the kinds the engine appli
 from classpulse.preheat.generator import (
     ASSIGNMENT_TOPIC,
     CHANGE_TOPIC,
-    NEW_TUTOR_BASE,
     SCHEDULE_TOPIC,
-    SLOTS,
     ChangeBatch,
+    assignment_line,
+    schedule_line,
+    write_topic_lines,
+)
+from classpulse.preheat.world import (
+    NEW_TUTOR_BASE,
+    SLOTS,
     PreheatGeneratorError,
     PreheatGeneratorOptions,
     Stamper,
     World,
-    assignment_line,
     build_world,
     counter_from,
-    schedule_line,
-    write_topic_lines,
 )
 from classpulse.topics import TopicDirectoryWriter
 
