@@ -58,7 +58,9 @@ def test_a_second_bounded_run_adds_its_counts_to_the_first(
     # a warehouse of the test's own: the session's warehouse holds other tests' landed rows (the
     # live classroom topics' cleaned rows and dead letters), which the accounting checks too
     settings = replace(
-        on_broker(own_warehouse, empty_kafka), topics_dir=tmp_path / "topics", home=tmp_path / "home"
+        on_broker(own_warehouse, empty_kafka),
+        topics_dir=tmp_path / "topics",
+        home=tmp_path / "home",
     )
     client = get_client(settings)
 
