@@ -135,3 +135,21 @@ def test_analyst_is_disabled_without_an_analyst_password(own_warehouse, analyst_
         assert failure.value.code == 516
     writer = clickhouse_connect.get_client(**settings.client_kwargs())
     assert writer.command("SELECT 1") == 1
+
+
+def test_a_repeated_insert_head_is_checked_for_each_user(analyst, client, shared_table):
+    """The server keeps the engine's parse of an ``INSERT ... FORMAT`` head (a loader sends
+    the same head batch after batch); the rules still run for every request: the analyst's
+    insert with the very head the writer just used is refused, and nothing is written."""
+    rows = b'{"id":5,"room":"r5"}\n{"id":6,"room":"r6"}\n'
+    for _ in range(2):  # the second is served from the kept parse
+        client.raw_insert(shared_table, insert_block=rows, fmt="JSONEachRow")
+    readonly_error(lambda: analyst.raw_insert(shared_table, insert_block=rows, fmt="JSONEachRow"))
+    assert client.query(f"SELECT id FROM {shared_table} ORDER BY id").result_rows == [
+        (1,),
+        (2,),
+        (5,),
+        (5,),
+        (6,),
+        (6,),
+    ]

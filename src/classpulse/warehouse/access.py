@@ -31,11 +31,16 @@ Anything the walk does not understand is refused (it fails closed).
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from classpulse.warehouse import sqltext
 from classpulse.warehouse.engine import ServerError, engine_error
+
+# Parsed statement heads kept (an INSERT's head repeats on every batch of a table)
+PARSED_CACHE_SIZE = 256
 
 # Table functions that generate data and touch nothing else: all the analyst may use.
 ANALYST_TABLE_FUNCTIONS = frozenset(
@@ -305,12 +310,38 @@ class AccessPolicy:
 
     def __init__(self, user_files: Path | None) -> None:
         self.user_files = Path(os.path.realpath(user_files)) if user_files else None
+        self._parsed: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], Node] = OrderedDict()
+        self._parsed_lock = threading.Lock()
 
     # -- the engine's parse --------------------------------------------------------------
 
-    def check(self, connection, sql: str | bytes, params: dict[str, str], scope: Scope) -> Node:
-        """Raise ServerError unless ``scope`` may run ``sql``; return the statement's tree."""
+    def check(
+        self,
+        connection,
+        sql: str | bytes,
+        params: dict[str, str],
+        scope: Scope,
+        *,
+        reuse_parse: bool = False,
+    ) -> Node:
+        """Raise ServerError unless ``scope`` may run ``sql``; return the statement's tree.
+
+        With ``reuse_parse`` the engine's tree of the same text and parameters parsed before
+        is used again (the rules still run on it for this ``scope``): for the head of an
+        ``INSERT ... FORMAT`` with data, which a loader repeats on every batch. Only a tree
+        that parsed is kept; the rules are never skipped.
+        """
         text = sql if isinstance(sql, str) else sql.decode("utf-8", errors="replace")
+        key = (text, tuple(sorted(params.items())))
+        tree = self._parsed_tree(key) if reuse_parse else None
+        if tree is None:
+            tree = self._parse(connection, text, params)
+            if reuse_parse:
+                self._keep_parsed(key, tree)
+        self.check_tree(tree, scope)
+        return tree
+
+    def _parse(self, connection, text: str, params: dict[str, str]) -> Node:
         formatted = self._format(connection, text)
         self._refuse_outfile_in_text(formatted)
         try:
@@ -319,9 +350,20 @@ class AccessPolicy:
             ).bytes()
         except Exception as exc:
             raise engine_error(exc) from None
-        tree = parse_tree(dump.decode("utf-8", errors="replace"))
-        self.check_tree(tree, scope)
-        return tree
+        return parse_tree(dump.decode("utf-8", errors="replace"))
+
+    def _parsed_tree(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> Node | None:
+        with self._parsed_lock:
+            tree = self._parsed.get(key)
+            if tree is not None:
+                self._parsed.move_to_end(key)
+            return tree
+
+    def _keep_parsed(self, key: tuple[str, tuple[tuple[str, str], ...]], tree: Node) -> None:
+        with self._parsed_lock:
+            self._parsed[key] = tree
+            while len(self._parsed) > PARSED_CACHE_SIZE:
+                self._parsed.popitem(last=False)
 
     @staticmethod
     def _format(connection, text: str) -> str:

@@ -1021,6 +1021,8 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 else statement.query,
                 query_params,
                 scope,
+                # an INSERT's head with its data apart: the same few texts, batch after batch
+                reuse_parse=insert is not None,
             )
             if insert is None and tree.kind == "KillQueryQuery":
                 # The engine cannot take a client's query id; the server marks each query
