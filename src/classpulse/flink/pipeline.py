@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -44,7 +43,6 @@ from classpulse.config import Settings, load_settings
 
 JOBMANAGER_VARIABLE = "CLASSPULSE_FLINK_JOBMANAGER"
 JOB_NAME_PREFIX = "classpulse flink"
-_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 CHECKPOINT_INTERVAL = "5 s"
 
 
@@ -145,11 +143,8 @@ def pipeline_topics(settings: Settings | None = None) -> tuple[list[str], list[s
     catalog = load_catalog(settings.root, "kafka")
     inputs = set().union(*(job.inputs for job in catalog.jobs))
     outputs = set().union(*(job.outputs for job in catalog.jobs))
-    topics = {}
-    for table in catalog.tables:  # the Kafka topic of each table ('topic' option)
-        match = _TOPIC_OPTION.search(table.ddl)
-        if match:  # a table without one is no topic (the dim_* warehouse lookups)
-            topics[table.name] = match.group(1)
+    # a table without a topic is no topic (the dim_* warehouse lookups)
+    topics = {table.name: table.topic for table in catalog.tables if table.topic is not None}
 
     def names(tables: set[str]) -> list[str]:
         return sorted(topics[name] for name in tables if name in topics)
