@@ -11,13 +11,10 @@ source topic at all (the shared accounting tables): an unfed mart is empty by co
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from classpulse.config import Settings
-
-_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 
 
 def flink_sources(root: Path) -> dict[str, set[str]]:
@@ -25,11 +22,7 @@ def flink_sources(root: Path) -> dict[str, set[str]]:
     from classpulse.flink.runner import load_catalog
 
     catalog = load_catalog(root, "kafka")
-    topic_of = {}
-    for table in catalog.tables:
-        match = _TOPIC_OPTION.search(table.ddl)
-        if match:
-            topic_of[table.name] = match.group(1)
+    topic_of = {table.name: table.topic for table in catalog.tables if table.topic is not None}
     writers: dict[str, list] = {}
     for job in catalog.jobs:
         for output in job.outputs:

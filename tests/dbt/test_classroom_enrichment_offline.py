@@ -22,20 +22,14 @@ from kafka_helpers import on_broker
 from classpulse import pipeline
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.generator import KnownRoom, LabelsOptions, generate_labels_day
+from classpulse.classroom_help.records import LABEL_JOBS
 from classpulse.config import Settings
 from classpulse.dbt import run_dbt
 from classpulse.quality import SUITES_DIRECTORY, run_quality
 from classpulse.warehouse import get_client
 
 DAY = date(2026, 11, 20)
-JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
+JOBS = LABEL_JOBS
 MODELS = (
     "room_user_labels_30s help_request_triage help_triage_daily rt_room_user_labels_30s "
     "rt_help_request_triage"

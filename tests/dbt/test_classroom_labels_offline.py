@@ -16,18 +16,12 @@ from kafka_helpers import on_broker
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
+from classpulse.classroom_help.records import LABEL_JOBS
 from classpulse.config import Settings
 from classpulse.dbt import run_dbt
 from classpulse.warehouse import get_client
 
-JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
+JOBS = LABEL_JOBS
 
 
 def test_offline_labels_equal_the_generator_rows_late_messages_included(

@@ -12,19 +12,12 @@ from zoneinfo import ZoneInfo
 from kafka_helpers import on_broker
 
 from classpulse import pipeline
-from classpulse.classroom_help.records import DeviceSample, HelpRequest, Message, render
+from classpulse.classroom_help.records import LABEL_JOBS, DeviceSample, HelpRequest, Message, render
 from classpulse.config import Settings
 from classpulse.dbt import run_dbt
 from classpulse.warehouse import get_client
 
-JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
+JOBS = LABEL_JOBS
 T0 = int(datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp() * 1000)
 ROOM, TEACHER, STUDENT = 150, 100, 200
 

@@ -17,17 +17,10 @@ from typing import Any
 from classroom_help_cases import write_topics
 from kafka_helpers import read_records
 
-from classpulse.classroom_help.records import Message, render
+from classpulse.classroom_help.records import LABEL_JOBS, Message, render
 from classpulse.config import Settings
 
-JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
+JOBS = LABEL_JOBS
 
 
 def produce_messages(settings: Settings, root: Path, messages: Iterable[Message]) -> dict[str, int]:

@@ -77,13 +77,3 @@ def run_room_jobs(
 def read_json(settings: Settings, topic: str) -> list[dict[str, Any]]:
     """Every committed record of ``topic`` as a dict (values are JSON objects)."""
     return [json.loads(record.value) for record in read_records(settings, topic)]
-
-
-def latest_versions(rows: list[dict[str, Any]], key: tuple[str, ...]) -> dict[tuple, dict]:
-    """Resolve an upsert log as ReplacingMergeTree(version, is_deleted) does."""
-    latest: dict[tuple, dict] = {}
-    for row in rows:
-        identity = tuple(row[column] for column in key)
-        if identity not in latest or row["version"] > latest[identity]["version"]:
-            latest[identity] = row
-    return {identity: row for identity, row in latest.items() if not row["is_deleted"]}

@@ -34,18 +34,11 @@ from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
-from classpulse.classroom_help.records import TOPICS, UNION_TOPICS, HelpRequest, Message
+from classpulse.classroom_help.records import LABEL_JOBS, TOPICS, UNION_TOPICS, HelpRequest, Message
 from classpulse.config import Settings
 from classpulse.flink.session import FlinkSession
 
-JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
+JOBS = LABEL_JOBS
 
 
 def boundary_messages() -> list[Message]:

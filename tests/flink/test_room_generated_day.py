@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from flink_helpers import latest_versions
 from rooms_kafka import (
     ROOM_JOBS,
     kafka_flink_session,
-    latest_versions,
     one_partition_broker,
     produce_lines,
     read_json,

@@ -138,48 +138,16 @@ BAD_ACKS = [
     ),
 ]
 
-# uid -> heartbeats; the rule each user exercises is in the comment, T = 30 s
-SCENARIO = {
-    # one terminal, beats 10 s apart, clean leave
-    1: [
-        ("pc", "enter", 0),
-        ("pc", "beat", 10 * S),
-        ("pc", "beat", 20 * S),
-        ("pc", "leave", 25 * S),
-    ],
-    # timeout: offline at the last beat + 30 s; counted in the minute it ends
-    2: [("pc", "enter", 5 * S), ("pc", "beat", 15 * S)],
-    # a beat at the instant of the leave: the leave wins, the beat covers nothing
-    3: [("pc", "enter", 0), ("pc", "beat", 10 * S), ("pc", "leave", 10 * S)],
-    # touching intervals merge: [0, 30) and [30, 60) are one session
-    4: [("pc", "enter", 0), ("pc", "beat", 30 * S)],
-    # a gap of 30.001 s is two sessions
-    5: [("pc", "enter", 0), ("pc", "beat", 30 * S + 1)],
-    # alternating terminals, each alone 40 s apart (> T): never a false timeout
-    6: [
-        ("pc", "enter", 0),
-        ("app", "enter", 20 * S),
-        ("pc", "beat", 40 * S),
-        ("app", "beat", 60 * S),
-        ("pc", "beat", 80 * S),
-        ("app", "leave", 90 * S),
-        ("pc", "leave", 95 * S),
-    ],
-    # one terminal leaves, the other still covers: one session ending by the other's timeout
-    7: [
-        ("pc", "enter", 0),
-        ("h5", "enter", 5 * S),
-        ("pc", "leave", 10 * S),
-        ("h5", "beat", 15 * S),
-    ],
-    # a leave cuts a terminal, re-enter after the leave (4 s later): two sessions
-    8: [
-        ("pc", "enter", 0),
-        ("pc", "leave", 8 * S),
-        ("pc", "enter", 12 * S),
-        ("pc", "leave", 20 * S),
-    ],
-}
+# valid heartbeats of every kind and terminal (uid, terminal, kind, at); the presence rules
+# they feed are tested in tests/flink/test_room_presence.py
+VALID_BEATS = [
+    (1, "pc", "enter", 0),
+    (2, "app", "enter", 5 * S),
+    (3, "h5", "enter", 6 * S),
+    (1, "pc", "beat", 10 * S),
+    (3, "mac", "beat", 15 * S),
+    (1, "pc", "leave", 25 * S),
+]
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +155,7 @@ def scenario(
     flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> FlinkRun:
     tmp_path = tmp_path_factory.mktemp("rooms")
-    beats = [
-        beat(uid, terminal, kind, at)
-        for uid, events in SCENARIO.items()
-        for terminal, kind, at in sorted(events, key=lambda event: event[2])
-    ]
-    beats.sort(key=lambda line: json.loads(line)["server_time"])
+    beats = [beat(uid, terminal, kind, at) for uid, terminal, kind, at in VALID_BEATS]
     beats += [line for line, _ in BAD_BEATS]
     acks = [
         ack(21, "pc", 0, 10, []),
@@ -219,7 +182,7 @@ def test_bad_input_is_rejected_with_its_reason_and_accounted(scenario: FlinkRun)
         current = accounting.get(row["topic"])
         if current is None or row["messages_read"] > current["messages_read"]:
             accounting[row["topic"]] = row
-    beats_valid = sum(len(events) for events in SCENARIO.values())
+    beats_valid = len(VALID_BEATS)
     assert (accounting["room_heartbeat"]["accepted"], accounting["room_heartbeat"]["rejected"]) == (
         beats_valid,
         len(BAD_BEATS),

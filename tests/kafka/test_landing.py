@@ -149,47 +149,38 @@ def test_a_crash_mid_batch_leaves_no_duplicate_and_no_gap(landing, step: str) ->
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
 
-def test_two_consumers_in_the_group_never_double_count(landing) -> None:
+def land_in_parallel(landing, members: int, timeout_s: float) -> None:
+    """``members`` consumers of one group land the topic at once, each until caught up."""
     kafka, warehouse, table = landing
     errors: list[BaseException] = []
 
     def land() -> None:
         try:
             one = consumer(kafka, warehouse, table)
-            one.run(until_caught_up=True, timeout_s=120)
+            one.run(until_caught_up=True, timeout_s=timeout_s)
             one.close()
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=land) for _ in range(2)]
+    threads = [threading.Thread(target=land) for _ in range(members)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert not errors, errors
+
+
+def test_two_consumers_in_the_group_never_double_count(landing) -> None:
+    land_in_parallel(landing, members=2, timeout_s=120)
+    _, warehouse, table = landing
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
 
 def test_a_consumer_with_no_partition_sees_the_group_catch_up(landing) -> None:
     """Three members for two partitions: one gets none, and still returns once the others
     have landed everything (the group's commits are at every partition's end)."""
-    kafka, warehouse, table = landing
-    errors: list[BaseException] = []
-
-    def land() -> None:
-        try:
-            one = consumer(kafka, warehouse, table)
-            one.run(until_caught_up=True, timeout_s=180)
-            one.close()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=land) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    land_in_parallel(landing, members=3, timeout_s=180)
+    _, warehouse, table = landing
     assert landed(warehouse, table) == (MESSAGES, MESSAGES, 0, MESSAGES - 1)
 
 

@@ -21,6 +21,15 @@ HELP = "classroom_help_request"
 UNION_TOPICS = (ENTER, AV, DEVICE, COURSEWARE)
 TOPICS = (*UNION_TOPICS, HELP)
 TOPIC_RANK = {topic: rank for rank, topic in enumerate(UNION_TOPICS)}
+# The Flink jobs of the labels (flink_sql/jobs): one cleaning job per topic, then the mart.
+LABEL_JOBS = (
+    "clean_classroom_enter",
+    "clean_classroom_av_sample",
+    "clean_classroom_device_sample",
+    "clean_classroom_courseware_event",
+    "clean_classroom_help_request",
+    "mart_room_user_labels_30s",
+)
 
 ROLES = ("teacher", "student", "fm")
 COMPONENTS = ("sdk", "gateway", "media", "message", "courseware")

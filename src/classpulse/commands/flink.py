@@ -37,7 +37,7 @@ var_option = click.option(
     metavar="NAME=VALUE",
     help="Set a ${NAME} of the SQL files (else CLASSPULSE_<NAME>, else its default).",
 )
-ENV = "kafka"  # the connector set (flink_sql/connectors/kafka)
+ENV = "kafka"  # the connector set (flink_sql/connectors/kafka.yaml)
 
 
 @click.group("flink")

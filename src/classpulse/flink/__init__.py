@@ -1,7 +1,9 @@
 """The Flink SQL real-time layer: Kafka connector DDL, one job per SQL file, a runner.
 
-- ``flink_sql/connectors/kafka/*.sql``: one table per file (sources, cleaned topics, dead letters,
-  late events, accounting, marts) with strict ``${VAR}`` placeholders (:mod:`.variables`).
+- ``flink_sql/tables/*.sql``: one table per file, its columns, watermark and role (sources,
+  cleaned topics, dead letters, late events, accounting, marts); ``flink_sql/connectors/<env>.yaml``
+  the WITH options of each role (:mod:`.connectors`), strict ``${VAR}`` placeholders
+  (:mod:`.variables`).
 - ``flink_sql/jobs/*.sql``: one job per file, views and INSERTs only (:mod:`.sqlfiles`).
 - ``flink_sql/functions.sql``: the Java functions the jobs call (``parse_message`` from
   ``jvm/udf``), on every session's classpath and registered by it (:mod:`.functions`).

@@ -1,7 +1,7 @@
 """Run the Flink SQL jobs over Kafka: bounded to the end offsets of now, or continuously.
 
 ``run_jobs`` discovers ``flink_sql/jobs/*.sql``, renders the Kafka connector DDL
-(``flink_sql/connectors/kafka``) with strict ``${VAR}`` substitution, registers every table in
+(``flink_sql/tables`` with the options of ``flink_sql/connectors/kafka.yaml``) with strict ``${VAR}`` substitution, registers every table in
 one TableEnvironment and submits the jobs as STATEMENT SETs, so a source read by several sinks
 (or several jobs) is read once and start-up is paid once.
 

@@ -2,7 +2,8 @@
 
 Layout (see ``shared/STYLE.md``)::
 
-    flink_sql/connectors/kafka/<table>.sql   one CREATE TABLE per file, with ${VAR}s
+    flink_sql/tables/<table>.sql             one CREATE TABLE per file: columns, watermark, role
+    flink_sql/connectors/<env>.yaml          the WITH options of each role in one environment
     flink_sql/jobs/<job>.sql                 header comment, CREATE TEMPORARY VIEWs, INSERTs
 
 A job file holds only views and INSERT statements: connector options live in the connector
@@ -21,6 +22,7 @@ from pathlib import Path
 
 JOBS_DIR = Path("flink_sql") / "jobs"
 CONNECTORS_DIR = Path("flink_sql") / "connectors"
+TABLES_DIR = Path("flink_sql") / "tables"
 
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
 _CREATE_VIEW = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?", re.I)
@@ -120,7 +122,8 @@ def header_comment(text: str) -> str:
         stripped = line.strip()
         if not stripped.startswith("--"):
             break
-        lines.append(stripped[2:].strip())
+        if not stripped[2:].strip().startswith("role:"):  # a table's role (connectors.py)
+            lines.append(stripped[2:].strip())
     return " ".join(line for line in lines if line)
 
 
@@ -129,20 +132,30 @@ class ConnectorTable:
     """One table of a connector environment: its DDL (with ${VAR}s) and what the DDL says."""
 
     name: str
-    path: Path
-    ddl: str
+    path: Path  # flink_sql/tables/<name>.sql: columns, computed columns, watermark
+    ddl: str  # the columns with the role's columns and WITH options of the environment
     description: str
     has_watermark: bool
+    role: str = ""
+    topic: str | None = None  # its Kafka topic; None for the warehouse lookups
 
 
 def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
-    """The tables of ``flink_sql/connectors/<env>/*.sql`` in file-name order."""
-    directory = root / CONNECTORS_DIR / env
-    if not directory.is_dir():
-        known = sorted(p.name for p in (root / CONNECTORS_DIR).iterdir() if p.is_dir())
-        raise SqlFileError(f"no connector environment {env!r} (known: {', '.join(known)})")
+    """The tables of ``flink_sql/tables/*.sql`` in file-name order, with the WITH options of
+    their roles in ``flink_sql/connectors/<env>.yaml`` (:mod:`classpulse.flink.connectors`)."""
+    from classpulse.flink.connectors import (
+        ConnectorConfigError,
+        Environment,
+        compose_ddl,
+        declared_role,
+    )
+
+    try:
+        environment = Environment.load(root, env)
+    except ConnectorConfigError as exc:
+        raise SqlFileError(str(exc)) from exc
     tables = []
-    for path in sorted(directory.glob("*.sql")):
+    for path in sorted((root / TABLES_DIR).glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         statements = split_statements(text)
         if len(statements) != 1:
@@ -154,7 +167,11 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
             raise SqlFileError(f"{path}: the statement is not a CREATE TABLE")
         if match.group(1) != path.stem:
             raise SqlFileError(f"{path}: defines table {match.group(1)!r}; name the file after it")
-        ddl = statements[0]
+        try:
+            connection = environment.connection(path.stem, declared_role(text, str(path)))
+            ddl = compose_ddl(statements[0], connection, str(path))
+        except ConnectorConfigError as exc:
+            raise SqlFileError(str(exc)) from exc
         tables.append(
             ConnectorTable(
                 name=match.group(1),
@@ -162,8 +179,14 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
                 ddl=ddl,
                 description=header_comment(text),
                 has_watermark=bool(_WATERMARK.search(strip_comments(ddl))),
+                role=connection.role,
+                topic=connection.topic,
             )
         )
+    try:
+        environment.check_tables({table.name for table in tables})
+    except ConnectorConfigError as exc:
+        raise SqlFileError(str(exc)) from exc
     return tables
 
 

@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from classpulse.config import Settings
+from classpulse.kafka.splits import split_name
 
 JOBS_DIR = Path("flink_sql") / "jobs"
-KAFKA_CONNECTORS_DIR = Path("flink_sql") / "connectors" / "kafka"
 FLINK_COUNTER_SINKS = frozenset({"rejected_messages", "topic_accounting", "late_events"})
 SNAPSHOT_TABLE = "ods.offset_accounting"
 SNAPSHOT_DDL = f"""
@@ -73,8 +73,6 @@ ORDER BY (checked_at, kind, name)
 TTL toDateTime(checked_at) + INTERVAL 30 DAY
 """
 
-_CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
-_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 _INSERT_INTO = re.compile(r"\bINSERT\s+INTO\s+`?(\w+)`?", re.I)
 _REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+`?(\w+)`?", re.I)
 _MART_NAME = re.compile(r"'(\w+)'\s+AS\s+mart\b", re.I)
@@ -118,12 +116,13 @@ def read_pipeline_shape(root: Path) -> PipelineShape:
     ``mart_accounting`` (the mart named by its ``'<mart>' AS mart``). A new job file is
     accounted for with no code change.
     """
-    topics: dict[str, str] = {}
-    for path in sorted((root / KAFKA_CONNECTORS_DIR).glob("*.sql")):
-        text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
-        table, topic = _CREATE_TABLE.search(text), _TOPIC_OPTION.search(text)
-        if table and topic:
-            topics[table.group(1)] = topic.group(1)
+    from classpulse.flink.sqlfiles import read_connector_tables
+
+    topics = {
+        table.name: table.topic
+        for table in read_connector_tables(root, "kafka")
+        if table.topic is not None
+    }
     cleaners, marts = [], []
     for path in sorted((root / JOBS_DIR).glob("*.sql")):
         text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
@@ -396,7 +395,7 @@ def account(
                 item.partitions += 1
                 item.held += position.end - position.start
                 item.expired += position.start
-                split = f"{position.topic}/{position.partition}"
+                split = split_name(position.topic, position.partition)
                 base = began[split][0] if split in began else position.start
                 item.read += max((position.committed or 0) - base, 0)
                 item.lag += _lag(position)

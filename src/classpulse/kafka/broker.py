@@ -19,7 +19,6 @@ import base64
 import fcntl
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -32,6 +31,7 @@ from classpulse.config import Settings
 from classpulse.java import find_java
 from classpulse.jvm import JvmRuntimeMissing, kafka_broker_classpath
 from classpulse.kafka.client import ErrorRecorder, client_config
+from classpulse.processes import alive, port_free, read_pid_file, tail_log, terminate
 
 NODE_ID = 1
 # Internal topics of a one-node dev broker: replication 1 and a few partitions (the
@@ -161,25 +161,7 @@ logger.kafka.level = info
 
 
 def read_pid(files: BrokerFiles) -> int | None:
-    try:
-        pid = int(files.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if _alive(pid) and _is_broker(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
+    return read_pid_file(files.pid_file, _is_broker)
 
 
 def _is_broker(pid: int) -> bool:
@@ -191,22 +173,10 @@ def _is_broker(pid: int) -> bool:
         return True  # no /proc: trust the pid file
 
 
-def _port_free(host: str, port: int) -> bool:
-    bare = host.strip("[]")
-    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((bare, port))
-        except OSError:
-            return False
-    return True
-
-
 def _wait_port_free(host: str, port: int, wait_s: float) -> bool:
     """A broker killed a moment ago may leave its port held by closing connections briefly."""
     deadline = time.monotonic() + wait_s
-    while not _port_free(host, port):
+    while not port_free(host, port):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
@@ -372,30 +342,16 @@ def start(
                     f"the Kafka broker exited with code {process.returncode} during start-up; "
                     f"log ({files.log_file}):\n" + tail(files, 20)
                 )
-            if not _port_free(host, settings.kafka_port) and answers(bootstrap, 1.0)[0]:
+            if not port_free(host, settings.kafka_port) and answers(bootstrap, 1.0)[0]:
                 return process.pid
             if on_wait is not None:
                 on_wait(time.monotonic() - started)
             time.sleep(0.2)
-        _terminate(process.pid, 30.0)
+        terminate(process.pid, 30.0)
         files.pid_file.unlink(missing_ok=True)
         raise BrokerError(
             f"the Kafka broker did not answer within {wait_s:.0f} s; log:\n" + tail(files, 20)
         )
-
-
-def _terminate(pid: int, wait_s: float) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
-            time.sleep(0.05)
 
 
 def stop(settings: Settings, wait_s: float = 60.0) -> int | None:
@@ -405,7 +361,7 @@ def stop(settings: Settings, wait_s: float = 60.0) -> int | None:
     if pid is None:
         files.pid_file.unlink(missing_ok=True)
         return None
-    _terminate(pid, wait_s)
+    terminate(pid, wait_s)
     files.pid_file.unlink(missing_ok=True)
     return pid
 
@@ -416,7 +372,7 @@ def kill(settings: Settings) -> int | None:
     pid = read_pid(files)
     if pid is not None:
         os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
+        while alive(pid):
             time.sleep(0.05)
     files.pid_file.unlink(missing_ok=True)
     return pid
@@ -444,8 +400,4 @@ def status(settings: Settings) -> BrokerStatus:
 
 
 def tail(files: BrokerFiles, lines: int) -> str:
-    try:
-        content = files.log_file.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return "(no log yet)"
-    return "\n".join(content[-lines:])
+    return tail_log(files.log_file, lines)

@@ -8,8 +8,6 @@ and every command finds it from the path alone.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classpulse.config import Settings
+from classpulse.processes import port_free, read_pid_file, tail_log, terminate
 
 
 class WarehouseError(RuntimeError):
@@ -54,26 +53,7 @@ class Status:
 
 
 def read_pid(files: ServerFiles) -> int | None:
-    try:
-        pid = int(files.pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
-    return pid if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
+    return read_pid_file(files.pid_file)
 
 
 def ping(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -82,17 +62,6 @@ def ping(host: str, port: int, timeout: float = 1.0) -> bool:
             return response.read() == b"Ok.\n"
     except (urllib.error.URLError, OSError):
         return False
-
-
-def _port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _client_host(bind: str) -> str:
@@ -113,7 +82,7 @@ def start(
             "`classpulse warehouse status` shows it, `classpulse warehouse stop` stops it"
         )
     host, port = settings.warehouse_bind, settings.clickhouse_port
-    if not _port_free(host, port):
+    if not port_free(host, port):
         raise WarehouseError(
             f"port {port} on {host} is already in use (another ClickHouse or warehouse "
             "server?). Stop it, or set CLASSPULSE_CLICKHOUSE_PORT to a free port."
@@ -168,14 +137,7 @@ def stop(settings: Settings, wait_s: float = 30.0) -> int | None:
     if pid is None:
         files.pid_file.unlink(missing_ok=True)
         return None
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
-            time.sleep(0.05)
+    terminate(pid, wait_s)
     files.pid_file.unlink(missing_ok=True)
     return pid
 
@@ -205,11 +167,7 @@ def status(settings: Settings) -> Status:
 
 
 def tail(files: ServerFiles, lines: int) -> str:
-    try:
-        content = files.log_file.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return "(no log yet)"
-    return "\n".join(content[-lines:])
+    return tail_log(files.log_file, lines)
 
 
 def follow(files: ServerFiles) -> None:  # pragma: no cover - interactive

@@ -25,6 +25,7 @@ from classpulse.flink.pipeline.files import (
     read_json,
     run_identity,
 )
+from classpulse.processes import alive, read_pid_file, tail_log
 
 
 @dataclass
@@ -43,26 +44,8 @@ class PipelineStatus:
         return asdict(self)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours is not running
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return True
-
-
 def _pid(files: PipelineFiles) -> int | None:
-    try:
-        pid = int(files.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if _alive(pid) else None
+    return read_pid_file(files.pid_file)
 
 
 def _rest(address: str, path: str, method: str = "GET", body: Any = None) -> Any:
@@ -220,7 +203,7 @@ def stop(
     if savepoint:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.25)
     _kill_group(pid)  # the JVM it started too (one process group)
     files.pid_file.unlink(missing_ok=True)
@@ -242,7 +225,7 @@ def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         _reap(pid)
         time.sleep(0.1)
     _reap(pid)
@@ -254,10 +237,7 @@ def _reap(pid: int) -> None:
 
 
 def tail(files: PipelineFiles, lines: int = 50) -> str:
-    try:
-        return "\n".join(files.log_file.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    return tail_log(files.log_file, lines, missing="")
 
 
 def _start_on_cluster(settings: Settings, variables: Mapping[str, str]) -> PipelineStatus:

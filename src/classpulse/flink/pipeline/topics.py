@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
 from classpulse.config import Settings, load_settings
-
-_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
 
 
 def pipeline_topics(settings: Settings | None = None) -> tuple[list[str], list[str], list[str]]:
@@ -17,11 +13,8 @@ def pipeline_topics(settings: Settings | None = None) -> tuple[list[str], list[s
     catalog = load_catalog(settings.root, "kafka")
     inputs = set().union(*(job.inputs for job in catalog.jobs))
     outputs = set().union(*(job.outputs for job in catalog.jobs))
-    topics = {}
-    for table in catalog.tables:  # the Kafka topic of each table ('topic' option)
-        match = _TOPIC_OPTION.search(table.ddl)
-        if match:  # a table without one is no topic (the dim_* warehouse lookups)
-            topics[table.name] = match.group(1)
+    # a table without a topic is no topic (the dim_* warehouse lookups)
+    topics = {table.name: table.topic for table in catalog.tables if table.topic is not None}
 
     def names(tables: set[str]) -> list[str]:
         return sorted(topics[name] for name in tables if name in topics)

@@ -1,0 +1,18 @@
+-- Every valid channel dictionary version (latest-version resolution happens downstream). Written by
+-- the cleaning job as JSON lines; read back by the mart jobs.
+-- role: clean_topic
+CREATE TABLE channel_name_dictionary_clean (
+    source_split STRING,
+    id           STRING,
+    chinese_name STRING,
+    english_name STRING,
+    `level`      STRING,
+    pid          STRING,
+    create_time  STRING,
+    update_time  STRING,
+    dept_id      STRING,
+    -- position among the valid messages of its split: ties go to the later message
+    message_seq  BIGINT,
+    ingested_at  TIMESTAMP_LTZ(3),
+    processed_at TIMESTAMP_LTZ(3)
+);

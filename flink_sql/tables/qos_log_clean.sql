@@ -1,0 +1,20 @@
+-- Flat recorded-course log: one row per valid qos_log message. Written by the cleaning job as JSON
+-- lines; read back by the mart jobs with an event-time watermark: only clean, natural events reach
+-- it, so a future timestamp can never move it.
+-- role: event_stream
+CREATE TABLE qos_log_clean (
+    source_split STRING,
+    classroom_id STRING,
+    user_type    STRING,
+    user_id      BIGINT,
+    event_time   BIGINT,  -- epoch ms
+    sub_event    STRING,
+    data_time    BIGINT,  -- extra.data_time (epoch ms), the event time
+    ppt_index    BIGINT,  -- extra.msg.pptIndex
+    ingested_at  TIMESTAMP_LTZ(3),
+    processed_at TIMESTAMP_LTZ(3),
+    event_at AS TO_TIMESTAMP_LTZ(data_time, 3),  -- event time of the windowed marts
+    -- Event times inside a topic are in order up to a 2 s jitter; 10 s (configurable) keeps
+    -- that jitter out of late_events while anything minutes behind is late.
+    WATERMARK FOR event_at AS event_at - INTERVAL '${WATERMARK_DELAY_SECONDS}' SECOND
+);

@@ -1,0 +1,73 @@
+"""The local daemons' process chores, written once: the broker (:mod:`classpulse.kafka.broker`),
+the warehouse server (:mod:`classpulse.warehouse.daemon`) and the streaming pipeline
+(:mod:`classpulse.flink.pipeline`) each keep a pid file and a log file next to their data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def alive(pid: int) -> bool:
+    """The process runs (one we may not signal counts; a zombie child of ours does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def read_pid_file(path: Path, is_ours: Callable[[int], bool] | None = None) -> int | None:
+    """The running process a pid file names, or None (no file, garbage, gone, or not ours)."""
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if alive(pid) and (is_ours is None or is_ours(pid)) else None
+
+
+def terminate(pid: int, wait_s: float) -> None:
+    """SIGTERM, then SIGKILL after ``wait_s``; returns once the process is gone."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid):
+            time.sleep(0.05)
+
+
+def port_free(host: str, port: int) -> bool:
+    """Nothing listens on ``host:port`` (a bind succeeds); ``[::1]`` may be bracketed."""
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((bare, port))
+        except OSError:
+            return False
+    return True
+
+
+def tail_log(path: Path, lines: int, missing: str = "(no log yet)") -> str:
+    """The last ``lines`` lines of a log file, or ``missing`` when it cannot be read."""
+    try:
+        content = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return missing
+    return "\n".join(content[-lines:])
