@@ -54,6 +54,7 @@ def measure_sustained(
     parallelism: int,
     variables: dict[str, str] | None = None,
     log: Callable[[str], None] = lambda text: None,
+    config: dict[str, str] | None = None,
     timeout_s: float = 1800.0,
     quiet_s: float = 6.0,
 ) -> SustainedResult:
@@ -120,6 +121,8 @@ def measure_sustained(
                 },
                 parallelism=parallelism,
                 checkpoint_interval="1 s",  # the marts see clean rows when a checkpoint commits
+                config=dict(config or {}),
+                one_sink_per_table=one_sink_per_table,
                 jars=pipeline.kafka_jars(),
             ),
             settings,
