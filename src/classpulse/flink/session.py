@@ -75,6 +75,8 @@ class FlinkSession:
             # only means the JVM got no CPU for a while (a shared 2-core machine under load),
             # and with no restart strategy it would fail the whole pipeline (seen in a bench).
             startup.set_string("heartbeat.timeout", "300 s")
+            # likewise the local RPCs (a job's submission timed out after the default 10 s)
+            startup.set_string("pekko.ask.timeout", "120 s")
         # our functions' jar always travels with the jobs (mini-cluster or remote cluster)
         jars = (udf_jar().as_uri(), *self.options.jars)
         startup.set_string("pipeline.jars", ";".join(jars))
