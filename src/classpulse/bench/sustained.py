@@ -11,6 +11,11 @@ with a group of its own. The mini-cluster's REST metrics give the records its so
 and 90 % of the backlog, so the start (planning, deploying) and the tail are outside it. The
 marts' sources (the clean topics, visible to them when a checkpoint commits) are measured the
 same way, between 10 % and 90 % of what they read in the end.
+
+``classpulse bench sustained`` (:func:`compare_variants`) runs this measurement once per variant
+(parallelism, one sink per table or one per INSERT, Flink options, ``${VAR}``s) on one backlog,
+and records where the running job spends its time: its task count, each vertex's busy and
+back-pressured milliseconds per second (REST), and optionally a JFR recording of the engine.
 """
 
 from __future__ import annotations
