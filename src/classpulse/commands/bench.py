@@ -262,6 +262,12 @@ def sustained(messages: int, variants: tuple[str, ...], output_dir: Path | None)
         chosen = [Variant.parse(text) for text in variants] or [Variant("defaults")]
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--variant") from None
+    import signal
+
+    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
     console = Console()
     results = compare_variants(messages, chosen, log=console.log, output_dir=output_dir)
     table = Table(title="Continuous pipeline, sustained (10 %..90 % of the backlog)")
