@@ -11,6 +11,11 @@ with a group of its own. The mini-cluster's REST metrics give the records its so
 and 90 % of the backlog, so the start (planning, deploying) and the tail are outside it. The
 marts' sources (the clean topics, visible to them when a checkpoint commits) are measured the
 same way, between 10 % and 90 % of what they read in the end.
+
+``classpulse bench sustained`` (:func:`compare_variants`) runs this measurement once per variant
+(parallelism, one sink per table or one per INSERT, Flink options, ``${VAR}``s) on one backlog,
+and records where the running job spends its time: its task count, each vertex's busy and
+back-pressured milliseconds per second (REST), and optionally a JFR recording of the engine.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ def measure_sustained(
     parallelism: int,
     variables: dict[str, str] | None = None,
     log: Callable[[str], None] = lambda text: None,
+    config: dict[str, str] | None = None,
     timeout_s: float = 1800.0,
+    one_sink_per_table: bool = True,
     quiet_s: float = 6.0,
 ) -> SustainedResult:
     """Run every job continuously on the produced backlog until all of it (and every clean row
@@ -120,6 +127,8 @@ def measure_sustained(
                 },
                 parallelism=parallelism,
                 checkpoint_interval="1 s",  # the marts see clean rows when a checkpoint commits
+                config=dict(config or {}),
+                one_sink_per_table=one_sink_per_table,
                 jars=pipeline.kafka_jars(),
             ),
             settings,
@@ -138,3 +147,217 @@ def measure_sustained(
         [(t, later) for t, _, later in result.samples], result.later_rows
     )
     return result
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the continuous job, compared with the others on the same backlog."""
+
+    name: str
+    parallelism: int = 2
+    one_sink_per_table: bool = True
+    config: tuple[tuple[str, str], ...] = ()  # Flink options
+    variables: tuple[tuple[str, str], ...] = ()  # ${VAR}s of the SQL files
+    profile_seconds: float = 0.0  # a JFR recording of the engine's JVM once every task runs
+
+    @classmethod
+    def parse(cls, text: str) -> Variant:
+        """``NAME[:key=value,...]``; keys ``parallelism``, ``one-sink-per-table``
+        (true/false), ``profile`` (JFR seconds), ``var.NAME`` and any Flink option."""
+        name, _, rest = text.partition(":")
+        changes: dict[str, Any] = {"name": name}
+        config: list[tuple[str, str]] = []
+        variables: list[tuple[str, str]] = []
+        for pair in filter(None, rest.split(",")):
+            key, separator, value = pair.partition("=")
+            if not separator:
+                raise ValueError(f"variant {name}: expected key=value, got {pair!r}")
+            if key == "parallelism":
+                changes["parallelism"] = int(value)
+            elif key == "one-sink-per-table":
+                changes["one_sink_per_table"] = value.lower() in ("1", "true", "yes")
+            elif key == "profile":
+                changes["profile_seconds"] = float(value)
+            elif key.startswith("var."):
+                variables.append((key[4:], value))
+            else:
+                config.append((key, value))
+        return cls(**changes, config=tuple(config), variables=tuple(variables))
+
+
+@dataclass
+class VariantResult:
+    variant: Variant
+    sustained: SustainedResult
+    tasks: int | None = None  # subtasks of the running job
+    vertices: list[dict[str, Any]] = field(default_factory=list)  # busy/back-pressured ms/s
+    profile: str | None = None  # the JFR file
+
+
+def _engine_pid() -> str | None:
+    """The JVM of this process's PyFlink gateway (the local mini-cluster runs in it)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    children = subprocess.run(
+        ["pgrep", "-P", str(os.getpid()), "java"], capture_output=True, text=True
+    ).stdout.split()
+    for pid in children:
+        try:
+            if "pyflink" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace"):
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def observe_running_job(
+    session: Any, outcome: VariantResult, directory: Any, stop: threading.Event, settle_s: float
+) -> None:
+    """Once every task of the running job runs (and ``settle_s`` later): the tasks' busy and
+    back-pressured time per vertex (Flink REST, summed over subtasks) and, if asked, a JFR
+    recording of the engine's JVM (``jcmd JFR.start``)."""
+    import json
+    import subprocess
+    import urllib.request
+
+    base = f"http://{session.rest_host}:{session.rest_port}"
+
+    def get(path: str) -> Any:
+        with urllib.request.urlopen(base + path, timeout=10) as response:
+            return json.load(response)
+
+    job_id = None
+    while not stop.is_set() and job_id is None:
+        time.sleep(1)
+        try:
+            for job in get("/jobs/overview")["jobs"]:
+                if job["state"] != "RUNNING":
+                    continue
+                vertices = get(f"/jobs/{job['jid']}")["vertices"]
+                if vertices and all(vertex["status"] == "RUNNING" for vertex in vertices):
+                    job_id = job["jid"]
+        except OSError:
+            continue
+    if stop.wait(settle_s) or job_id is None:
+        return
+    pid = _engine_pid()
+    if outcome.variant.profile_seconds and pid:
+        path = directory / f"sustained-{outcome.variant.name}.jfr"
+        subprocess.run(
+            [
+                "jcmd",
+                pid,
+                "JFR.start",
+                f"duration={outcome.variant.profile_seconds:.0f}s",
+                f"filename={path}",
+                "settings=profile",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        outcome.profile = str(path)
+    if stop.wait(5):
+        return
+    wanted = "busyTimeMsPerSecond,backPressuredTimeMsPerSecond,numRecordsInPerSecond"
+    try:
+        vertices = get(f"/jobs/{job_id}")["vertices"]
+        outcome.tasks = sum(vertex["parallelism"] for vertex in vertices)
+        for vertex in vertices:
+            values = get(
+                f"/jobs/{job_id}/vertices/{vertex['id']}/subtasks/metrics?get={wanted}&agg=sum"
+            )
+            row: dict[str, Any] = {"name": vertex["name"], "parallelism": vertex["parallelism"]}
+            for item in values:
+                value = float(item.get("sum", 0.0))
+                row[item["id"]] = 0.0 if value != value else value  # NaN before a first sample
+            outcome.vertices.append(row)
+    except (OSError, ValueError, KeyError):
+        pass
+
+
+def compare_variants(
+    messages: int,
+    variants: list[Variant],
+    log: Callable[[str], None] = lambda text: None,
+    output_dir: Any = None,
+) -> list[VariantResult]:
+    """The sustained rate of each variant on one generated day produced once into a broker of
+    its own (the figures are ratios: valid only side by side, in one run)."""
+    import shutil
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from classpulse.bench import realtime
+    from classpulse.flink import pipeline
+    from classpulse.flink.session import FlinkSession, SessionOptions
+    from classpulse.java import ensure_java_home
+    from classpulse.kafka import broker
+    from classpulse.warehouse import daemon
+
+    ensure_java_home()
+    options = realtime.RealtimeOptions(messages=messages, repeats=1)
+    topics_dir = realtime.generated_day(options, log)
+    scratch = Path(tempfile.mkdtemp(prefix="classpulse-bench-sustained-"))
+    output = Path(output_dir) if output_dir else scratch
+    output.mkdir(parents=True, exist_ok=True)
+    settings = realtime.bench_settings(scratch, options)
+    results: list[VariantResult] = []
+    started_broker = started_warehouse = False
+    try:
+        with realtime.bench_environment(settings, options):
+            broker.start(settings)
+            started_broker = True
+            daemon.start(settings)  # the dimension lookups' warehouse
+            started_warehouse = True
+            session = FlinkSession(
+                SessionOptions(
+                    checkpoint_dir=scratch / "checkpoints",
+                    jars=pipeline.kafka_jars(),
+                    timezone=settings.timezone,
+                )
+            )
+            sources, middle, outputs = pipeline.pipeline_topics(settings)
+            backlog = sum(realtime.produce_day(settings, topics_dir, sources).values())
+            log(f"produced {backlog:,} messages")
+            for variant in variants:
+                realtime.recreate_topics(settings, [*middle, *outputs])
+                outcome = VariantResult(variant, SustainedResult(backlog))
+                done = threading.Event()
+                observer = threading.Thread(
+                    target=observe_running_job,
+                    args=(session, outcome, output, done, 10.0),
+                    daemon=True,
+                )
+                observer.start()
+                try:
+                    outcome.sustained = measure_sustained(
+                        settings,
+                        session,
+                        f"{variant.name}-{uuid.uuid4().hex[:6]}",
+                        backlog,
+                        variant.parallelism,
+                        dict(variant.variables),
+                        log,
+                        config=dict(variant.config),
+                        one_sink_per_table=variant.one_sink_per_table,
+                    )
+                finally:
+                    done.set()
+                    observer.join(30)
+                results.append(outcome)
+                log(
+                    f"{variant.name}: cleaning {outcome.sustained.first_stage_per_second or 0:,.0f}"
+                    f" msg/s, marts {outcome.sustained.later_stage_per_second or 0:,.0f} msg/s, "
+                    f"{outcome.tasks} tasks"
+                )
+    finally:
+        if started_warehouse:
+            daemon.stop(settings)
+        if started_broker:
+            broker.stop(settings)
+        shutil.rmtree(scratch / "kafka", ignore_errors=True)
+        shutil.rmtree(scratch / "warehouse", ignore_errors=True)
+    return results

@@ -222,6 +222,74 @@ def realtime(
     print_realtime_benchmark(report, console)
 
 
+@command.command("sustained")
+@click.option(
+    "--messages",
+    default=300_000,
+    show_default=True,
+    type=click.IntRange(min=1000),
+    help="Generated messages in the backlog (about).",
+)
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    metavar="NAME[:KEY=VALUE,...]",
+    help="A way to run the job, in turn on the same backlog: keys parallelism, "
+    "one-sink-per-table (true/false), profile (JFR seconds), var.NAME, or any Flink option; "
+    "repeatable (default: the defaults).",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the JFR recordings go (default: a scratch directory).",
+)
+def sustained(messages: int, variants: tuple[str, ...], output_dir: Path | None) -> None:
+    """The continuous pipeline's sustained rate per variant, side by side on one backlog.
+
+    Every job as one continuous job on one generated day produced once into a broker of its
+    own; per variant the sources' rate between 10 % and 90 % of the backlog, the running
+    job's tasks, and the vertices busiest while it runs. Ratios only: run on a quiet machine.
+    """
+    from classpulse.bench.sustained import Variant, compare_variants
+
+    try:
+        chosen = [Variant.parse(text) for text in variants] or [Variant("defaults")]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--variant") from None
+    import signal
+
+    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    console = Console()
+    results = compare_variants(messages, chosen, log=console.log, output_dir=output_dir)
+    table = Table(title="Continuous pipeline, sustained (10 %..90 % of the backlog)")
+    for column in ("variant", "cleaning msg/s", "marts msg/s", "tasks", "busiest vertex"):
+        table.add_column(
+            column, justify="left" if column in ("variant", "busiest vertex") else "right"
+        )
+    for result in results:
+        rates = (result.sustained.first_stage_per_second, result.sustained.later_stage_per_second)
+        busiest = max(
+            result.vertices, key=lambda row: row.get("busyTimeMsPerSecond", 0.0), default=None
+        )
+        table.add_row(
+            result.variant.name,
+            *(f"{rate:,.0f}" if rate else "–" for rate in rates),
+            str(result.tasks or "–"),
+            f"{busiest['name'][:60]} ({busiest.get('busyTimeMsPerSecond', 0):.0f} ms/s)"
+            if busiest
+            else "–",
+        )
+    console.print(table)
+    for result in results:
+        if result.profile:
+            console.print(f"{result.variant.name}: JFR recording {result.profile}")
+
+
 @command.command("rooms")
 @click.option(
     "--scale", default=0.05, show_default=True, help="Room size: 1.0 = 60k users, 0.05 = 3k."

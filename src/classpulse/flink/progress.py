@@ -1,8 +1,8 @@
 """Job progress: source record counts from the mini-cluster's REST endpoint, shown with rich.
 
-The local mini-cluster serves Flink's REST API on the session's port. A job's source vertices
-report ``<subtask>.Source__<table>[n].numRecordsOut``: their sum is the number of messages read
-so far, which against the lines waiting in the input files gives a progress bar and a rate.
+The local mini-cluster serves Flink's REST API on the session's port. A job's Kafka source
+vertices report their subtasks' ``numRecordsOut`` (names below): their sum is the number of
+messages read so far, which against the messages waiting gives a progress bar and a rate.
 """
 
 from __future__ import annotations
@@ -24,34 +24,62 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-_SOURCE = re.compile(r"^Source: (\w+\[\d+\])")
+# Flink 2.3 over REST: a Kafka source's vertex is named
+# ``Source: KafkaSource-<catalog>.<database>.<table>[...] -> ...`` and its subtasks report
+# ``<subtask>.Source__KafkaSource-<catalog>_<database>_<table>[<n>].numRecordsOut`` (the dots of
+# the table path become underscores in the metric's name, so the id is read off the vertex's
+# metric list rather than built).
+_SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
+_SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
+
+
+class SourceRecords:
+    """Records read so far per source table of one job, from the REST metrics (above)."""
+
+    def __init__(self, host: str, port: int, job_id: str) -> None:
+        self.base = f"http://{host}:{port}/jobs/{job_id}"
+        self._counters: dict[str, tuple[str, str]] = {}  # vertex id -> (table, metric ids)
+
+    def _get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.base + path, timeout=5) as response:
+            return json.load(response)
+
+    def read(self) -> dict[str, int] | None:
+        """Table -> records read; None while the job's metrics are not there yet."""
+        try:
+            if not self._counters:
+                for vertex in self._get("").get("vertices", []):
+                    match = _SOURCE_VERTEX.match(vertex["name"])
+                    if match is None:
+                        continue
+                    listed = self._get(f"/vertices/{vertex['id']}/metrics")
+                    ids = [item["id"] for item in listed if _SOURCE_COUNTER.match(item["id"])]
+                    if len(ids) < vertex["parallelism"]:
+                        self._counters.clear()  # not every subtask registered its metrics yet
+                        return None
+                    query = urllib.parse.quote(",".join(ids), safe=",")
+                    self._counters[vertex["id"]] = (match.group(1), query)
+                if not self._counters:
+                    return None
+            counts: dict[str, int] = {}
+            for vertex_id, (table, query) in self._counters.items():
+                values = self._get(f"/vertices/{vertex_id}/metrics?get={query}")
+                read = sum(int(float(item["value"])) for item in values)
+                counts[table] = counts.get(table, 0) + read
+            return counts
+        except (urllib.error.URLError, OSError, ValueError, KeyError):
+            return None
 
 
 class JobMetrics:
-    """Reads one job's source record counts over REST; returns None while the job is starting."""
+    """The records one job's sources have read in all; None while the job is starting."""
 
     def __init__(self, port: int, job_id: str, host: str = "127.0.0.1") -> None:
-        self.base = f"http://{host}:{port}/jobs/{job_id}"
-
-    def _get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.base + path, timeout=2) as response:
-            return json.load(response)
+        self.sources = SourceRecords(host, port, job_id)
 
     def records_read(self) -> int | None:
-        try:
-            total = 0
-            for vertex in self._get("").get("vertices", []):
-                match = _SOURCE.match(vertex["name"])
-                if match is None:
-                    continue
-                name = f"Source__{match.group(1)}.numRecordsOut"
-                ids = ",".join(f"{index}.{name}" for index in range(vertex["parallelism"]))
-                query = urllib.parse.quote(ids, safe=",")
-                values = self._get(f"/vertices/{vertex['id']}/metrics?get={query}")
-                total += sum(int(float(item["value"])) for item in values)
-            return total
-        except (urllib.error.URLError, OSError, ValueError, KeyError):
-            return None
+        counts = self.sources.read()
+        return None if counts is None else sum(counts.values())
 
 
 class RunDisplay:

@@ -27,7 +27,7 @@ from typing import Any
 
 from classpulse.config import Settings, load_settings
 from classpulse.flink.accounting import Accounting
-from classpulse.flink.progress import JobMetrics, RunDisplay
+from classpulse.flink.progress import JobMetrics, RunDisplay, SourceRecords
 from classpulse.flink.session import FlinkSession, SessionOptions
 from classpulse.flink.sqlfiles import (
     ConnectorTable,
@@ -100,6 +100,8 @@ class RunOptions:
     jars: tuple[str, ...] = ()  # connector jars for the planner (default CLASSPULSE_FLINK_JARS)
     # Bounded: trigger the final checkpoint as soon as the sources finish (see EndOfInput)
     checkpoint_at_end_of_input: bool = False
+    # the INSERTs into one table as one sink (FlinkSession.statement_set)
+    one_sink_per_table: bool = True
 
 
 @dataclass
@@ -236,53 +238,6 @@ def running_jobs(host: str, port: int) -> dict[str, str]:
     with urllib.request.urlopen(f"http://{host}:{port}/jobs/overview", timeout=10) as response:
         jobs = json.load(response).get("jobs", [])
     return {job["name"]: job["jid"] for job in jobs if job.get("state") == "RUNNING"}
-
-
-_SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
-_SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
-
-
-class SourceRecords:
-    """Records read so far per source table of one job, from the mini-cluster's REST metrics
-    (``<subtask>.Source__KafkaSource-<catalog>_<database>_<table>.numRecordsOut``)."""
-
-    def __init__(self, host: str, port: int, job_id: str) -> None:
-        self.base = f"http://{host}:{port}/jobs/{job_id}"
-        self._counters: dict[str, tuple[str, str]] = {}  # vertex id -> (table, metric ids)
-
-    def _get(self, path: str) -> Any:
-        import json
-        import urllib.request
-
-        with urllib.request.urlopen(self.base + path, timeout=5) as response:
-            return json.load(response)
-
-    def read(self) -> dict[str, int] | None:
-        """Table -> records read; None while the job's metrics are not there yet."""
-        import urllib.error
-
-        try:
-            if not self._counters:
-                for vertex in self._get("").get("vertices", []):
-                    match = _SOURCE_VERTEX.match(vertex["name"])
-                    if match is None:
-                        continue
-                    listed = self._get(f"/vertices/{vertex['id']}/metrics")
-                    ids = [item["id"] for item in listed if _SOURCE_COUNTER.match(item["id"])]
-                    if len(ids) < vertex["parallelism"]:
-                        self._counters.clear()  # not every subtask registered its metrics yet
-                        return None
-                    self._counters[vertex["id"]] = (match.group(1), ",".join(ids))
-                if not self._counters:
-                    return None
-            counts: dict[str, int] = {}
-            for vertex_id, (table, ids) in self._counters.items():
-                values = self._get(f"/vertices/{vertex_id}/metrics?get={ids}")
-                read = sum(int(float(item["value"])) for item in values)
-                counts[table] = counts.get(table, 0) + read
-            return counts
-        except (urllib.error.URLError, OSError, ValueError, KeyError):
-            return None
 
 
 class EndOfInput:
@@ -471,7 +426,7 @@ def run_jobs(
                 )
                 display.start_wave(label, None)
                 stage_started = time.perf_counter()
-                statements = session.statement_set(inserts)
+                statements = session.statement_set(inserts, options.one_sink_per_table)
                 session.bind_planner_to_this_thread()
                 submitted = statements.execute()
                 job_id = str(submitted.get_job_client().get_job_id())

@@ -71,6 +71,12 @@ class FlinkSession:
             startup.set_string("rest.bind-address", "127.0.0.1")
             startup.set_string("rest.bind-port", str(self.rest_port))
             startup.set_string("metrics.fetcher.update-interval", "500 ms")
+            # The mini-cluster's job and task managers live in this one JVM: a missed heartbeat
+            # only means the JVM got no CPU for a while (a shared 2-core machine under load),
+            # and with no restart strategy it would fail the whole pipeline (seen in a bench).
+            startup.set_string("heartbeat.timeout", "300 s")
+            # likewise the local RPCs (a job's submission timed out after the default 10 s)
+            startup.set_string("pekko.ask.timeout", "120 s")
         # our functions' jar always travels with the jobs (mini-cluster or remote cluster)
         jars = (udf_jar().as_uri(), *self.options.jars)
         startup.set_string("pipeline.jars", ";".join(jars))
@@ -190,11 +196,82 @@ class FlinkSession:
         except Exception:  # noqa: BLE001 - an optimisation of robustness, never a failure
             return False
 
-    def statement_set(self, inserts: Iterable[str]) -> Any:
+    def statement_set(self, inserts: Iterable[str], one_sink_per_table: bool = True) -> Any:
+        """A statement set of ``inserts``; with ``one_sink_per_table``, the INSERTs into one
+        table become one sink (``UNION ALL`` of their queries, each cast to the table's columns
+        as an INSERT casts it).
+
+        Every INSERT is a sink of its own, and an exactly-once Kafka sink is a transactional
+        producer per subtask, its transaction committed on every checkpoint: the fourteen
+        cleaning jobs' INSERTs into rejected_messages and topic_accounting alone were 56
+        producers and 56 commits per checkpoint. Merged, each shared table is one sink written
+        under the connector's own transactional-id prefix. Which table an INSERT writes, and
+        its query, come from Flink's own parser (a ``SinkModifyOperation``).
+        """
         statements = self.table_env.create_statement_set()
+        inserts = list(inserts)
+        if not one_sink_per_table:
+            for statement in inserts:
+                statements.add_insert_sql(statement)
+            return statements
+        parser = self.table_env._j_tenv.getParser()
+        by_table: dict[str, list[tuple[str, Any]]] = {}
         for statement in inserts:
-            statements.add_insert_sql(statement)
+            operations = parser.parse(statement)
+            operation = operations.get(0) if operations.size() == 1 else None
+            if operation is None or operation.getClass().getSimpleName() != "SinkModifyOperation":
+                raise ValueError(f"not one INSERT INTO a table: {statement[:80]!r}")
+            target = operation.getContextResolvedTable().getIdentifier().asSerializableString()
+            by_table.setdefault(target, []).append((statement, operation))
+        for target, members in by_table.items():
+            # a merged sink takes the table's own options: an INSERT hinting any other option
+            # than its transactional-id prefix keeps a sink of its own
+            hinted = any(
+                set(operation.getDynamicOptions().keySet()) - {"sink.transactional-id-prefix"}
+                for _, operation in members
+            )
+            if len(members) == 1 or hinted:
+                for statement, _ in members:
+                    statements.add_insert_sql(statement)
+                continue
+            union = None
+            for _, operation in members:
+                branch = self._as_sink_columns(operation)
+                union = branch if union is None else union.unionAll(branch)
+            statements._j_statement_set.addInsert(target, union)
         return statements
+
+    def _as_sink_columns(self, operation: Any) -> Any:
+        """The query of one INSERT as a Java Table with the sink's persisted columns: renamed
+        by position and cast to the column's type (nullable: the sink checks NOT NULL)."""
+        from pyflink.java_gateway import get_gateway
+
+        gateway = get_gateway()
+        expressions = gateway.jvm.org.apache.flink.table.api.Expressions
+        table = self.table_env._j_tenv.createTable(operation.getChild())
+        columns = [
+            column
+            for column in operation.getContextResolvedTable().getResolvedSchema().getColumns()
+            if column.isPersisted()
+        ]
+        if table.getResolvedSchema().getColumnCount() != len(columns):
+            raise ValueError(
+                f"an INSERT into {operation.getContextResolvedTable()} that does "
+                "not write every column cannot share its sink"
+            )
+        names = [f"_c{index}" for index in range(len(columns))]
+        rest = gateway.new_array(gateway.jvm.java.lang.String, len(names) - 1)
+        for index, name in enumerate(names[1:]):
+            rest[index] = name
+        table = getattr(table, "as")(names[0], rest)
+        selected = gateway.new_array(
+            gateway.jvm.org.apache.flink.table.expressions.Expression, len(columns)
+        )
+        no_names = gateway.new_array(gateway.jvm.java.lang.String, 0)
+        for index, column in enumerate(columns):
+            cast = expressions.col(names[index]).cast(column.getDataType().nullable())
+            selected[index] = getattr(cast, "as")(column.getName(), no_names)
+        return table.select(selected)
 
     def collect(self, query: str) -> list[tuple[Any, ...]]:
         """Run a (bounded) query and return its rows; for tests and small checks."""
