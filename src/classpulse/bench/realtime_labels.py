@@ -109,6 +109,10 @@ class LabelsFigures:
     def cache_misses(self) -> int:
         return self.cache_after.get("cache_misses", 0) - self.cache_before.get("cache_misses", 0)
 
+    def cache_counted(self, counter: str) -> int:
+        """A lookup counter's growth over the measured load (after the warm-up)."""
+        return self.cache_after.get(counter, 0) - self.cache_before.get(counter, 0)
+
     @property
     def cache_hit_rate(self) -> float:
         lookups = self.cache_hits + self.cache_misses
@@ -151,9 +155,13 @@ class LabelsFigures:
                 "after": self.cache_after,
                 "hits": self.cache_hits,
                 "misses": self.cache_misses,
-                # lookups the warehouse did not answer in time (not cached: asked again)
-                "failed_lookups": self.cache_after.get("failed_lookups", 0)
-                - self.cache_before.get("failed_lookups", 0),
+                # lookups answered timeout/error (a failed first load: not cached, asked again)
+                "failed_lookups": self.cache_counted("failed_lookups"),
+                # stale answers served while one reload replaced them; failed loads or reloads;
+                # queries (one per batch of keys)
+                "refreshes": self.cache_counted("refreshes"),
+                "errors": self.cache_counted("errors"),
+                "queries": self.cache_counted("queries"),
                 "hit_rate": number(self.cache_hit_rate),
                 "goal_hit_rate": GOALS["cache_hit_rate"],
             },
@@ -419,6 +427,11 @@ class LivePacer:
         while True:
             due = self.begun + self.ticks
             if due >= until:
+                # the next tick is due after this span: wait it out (returning at once made the
+                # callers' loops spin, logging the same line hundreds of times)
+                pause = until - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
                 break
             while presses and next_press < min(due, until):
                 pause = next_press - time.monotonic()
@@ -481,7 +494,8 @@ class LivePacer:
 
 def lookup_counters(address: str, job_id: str) -> dict[str, int]:
     """The lookup functions' counters summed over every operator and subtask of the job:
-    ``cache_hits``, ``cache_misses``, ``queries``, ``failed_lookups``."""
+    ``cache_hits``, ``cache_misses``, ``refreshes``, ``errors``, ``queries``,
+    ``failed_lookups``."""
 
     def rest(path: str) -> Any:
         with urllib.request.urlopen(f"http://{address}{path}", timeout=10) as response:
@@ -589,11 +603,15 @@ def measure_triage(
             figures.cache_before = lookup_counters(address, current.job_id)
             log(f"triage: paced load for {options.pace_seconds:g} s")
             begun = time.monotonic()
+            decided = 0
+            shown = (-1, -1, begun)  # presses, decided, when: logged on change or every 10 s
             while time.monotonic() - begun < options.pace_seconds and not errors:
                 left = options.pace_seconds - (time.monotonic() - begun)
                 pacer.run_for(min(10.0, left), presses=True, measured=True)
                 decided = len(pacer.sent.keys() & seen.keys())
-                log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided")
+                if (len(pacer.sent), decided) != shown[:2] or time.monotonic() - shown[2] >= 10:
+                    log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided")
+                    shown = (len(pacer.sent), decided, time.monotonic())
             # the last presses are decided once the watermark passes their window: keep the
             # samples flowing (no more presses) until every press is seen, or for 90 s
             deadline = time.monotonic() + 90
@@ -601,6 +619,10 @@ def measure_triage(
                 time.monotonic() < deadline and not errors and not pacer.sent.keys() <= seen.keys()
             ):
                 pacer.run_for(1.0, presses=False, measured=False)
+                decided = len(pacer.sent.keys() & seen.keys())
+                if decided != shown[1] or time.monotonic() - shown[2] >= 10:
+                    log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided (waiting)")
+                    shown = (len(pacer.sent), decided, time.monotonic())
             producer.flush()
             # the REST API serves metrics fetched every 10 s
             time.sleep(11)
@@ -697,9 +719,10 @@ def print_figures(report: Any, console: Any) -> None:
     hit = figures.cache_hit_rate
     table.add_row(
         CACHE_LABEL,
-        f"{figures.cache_hits + figures.cache_misses:,} lookups ("
-        f"{figures.cache_after.get('failed_lookups', 0) - figures.cache_before.get('failed_lookups', 0):,}"
-        " failed)",
+        f"{figures.cache_hits + figures.cache_misses:,} lookups "
+        f"({figures.cache_counted('failed_lookups'):,} failed, "
+        f"{figures.cache_counted('refreshes'):,} refreshed, "
+        f"{figures.cache_counted('queries'):,} queries)",
         f"{figures.cache_hits:,} hits",
         "–" if math.isnan(hit) else f"{hit:.1%}",
         f"≥ {GOALS['cache_hit_rate']:.0%}",
