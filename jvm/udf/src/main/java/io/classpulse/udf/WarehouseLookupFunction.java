@@ -161,7 +161,13 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
                 queriesRunning++;
             }
             List<List<Object>> keys = new ArrayList<>(batch.keySet());
-            attempt(keys, 0).whenComplete((rows, failure) -> {
+            CompletableFuture<Collection<RowData>> answer;
+            try {
+                answer = attempt(keys, 0);
+            } catch (RuntimeException e) {  // a request that cannot be built: its keys fail
+                answer = CompletableFuture.failedFuture(e);
+            }
+            answer.whenComplete((rows, failure) -> {
                 synchronized (waiting) {
                     queriesRunning--;
                 }
