@@ -124,6 +124,8 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     cache = labels["cache"]
     assert cache["hits"] + cache["misses"] > 0 and 0 <= cache["hit_rate"] <= 1
     assert cache["after"]["cache_hits"] >= cache["before"].get("cache_hits", 0)
+    # refresh after write and batched loads: their counters are reported too
+    assert all(cache[name] >= 0 for name in ("refreshes", "errors", "queries", "failed_lookups"))
 
     for label in (
         "Kafka → live-classroom cleaning + union + labels + triage → Kafka, exactly once",

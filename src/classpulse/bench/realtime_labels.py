@@ -34,21 +34,31 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from classpulse.classroom_help.records import (
-    TOPICS,
-    AvSample,
-    CoursewareEvent,
-    DeviceSample,
-    EnterMessage,
-    HelpRequest,
-    Message,
-    render,
+from classpulse.bench.live_classroom_load import (
+    DAY,
+    ROOM_ID_BASE,
+    LivePacer,
+    bench_rooms,
+    lessons_for,
+    produce_live_classroom,
+    publish_rooms,
 )
+from classpulse.classroom_help.records import TOPICS
 from classpulse.config import Settings
+
+# the load's steps ``bench realtime`` calls from here
+__all__ = [
+    "add_live_classroom",
+    "measure_triage",
+    "plot",
+    "print_figures",
+    "produce_live_classroom",
+    "publish_rooms",
+    "run_round",
+]
 
 LABEL_JOBS = (
     "clean_classroom_enter",
@@ -60,10 +70,6 @@ LABEL_JOBS = (
 )
 TRIAGE_TABLE = "rt.help_request_triage_log"
 LOOKUP_METRIC_GROUP = "classpulse_lookup"
-MESSAGES_PER_LESSON = 1_350  # the live-classroom generator's volume per 10-minute lesson
-MINIMUM_LESSONS = 20
-ROOM_ID_BASE = 40_000_000  # the benchmark's preheated rooms
-DAY = date(2026, 11, 20)  # the part-1 day of bench realtime
 GOALS = {"labels_per_second": 100_000.0, "triage_p95_seconds": 20.0, "cache_hit_rate": 0.95}
 LABEL = "Kafka → live-classroom cleaning + union + labels + triage → Kafka, exactly once"
 TRIAGE_LABEL = "help press produced → triage row queryable in " + TRIAGE_TABLE
@@ -109,6 +115,10 @@ class LabelsFigures:
     def cache_misses(self) -> int:
         return self.cache_after.get("cache_misses", 0) - self.cache_before.get("cache_misses", 0)
 
+    def cache_counted(self, counter: str) -> int:
+        """A lookup counter's growth over the measured load (after the warm-up)."""
+        return self.cache_after.get(counter, 0) - self.cache_before.get(counter, 0)
+
     @property
     def cache_hit_rate(self) -> float:
         lookups = self.cache_hits + self.cache_misses
@@ -151,9 +161,13 @@ class LabelsFigures:
                 "after": self.cache_after,
                 "hits": self.cache_hits,
                 "misses": self.cache_misses,
-                # lookups the warehouse did not answer in time (not cached: asked again)
-                "failed_lookups": self.cache_after.get("failed_lookups", 0)
-                - self.cache_before.get("failed_lookups", 0),
+                # lookups answered timeout/error (a failed first load: not cached, asked again)
+                "failed_lookups": self.cache_counted("failed_lookups"),
+                # stale answers served while one reload replaced them; failed loads or reloads;
+                # queries (one per batch of keys)
+                "refreshes": self.cache_counted("refreshes"),
+                "errors": self.cache_counted("errors"),
+                "queries": self.cache_counted("queries"),
                 "hit_rate": number(self.cache_hit_rate),
                 "goal_hit_rate": GOALS["cache_hit_rate"],
             },
@@ -173,21 +187,6 @@ def _seconds(milliseconds: float) -> float | None:
 # -- the day and its dimension ------------------------------------------------------------------
 
 
-def lessons_for(options: Any) -> int:
-    """As many lessons as give the live-classroom topics about the part-1 day's volume."""
-    return max(MINIMUM_LESSONS, int(options.messages) // MESSAGES_PER_LESSON)
-
-
-def bench_rooms(count: int) -> list[Any]:
-    """The rooms the benchmark preheats: one tutor and one student each (deterministic)."""
-    from classpulse.classroom_help.generator import KnownRoom
-
-    return [
-        KnownRoom(ROOM_ID_BASE + index, 3_000_000 + index, (1_000_000 + index,))
-        for index in range(count)
-    ]
-
-
 def add_live_classroom(
     topics_dir: Path, options: Any, report: Any, log: Callable[[str], None]
 ) -> None:
@@ -204,92 +203,6 @@ def add_live_classroom(
         topics_dir,
         bench_rooms(figures.lessons),
     )
-
-
-def publish_rooms(settings: Settings, report: Any) -> None:
-    """One preheat run of the benchmark's rooms into its warehouse, published (the lookups read
-    dim.live_room_current and dim.room_membership_current)."""
-    from datetime import UTC, datetime
-
-    from classpulse import preheat
-    from classpulse.warehouse import get_client
-
-    figures: LabelsFigures = report.labels
-    rooms = bench_rooms(figures.lessons)
-    run_id, lesson_base = 1, 90_000_000
-    client = get_client(settings)
-    preheat.ensure_schema(client, settings)
-    client.insert(
-        "dim.preheat_lesson_log",
-        [[run_id, lesson_base + i, DAY, "built", datetime.now(UTC)] for i in range(len(rooms))],
-        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
-    )
-    client.insert(
-        "dim.live_room",
-        [
-            [run_id, lesson_base + i, DAY, room.room_id, "small", room.tutor_id, 500 + i % 7, 2]
-            for i, room in enumerate(rooms)
-        ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "room_role",
-            "tutor_id",
-            "scope_node_id",
-            "expected_members",
-        ],
-    )
-    client.insert(
-        "dim.room_membership",
-        [
-            [
-                run_id,
-                lesson_base + i,
-                DAY,
-                room.room_id,
-                room.student_ids[0],
-                room.tutor_id,
-                700 + i % 11,
-                600 + i % 13,
-            ]
-            for i, room in enumerate(rooms)
-        ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "student_id",
-            "tutor_id",
-            "class_id",
-            "node_id",
-        ],
-    )
-    client.insert(
-        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
-    )
-    figures.published_rooms = len(rooms)
-
-
-def produce_live_classroom(settings: Settings, topics_dir: Path, report: Any) -> None:
-    """The five topics' files into Kafka (keyed by room, as every producer of them), counted in
-    the benchmark's ``produced``; the day's part-1 producer knows only the part-1 topics."""
-    from classpulse.kafka.produce import TopicProducer, file_lines, message_key
-    from classpulse.topics import list_complete_files
-
-    producer = TopicProducer(settings)
-    for topic in TOPICS:
-        producer.delivered.setdefault(topic, 0)
-        if not (topics_dir / topic).is_dir():
-            continue
-        for path in list_complete_files(topics_dir, topic):
-            for line in file_lines(path):
-                producer.send(topic, line, message_key(topic, line))
-    producer.flush()
-    report.labels.produced = {topic: producer.delivered.get(topic, 0) for topic in TOPICS}
-    report.produced.update(report.labels.produced)
 
 
 # -- throughput: one bounded round --------------------------------------------------------------
@@ -374,114 +287,10 @@ def on_a_thread_of_its_own(action: Callable[[], Any]) -> Any:
 # -- decision latency and cache hit rate under a paced load -------------------------------------
 
 
-class LivePacer:
-    """A paced live load: every second each room's teacher and student send an audio and a video
-    sample, the teacher a courseware page turn, every fifth second both a device sample; help
-    presses from the rooms' students in turn at ``press_rate`` per second. Event time = send
-    time; the message key is the room."""
-
-    def __init__(self, producer: Any, rooms: list[tuple[int, int, int]], press_rate: float):
-        self.producer = producer
-        self.rooms = rooms  # (room_id, teacher_id, student_id)
-        self.press_interval = 1.0 / press_rate
-        self.begun: float | None = None
-        self.ticks = 0
-        self.presses = 0
-        self.messages = 0
-        self.sent: dict[str, int] = {}  # request_id -> produce time (epoch ms), measured only
-
-    def send(self, message: Message) -> None:
-        self.producer.send(message.topic, render(message).encode(), str(message.room_id).encode())
-        self.messages += 1
-
-    def enter(self) -> None:
-        now = int(time.time() * 1000)
-        for room, teacher, student in self.rooms:
-            for user, role in ((teacher, "teacher"), (student, "student")):
-                self.send(
-                    EnterMessage(
-                        room_id=room,
-                        user_id=user,
-                        role=role,
-                        client_time=now,
-                        server_time=now,
-                        action="enter",
-                        result="success",
-                        started_at=now - 800,
-                    )
-                )
-
-    def run_for(self, seconds: float, presses: bool, measured: bool) -> None:
-        if self.begun is None:
-            self.begun = time.monotonic()
-        until = time.monotonic() + seconds
-        next_press = time.monotonic()
-        while True:
-            due = self.begun + self.ticks
-            if due >= until:
-                break
-            while presses and next_press < min(due, until):
-                pause = next_press - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                self.press(measured)
-                next_press += self.press_interval
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            self.tick()
-            self.ticks += 1
-
-    def tick(self) -> None:
-        now = int(time.time() * 1000)
-        for room, teacher, student in self.rooms:
-            for user, role in ((teacher, "teacher"), (student, "student")):
-                envelope = {
-                    "room_id": room,
-                    "user_id": user,
-                    "role": role,
-                    "client_time": now,
-                    "server_time": now,
-                }
-                self.send(AvSample(**envelope, media="audio", interval_ms=1000, bitrate_kbps=48))
-                self.send(AvSample(**envelope, media="video", interval_ms=1000, bitrate_kbps=600))
-                if self.ticks % 5 == 0:
-                    self.send(DeviceSample(**envelope))
-            self.send(
-                CoursewareEvent(
-                    room_id=room,
-                    user_id=teacher,
-                    role="teacher",
-                    client_time=now,
-                    server_time=now,
-                    action="page_turn",
-                    origin="self",
-                    result="ok",
-                )
-            )
-
-    def press(self, measured: bool) -> None:
-        room, _, student = self.rooms[self.presses % len(self.rooms)]
-        request_id = f"bench-{uuid.uuid4().hex[:12]}"
-        now = int(time.time() * 1000)
-        self.send(
-            HelpRequest(
-                room_id=room,
-                user_id=student,
-                role="student",
-                client_time=now,
-                server_time=now,
-                request_id=request_id,
-            )
-        )
-        self.presses += 1
-        if measured:
-            self.sent[request_id] = now
-
-
 def lookup_counters(address: str, job_id: str) -> dict[str, int]:
     """The lookup functions' counters summed over every operator and subtask of the job:
-    ``cache_hits``, ``cache_misses``, ``queries``, ``failed_lookups``."""
+    ``cache_hits``, ``cache_misses``, ``refreshes``, ``errors``, ``queries``,
+    ``failed_lookups``."""
 
     def rest(path: str) -> Any:
         with urllib.request.urlopen(f"http://{address}{path}", timeout=10) as response:
@@ -589,11 +398,15 @@ def measure_triage(
             figures.cache_before = lookup_counters(address, current.job_id)
             log(f"triage: paced load for {options.pace_seconds:g} s")
             begun = time.monotonic()
+            decided = 0
+            shown = (-1, -1, begun)  # presses, decided, when: logged on change or every 10 s
             while time.monotonic() - begun < options.pace_seconds and not errors:
                 left = options.pace_seconds - (time.monotonic() - begun)
                 pacer.run_for(min(10.0, left), presses=True, measured=True)
                 decided = len(pacer.sent.keys() & seen.keys())
-                log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided")
+                if (len(pacer.sent), decided) != shown[:2] or time.monotonic() - shown[2] >= 10:
+                    log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided")
+                    shown = (len(pacer.sent), decided, time.monotonic())
             # the last presses are decided once the watermark passes their window: keep the
             # samples flowing (no more presses) until every press is seen, or for 90 s
             deadline = time.monotonic() + 90
@@ -601,6 +414,10 @@ def measure_triage(
                 time.monotonic() < deadline and not errors and not pacer.sent.keys() <= seen.keys()
             ):
                 pacer.run_for(1.0, presses=False, measured=False)
+                decided = len(pacer.sent.keys() & seen.keys())
+                if decided != shown[1] or time.monotonic() - shown[2] >= 10:
+                    log(f"triage: {len(pacer.sent):,} presses, {decided:,} decided (waiting)")
+                    shown = (len(pacer.sent), decided, time.monotonic())
             producer.flush()
             # the REST API serves metrics fetched every 10 s
             time.sleep(11)
@@ -697,9 +514,10 @@ def print_figures(report: Any, console: Any) -> None:
     hit = figures.cache_hit_rate
     table.add_row(
         CACHE_LABEL,
-        f"{figures.cache_hits + figures.cache_misses:,} lookups ("
-        f"{figures.cache_after.get('failed_lookups', 0) - figures.cache_before.get('failed_lookups', 0):,}"
-        " failed)",
+        f"{figures.cache_hits + figures.cache_misses:,} lookups "
+        f"({figures.cache_counted('failed_lookups'):,} failed, "
+        f"{figures.cache_counted('refreshes'):,} refreshed, "
+        f"{figures.cache_counted('queries'):,} queries)",
         f"{figures.cache_hits:,} hits",
         "–" if math.isnan(hit) else f"{hit:.1%}",
         f"≥ {GOALS['cache_hit_rate']:.0%}",

@@ -52,11 +52,38 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
     public static final ConfigOption<Integer> MAX_RETRIES =
             ConfigOptions.key("lookup.max-retries").intType().defaultValue(1);
     public static final ConfigOption<Duration> HIT_TTL =
-            ConfigOptions.key("cache.hit-ttl").durationType().defaultValue(Duration.ofSeconds(60));
+            ConfigOptions.key("cache.hit-ttl").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("How long a found answer is fresh (contract C: 60 s, so a "
+                            + "re-preheat is seen within about a minute). After it the answer is "
+                            + "still served while one asynchronous reload replaces it.");
     public static final ConfigOption<Duration> MISS_TTL =
-            ConfigOptions.key("cache.miss-ttl").durationType().defaultValue(Duration.ofSeconds(10));
+            ConfigOptions.key("cache.miss-ttl").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("How long a missing answer (no row) is fresh, shorter than "
+                            + "hits so a room preheated late is found soon (contract C: 10 s); "
+                            + "also the pause before a failed reload is tried again.");
+    public static final ConfigOption<Duration> EXPIRE_AFTER =
+            ConfigOptions.key("cache.expire-after").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("An answer not refreshed for this long is dropped and the next "
+                            + "lookup waits for the warehouse. 10 min: longer than any gap between "
+                            + "lookups of a room in class (one per 30 s window), so refreshes keep "
+                            + "active rooms cached and a warehouse outage of minutes does not turn "
+                            + "rows into lookup_timeout; rooms whose class ended leave the cache. "
+                            + "At most cache.hit-ttl / cache.miss-ttl: a plain TTL cache.");
     public static final ConfigOption<Integer> MAX_ROWS =
-            ConfigOptions.key("cache.max-rows").intType().defaultValue(100_000);
+            ConfigOptions.key("cache.max-rows").intType().defaultValue(100_000)
+                    .withDescription("Keys kept, least recently used evicted (contract C: 100k; "
+                            + "20k lessons at peak with their rooms fit).");
+    public static final ConfigOption<Integer> BATCH_SIZE =
+            ConfigOptions.key("lookup.batch-size").intType().defaultValue(500)
+                    .withDescription("Keys loaded by one query at most. A window's rows close "
+                            + "together and ask for hundreds of rooms at once; 500 keys make one "
+                            + "small query (an IN list) instead of 500 queries.");
+    public static final ConfigOption<Integer> MAX_CONCURRENT_QUERIES =
+            ConfigOptions.key("lookup.max-concurrent-queries").intType().defaultValue(2)
+                    .withDescription("Queries one lookup subtask runs at a time; keys asked "
+                            + "meanwhile wait for the next query. 2: a query in flight and one "
+                            + "more, without flooding a small warehouse (the embedded server "
+                            + "answers a few hundred queries/s in all).");
 
     @Override
     public String factoryIdentifier() {
@@ -83,6 +110,9 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
         options.add(HIT_TTL);
         options.add(MISS_TTL);
         options.add(MAX_ROWS);
+        options.add(EXPIRE_AFTER);
+        options.add(BATCH_SIZE);
+        options.add(MAX_CONCURRENT_QUERIES);
         return options;
     }
 
@@ -104,7 +134,10 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
                 options.get(MAX_RETRIES),
                 options.get(HIT_TTL).toMillis(),
                 options.get(MISS_TTL).toMillis(),
-                options.get(MAX_ROWS));
+                options.get(MAX_ROWS),
+                options.get(EXPIRE_AFTER).toMillis(),
+                options.get(BATCH_SIZE),
+                options.get(MAX_CONCURRENT_QUERIES));
         lookup.validate();
         return new WarehouseLookupSource(
                 context.getCatalogTable().getResolvedSchema().toPhysicalRowDataType(), lookup);

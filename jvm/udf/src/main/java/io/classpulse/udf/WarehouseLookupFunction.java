@@ -13,10 +13,12 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -34,13 +36,17 @@ import org.apache.flink.table.types.logical.LogicalType;
 import org.apache.flink.table.types.logical.RowType;
 
 /**
- * The asynchronous lookup of a {@code classpulse-warehouse} table: one HTTP query per key (rows
- * of the relation whose key columns equal the key, the greatest {@code latest-by} only), answers
- * cached per key (hits and misses with their own time-to-live, least recently used evicted), and
- * concurrent lookups of one key share one query. A query that does not answer within
- * {@code lookup.timeout} is retried {@code lookup.max-retries} times; then the lookup returns one
- * row holding the key and status {@code timeout} ({@code error} for a failed query), never
- * failing or holding the row that asked (LIVE_CLASSROOM_CONTRACT.md C). Failures are not cached.
+ * The asynchronous lookup of a {@code classpulse-warehouse} table. Answers are cached per key
+ * with refresh after write ({@link LookupCache}: a stale answer is served while one reload
+ * replaces it). Keys to load wait in one queue; at most {@code lookup.max-concurrent-queries}
+ * HTTP queries run at a time, each for up to {@code lookup.batch-size} keys (rows of the relation
+ * whose key columns equal one of the keys, the greatest {@code latest-by} per key only), so a
+ * window's burst of lookups is a few queries, not one per key: the warehouse answered a burst of
+ * several hundred single-key queries too slowly and most of them timed out. A query that does not
+ * answer within {@code lookup.timeout} is retried {@code lookup.max-retries} times; then each of
+ * its keys returns one row holding the key and status {@code timeout} ({@code error} for a failed
+ * query), never failing or holding the row that asked (LIVE_CLASSROOM_CONTRACT.md C). Failed
+ * first loads are not cached; a failed reload keeps the old answer.
  */
 public final class WarehouseLookupFunction extends AsyncLookupFunction {
 
@@ -60,11 +66,11 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
 
     private transient HttpClient client;
     private transient LookupCache cache;
-    private transient ConcurrentHashMap<List<Object>, CompletableFuture<Collection<RowData>>> pending;
-    private transient Counter hits;
-    private transient Counter misses;
     private transient Counter queries;
-    private transient Counter timeouts;
+    private transient Counter failedLookups;
+    // keys waiting for a query, with the futures their loads wait on; guarded by itself
+    private transient LinkedHashMap<List<Object>, CompletableFuture<Collection<RowData>>> waiting;
+    private transient int queriesRunning;  // guarded by waiting
 
     public WarehouseLookupFunction(DataType rowType, int[] keyFields, WarehouseLookupOptions options) {
         RowType row = (RowType) rowType.getLogicalType();
@@ -96,14 +102,17 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         client = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofMillis(options.timeoutMs))
                 .build();
-        cache = new LookupCache(options.maxRows, options.hitTtlMs, options.missTtlMs);
-        pending = new ConcurrentHashMap<>();
         MetricGroup group = context.getMetricGroup()
                 .addGroup("classpulse_lookup", options.relation.replace('.', '_'));
-        hits = group.counter("cache_hits");
-        misses = group.counter("cache_misses");
+        LookupCache.Counters counters = new LookupCache.Counters(
+                group.counter("cache_hits"), group.counter("cache_misses"),
+                group.counter("refreshes"), group.counter("errors"));
         queries = group.counter("queries");
-        timeouts = group.counter("failed_lookups");
+        failedLookups = group.counter("failed_lookups");
+        waiting = new LinkedHashMap<>();
+        queriesRunning = 0;
+        cache = new LookupCache(options.maxRows, options.hitTtlMs, options.missTtlMs,
+                options.expireAfterMs, this::load, System::currentTimeMillis, counters);
     }
 
     @Override
@@ -116,39 +125,81 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
             }
             key.add(value);
         }
-        long now = System.currentTimeMillis();
-        Collection<RowData> cached = cache.get(key, now);
-        if (cached != null) {
-            hits.inc();
-            return CompletableFuture.completedFuture(cached);
-        }
-        misses.inc();
-        CompletableFuture<Collection<RowData>> shared = new CompletableFuture<>();
-        CompletableFuture<Collection<RowData>> running = pending.putIfAbsent(key, shared);
-        if (running != null) {
-            return running;
-        }
-        attempt(key, 0).whenComplete((rows, failure) -> {
-            Collection<RowData> result;
+        return cache.get(key).handle((rows, failure) -> {
             if (failure == null) {
-                cache.put(key, rows, System.currentTimeMillis());
-                result = rows;
-            } else {
-                timeouts.inc();
-                result = Collections.singletonList(failedRow(key, isTimeout(failure) ? TIMEOUT : ERROR));
+                return rows;
             }
-            pending.remove(key);
-            shared.complete(result);
+            failedLookups.inc();
+            return Collections.singletonList(failedRow(key, isTimeout(failure) ? TIMEOUT : ERROR));
         });
-        return shared;
     }
 
-    private CompletableFuture<Collection<RowData>> attempt(List<Object> key, int retry) {
+    /** The loader of the cache: the key joins the queue of the next query. */
+    private CompletableFuture<Collection<RowData>> load(List<Object> key) {
+        CompletableFuture<Collection<RowData>> answer;
+        synchronized (waiting) {
+            answer = waiting.computeIfAbsent(key, k -> new CompletableFuture<>());
+        }
+        dispatch();
+        return answer;
+    }
+
+    /** Starts queries for the waiting keys while fewer than the allowed number run. */
+    private void dispatch() {
+        while (true) {
+            Map<List<Object>, CompletableFuture<Collection<RowData>>> batch = new HashMap<>();
+            synchronized (waiting) {
+                if (waiting.isEmpty() || queriesRunning >= options.maxConcurrentQueries) {
+                    return;
+                }
+                var keys = waiting.entrySet().iterator();
+                while (keys.hasNext() && batch.size() < options.batchSize) {
+                    var next = keys.next();
+                    batch.put(next.getKey(), next.getValue());
+                    keys.remove();
+                }
+                queriesRunning++;
+            }
+            List<List<Object>> keys = new ArrayList<>(batch.keySet());
+            CompletableFuture<Collection<RowData>> answer;
+            try {
+                answer = attempt(keys, 0);
+            } catch (RuntimeException e) {  // a request that cannot be built: its keys fail
+                answer = CompletableFuture.failedFuture(e);
+            }
+            answer.whenComplete((rows, failure) -> {
+                synchronized (waiting) {
+                    queriesRunning--;
+                }
+                if (failure != null) {
+                    batch.values().forEach(future -> future.completeExceptionally(failure));
+                } else {
+                    Map<List<Object>, List<RowData>> byKey = new HashMap<>();
+                    for (RowData row : rows) {
+                        byKey.computeIfAbsent(keyOf(row), k -> new ArrayList<>()).add(row);
+                    }
+                    batch.forEach((key, future) ->
+                            future.complete(byKey.getOrDefault(key, Collections.emptyList())));
+                }
+                dispatch();
+            });
+        }
+    }
+
+    private List<Object> keyOf(RowData row) {
+        List<Object> key = new ArrayList<>(keyFields.length);
+        for (int keyField : keyFields) {
+            key.add(keyValue(row, keyField, types.get(keyField)));
+        }
+        return key;
+    }
+
+    private CompletableFuture<Collection<RowData>> attempt(List<List<Object>> keys, int retry) {
         queries.inc();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(options.url + "/?default_format=JSONEachRow"))
                 .timeout(Duration.ofMillis(options.timeoutMs))
                 .header("X-ClickHouse-User", options.username)
-                .POST(HttpRequest.BodyPublishers.ofString(query(key), StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(query(keys), StandardCharsets.UTF_8));
         if (!options.password.isEmpty()) {
             request.header("X-ClickHouse-Key", options.password);
         }
@@ -160,7 +211,7 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
                 return CompletableFuture.completedFuture(rows);
             }
             if (retry < options.maxRetries) {
-                return attempt(key, retry + 1);
+                return attempt(keys, retry + 1);
             }
             CompletableFuture<Collection<RowData>> failed = new CompletableFuture<>();
             failed.completeExceptionally(failure);
@@ -168,17 +219,34 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         }).thenCompose(future -> future);
     }
 
-    /** The query of one key: key columns equal, the greatest latest-by value only. */
-    String query(List<Object> key) {
+    /**
+     * The query of some keys: key columns equal to one of them (a tuple for several key
+     * columns), the greatest latest-by value per key only. Key values are typed numbers
+     * ({@link #keyValue}), written as numeric literals.
+     */
+    String query(List<List<Object>> keys) {
         StringBuilder sql = new StringBuilder(queryPrefix);
+        StringBuilder columns = new StringBuilder();
         for (int i = 0; i < keyFields.length; i++) {
-            if (i > 0) {
-                sql.append(" AND ");
-            }
-            sql.append('`').append(names.get(keyFields[i])).append("` = ").append(key.get(i));
+            columns.append(i > 0 ? ", " : "").append('`').append(names.get(keyFields[i])).append('`');
         }
+        sql.append(keyFields.length > 1 ? "(" + columns + ")" : columns).append(" IN (");
+        for (int k = 0; k < keys.size(); k++) {
+            List<Object> key = keys.get(k);
+            sql.append(k > 0 ? ", " : "");
+            if (key.size() > 1) {
+                sql.append('(');
+            }
+            for (int i = 0; i < key.size(); i++) {
+                sql.append(i > 0 ? ", " : "").append(key.get(i));
+            }
+            if (key.size() > 1) {
+                sql.append(')');
+            }
+        }
+        sql.append(')');
         if (options.latestBy != null) {
-            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1");
+            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1 BY ").append(columns);
         }
         return sql.append(" FORMAT JSONEachRow").toString();
     }

@@ -21,11 +21,14 @@ public final class WarehouseLookupOptions implements Serializable {
     final long hitTtlMs;
     final long missTtlMs;
     final int maxRows;
+    final long expireAfterMs;
+    final int batchSize;
+    final int maxConcurrentQueries;
 
     public WarehouseLookupOptions(
             String url, String username, String password, String relation, String latestBy,
             String statusColumn, long timeoutMs, int maxRetries, long hitTtlMs, long missTtlMs,
-            int maxRows) {
+            int maxRows, long expireAfterMs, int batchSize, int maxConcurrentQueries) {
         this.url = url;
         this.username = username;
         this.password = password;
@@ -37,6 +40,9 @@ public final class WarehouseLookupOptions implements Serializable {
         this.hitTtlMs = hitTtlMs;
         this.missTtlMs = missTtlMs;
         this.maxRows = maxRows;
+        this.expireAfterMs = expireAfterMs;
+        this.batchSize = batchSize;
+        this.maxConcurrentQueries = maxConcurrentQueries;
     }
 
     /** Names go into SQL text: only plain identifiers are accepted. */
@@ -50,9 +56,15 @@ public final class WarehouseLookupOptions implements Serializable {
         if (latestBy != null && !IDENTIFIER.matcher(latestBy).matches()) {
             throw new IllegalArgumentException("'latest-by' must be a column name, got " + latestBy);
         }
-        if (timeoutMs <= 0 || maxRetries < 0 || hitTtlMs < 0 || missTtlMs < 0 || maxRows < 0) {
+        if (timeoutMs <= 0 || maxRetries < 0 || hitTtlMs < 0 || missTtlMs < 0 || maxRows < 0
+                || expireAfterMs < 0) {
             throw new IllegalArgumentException(
-                    "lookup.timeout must be > 0; retries, TTLs and cache.max-rows >= 0");
+                    "lookup.timeout must be > 0; retries, TTLs, cache.expire-after and "
+                            + "cache.max-rows >= 0");
+        }
+        if (batchSize < 1 || maxConcurrentQueries < 1) {
+            throw new IllegalArgumentException(
+                    "lookup.batch-size and lookup.max-concurrent-queries must be >= 1");
         }
     }
 }
