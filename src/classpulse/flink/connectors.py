@@ -91,7 +91,9 @@ class Environment:
     def _role_chain(self, role: str, trail: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         """The role's specs, most general first (``extends`` applied before the role itself)."""
         if role not in self.roles:
-            raise ConnectorConfigError(f"{self.path}: no role {role!r} (roles: {sorted(self.roles)})")
+            raise ConnectorConfigError(
+                f"{self.path}: no role {role!r} (roles: {sorted(self.roles)})"
+            )
         if role in trail:
             raise ConnectorConfigError(f"{self.path}: roles extend each other: {trail + (role,)}")
         spec = self.roles[role] or {}
