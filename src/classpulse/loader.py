@@ -153,14 +153,16 @@ def kafka_ddl(
     """The production feed for ``table``: a Kafka queue table and a ``TO`` view.
 
     Columns come from the landing table itself (``system.columns``), so the DDL file is
-    the one definition of both paths. MATERIALIZED/ALIAS columns are left to the target.
+    the one definition of both paths. Columns with a DEFAULT, MATERIALIZED or ALIAS expression
+    (``landed_at``, ``origin``, ``message_key``) are left to the target, which computes them:
+    a queue column the message lacks would hand the view its type's zero value instead.
     """
     if not _BROKERS.match(broker_list):
         raise LoadError(f"not a Kafka broker list (host:port[,host:port...]): {broker_list!r}")
     database, name = table.table.split(".", 1)
     rows = client.query(
-        "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}"
-        " AND default_kind NOT IN ('MATERIALIZED', 'ALIAS') ORDER BY position",
+        "SELECT name, type, default_kind FROM system.columns"
+        " WHERE database = {db:String} AND table = {t:String} ORDER BY position",
         parameters={"db": database, "t": name},
     ).result_rows
     if not rows:
@@ -171,11 +173,16 @@ def kafka_ddl(
         "kafka_partition": "_partition",
         "kafka_offset": "_offset",
     }
-    payload = [(column, kind) for column, kind in rows if column not in provenance]
+    payload = [(column, kind) for column, kind, default in rows if not default]
+    present = {column for column, _, _ in rows}
     columns = ",\n    ".join(f"`{column}` {kind}" for column, kind in payload)
     names = ", ".join(
-        f"{provenance[column]} AS `{column}`" if column in provenance else f"`{column}`"
-        for column, _ in rows
+        [f"`{column}`" for column, _ in payload]
+        + [
+            f"{virtual} AS `{column}`"
+            for column, virtual in provenance.items()
+            if column in present
+        ]
     )
     queue = f"{database}.{name}_queue"
     return [

@@ -80,9 +80,15 @@ def test_kafka_feed_is_generated_from_the_landing_table_and_parses(project: Sett
     client = get_client(project)
     (table,) = read_landing_tables(project.root)
     create_landing_tables(client, [table])
+    # a column the target computes (landed_at, origin): the queue must not hand it a zero value
+    client.command(
+        "ALTER TABLE ods.loader_demo_events ADD COLUMN landed_at DateTime64(3, 'UTC') DEFAULT now64(3)"
+    )
     statements = kafka_ddl(client, table, "kafka-1:9092,kafka-2:9092")
     assert "kafka_topic_list = 'demo_events'" in statements[0]
     assert "`event` LowCardinality(String)" in statements[0]
+    assert all("landed_at" not in statement for statement in statements)
+    assert "_offset AS `kafka_offset`" in statements[1]
     assert statements[1].startswith(
         "CREATE MATERIALIZED VIEW IF NOT EXISTS ods.loader_demo_events_mv TO ods.loader_demo_events"
     )
