@@ -7,6 +7,13 @@ topic it is fed from::
     -- grain: one row per cleaned courseware event
     CREATE TABLE IF NOT EXISTS ods.timeline_analysis_student (...) ENGINE = ... ;
 
+Columns and clauses many tables share (where a row came from, when it landed, its Kafka
+provenance) are written once, as named groups in ``clickhouse/landing/_column_groups.sql``; a
+table file puts a group's lines in place with a comment line ``-- include: <group>[, <group>]``
+(:func:`compose`). The composed statement is read by ClickHouse's own parser
+(:func:`classpulse.warehouse.scratch.parse`): it must be one ``CREATE TABLE database.table``, in
+any keyword case, and its canonical text is the table's DDL.
+
 The landing consumer (:mod:`classpulse.kafka.landing`, ``classpulse load``) creates the tables
 with :func:`create_landing_tables` and lands the topics from Kafka, exactly once in effect.
 The same DDL files generate a ClickHouse Kafka-engine feed (a queue table with the landing
@@ -17,14 +24,16 @@ that consumes Kafka itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 LANDING_DIR = Path("clickhouse") / "landing"
-_HEADER = re.compile(r"^--\s*(\w+)\s*:\s*(.+?)\s*$", re.M)
+GROUPS_FILE = "_column_groups.sql"
+"""The shared groups, in ``LANDING_DIR``; a file whose name starts with ``_`` is not a table."""
+_GROUP = "-- group:"
+_INCLUDE = "-- include:"
 _BROKERS = re.compile(r"^[A-Za-z0-9._-]+:\d+(,[A-Za-z0-9._-]+:\d+)*$")
-_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.`]+)", re.I)
 
 
 class LoadError(RuntimeError):
@@ -48,27 +57,94 @@ class LandingTable:
 
 def read_landing_tables(root: Path) -> list[LandingTable]:
     """The landing tables defined under ``<root>/clickhouse/landing``, in file-name order."""
-    tables = []
-    for path in sorted((root / LANDING_DIR).glob("*.sql")):
+    from classpulse.warehouse.scratch import parse
+
+    directory = root / LANDING_DIR
+    groups = read_groups(directory / GROUPS_FILE)
+    files = []
+    for path in sorted(directory.glob("*.sql")):
+        if path.name.startswith("_"):
+            continue
         text = path.read_text(encoding="utf-8")
-        header = dict(_HEADER.findall(text.split("CREATE", 1)[0]))
-        match = _TABLE.search(text)
-        if "topic" not in header or match is None:
+        header = read_header(text)
+        if "topic" not in header:
+            raise LoadError(f"{path}: a landing DDL file needs a '-- topic: <name>' header")
+        files.append((path, header, compose(text, groups, path)))
+    tables = []
+    statements = parse([composed for *_, composed in files])
+    for (path, header, _), statement in zip(files, statements, strict=True):
+        created = statement.created_table()
+        if created is None:
             raise LoadError(
-                f"{path}: a landing DDL file needs a '-- topic: <name>' header and one "
-                "CREATE TABLE statement"
+                f"{path}: a landing DDL file holds one CREATE TABLE <database>.<table> statement"
+                f" with its columns and engine{': ' + statement.error if statement.error else ''}"
             )
-        ddl = text[match.start() :].strip().rstrip(";")
+        table = ".".join(created)
         tables.append(
-            LandingTable(
-                path, header["topic"], match.group(1).replace("`", ""), ddl, header.get("grain", "")
-            )
+            LandingTable(path, header["topic"], table, statement.formatted, header.get("grain", ""))
         )
     topics = [table.topic for table in tables]
     duplicates = {topic for topic in topics if topics.count(topic) > 1}
     if duplicates:
         raise LoadError(f"topics landed by more than one DDL file: {sorted(duplicates)}")
     return tables
+
+
+def read_header(text: str) -> dict[str, str]:
+    """The ``-- name: value`` lines of the comment block a DDL file opens with."""
+    header = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("--"):
+            break
+        name, colon, value = stripped.removeprefix("--").partition(":")
+        if colon and name.strip().isidentifier():
+            header[name.strip()] = value.strip()
+    return header
+
+
+def read_groups(path: Path) -> dict[str, list[str]]:
+    """The groups of lines ``path`` defines (none when there is no such file), and
+    :data:`BUILT_IN_GROUPS`. A group runs from its ``-- group: <name>`` line to the next;
+    comment lines in it are its documentation, an ``-- include:`` line stays to be composed."""
+    groups: dict[str, list[str]] = {name: list(lines) for name, lines in BUILT_IN_GROUPS.items()}
+    if not path.is_file():
+        return groups
+    current: list[str] | None = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(_GROUP):
+            name = stripped.removeprefix(_GROUP).strip()
+            if not name.isidentifier() or name in groups:
+                raise LoadError(f"{path}:{number}: not a new group name: {name!r}")
+            current = groups[name] = []
+        elif stripped.startswith(_INCLUDE) or stripped and not stripped.startswith("--"):
+            if current is None:
+                raise LoadError(f"{path}:{number}: a line before the first '{_GROUP} <name>'")
+            current.append(stripped)
+    return groups
+
+
+def compose(text: str, groups: Mapping[str, list[str]], path: Path) -> str:
+    """``text`` with each ``-- include: <group>[, <group>]`` line replaced by the groups' lines
+    (a group may include others), at the include line's indentation."""
+
+    def expand(line: str, within: tuple[str, ...]) -> list[str]:
+        stripped = line.strip()
+        if not stripped.startswith(_INCLUDE):
+            return [line]
+        indent = line[: len(line) - len(line.lstrip())]
+        lines = []
+        for name in (part.strip() for part in stripped.removeprefix(_INCLUDE).split(",")):
+            if name not in groups:
+                raise LoadError(f"{path}: no group {name!r} (groups: {sorted(groups)})")
+            if name in within:
+                raise LoadError(f"{path}: group {name!r} includes itself")
+            for member in groups[name]:
+                lines += [indent + part for part in expand(member, (*within, name))]
+        return lines
+
+    return "\n".join(line for original in text.splitlines() for line in expand(original, ()))
 
 
 PROVENANCE_COLUMNS = (
@@ -85,14 +161,26 @@ MESSAGE_KEY = "concat(replaceOne({split}, '/', '|'), '|', toString({offset}))"
 (docs/contract.md 1.1), as a landing table computes it (a MATERIALIZED column) from the source
 split the cleaning job writes (``<topic>/<partition>``; a topic name has no ``/``) and the source
 offset. No byte of it travels through Kafka or the landing; NULL while the offset is unknown.
-Every landing DDL file declares it with this expression (a test holds them to it); the room
-tables, whose clean topics carry the offset only inside the key, get the same value from their
-cleaning jobs."""
+The landing DDL files take the column from the group ``message_key`` (:data:`BUILT_IN_GROUPS`),
+but for ``timeline_analysis_student``, whose columns are camelCase (a test holds it to this
+expression); the room tables, whose clean topics carry the offset only inside the key, get the
+same value from their cleaning jobs."""
 
 
 def message_key_expression(split: str = "source_split", offset: str = "source_offset") -> str:
     """:data:`MESSAGE_KEY` over a table's source split and offset columns."""
     return MESSAGE_KEY.format(split=split, offset=offset)
+
+
+BUILT_IN_GROUPS: dict[str, tuple[str, ...]] = {
+    "message_key": (
+        f"message_key Nullable(String) MATERIALIZED {message_key_expression()} COMMENT"
+        " '<topic>|<partition>|<offset> of the source message (contract 1.1);"
+        " NULL while its offset is unknown',",
+    ),
+}
+"""Groups the DDL files include as those of ``_column_groups.sql``, made here from the one
+definition they repeat."""
 
 
 KEY_COLUMNS_ADDED: dict[str, tuple[str, str, str]] = {

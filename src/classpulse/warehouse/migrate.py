@@ -7,55 +7,15 @@ with ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, with the file's type and defa
 column that precedes it in the file. Nothing is dropped, renamed or retyped.
 
 The files' columns are read by the ClickHouse engine itself, never by matching text: the DDL is
-run in a scratch in-memory chDB engine and its ``system.columns`` read back. That engine runs in
-a child process (``python -m classpulse.warehouse.migrate``; one chDB engine per process, and the
-caller may hold another), once per process and set of files.
+run in a scratch chDB engine and its ``system.columns`` read back
+(:func:`classpulse.warehouse.scratch.declared_columns`, once per process and set of files).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import subprocess
-import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    default_kind: str  # '' | DEFAULT | MATERIALIZED | ALIAS
-    default_expression: str
-
-    def definition(self) -> str:
-        text = f"`{self.name}` {self.type}"
-        if self.default_kind:
-            text += f" {self.default_kind} {self.default_expression}"
-        return text
-
-
-def declared_columns(tables: Sequence[tuple[str, str]]) -> dict[str, list[Column]]:
-    """(database.table, CREATE TABLE statement) pairs -> each table's columns, in order, as the
-    engine reads the statement."""
-    return _declared(tuple(tables))
-
-
-@functools.lru_cache(maxsize=8)
-def _declared(tables: tuple[tuple[str, str], ...]) -> dict[str, list[Column]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "classpulse.warehouse.migrate"],
-        input=json.dumps(tables),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"reading the DDL files' columns failed:\n{result.stderr[-3000:]}")
-    answer = json.loads(result.stdout)
-    return {table: [Column(*row) for row in rows] for table, rows in answer.items()}
+from classpulse.warehouse.scratch import Column, declared_columns
 
 
 def existing_columns(client, tables: Iterable[str]) -> dict[str, list[str]]:
@@ -122,40 +82,3 @@ def upgrade_tables(client, tables: Sequence[tuple[str, str]]) -> list[str]:
     for statement in statements:
         client.command(statement)
     return statements
-
-
-def _read_columns_here(tables: list[tuple[str, str]]) -> dict[str, list[list[str]]]:
-    """In this (child) process: run the DDL in a scratch chDB engine, read its columns."""
-    import tempfile
-
-    from chdb import session
-
-    with tempfile.TemporaryDirectory(prefix="classpulse-migrate-") as scratch:
-        engine = session.Session(scratch)
-        try:
-            for database in sorted({table.split(".", 1)[0] for table, _ in tables}):
-                engine.query(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-            for _, ddl in tables:
-                engine.query(ddl)
-            out: dict[str, list[list[str]]] = {table: [] for table, _ in tables}
-            text = str(
-                engine.query(
-                    "SELECT concat(database, '.', table), name, type, default_kind, "
-                    "default_expression FROM system.columns "
-                    "WHERE database NOT IN ('system', 'INFORMATION_SCHEMA', "
-                    "'information_schema') ORDER BY database, table, position",
-                    "JSONCompactEachRow",
-                )
-            )
-        finally:
-            engine.close()
-    for line in text.splitlines():
-        if line.strip():
-            table, *column = json.loads(line)
-            if table in out:
-                out[table].append(column)
-    return out
-
-
-if __name__ == "__main__":
-    json.dump(_read_columns_here(json.load(sys.stdin)), sys.stdout)
