@@ -17,16 +17,9 @@ CREATE TABLE IF NOT EXISTS ods.late_events
     event Nullable(String),
     extra_uid Nullable(Int64),
     metric_value Nullable(Int64),
-    source_split String,
-    source_offset Nullable(Int64) COMMENT 'offset of the source message (NULL until the cleaning job carries it)',
-    message_key Nullable(String) MATERIALIZED concat(replaceOne(source_split, '/', '|'), '|', toString(source_offset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: source_message_offset_to_come, landed, kafka_provenance
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')
 ORDER BY (mart, event_time_ms)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

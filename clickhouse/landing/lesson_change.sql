@@ -12,10 +12,8 @@ CREATE TABLE IF NOT EXISTS ods.lesson_change
     student_id UInt64,
     tutor_id UInt64,
     occurred_at DateTime64(3, 'UTC'),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: kafka_provenance
 )
 ENGINE = MergeTree
 ORDER BY change_id
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

@@ -13,10 +13,8 @@ CREATE TABLE IF NOT EXISTS ods.lesson_schedule
     policy_id UInt32,
     lesson_status LowCardinality(String), -- scheduled | cancelled
     update_time DateTime64(3, 'UTC'),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: kafka_provenance
 )
 ENGINE = ReplacingMergeTree(update_time)
 ORDER BY lesson_id
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

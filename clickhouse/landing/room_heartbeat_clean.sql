@@ -10,14 +10,9 @@ CREATE TABLE IF NOT EXISTS ods.room_heartbeat_clean
     terminal LowCardinality(String),
     kind LowCardinality(String) COMMENT 'enter | beat | leave',
     server_time Int64 COMMENT 'epoch ms, the event time (the heartbeat service clock)',
-    ingested_at DateTime64(3, 'UTC'),
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: cleaned, kafka_provenance
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(server_time, 1000), 'Asia/Shanghai')
 ORDER BY (bid, room_id, uid, server_time)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

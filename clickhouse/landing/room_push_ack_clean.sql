@@ -13,14 +13,9 @@ CREATE TABLE IF NOT EXISTS ods.room_push_ack_clean
     missing_msgids Array(Int64) COMMENT 'msgids below max_msgid the client still misses',
     missing_count Int32,
     message_seq Int64 COMMENT 'position in its split: the later message wins a server_time tie',
-    ingested_at DateTime64(3, 'UTC'),
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: cleaned, kafka_provenance
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(server_time, 1000), 'Asia/Shanghai')
 ORDER BY (bid, room_id, uid, terminal, server_time)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

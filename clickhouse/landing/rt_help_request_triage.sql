@@ -20,18 +20,8 @@ CREATE TABLE IF NOT EXISTS rt.help_request_triage_log
     handle_ms Int64,
     version UInt64,
     is_deleted UInt8,
-    lesson_id UInt64 COMMENT 'dimension columns (LIVE_CLASSROOM_CONTRACT.md C), from the stream lookup',
-    lesson_date Date,
-    room_role LowCardinality(String),
-    expected_members UInt64,
-    tutor_id UInt64,
-    class_id UInt64,
-    org_node_id UInt64,
-    dim_run_id UInt64,
-    dim_status LowCardinality(String) COMMENT 'ok | room_unknown | member_unknown | lookup_timeout',
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    -- include: room_dimensions, landed
 )
 ENGINE = ReplacingMergeTree(version, is_deleted)
 ORDER BY request_id
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

@@ -12,14 +12,9 @@ CREATE TABLE IF NOT EXISTS rt.room_presence_sessions_log
     end_reason LowCardinality(String) COMMENT 'leave | timeout',
     terminals Int64,
     heartbeats Int64,
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: landed, kafka_provenance
 )
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(intDiv(online_from_ms, 1000), 'Asia/Shanghai')
 ORDER BY (bid, room_id, uid, online_from_ms)
-TTL toDateTime(landed_at) + INTERVAL 30 DAY  -- retention counts from landing, so replaying an old day keeps it
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: rt_retention, deduplicated_inserts

@@ -25,19 +25,9 @@ CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s_log
     peer_in_room UInt8,
     fm_in_room UInt8,
     problem_labels Array(LowCardinality(String)),
-    lesson_id UInt64 COMMENT 'dimension columns (LIVE_CLASSROOM_CONTRACT.md C), from the stream lookup',
-    lesson_date Date,
-    room_role LowCardinality(String),
-    expected_members UInt64,
-    tutor_id UInt64,
-    class_id UInt64,
-    org_node_id UInt64,
-    dim_run_id UInt64,
-    dim_status LowCardinality(String) COMMENT 'ok | room_unknown | member_unknown | lookup_timeout',
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    -- include: room_dimensions, landed
 )
 ENGINE = ReplacingMergeTree(processed_at)
 PARTITION BY toDate(intDiv(start_time, 1000), 'Asia/Shanghai')
 ORDER BY (room_id, start_time, user_id)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

@@ -21,11 +21,9 @@ CREATE TABLE IF NOT EXISTS ods.timeline_analysis_student
     ingestedAt DateTime64(3, 'UTC') COMMENT 'source file complete / Kafka timestamp',
     processedAt DateTime64(3, 'UTC') COMMENT 'Flink processing time',
     landed_at DateTime64(3, 'UTC') DEFAULT now64(3) COMMENT 'ClickHouse insert time',
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: kafka_provenance
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(messageTimeStamp, 1000), 'Asia/Shanghai')
 ORDER BY (roomId, userId, messageTimeStamp)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

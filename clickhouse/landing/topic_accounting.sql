@@ -8,12 +8,8 @@ CREATE TABLE IF NOT EXISTS ods.topic_accounting_log
     messages_read Int64,
     accepted Int64,
     rejected Int64,
-    processed_at DateTime64(3, 'UTC'),
-    landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: landed, kafka_provenance
 )
 ENGINE = ReplacingMergeTree(processed_at)
 ORDER BY (topic, source_split, first_offset)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts

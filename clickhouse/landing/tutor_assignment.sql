@@ -11,10 +11,8 @@ CREATE TABLE IF NOT EXISTS ods.tutor_assignment
     class_id UInt64,                        -- small class or WeChat group; 0 = none
     assignment_status LowCardinality(String), -- active | ended
     update_time DateTime64(3, 'UTC'),
-    kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-    kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-    kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three'
+    -- include: kafka_provenance
 )
 ENGINE = ReplacingMergeTree(update_time)
 ORDER BY (course_id, student_id)
-SETTINGS non_replicated_deduplication_window = 10000
+-- include: deduplicated_inserts
