@@ -22,47 +22,37 @@ WITH
             AND run_id = {run_a:UInt64}
             AND (empty({lessons:Array(UInt64)}) OR has({lessons:Array(UInt64)}, lesson_id))
     ),
-    pairs_a AS (SELECT lesson_id, run_id FROM side_a WHERE lesson_id IN (SELECT lesson_id FROM scope)),
+    -- the (lesson, run) pairs of each side: 1 = A, 2 = B (a pair may be on both)
+    sides AS (
+        SELECT lesson_id, run_id, 1 AS side FROM side_a
+        WHERE lesson_id IN (SELECT lesson_id FROM scope)
+        UNION ALL
+        SELECT lesson_id, {run_b:UInt64}, 2 FROM scope
+    ),
+    pairs AS (SELECT DISTINCT lesson_id, run_id FROM sides),
+    -- every item of either side once per side it is on: its id and a hash of its attributes
     items AS (
-        SELECT lesson_id, 'lesson' AS entity, lesson_id AS item, 1 AS side,
+        SELECT lesson_id, 'lesson' AS entity, lesson_id AS item, side,
             cityHash64(build_status, policy_id, biz_type, stream_policy, org_policy, room_policy, preheat_mode) AS attributes,
             format('{} policy {} {}/{}/{}/{}', toString(build_status), toString(policy_id),
                 biz_type, org_policy, room_policy, preheat_mode) AS description
-        FROM dim.preheat_lesson_log WHERE (lesson_id, run_id) IN pairs_a
+        FROM dim.preheat_lesson_log INNER JOIN sides USING (lesson_id, run_id)
+        WHERE (lesson_id, run_id) IN pairs
         UNION ALL
-        SELECT lesson_id, 'lesson', lesson_id, 2,
-            cityHash64(build_status, policy_id, biz_type, stream_policy, org_policy, room_policy, preheat_mode),
-            format('{} policy {} {}/{}/{}/{}', toString(build_status), toString(policy_id),
-                biz_type, org_policy, room_policy, preheat_mode)
-        FROM dim.preheat_lesson_log
-        WHERE run_id = {run_b:UInt64} AND lesson_id IN (SELECT lesson_id FROM scope)
-        UNION ALL
-        SELECT lesson_id, 'room', room_id, 1,
+        SELECT lesson_id, 'room', room_id, side,
             cityHash64(room_role, tutor_id, scope_node_id, biz_type, stream_policy, starts_at, ends_at), ''
-        FROM dim.live_room WHERE (lesson_id, run_id) IN pairs_a
+        FROM dim.live_room INNER JOIN sides USING (lesson_id, run_id)
+        WHERE (lesson_id, run_id) IN pairs
         UNION ALL
-        SELECT lesson_id, 'room', room_id, 2,
-            cityHash64(room_role, tutor_id, scope_node_id, biz_type, stream_policy, starts_at, ends_at), ''
-        FROM dim.live_room
-        WHERE run_id = {run_b:UInt64} AND lesson_id IN (SELECT lesson_id FROM scope)
-        UNION ALL
-        SELECT lesson_id, 'node', node_id, 1,
+        SELECT lesson_id, 'node', node_id, side,
             cityHash64(parent_node_id, root_node_id, node_kind, depth, source_id, path, student_count), ''
-        FROM dim.org_node WHERE (lesson_id, run_id) IN pairs_a
+        FROM dim.org_node INNER JOIN sides USING (lesson_id, run_id)
+        WHERE (lesson_id, run_id) IN pairs
         UNION ALL
-        SELECT lesson_id, 'node', node_id, 2,
-            cityHash64(parent_node_id, root_node_id, node_kind, depth, source_id, path, student_count), ''
-        FROM dim.org_node
-        WHERE run_id = {run_b:UInt64} AND lesson_id IN (SELECT lesson_id FROM scope)
-        UNION ALL
-        SELECT lesson_id, 'member', cityHash64(room_id, student_id), 1,
+        SELECT lesson_id, 'member', cityHash64(room_id, student_id), side,
             cityHash64(node_id, tutor_id, class_id, room_role), ''
-        FROM dim.room_membership WHERE (lesson_id, run_id) IN pairs_a
-        UNION ALL
-        SELECT lesson_id, 'member', cityHash64(room_id, student_id), 2,
-            cityHash64(node_id, tutor_id, class_id, room_role), ''
-        FROM dim.room_membership
-        WHERE run_id = {run_b:UInt64} AND lesson_id IN (SELECT lesson_id FROM scope)
+        FROM dim.room_membership INNER JOIN sides USING (lesson_id, run_id)
+        WHERE (lesson_id, run_id) IN pairs
     )
 SELECT
     lesson_id,

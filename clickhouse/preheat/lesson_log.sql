@@ -14,22 +14,24 @@ WITH
         WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
         GROUP BY lesson_id
     ),
-    rooms AS (
-        SELECT lesson_id, count() AS rooms
-        FROM dim.live_room
+    -- the batch's rooms, org nodes and room memberships of this run, counted per lesson
+    outputs AS (
+        SELECT lesson_id, 'room' AS output FROM dim.live_room
         WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-        GROUP BY lesson_id
+        UNION ALL
+        SELECT lesson_id, 'node' FROM dim.org_node
+        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+        UNION ALL
+        SELECT lesson_id, 'member' FROM dim.room_membership
+        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
     ),
-    nodes AS (
-        SELECT lesson_id, count() AS nodes
-        FROM dim.org_node
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-        GROUP BY lesson_id
-    ),
-    members AS (
-        SELECT lesson_id, count() AS members
-        FROM dim.room_membership
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+    built AS (
+        SELECT
+            lesson_id,
+            countIf(output = 'room') AS rooms,
+            countIf(output = 'node') AS nodes,
+            countIf(output = 'member') AS members
+        FROM outputs
         GROUP BY lesson_id
     )
 SELECT
@@ -52,9 +54,9 @@ SELECT
     found.preheat_mode,
     toUInt32(placed.students),
     toUInt32(placed.tutors),
-    toUInt32(rooms.rooms),
-    toUInt32(nodes.nodes),
-    members.members,
+    toUInt32(built.rooms),
+    toUInt32(built.nodes),
+    built.members,
     length({lessons:Array(UInt64)}),
     (SELECT sum(students) FROM placed),
     {batch_seconds:Float64},
@@ -63,6 +65,4 @@ FROM (SELECT arrayJoin({lessons:Array(UInt64)}) AS lesson_id) AS requested
 LEFT JOIN dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}) AS found
     ON found.lesson_id = requested.lesson_id
 LEFT JOIN placed ON placed.lesson_id = requested.lesson_id
-LEFT JOIN rooms ON rooms.lesson_id = requested.lesson_id
-LEFT JOIN nodes ON nodes.lesson_id = requested.lesson_id
-LEFT JOIN members ON members.lesson_id = requested.lesson_id
+LEFT JOIN built ON built.lesson_id = requested.lesson_id
