@@ -153,7 +153,9 @@ PROVENANCE_COLUMNS = (
     ("kafka_offset", "Int64 DEFAULT -1"),
 )
 """(topic, partition, offset) of a row landed from Kafka: the landing's dedup key and what the
-accounting by offsets counts (``classpulse.kafka.accounting``)."""
+accounting by offsets counts (``classpulse.kafka.accounting``). The group ``kafka_provenance``
+declares them, with their comments; :func:`create_landing_tables` adds them, as here, to a table
+that lacks them (one created before they existed, one whose file does not include the group)."""
 
 
 MESSAGE_KEY = "concat(replaceOne({split}, '/', '|'), '|', toString({offset}))"

@@ -131,3 +131,21 @@ def test_shipped_files_include_only_groups_that_exist() -> None:
     tables = read_landing_tables(ROOT)
     assert len(tables) == len(list((ROOT / "clickhouse" / "landing").glob("[!_]*.sql")))
     assert all("include" not in table.ddl for table in tables)
+
+
+def test_the_provenance_columns_added_later_are_those_of_the_group() -> None:
+    from classpulse.loader import GROUPS_FILE, LANDING_DIR, PROVENANCE_COLUMNS, read_groups
+    from classpulse.warehouse.scratch import declared_columns
+
+    group = "\n".join(read_groups(ROOT / LANDING_DIR / GROUPS_FILE)["kafka_provenance"])
+    added = ", ".join(f"{name} {kind}" for name, kind in PROVENANCE_COLUMNS)
+    declared = declared_columns(
+        [
+            ("ods.group", f"CREATE TABLE ods.group ({group}) ENGINE = Memory"),
+            ("ods.added", f"CREATE TABLE ods.added ({added}) ENGINE = Memory"),
+        ]
+    )
+    assert declared["ods.group"] == declared["ods.added"]
+    assert [column.name for column in declared["ods.group"]] == [
+        name for name, _ in PROVENANCE_COLUMNS
+    ]
