@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 
 LANDING_DIR = Path("clickhouse") / "landing"
@@ -92,15 +93,15 @@ def read_landing_tables(root: Path) -> list[LandingTable]:
 
 def read_header(text: str) -> dict[str, str]:
     """The ``-- name: value`` lines of the comment block a DDL file opens with."""
-    header = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("--"):
-            break
-        name, colon, value = stripped.removeprefix("--").partition(":")
-        if colon and name.strip().isidentifier():
-            header[name.strip()] = value.strip()
-    return header
+    block = takewhile(
+        lambda line: line.lstrip().startswith("--") or not line.strip(), text.split("\n")
+    )
+    fields = (line.strip().removeprefix("--").partition(":") for line in block)
+    return {
+        name.strip(): value.strip()
+        for name, colon, value in fields
+        if colon and name.strip().isidentifier()
+    }
 
 
 def read_groups(path: Path) -> dict[str, list[str]]:
