@@ -26,8 +26,8 @@ FROM agora_record AS m,
 
 INSERT INTO agora_record_clean
 SELECT
-    source_split, classroom_id, user_type, user_id, agora_channel_id, event_text, video_fr,
-    video_uid, audio_lost, audio_uid, create_time, ingested_at, processed_at
+    source_split, source_offset, classroom_id, user_type, user_id, agora_channel_id, event_text,
+    video_fr, video_uid, audio_lost, audio_uid, create_time, ingested_at, processed_at
 FROM agora_checked
 WHERE reason IS NULL;
 

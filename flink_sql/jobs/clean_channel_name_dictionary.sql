@@ -28,7 +28,8 @@ FROM channel_name_dictionary AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO channel_name_dictionary_clean
 SELECT
-    source_split, id, chinese_name, english_name, `level`, pid, create_time, update_time, dept_id,
+    source_split, source_offset, id, chinese_name, english_name, `level`, pid, create_time,
+    update_time, dept_id,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW

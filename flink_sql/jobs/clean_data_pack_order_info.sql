@@ -35,7 +35,7 @@ FROM data_pack_order_info AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO data_pack_order_info_clean
 SELECT
-    source_split, id, leads_flow_event_id, group_id, cc_id, student_id,
+    source_split, source_offset, id, leads_flow_event_id, group_id, cc_id, student_id,
     order_id, leads_id, confirm_date_time, create_time, update_time, order_create_time,
     canceled_date_time, apply_refund_date, `status`,
     COUNT(*) OVER (

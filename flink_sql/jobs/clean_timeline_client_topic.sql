@@ -43,8 +43,9 @@ FROM timeline_client_topic AS m,
 -- array that does not depend on the message, is planned as a stateful join holding every event).
 INSERT INTO timeline_analysis_student
 SELECT
-    c.source_split, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`, c.msg_id,
-    c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index, r.`event`,
+    c.source_split, c.source_offset, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`,
+    c.msg_id, c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index,
+    r.`event`,
     c.ingested_at, c.processed_at
 FROM timeline_checked AS c
 CROSS JOIN UNNEST(

@@ -22,7 +22,7 @@ FROM uc_account_student AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO uc_account_student_clean
 SELECT
-    source_split, id, channel_id, update_time,
+    source_split, source_offset, id, channel_id, update_time,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW

@@ -24,7 +24,7 @@ FROM uc_account_user AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO uc_account_user_clean
 SELECT
-    source_split, id, `name`, register_date_time, `status`, update_time,
+    source_split, source_offset, id, `name`, register_date_time, `status`, update_time,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW

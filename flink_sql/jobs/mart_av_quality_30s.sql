@@ -30,7 +30,7 @@ FROM (
 -- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom).
 CREATE TEMPORARY VIEW av_metrics AS
 SELECT
-    event_at, is_late, watermark_at, message_create_time, source_split,
+    event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
     COALESCE(user_id, -1) AS user_id,
     COALESCE(agora_channel_id, -1) AS web_server_id,
     COALESCE(classroom_id, '-1') AS classroom_id,
@@ -42,7 +42,7 @@ FROM av_records
 WHERE user_type = 'student' AND audio_lost >= 0
 UNION ALL
 SELECT
-    event_at, is_late, watermark_at, message_create_time, source_split,
+    event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
     COALESCE(user_id, -1),
     COALESCE(agora_channel_id, -1),
     COALESCE(classroom_id, '-1'),
@@ -96,6 +96,7 @@ SELECT
     extra_uid,
     metric_value,
     source_split,
+    source_offset,
     CURRENT_TIMESTAMP
 FROM av_metrics
 WHERE is_late;

@@ -72,6 +72,7 @@ SELECT
     CAST(NULL AS BIGINT),
     CAST(NULL AS BIGINT),
     sourceSplit,
+    sourceOffset,
     CURRENT_TIMESTAMP
 FROM classroom_events
 WHERE is_late;

@@ -86,6 +86,7 @@ SELECT
     CAST(NULL AS BIGINT),
     CAST(NULL AS BIGINT),
     source_split,
+    source_offset,
     CURRENT_TIMESTAMP
 FROM qos_events
 WHERE is_late;

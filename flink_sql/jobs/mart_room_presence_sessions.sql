@@ -207,6 +207,8 @@ SELECT
     bid,  -- extra_uid carries the product (bid)
     CAST(NULL AS BIGINT),
     source_split,
+    -- the source message's offset: the last part of its key <topic>|<partition>|<offset>
+    CAST(SPLIT_INDEX(message_key, '|', 2) AS BIGINT),
     CURRENT_TIMESTAMP
 FROM presence_events
 WHERE is_late;

@@ -267,6 +267,7 @@ SELECT
     CAST(NULL AS BIGINT),
     CAST(NULL AS BIGINT),
     source_split,
+    source_offset,
     CURRENT_TIMESTAMP
 FROM label_messages
 WHERE is_late;
@@ -394,6 +395,7 @@ SELECT
     CAST(NULL AS BIGINT),
     CAST(NULL AS BIGINT),
     source_split,
+    source_offset,
     CURRENT_TIMESTAMP
 FROM help_messages
 WHERE is_late;
