@@ -41,25 +41,5 @@ SELECT
 FROM help_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'classroom_help_request', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM help_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW help_split_counts AS
-SELECT
-    'classroom_help_request' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM help_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE help_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'classroom_help_request', checked = 'help_checked');
