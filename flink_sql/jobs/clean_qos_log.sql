@@ -22,7 +22,8 @@ FROM qos_log AS m,
 
 INSERT INTO qos_log_clean
 SELECT
-    source_split, source_offset, classroom_id, user_type, user_id, event_time, sub_event, data_time, ppt_index,
+    source_split, source_offset, classroom_id, user_type, user_id, event_time, sub_event, data_time,
+    ppt_index,
     ingested_at, processed_at
 FROM qos_checked
 WHERE reason IS NULL;

@@ -66,4 +66,6 @@ WHERE r.target_type = c.target_type
     AND r.sub_action IN ('*', c.sub_action);
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
-apply template route_checked_messages (topic = 'timeline_client_topic', checked = 'timeline_checked');
+apply template route_checked_messages (
+    topic = 'timeline_client_topic', checked = 'timeline_checked'
+);

@@ -5,12 +5,13 @@ Layout (see ``shared/STYLE.md``)::
     flink_sql/tables/<table>.sql             one CREATE TABLE per file: columns, watermark, role
     flink_sql/connectors/<env>.yaml          the WITH options of each role in one environment
     flink_sql/jobs/<job>.sql                 header comment, CREATE TEMPORARY VIEWs, INSERTs
-    flink_sql/templates/<template>.sql       views and INSERTs several jobs share, {argument}s
+    flink_sql/templates/<template>.sql       statements several files share, with {argument}s
 
 A job file holds only views and INSERT statements, and ``apply template <template> (<argument> =
 '<text>', ...)`` statements that stand for a template's statements with its ``{argument}``s (or
 ``{argument:default}``s) replaced by the text given (:func:`expand_templates`): what every
-cleaning job and every real-time mart does alike is written once. Connector options live in the
+cleaning job and every real-time mart does alike is written once (a table file may be one
+``apply template`` too: the columns the classroom topics share). Connector options live in the
 connector files, so the same job runs bounded and continuously, on a local broker and on a cluster. The
 INSERT targets of a job are its outputs; the connector tables it mentions otherwise are its
 inputs. In a bounded run a job that reads a table another job writes runs in a later stage (see
@@ -36,7 +37,10 @@ _WATERMARK = re.compile(r"\bWATERMARK\s+FOR\b", re.I)
 _WORD = re.compile(r"`?([A-Za-z_]\w*)`?")
 _APPLY_TEMPLATE = re.compile(r"^\s*APPLY\s+TEMPLATE\b", re.I)
 _APPLY_TEMPLATE_CALL = re.compile(r"^\s*APPLY\s+TEMPLATE\s+(\w+)\s*\((.*)\)\s*$", re.I | re.S)
-_TEMPLATE_ARGUMENT = re.compile(r"\s*(\w+)\s*=\s*'((?:[^']|'')*)'\s*(?:,|$)")
+# <argument> = '<text>' (a quote doubled) or <argument> = $$<text>$$ (SQL with its quotes as is)
+_TEMPLATE_ARGUMENT = re.compile(
+    r"\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|\$\$(.*?)\$\$)\s*(?:,|$)", re.S
+)
 # {name} or {name:default}; a ${VARIABLE} (filled when the job runs) is neither
 _TEMPLATE_PLACEHOLDER = re.compile(r"(?<!\$)\{(\w+)(?::((?:[^{}$]|\$\{\w+\})*))?\}")
 
@@ -142,8 +146,9 @@ def expand_templates(statements: list[str], root: Path, where: str) -> list[str]
 
     ``apply template <name> (<argument> = '<text>', ...)`` reads
     ``flink_sql/templates/<name>.sql`` and replaces each ``{argument}`` in it by the text given
-    (a quote in the text doubled, as in a SQL string), each ``{argument:default}`` by the text
-    given or else the default. An argument the template does not name, or one it needs and the
+    (a quote in the text doubled, as in a SQL string; or the text between ``$$`` and ``$$``, SQL
+    with its quotes as they are), each ``{argument:default}`` by the text given or else the
+    default. An argument the template does not name, or one it needs and the
     statement does not give, is an error.
     """
     expanded: list[str] = []
@@ -195,7 +200,8 @@ def _template_arguments(text: str, where: str) -> dict[str, str]:
             raise SqlFileError(f"{where}: expected <argument> = '<text>' at {text[index:]!r}")
         if match.group(1) in arguments:
             raise SqlFileError(f"{where}: argument {match.group(1)!r} given twice")
-        arguments[match.group(1)] = match.group(2).replace("''", "'")
+        quoted, dollar_quoted = match.group(2), match.group(3)
+        arguments[match.group(1)] = dollar_quoted if quoted is None else quoted.replace("''", "'")
         index = match.end()
     return arguments
 
@@ -237,7 +243,8 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
     tables = []
     for path in sorted((root / TABLES_DIR).glob("*.sql")):
         text = path.read_text(encoding="utf-8")
-        statements = split_statements(text)
+        # a table may be written as a template applied (columns several tables share)
+        statements = expand_templates(split_statements(text), root, str(path))
         if len(statements) != 1:
             raise SqlFileError(
                 f"{path}: expected exactly one CREATE TABLE, found {len(statements)}"
