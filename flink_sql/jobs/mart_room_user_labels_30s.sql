@@ -169,27 +169,9 @@ SELECT
     PROCTIME() AS lookup_time
 FROM label_rows;
 
-CREATE TEMPORARY VIEW label_rows_enriched AS
-SELECT
-    l.*,
-    CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
-        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN l.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
-            THEN 'member_unknown'
-        ELSE 'ok'
-    END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM label_rows_keyed AS l
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF l.lookup_time AS d
-    ON d.room_id = l.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF l.lookup_time AS m
-    ON m.room_id = l.room_id AND m.student_id = l.member_key;
+apply template room_dimensions (
+    view = 'label_rows_enriched', rows = 'label_rows_keyed', time_ms = 'start_ms'
+);
 
 INSERT INTO room_user_labels_30s
 SELECT
@@ -215,26 +197,9 @@ SELECT
         IF(courseware_out_of_sync = 1, 'courseware_out_of_sync', ''),
         IF(cannot_draw = 1, 'cannot_draw', '')
     ], ''),
-    -- dimension columns (C): a known room gives its columns, a member its tutor, class and
-    -- group; otherwise zeros and the business date of the row's time
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
-        CAST(TO_TIMESTAMP_LTZ(start_ms, 3) AS DATE)),
-    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
-    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
-        ELSE 0
-    END,
-    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
-        ELSE 0
-    END,
-    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
-    dim_status,
+    -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
+    dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
+    dim_class_id, dim_org_node_id, dim_run_id, dim_status,
     CURRENT_TIMESTAMP
 FROM label_rows_enriched;
 
@@ -513,37 +478,9 @@ FROM (
 WHERE op <> 'UPDATE_BEFORE';
 
 -- Enrichment (C) of each version, at request_time, as the label rows.
-CREATE TEMPORARY VIEW triage_enriched AS
-SELECT
-    t.*,
-    CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
-        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN t.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
-            THEN 'member_unknown'
-        ELSE 'ok'
-    END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM triage_versions AS t
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF t.lookup_time AS d
-    ON d.room_id = t.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF t.lookup_time AS m
-    ON m.room_id = t.room_id AND m.student_id = t.member_key;
-
-CREATE TEMPORARY VIEW triage_dimensions AS
-SELECT
-    *,
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
-        ELSE 0
-    END AS tutor_id
-FROM triage_enriched;
+apply template room_dimensions (
+    view = 'triage_enriched', rows = 'triage_versions', time_ms = 'request_time'
+);
 
 INSERT INTO help_request_triage
 SELECT
@@ -551,23 +488,12 @@ SELECT
     evidence_end, outcome, category, `action`,
     -- rule 4 (peer_absent) calls the requester's tutor when a student asks, else nobody
     CASE
-        WHEN category = 'peer_absent' THEN IF(`role` = 'student', tutor_id, 0)
+        WHEN category = 'peer_absent' THEN IF(`role` = 'student', dim_tutor_id, 0)
         ELSE target_user_id
     END,
     verify_start, verify_status, handle_ms, `version`, is_deleted,
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
-        CAST(TO_TIMESTAMP_LTZ(request_time, 3) AS DATE)),
-    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
-    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
-    tutor_id,
-    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
-        ELSE 0
-    END,
-    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
-    dim_status,
+    -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
+    dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
+    dim_class_id, dim_org_node_id, dim_run_id, dim_status,
     CURRENT_TIMESTAMP
-FROM triage_dimensions;
+FROM triage_enriched;
