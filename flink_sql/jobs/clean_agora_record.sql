@@ -26,30 +26,10 @@ FROM agora_record AS m,
 
 INSERT INTO agora_record_clean
 SELECT
-    source_split, classroom_id, user_type, user_id, agora_channel_id, event_text, video_fr,
-    video_uid, audio_lost, audio_uid, create_time, ingested_at, processed_at
+    source_split, source_offset, classroom_id, user_type, user_id, agora_channel_id, event_text,
+    video_fr, video_uid, audio_lost, audio_uid, create_time, ingested_at, processed_at
 FROM agora_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'agora_record', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM agora_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW agora_split_counts AS
-SELECT
-    'agora_record' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM agora_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE agora_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'agora_record', checked = 'agora_checked');

@@ -28,7 +28,8 @@ FROM channel_name_dictionary AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO channel_name_dictionary_clean
 SELECT
-    source_split, id, chinese_name, english_name, `level`, pid, create_time, update_time, dept_id,
+    source_split, source_offset, id, chinese_name, english_name, `level`, pid, create_time,
+    update_time, dept_id,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -37,27 +38,7 @@ SELECT
 FROM channel_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT
-    'blink_stg_activity__channel_name_dictionary_da', payload, reason, source_split, source_offset,
-    ingested_at, processed_at
-FROM channel_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW channel_split_counts AS
-SELECT
-    'blink_stg_activity__channel_name_dictionary_da' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM channel_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE channel_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (
+    topic = 'blink_stg_activity__channel_name_dictionary_da', checked = 'channel_checked'
+);

@@ -2,71 +2,26 @@
 -- classroom_device_sample_clean. Grain: one row per valid sample; rejected messages go to
 -- rejected_messages, counts to topic_accounting. Rules: LIVE_CLASSROOM_CONTRACT.md 0, A.1.
 
--- One parse per message (parse_message, jvm/udf/README.md): malformed_json, then missing_field
--- (a required field absent or null), then wrong_type (an object or array where a scalar belongs,
--- a non-integer number, a room id outside unsigned 64 bits).
--- Then the rules beyond the parse, in the contract's order (section 0): an enum outside its list
--- (case-sensitive) or a number outside its range is wrong_type (integers have at most 18 digits,
--- as before the port), then future_timestamp (client_time > server_time + 5 min).
-CREATE TEMPORARY VIEW device_checked AS
-SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.mic, p.speaker, p.camera, p.cpu_pct,
-    COALESCE(p.reason, CASE
-        WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND p.mic IN ('ok', 'missing', 'denied', 'error')
-                AND p.speaker IN ('ok', 'missing', 'denied', 'error')
-                AND p.camera IN ('ok', 'missing', 'denied', 'error')
-                AND p.cpu_pct BETWEEN 0 AND 100)
-            THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
-    END) AS reason
-FROM classroom_device_sample AS m,
-    LATERAL TABLE(parse_message(m.payload, '
-        room_id      UBIGINT  room_id      NOT NULL,
-        user_id      BIGINT   user_id      NOT NULL,
-        role         STRING   role         NOT NULL,
-        client_time  BIGINT   client_time  NOT NULL,
-        server_time  BIGINT   server_time  NOT NULL,
+-- The checks of a classroom message and its clean row (flink_sql/templates/
+-- classroom_message_checked.sql): the envelope every topic shares, then its own columns, fields
+-- and rules.
+apply template classroom_message_checked (
+    view = 'device_checked', source = 'classroom_device_sample',
+    columns = 'mic, speaker, camera, cpu_pct',
+    parse = '
         mic          STRING   mic          NOT NULL,
         speaker      STRING   speaker      NOT NULL,
         camera       STRING   camera       NOT NULL,
-        cpu_pct      BIGINT   cpu_pct      NOT NULL
-    ')) AS p;
+        cpu_pct      BIGINT   cpu_pct      NOT NULL',
+    checks = $$
+        p.mic in ('ok', 'missing', 'denied', 'error')
+        and p.speaker in ('ok', 'missing', 'denied', 'error')
+        and p.camera in ('ok', 'missing', 'denied', 'error')
+        and p.cpu_pct between 0 and 100
+    $$
+);
 
-INSERT INTO classroom_device_sample_clean
-SELECT
-    source_split, source_offset,
-    room_id, user_id, role, client_time, server_time,
-    mic, speaker, camera, cpu_pct,
-    ingested_at, processed_at
-FROM device_checked
-WHERE reason IS NULL;
-
-INSERT INTO rejected_messages
-SELECT 'classroom_device_sample', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM device_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW device_split_counts AS
-SELECT
-    'classroom_device_sample' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM device_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE device_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (
+    topic = 'classroom_device_sample', checked = 'device_checked'
+);

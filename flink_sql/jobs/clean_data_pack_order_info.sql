@@ -35,7 +35,7 @@ FROM data_pack_order_info AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO data_pack_order_info_clean
 SELECT
-    source_split, id, leads_flow_event_id, group_id, cc_id, student_id,
+    source_split, source_offset, id, leads_flow_event_id, group_id, cc_id, student_id,
     order_id, leads_id, confirm_date_time, create_time, update_time, order_create_time,
     canceled_date_time, apply_refund_date, `status`,
     COUNT(*) OVER (
@@ -46,26 +46,5 @@ SELECT
 FROM order_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT
-    'data_pack_order_info', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM order_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW order_split_counts AS
-SELECT
-    'data_pack_order_info' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM order_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE order_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'data_pack_order_info', checked = 'order_checked');

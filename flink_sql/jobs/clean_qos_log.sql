@@ -22,30 +22,11 @@ FROM qos_log AS m,
 
 INSERT INTO qos_log_clean
 SELECT
-    source_split, classroom_id, user_type, user_id, event_time, sub_event, data_time, ppt_index,
+    source_split, source_offset, classroom_id, user_type, user_id, event_time, sub_event, data_time,
+    ppt_index,
     ingested_at, processed_at
 FROM qos_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'qos_log', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM qos_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW qos_split_counts AS
-SELECT
-    'qos_log' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM qos_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE qos_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'qos_log', checked = 'qos_checked');

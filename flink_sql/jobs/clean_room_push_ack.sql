@@ -62,25 +62,5 @@ SELECT
 FROM push_ack_verdicts
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'room_push_ack', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM push_ack_verdicts
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW push_ack_split_counts AS
-SELECT
-    'room_push_ack' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM push_ack_verdicts
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE push_ack_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'room_push_ack', checked = 'push_ack_verdicts');

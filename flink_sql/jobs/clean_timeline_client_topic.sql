@@ -43,8 +43,9 @@ FROM timeline_client_topic AS m,
 -- array that does not depend on the message, is planned as a stateful join holding every event).
 INSERT INTO timeline_analysis_student
 SELECT
-    c.source_split, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`, c.msg_id,
-    c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index, r.`event`,
+    c.source_split, c.source_offset, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`,
+    c.msg_id, c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index,
+    r.`event`,
     c.ingested_at, c.processed_at
 FROM timeline_checked AS c
 CROSS JOIN UNNEST(
@@ -64,26 +65,7 @@ WHERE r.target_type = c.target_type
     AND r.target_id IN ('*', c.target_id)
     AND r.sub_action IN ('*', c.sub_action);
 
-INSERT INTO rejected_messages
-SELECT
-    'timeline_client_topic', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM timeline_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW timeline_split_counts AS
-SELECT
-    'timeline_client_topic' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM timeline_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE timeline_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (
+    topic = 'timeline_client_topic', checked = 'timeline_checked'
+);

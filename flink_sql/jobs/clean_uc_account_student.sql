@@ -22,7 +22,7 @@ FROM uc_account_student AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO uc_account_student_clean
 SELECT
-    source_split, id, channel_id, update_time,
+    source_split, source_offset, id, channel_id, update_time,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -31,25 +31,5 @@ SELECT
 FROM student_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'uc_account-student', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM student_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW student_split_counts AS
-SELECT
-    'uc_account-student' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM student_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE student_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'uc_account-student', checked = 'student_checked');

@@ -24,7 +24,7 @@ FROM uc_account_user AS m,
 -- back by one reader): the tie-break when two versions share an update_time.
 INSERT INTO uc_account_user_clean
 SELECT
-    source_split, id, `name`, register_date_time, `status`, update_time,
+    source_split, source_offset, id, `name`, register_date_time, `status`, update_time,
     COUNT(*) OVER (
         PARTITION BY source_split ORDER BY processed_at
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -33,25 +33,5 @@ SELECT
 FROM user_checked
 WHERE reason IS NULL;
 
-INSERT INTO rejected_messages
-SELECT 'uc_account-user', payload, reason, source_split, source_offset, ingested_at, processed_at
-FROM user_checked
-WHERE reason IS NOT NULL;
-
-CREATE TEMPORARY VIEW user_split_counts AS
-SELECT
-    'uc_account-user' AS topic,
-    source_split,
-    COUNT(*) AS messages_read,
-    COUNT(*) FILTER (WHERE reason IS NULL) AS accepted,
-    COUNT(*) FILTER (WHERE reason IS NOT NULL) AS rejected,
-    MIN(source_offset) AS first_offset
-FROM user_checked
-GROUP BY source_split;
-
--- Counts only grow within a job's life (first_offset tells one run of the split from another),
--- so the newest row of a split and run is the one with the most messages_read.
-INSERT INTO topic_accounting
-SELECT topic, source_split, first_offset, messages_read, accepted, rejected, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE user_split_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- Rejected messages to rejected_messages, counts per source split to topic_accounting.
+apply template route_checked_messages (topic = 'uc_account-user', checked = 'user_checked');

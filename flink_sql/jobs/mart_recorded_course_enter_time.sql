@@ -3,27 +3,10 @@
 -- and at most the look-back (RECORDED_COURSE_LOOKBACK, 3 h) earlier; no row if there is none. Rule:
 -- DATA_CONTRACT.md recorded_course_enter_time (seed scene 2 without its one-row-per-pair join).
 
--- Late routing as in mart_classroom_performance_1min (at or behind its split's watermark, kept in
--- state, or the operator's), on extra.data_time.
-CREATE TEMPORARY VIEW qos_events AS
-SELECT
-    *,
-    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CASE
-        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
-        ELSE CURRENT_WATERMARK(event_at)
-    END AS watermark_at
-FROM (
-    SELECT *, data_time <= split_watermark_ms AS split_late
-    FROM (
-        SELECT
-            *,
-            MAX(data_time) OVER (
-                PARTITION BY source_split ORDER BY arrived_at
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-            ) - ${WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
-        FROM (SELECT *, PROCTIME() AS arrived_at FROM qos_log_clean)
-    )
+-- Late routing (flink_sql/templates/late_by_split_watermark.sql: at or behind its split's
+-- watermark, kept in state, or the operator's), on extra.data_time.
+apply template late_by_split_watermark (
+    view = 'qos_events', source = 'qos_log_clean', event_time_ms = 'data_time'
 );
 
 CREATE TEMPORARY VIEW qos_events_on_time AS
@@ -69,39 +52,8 @@ SELECT
 FROM qos_sessions
 WHERE sub_event = 'PPT_SUCCESS' AND earliest_data_time < data_time;
 
-INSERT INTO late_events
-SELECT
-    'recorded_course_enter_time',
-    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
-    data_time,
-    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
-    CAST(NULL AS STRING),
-    CAST(NULL AS STRING),
-    user_id,
-    CAST(NULL AS BIGINT),
-    classroom_id,
-    user_type,
-    CAST(NULL AS INT),
-    sub_event,
-    CAST(NULL AS BIGINT),
-    CAST(NULL AS BIGINT),
-    source_split,
-    CURRENT_TIMESTAMP
-FROM qos_events
-WHERE is_late;
-
-CREATE TEMPORARY VIEW qos_mart_counts AS
-SELECT
-    'recorded_course_enter_time' AS mart,
-    COUNT(*) AS events_in,
-    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late,
-    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
-FROM qos_events;
-
--- Counts only grow within a job's life (counting_since, kept in state, tells one run from
--- another), so the newest row of a run is the one with the most events_in.
-INSERT INTO mart_accounting
-SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE qos_mart_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+apply template route_late_events (
+    mart = 'recorded_course_enter_time', events = 'qos_events', event_time_ms = 'data_time',
+    user_id = 'user_id', classroom_id = 'classroom_id', user_type = 'user_type',
+    event = 'sub_event'
+);

@@ -3,43 +3,19 @@
 -- Grain: reg_hour (YYYYMMDDHH of register_date_time) x level (A-D or 'other'); an upsert log. Rule:
 -- DATA_CONTRACT.md registrations_hourly_by_level (seed scene 4, latest version by update_time).
 
--- Latest version per id: greatest update_time, ties to the later message (later split, i.e. file
--- name or Kafka partition, then the later position in it).
-CREATE TEMPORARY VIEW latest_students AS
-SELECT id, channel_id
-FROM (
-    SELECT
-        id, channel_id,
-        ROW_NUMBER() OVER (
-            PARTITION BY id ORDER BY update_time DESC, source_split DESC, message_seq DESC
-        ) AS version_rank
-    FROM uc_account_student_clean
-)
-WHERE version_rank = 1;
+-- Latest version per id (flink_sql/templates/latest_version.sql).
+apply template latest_version (
+    view = 'latest_students', source = 'uc_account_student_clean', columns = 'id, channel_id'
+);
 
-CREATE TEMPORARY VIEW latest_users AS
-SELECT id, `name`, register_date_time, `status`
-FROM (
-    SELECT
-        id, `name`, register_date_time, `status`,
-        ROW_NUMBER() OVER (
-            PARTITION BY id ORDER BY update_time DESC, source_split DESC, message_seq DESC
-        ) AS version_rank
-    FROM uc_account_user_clean
-)
-WHERE version_rank = 1;
+apply template latest_version (
+    view = 'latest_users', source = 'uc_account_user_clean',
+    columns = 'id, `name`, register_date_time, `status`'
+);
 
-CREATE TEMPORARY VIEW latest_channels AS
-SELECT id, `level`
-FROM (
-    SELECT
-        id, `level`,
-        ROW_NUMBER() OVER (
-            PARTITION BY id ORDER BY update_time DESC, source_split DESC, message_seq DESC
-        ) AS version_rank
-    FROM channel_name_dictionary_clean
-)
-WHERE version_rank = 1;
+apply template latest_version (
+    view = 'latest_channels', source = 'channel_name_dictionary_clean', columns = 'id, `level`'
+);
 
 -- register_date_time is a business-time-zone string, so its hour bucket is a plain reformat.
 CREATE TEMPORARY VIEW registration_leads AS

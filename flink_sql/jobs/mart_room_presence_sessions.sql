@@ -5,13 +5,16 @@
 -- Rule: LIVE_CLASSROOM_CONTRACT.md B.2/B.3 (seed 002: a user times out only when every terminal
 -- and node agrees). Sinks: both marts, late_events, mart_accounting.
 
--- Late routing as in mart_classroom_performance_1min: a heartbeat at or behind the watermark when
--- it arrives goes to late_events (mart room_presence_sessions), the others to the sessions.
+-- Late routing as in the windowed marts, by the operator's watermark alone: a heartbeat at or
+-- behind the watermark when it arrives goes to late_events (mart room_presence_sessions), the
+-- others to the sessions.
 CREATE TEMPORARY VIEW presence_events AS
 SELECT
     *,
     COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CURRENT_WATERMARK(event_at) AS watermark_at
+    CURRENT_WATERMARK(event_at) AS watermark_at,
+    -- the source message's offset: the last part of its key <topic>|<partition>|<offset>
+    cast(split_index(message_key, '|', 2) as bigint) as source_offset
 FROM room_heartbeat_clean;
 
 -- Each leave with the previous leave of its terminal (-1 if none): it ends the coverage of the
@@ -190,39 +193,9 @@ SELECT
 FROM presence_concurrency
 WHERE users_present > 0;
 
-INSERT INTO late_events
-SELECT
-    'room_presence_sessions',
-    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
-    server_time,
-    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
-    CAST(NULL AS STRING),
-    CAST(NULL AS STRING),
-    uid,
-    TRY_CAST(room_id AS BIGINT),
-    room_id,
-    terminal,  -- user_type carries the terminal
-    CAST(NULL AS INT),
-    kind,
-    bid,  -- extra_uid carries the product (bid)
-    CAST(NULL AS BIGINT),
-    source_split,
-    CURRENT_TIMESTAMP
-FROM presence_events
-WHERE is_late;
-
-CREATE TEMPORARY VIEW presence_counts AS
-SELECT
-    'room_presence_sessions' AS mart,
-    COUNT(*) AS events_in,
-    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late,
-    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
-FROM presence_events;
-
--- Counts only grow within a job's life (counting_since, kept in state, tells one run from
--- another), so the newest row of a run is the one with the most events_in.
-INSERT INTO mart_accounting
-SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE presence_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- In late_events user_type carries the terminal, extra_uid the product (bid).
+apply template route_late_events (
+    mart = 'room_presence_sessions', events = 'presence_events', event_time_ms = 'server_time',
+    user_id = 'uid', web_server_id = 'try_cast(room_id as bigint)', classroom_id = 'room_id',
+    user_type = 'terminal', event = 'kind', extra_uid = 'bid'
+);

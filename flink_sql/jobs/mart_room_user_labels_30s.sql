@@ -55,35 +55,24 @@ CREATE TEMPORARY VIEW label_inputs AS
         origin = 'self' AND `action` IN ('draw', 'drag') AND `result` = 'fail'
     FROM classroom_courseware_event_clean;
 
--- The union's watermark is the least of its inputs' (Flink union), so lateness is judged after it,
--- as in mart_classroom_performance_1min: at or behind its split's watermark (kept in state; a split
--- is one partition of one of the four topics) or the operator's.
+-- The union's watermark is the least of its inputs' (Flink union), so lateness is judged after it
+-- (flink_sql/templates/late_by_split_watermark.sql): at or behind its split's watermark (kept in
+-- state; a split is one partition of one of the four topics) or the operator's.
+apply template late_by_split_watermark (
+    view = 'label_messages_timed', source = 'label_inputs', event_time_ms = 'client_time',
+    delay = '${LABEL_WATERMARK_DELAY_SECONDS}'
+);
+
 -- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
 CREATE TEMPORARY VIEW label_messages AS
 SELECT
     *,
-    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CASE
-        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
-        ELSE CURRENT_WATERMARK(event_at)
-    END AS watermark_at,
     CONCAT(
         LPAD(CAST(client_time AS STRING), 19, '0'), LPAD(CAST(server_time AS STRING), 19, '0'),
         CAST(topic_rank AS STRING), source_split, CHR(0),
         LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0')
     ) AS order_key
-FROM (
-    SELECT *, client_time <= split_watermark_ms AS split_late
-    FROM (
-        SELECT
-            *,
-            MAX(client_time) OVER (
-                PARTITION BY source_split ORDER BY arrived_at
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-            ) - ${LABEL_WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
-        FROM (SELECT *, PROCTIME() AS arrived_at FROM label_inputs)
-    )
-);
+FROM label_messages_timed;
 
 CREATE TEMPORARY VIEW label_messages_on_time AS
 SELECT * FROM label_messages WHERE NOT is_late;
@@ -180,27 +169,9 @@ SELECT
     PROCTIME() AS lookup_time
 FROM label_rows;
 
-CREATE TEMPORARY VIEW label_rows_enriched AS
-SELECT
-    l.*,
-    CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
-        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN l.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
-            THEN 'member_unknown'
-        ELSE 'ok'
-    END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM label_rows_keyed AS l
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF l.lookup_time AS d
-    ON d.room_id = l.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF l.lookup_time AS m
-    ON m.room_id = l.room_id AND m.student_id = l.member_key;
+apply template room_dimensions (
+    view = 'label_rows_enriched', rows = 'label_rows_keyed', time_ms = 'start_ms'
+);
 
 INSERT INTO room_user_labels_30s
 SELECT
@@ -226,66 +197,19 @@ SELECT
         IF(courseware_out_of_sync = 1, 'courseware_out_of_sync', ''),
         IF(cannot_draw = 1, 'cannot_draw', '')
     ], ''),
-    -- dimension columns (C): a known room gives its columns, a member its tutor, class and
-    -- group; otherwise zeros and the business date of the row's time
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
-        CAST(TO_TIMESTAMP_LTZ(start_ms, 3) AS DATE)),
-    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
-    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
-        ELSE 0
-    END,
-    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
-        ELSE 0
-    END,
-    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
-    dim_status,
+    -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
+    dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
+    dim_class_id, dim_org_node_id, dim_run_id, dim_status,
     CURRENT_TIMESTAMP
 FROM label_rows_enriched;
 
-INSERT INTO late_events
-SELECT
-    'room_user_labels_30s',
-    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
-    client_time,
-    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
-    DATE_FORMAT(TO_TIMESTAMP_LTZ(client_time - MOD(client_time, 30000), 3), 'yyyy-MM-dd HH:mm:ss'),
-    DATE_FORMAT(
-        TO_TIMESTAMP_LTZ(client_time - MOD(client_time, 30000) + 30000, 3), 'yyyy-MM-dd HH:mm:ss'),
-    user_id,
-    CAST(NULL AS BIGINT),
-    CAST(room_id AS STRING),  -- room ids are UInt64: they ride in classroom_id
-    `role`,
-    CAST(NULL AS INT),
-    topic,
-    CAST(NULL AS BIGINT),
-    CAST(NULL AS BIGINT),
-    source_split,
-    CURRENT_TIMESTAMP
-FROM label_messages
-WHERE is_late;
-
-CREATE TEMPORARY VIEW label_counts AS
-SELECT
-    'room_user_labels_30s' AS mart,
-    COUNT(*) AS events_in,
-    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late,
-    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
-FROM label_messages;
-
--- Counts only grow within a job's life (counting_since, kept in state, tells one run from
--- another), so the newest row of a run is the one with the most events_in.
-INSERT INTO mart_accounting
-SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE label_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+-- In late_events the room id rides in classroom_id (room ids are UInt64), the role in user_type,
+-- the input topic in event.
+apply template route_late_events (
+    mart = 'room_user_labels_30s', events = 'label_messages', event_time_ms = 'client_time',
+    window_ms = '30000', user_id = 'user_id', classroom_id = 'cast(room_id as string)',
+    user_type = '`role`', event = 'topic'
+);
 
 -- ------------------------------------------------------------------------------------------
 -- help_request_triage (A.4) from the label rows above, in the same Flink job: help requests and
@@ -356,63 +280,18 @@ FROM (
 -- the operator's. A late press is still decided: the joins below are regular joins whose state
 -- keeps the evidence, so rt and ads hold the same requests (A.5 names late label messages as the
 -- only cause of a difference), e.g. an expired press, late by construction.
-CREATE TEMPORARY VIEW help_messages AS
-SELECT
-    *,
-    split_late OR COALESCE(event_at <= CURRENT_WATERMARK(event_at), FALSE) AS is_late,
-    CASE
-        WHEN split_late THEN TO_TIMESTAMP_LTZ(split_watermark_ms, 3)
-        ELSE CURRENT_WATERMARK(event_at)
-    END AS watermark_at
-FROM (
-    SELECT *, client_time <= split_watermark_ms AS split_late
-    FROM (
-        SELECT
-            *,
-            MAX(client_time) OVER (
-                PARTITION BY source_split ORDER BY arrived_at
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-            ) - ${LABEL_WATERMARK_DELAY_SECONDS} * 1000 AS split_watermark_ms
-        FROM (SELECT *, PROCTIME() AS arrived_at FROM classroom_help_request_clean)
-    )
+apply template late_by_split_watermark (
+    view = 'help_messages', source = 'classroom_help_request_clean', event_time_ms = 'client_time',
+    delay = '${LABEL_WATERMARK_DELAY_SECONDS}'
 );
-
-INSERT INTO late_events
-SELECT
-    'help_request_triage',
-    DATE_FORMAT(event_at, 'yyyy-MM-dd HH:mm:ss'),
-    client_time,
-    DATE_FORMAT(watermark_at, 'yyyy-MM-dd HH:mm:ss.SSS'),
-    CAST(NULL AS STRING),
-    CAST(NULL AS STRING),
-    user_id,
-    CAST(NULL AS BIGINT),
-    CAST(room_id AS STRING),
-    `role`,
-    CAST(NULL AS INT),
-    request_id,
-    CAST(NULL AS BIGINT),
-    CAST(NULL AS BIGINT),
-    source_split,
-    CURRENT_TIMESTAMP
-FROM help_messages
-WHERE is_late;
 
 -- Accounting of the help presses: every accepted message is on time or late (counted + late =
 -- accepted), whether first delivery or redelivery.
-CREATE TEMPORARY VIEW help_counts AS
-SELECT
-    'help_request_triage' AS mart,
-    COUNT(*) AS events_in,
-    COUNT(*) FILTER (WHERE NOT is_late) AS events_counted,
-    COUNT(*) FILTER (WHERE is_late) AS events_late,
-    MIN(CURRENT_ROW_TIMESTAMP()) AS counting_since
-FROM help_messages;
-
-INSERT INTO mart_accounting
-SELECT mart, counting_since, events_in, events_counted, events_late, CURRENT_TIMESTAMP
-FROM TO_CHANGELOG(input => TABLE help_counts)
-WHERE op IN ('INSERT', 'UPDATE_AFTER');
+apply template route_late_events (
+    mart = 'help_request_triage', events = 'help_messages', event_time_ms = 'client_time',
+    user_id = 'user_id', classroom_id = 'cast(room_id as string)', user_type = '`role`',
+    event = 'request_id'
+);
 
 -- First delivery per request_id: least server_time, then place in the topic; its fields ride in
 -- one MIN key (redeliveries are accepted and produce no row).
@@ -599,37 +478,9 @@ FROM (
 WHERE op <> 'UPDATE_BEFORE';
 
 -- Enrichment (C) of each version, at request_time, as the label rows.
-CREATE TEMPORARY VIEW triage_enriched AS
-SELECT
-    t.*,
-    CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
-        -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN t.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
-            THEN 'member_unknown'
-        ELSE 'ok'
-    END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM triage_versions AS t
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF t.lookup_time AS d
-    ON d.room_id = t.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF t.lookup_time AS m
-    ON m.room_id = t.room_id AND m.student_id = t.member_key;
-
-CREATE TEMPORARY VIEW triage_dimensions AS
-SELECT
-    *,
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_tutor_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_tutor_id
-        ELSE 0
-    END AS tutor_id
-FROM triage_enriched;
+apply template room_dimensions (
+    view = 'triage_enriched', rows = 'triage_versions', time_ms = 'request_time'
+);
 
 INSERT INTO help_request_triage
 SELECT
@@ -637,23 +488,12 @@ SELECT
     evidence_end, outcome, category, `action`,
     -- rule 4 (peer_absent) calls the requester's tutor when a student asks, else nobody
     CASE
-        WHEN category = 'peer_absent' THEN IF(`role` = 'student', tutor_id, 0)
+        WHEN category = 'peer_absent' THEN IF(`role` = 'student', dim_tutor_id, 0)
         ELSE target_user_id
     END,
     verify_start, verify_status, handle_ms, `version`, is_deleted,
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_id, 0),
-    IF(dim_status IN ('ok', 'member_unknown'), room_lesson_date,
-        CAST(TO_TIMESTAMP_LTZ(request_time, 3) AS DATE)),
-    IF(dim_status IN ('ok', 'member_unknown'), room_role_found, ''),
-    IF(dim_status IN ('ok', 'member_unknown'), room_expected_members, 0),
-    tutor_id,
-    IF(dim_status = 'ok' AND `role` = 'student', member_class_id, 0),
-    CASE
-        WHEN dim_status = 'ok' AND `role` = 'student' THEN member_group_node_id
-        WHEN dim_status IN ('ok', 'member_unknown') THEN room_scope_node_id
-        ELSE 0
-    END,
-    IF(dim_status IN ('ok', 'member_unknown'), room_run_id, 0),
-    dim_status,
+    -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
+    dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
+    dim_class_id, dim_org_node_id, dim_run_id, dim_status,
     CURRENT_TIMESTAMP
-FROM triage_dimensions;
+FROM triage_enriched;

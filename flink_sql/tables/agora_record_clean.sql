@@ -4,6 +4,7 @@
 -- role: event_stream
 CREATE TABLE agora_record_clean (
     source_split        STRING,
+    source_offset       BIGINT,  -- Kafka offset; NULL for files
     classroom_id        STRING,
     user_type           STRING,
     user_id             BIGINT,

@@ -3,6 +3,7 @@
 -- role: clean_topic
 CREATE TABLE channel_name_dictionary_clean (
     source_split STRING,
+    source_offset BIGINT,  -- Kafka offset; NULL for files
     id           STRING,
     chinese_name STRING,
     english_name STRING,

@@ -1,22 +1,9 @@
 -- Flat dynamic-courseware events: one row per valid `classroom_courseware_event` message, written by
 -- clean_classroom_courseware_event; read back with an event-time watermark (only natural events reach it).
 -- role: label_input
-CREATE TABLE classroom_courseware_event_clean (
-    source_split     STRING,
-    source_offset    BIGINT,  -- Kafka offset; NULL for files
-    room_id          DECIMAL(20, 0),  -- UInt64 in the warehouse
-    user_id          BIGINT,
-    `role`           STRING,  -- teacher | student | fm
-    client_time      BIGINT,  -- epoch ms, the event time
-    server_time      BIGINT,  -- epoch ms, receive time
+apply template classroom_message_table (table = 'classroom_courseware_event_clean', columns = '
     `action`         STRING,  -- load | page_turn | draw | drag
     origin           STRING,  -- self | peer
     `result`         STRING,  -- ok | fail
-    lag_ms           BIGINT,  -- optional: delay from the peer's action to its display here
-    ingested_at      TIMESTAMP_LTZ(3),
-    processed_at     TIMESTAMP_LTZ(3),
-    event_at AS TO_TIMESTAMP_LTZ(client_time, 3),
-    -- 4 s (configurable) keeps a client's send jitter out of late_events and the decision within
-    -- the seed's 20 s (contract 0: the seed uses 6 s)
-    WATERMARK FOR event_at AS event_at - INTERVAL '${LABEL_WATERMARK_DELAY_SECONDS}' SECOND
-);
+    lag_ms           BIGINT,  -- optional: delay from the peer action to its display here
+');

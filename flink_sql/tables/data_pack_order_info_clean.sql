@@ -3,6 +3,7 @@
 -- role: clean_topic
 CREATE TABLE data_pack_order_info_clean (
     source_split        STRING,
+    source_offset       BIGINT,  -- Kafka offset; NULL for files
     id                  STRING,
     leads_flow_event_id STRING,
     group_id            STRING,

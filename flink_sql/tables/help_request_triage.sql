@@ -2,7 +2,7 @@
 -- (LIVE_CLASSROOM_CONTRACT.md A.4, A.5); an upsert log keyed by request_id, greatest version wins,
 -- is_deleted marks a replaced row. Times are epoch ms.
 -- role: output
-CREATE TABLE help_request_triage (
+apply template room_dimension_table (table = 'help_request_triage', columns = $$
     request_id     STRING,
     source         STRING,  -- help | detected
     room_id        DECIMAL(20, 0),
@@ -21,14 +21,4 @@ CREATE TABLE help_request_triage (
     handle_ms      BIGINT,
     `version`      BIGINT,
     is_deleted     TINYINT,
-    lesson_id        BIGINT,  -- dimension columns (LIVE_CLASSROOM_CONTRACT.md C)
-    lesson_date      DATE,
-    room_role        STRING,
-    expected_members BIGINT,
-    tutor_id         BIGINT,
-    class_id         BIGINT,
-    org_node_id      BIGINT,
-    dim_run_id       BIGINT,
-    dim_status       STRING,  -- ok | room_unknown | member_unknown | lookup_timeout
-    processed_at   TIMESTAMP_LTZ(3)
-);
+$$);

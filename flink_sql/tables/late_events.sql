@@ -16,5 +16,6 @@ CREATE TABLE late_events (
     extra_uid     BIGINT,
     metric_value  BIGINT,  -- lost / fr for av_quality_30s
     source_split  STRING,
+    source_offset BIGINT,  -- Kafka offset; NULL for files
     processed_at  TIMESTAMP_LTZ(3)
 );

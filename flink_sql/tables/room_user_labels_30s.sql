@@ -1,7 +1,7 @@
 -- Mart: problem labels per room, user and 30-second window (insert-only; LIVE_CLASSROOM_CONTRACT.md
 -- A.3). Times are epoch ms.
 -- role: output
-CREATE TABLE room_user_labels_30s (
+apply template room_dimension_table (table = 'room_user_labels_30s', columns = $$
     start_time             BIGINT,
     end_time               BIGINT,
     room_id                DECIMAL(20, 0),
@@ -25,14 +25,4 @@ CREATE TABLE room_user_labels_30s (
     peer_in_room           INT,
     fm_in_room             INT,
     problem_labels         ARRAY<STRING>,
-    lesson_id        BIGINT,  -- dimension columns (LIVE_CLASSROOM_CONTRACT.md C)
-    lesson_date      DATE,
-    room_role        STRING,
-    expected_members BIGINT,
-    tutor_id         BIGINT,
-    class_id         BIGINT,
-    org_node_id      BIGINT,
-    dim_run_id       BIGINT,
-    dim_status       STRING,  -- ok | room_unknown | member_unknown | lookup_timeout
-    processed_at           TIMESTAMP_LTZ(3)
-);
+$$);

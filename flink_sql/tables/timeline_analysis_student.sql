@@ -4,6 +4,7 @@
 -- role: event_stream
 CREATE TABLE timeline_analysis_student (
     sourceSplit       STRING,  -- file (local) or topic partition (Kafka) of the source message
+    sourceOffset      BIGINT,  -- Kafka offset; NULL for files
     messageCreateTime BIGINT,  -- createTime, server receive time (epoch ms)
     messageTimeStamp  BIGINT,  -- data.timestamp, client event time (epoch ms)
     userId            BIGINT,

@@ -3,6 +3,7 @@
 -- role: clean_topic
 CREATE TABLE uc_account_student_clean (
     source_split STRING,
+    source_offset BIGINT,  -- Kafka offset; NULL for files
     id           STRING,
     channel_id   STRING,
     update_time  STRING,

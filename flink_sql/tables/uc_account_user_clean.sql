@@ -3,6 +3,7 @@
 -- role: clean_topic
 CREATE TABLE uc_account_user_clean (
     source_split       STRING,
+    source_offset      BIGINT,  -- Kafka offset; NULL for files
     id                 STRING,
     `name`             STRING,
     register_date_time STRING,

@@ -12,8 +12,10 @@ from classpulse.config import load_settings
 from classpulse.flink.runner import load_catalog, render_environment
 from classpulse.flink.sqlfiles import (
     JOBS_DIR,
+    TEMPLATES_DIR,
     SqlFileError,
     discover_jobs,
+    expand_templates,
     plan_stages,
     split_statements,
     strip_comments,
@@ -158,6 +160,34 @@ def test_a_new_job_file_is_discovered_without_code_changes(tmp_path: Path) -> No
     assert job in plan_stages(catalog.jobs)[1]
 
 
+def test_a_template_stands_for_its_statements_with_the_arguments_given(tmp_path: Path) -> None:
+    (tmp_path / TEMPLATES_DIR).mkdir(parents=True)
+    (tmp_path / TEMPLATES_DIR / "route.sql").write_text(
+        "-- routes\ncreate temporary view {view} as select * from {source} where {rule:true};\n"
+        "insert into y select * from {view};\n",
+        encoding="utf-8",
+    )
+
+    def applied(arguments: str) -> list[str]:
+        statements = [f"apply template route ({arguments})", "insert into y select 1"]
+        return [strip_comments(s).strip() for s in expand_templates(statements, tmp_path, "job")]
+
+    assert applied("view = 'v', source = 'x'") == [
+        "create temporary view v as select * from x where true",
+        "insert into y select * from v",
+        "insert into y select 1",
+    ]
+    # a quote is doubled in '...', as it is in $$...$$
+    assert applied("view = 'v', source = 'x', rule = 'a = ''b'''")[0].endswith("where a = 'b'")
+    assert applied("view = 'v', source = 'x', rule = $$a = 'b'$$")[0].endswith("where a = 'b'")
+    with pytest.raises(SqlFileError, match="needs argument 'source'"):
+        applied("view = 'v'")
+    with pytest.raises(SqlFileError, match=r"takes no argument\(s\) \['other'\]"):
+        applied("view = 'v', source = 'x', other = 'y'")
+    with pytest.raises(SqlFileError, match="no template 'missing'"):
+        expand_templates(["apply template missing (a = 'b')"], tmp_path, "job")
+
+
 def test_job_files_reject_connector_statements(tmp_path: Path) -> None:
     (tmp_path / JOBS_DIR).mkdir(parents=True)
     (tmp_path / JOBS_DIR / "bad.sql").write_text(
@@ -174,7 +204,9 @@ def test_every_cleaning_job_parses_once_with_parse_message() -> None:
     cleaning = [job for job in load_catalog(ROOT, "kafka").jobs if job.name.startswith("clean_")]
     assert len(cleaning) == 14
     for job in cleaning:
-        code = strip_comments(job.path.read_text(encoding="utf-8"), strings=True).upper()
+        # the job's statements, templates applied (flink_sql/templates)
+        text = ";\n".join(statement for _, statement in job.views + job.inserts)
+        code = strip_comments(text, strings=True).upper()
         assert code.count("PARSE_MESSAGE(") == 1, job.name
         for lenient in ("JSON_VALUE", "JSON_QUERY", "IS JSON", "REGEXP"):
             assert lenient not in code, f"{job.name} still uses {lenient}"

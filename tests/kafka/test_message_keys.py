@@ -87,7 +87,7 @@ CLEAN_TABLES = {
     "qos_log": "ods.qos_log_clean",
 }
 LANDED = (*(f"{topic}_clean" for topic in MESSAGES), "rejected_messages", "late_events")
-# clean topics that carry the source offset (or the key) today
+# clean topics checked here; qos_log_clean with the late events below
 KEYED = ("classroom_enter", "room_heartbeat")
 
 
@@ -168,11 +168,6 @@ def test_late_events_come_from_the_stream(landed) -> None:
     assert rows == [("recorded_course_enter_time", "stream", f"qos_log/{partition}")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the qos_log_clean and late_events topics carry no source offset yet (their Flink "
-    "connector DDL, flink_sql/connectors, is being refactored): the warehouse's key stays NULL",
-)
 def test_late_and_offsetless_cleaned_rows_carry_their_key(landed) -> None:
     settings, keys = landed
     late = keys_of(settings, "SELECT message_key FROM ods.late_events")

@@ -5,9 +5,14 @@ Layout (see ``shared/STYLE.md``)::
     flink_sql/tables/<table>.sql             one CREATE TABLE per file: columns, watermark, role
     flink_sql/connectors/<env>.yaml          the WITH options of each role in one environment
     flink_sql/jobs/<job>.sql                 header comment, CREATE TEMPORARY VIEWs, INSERTs
+    flink_sql/templates/<template>.sql       statements several files share, with {argument}s
 
-A job file holds only views and INSERT statements: connector options live in the connector
-files, so the same job runs bounded and continuously, on a local broker and on a cluster. The
+A job file holds only views and INSERT statements, and ``apply template <template> (<argument> =
+'<text>', ...)`` statements that stand for a template's statements with its ``{argument}``s (or
+``{argument:default}``s) replaced by the text given (:func:`expand_templates`): what every
+cleaning job and every real-time mart does alike is written once (a table file may be one
+``apply template`` too: the columns the classroom topics share). Connector options live in the
+connector files, so the same job runs bounded and continuously, on a local broker and on a cluster. The
 INSERT targets of a job are its outputs; the connector tables it mentions otherwise are its
 inputs. In a bounded run a job that reads a table another job writes runs in a later stage (see
 :func:`plan_stages`).
@@ -23,12 +28,21 @@ from pathlib import Path
 JOBS_DIR = Path("flink_sql") / "jobs"
 CONNECTORS_DIR = Path("flink_sql") / "connectors"
 TABLES_DIR = Path("flink_sql") / "tables"
+TEMPLATES_DIR = Path("flink_sql") / "templates"
 
 _CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
 _CREATE_VIEW = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+`?(\w+)`?", re.I)
 _WATERMARK = re.compile(r"\bWATERMARK\s+FOR\b", re.I)
 _WORD = re.compile(r"`?([A-Za-z_]\w*)`?")
+_APPLY_TEMPLATE = re.compile(r"^\s*APPLY\s+TEMPLATE\b", re.I)
+_APPLY_TEMPLATE_CALL = re.compile(r"^\s*APPLY\s+TEMPLATE\s+(\w+)\s*\((.*)\)\s*$", re.I | re.S)
+# <argument> = '<text>' (a quote doubled) or <argument> = $$<text>$$ (SQL with its quotes as is)
+_TEMPLATE_ARGUMENT = re.compile(
+    r"\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|\$\$(.*?)\$\$)\s*(?:,|$)", re.S
+)
+# {name} or {name:default}; a ${VARIABLE} (filled when the job runs) is neither
+_TEMPLATE_PLACEHOLDER = re.compile(r"(?<!\$)\{(\w+)(?::((?:[^{}$]|\$\{\w+\})*))?\}")
 
 
 class SqlFileError(ValueError):
@@ -127,6 +141,78 @@ def header_comment(text: str) -> str:
     return " ".join(line for line in lines if line)
 
 
+def expand_templates(statements: list[str], root: Path, where: str) -> list[str]:
+    """The statements with each ``apply template`` replaced by its template's statements.
+
+    ``apply template <name> (<argument> = '<text>', ...)`` reads
+    ``flink_sql/templates/<name>.sql`` and replaces each ``{argument}`` in it by the text given
+    (a quote in the text doubled, as in a SQL string; or the text between ``$$`` and ``$$``, SQL
+    with its quotes as they are), each ``{argument:default}`` by the text given or else the
+    default. An argument the template does not name, or one it needs and the
+    statement does not give, is an error.
+    """
+    expanded: list[str] = []
+    for statement in statements:
+        code = strip_comments(statement)
+        if not _APPLY_TEMPLATE.match(code):
+            expanded.append(statement)
+            continue
+        call = _APPLY_TEMPLATE_CALL.match(code)
+        if call is None:
+            raise SqlFileError(
+                f"{where}: write apply template <name> (<argument> = '<text>', ...); "
+                f"found {code.strip()!r}"
+            )
+        name, arguments = call.group(1), _template_arguments(call.group(2), where)
+        path = root / TEMPLATES_DIR / f"{name}.sql"
+        if not path.is_file():
+            raise SqlFileError(f"{where}: no template {name!r} ({path} is missing)")
+        filled = _fill_template(path.read_text(encoding="utf-8"), arguments, f"{where}: {name}")
+        expanded += split_statements(filled)
+    return expanded
+
+
+def _fill_template(text: str, arguments: dict[str, str], where: str) -> str:
+    used: set[str] = set()
+
+    def fill(match: re.Match[str]) -> str:
+        argument, default = match.group(1), match.group(2)
+        used.add(argument)
+        if argument in arguments:
+            return arguments[argument]
+        if default is None:
+            raise SqlFileError(f"{where}: the template needs argument {argument!r}")
+        return default
+
+    filled = _TEMPLATE_PLACEHOLDER.sub(fill, text)
+    unknown = sorted(set(arguments) - used)
+    if unknown:
+        raise SqlFileError(f"{where}: the template takes no argument(s) {unknown}")
+    return filled
+
+
+def _template_arguments(text: str, where: str) -> dict[str, str]:
+    arguments: dict[str, str] = {}
+    index = 0
+    while text[index:].strip():
+        match = _TEMPLATE_ARGUMENT.match(text, index)
+        if match is None:
+            raise SqlFileError(f"{where}: expected <argument> = '<text>' at {text[index:]!r}")
+        if match.group(1) in arguments:
+            raise SqlFileError(f"{where}: argument {match.group(1)!r} given twice")
+        quoted, dollar_quoted = match.group(2), match.group(3)
+        arguments[match.group(1)] = dollar_quoted if quoted is None else quoted.replace("''", "'")
+        index = match.end()
+    return arguments
+
+
+def job_statements(path: Path) -> list[str]:
+    """The statements of a job file, templates expanded (``path`` is
+    ``<root>/flink_sql/jobs/<job>.sql``)."""
+    root = path.parent.parent.parent
+    return expand_templates(split_statements(path.read_text(encoding="utf-8")), root, str(path))
+
+
 @dataclass(frozen=True)
 class ConnectorTable:
     """One table of a connector environment: its DDL (with ${VAR}s) and what the DDL says."""
@@ -157,7 +243,8 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
     tables = []
     for path in sorted((root / TABLES_DIR).glob("*.sql")):
         text = path.read_text(encoding="utf-8")
-        statements = split_statements(text)
+        # a table may be written as a template applied (columns several tables share)
+        statements = expand_templates(split_statements(text), root, str(path))
         if len(statements) != 1:
             raise SqlFileError(
                 f"{path}: expected exactly one CREATE TABLE, found {len(statements)}"
@@ -211,7 +298,7 @@ def parse_job(path: Path, table_names: Iterable[str]) -> Job:
     text = path.read_text(encoding="utf-8")
     views: list[tuple[str, str]] = []
     inserts: list[tuple[str, str]] = []
-    for statement in split_statements(text):
+    for statement in job_statements(path):
         code = strip_comments(statement)
         view = _CREATE_VIEW.match(code)
         insert = _INSERT.match(code)
@@ -222,8 +309,9 @@ def parse_job(path: Path, table_names: Iterable[str]) -> Job:
         else:
             first = code.strip().split(None, 2)[:2]
             raise SqlFileError(
-                f"{path}: only CREATE TEMPORARY VIEW and INSERT INTO belong in a job file "
-                f"(connector options go in flink_sql/connectors/); found {' '.join(first)!r}"
+                f"{path}: only CREATE TEMPORARY VIEW and INSERT INTO belong in a job file, with "
+                "apply template (connector options go in flink_sql/connectors/); found "
+                f"{' '.join(first)!r}"
             )
     if not inserts:
         raise SqlFileError(f"{path}: a job needs at least one INSERT INTO")

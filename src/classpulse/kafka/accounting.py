@@ -116,7 +116,7 @@ def read_pipeline_shape(root: Path) -> PipelineShape:
     ``mart_accounting`` (the mart named by its ``'<mart>' AS mart``). A new job file is
     accounted for with no code change.
     """
-    from classpulse.flink.sqlfiles import read_connector_tables
+    from classpulse.flink.sqlfiles import job_statements, read_connector_tables
 
     topics = {
         table.name: table.topic
@@ -125,7 +125,8 @@ def read_pipeline_shape(root: Path) -> PipelineShape:
     }
     cleaners, marts = [], []
     for path in sorted((root / JOBS_DIR).glob("*.sql")):
-        text = _COMMENT.sub("", path.read_text(encoding="utf-8"))
+        # the job's statements with its templates expanded (flink_sql/templates)
+        text = _COMMENT.sub("", "".join(f"{statement};\n" for statement in job_statements(path)))
         sinks = set(_INSERT_INTO.findall(text))
         sources = [name for name in dict.fromkeys(_REFERENCE.findall(text)) if name in topics]
         sources = [name for name in sources if name not in sinks]
