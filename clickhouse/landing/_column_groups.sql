@@ -10,12 +10,6 @@ source_split String,
 source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
 -- include: message_key
 
--- group: source_message_offset_to_come
--- The same, from a cleaning job that does not carry the offset yet.
-source_split String,
-source_offset Nullable(Int64) COMMENT 'offset of the source message (NULL until the cleaning job carries it)',
--- include: message_key
-
 -- group: classroom_message
 -- What every classroom client message has (topics classroom_*): who, where and when.
 -- include: source_message

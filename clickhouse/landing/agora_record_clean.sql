@@ -2,7 +2,7 @@
 -- grain: one row per valid audio/video quality record (cleaned by Flink job clean_agora_record)
 CREATE TABLE IF NOT EXISTS ods.agora_record_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     classroom_id Nullable(String),
     user_type LowCardinality(String),
     user_id Nullable(Int64),

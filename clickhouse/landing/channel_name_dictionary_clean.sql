@@ -2,7 +2,7 @@
 -- grain: one row per valid channel dictionary version (Flink job clean_channel_name_dictionary)
 CREATE TABLE IF NOT EXISTS ods.channel_name_dictionary_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     id String,
     chinese_name String,
     english_name String,

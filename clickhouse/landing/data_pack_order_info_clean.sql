@@ -2,7 +2,7 @@
 -- grain: one row per valid consultant order version (Flink job clean_data_pack_order_info)
 CREATE TABLE IF NOT EXISTS ods.data_pack_order_info_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     id String,
     leads_flow_event_id Nullable(String),
     group_id Nullable(String),

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS ods.late_events
     event Nullable(String),
     extra_uid Nullable(Int64),
     metric_value Nullable(Int64),
-    -- include: source_message_offset_to_come, landed, kafka_provenance
+    -- include: source_message, landed, kafka_provenance
 )
 ENGINE = MergeTree
 PARTITION BY toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')

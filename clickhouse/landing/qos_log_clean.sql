@@ -2,7 +2,7 @@
 -- grain: one row per valid recorded-course client log message (Flink job clean_qos_log)
 CREATE TABLE IF NOT EXISTS ods.qos_log_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     classroom_id String,
     user_type LowCardinality(String),
     user_id Int64,

@@ -3,7 +3,7 @@
 CREATE TABLE IF NOT EXISTS ods.timeline_analysis_student
 (
     sourceSplit String,
-    sourceOffset Nullable(Int64) COMMENT 'offset of the source message (NULL until the cleaning job carries it)',
+    sourceOffset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
     message_key Nullable(String) MATERIALIZED concat(replaceOne(sourceSplit, '/', '|'), '|', toString(sourceOffset)) COMMENT '<topic>|<partition>|<offset> of the source message (contract 1.1); NULL while its offset is unknown',
     messageCreateTime Int64 COMMENT 'server receive time, epoch ms',
     messageTimeStamp Int64 COMMENT 'client event time, epoch ms (the event time)',

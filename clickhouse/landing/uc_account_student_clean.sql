@@ -2,7 +2,7 @@
 -- grain: one row per valid student snapshot version (Flink job clean_uc_account_student)
 CREATE TABLE IF NOT EXISTS ods.uc_account_student_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     id String,
     channel_id String,
     update_time String COMMENT 'YYYY-MM-DD HH:MM:SS, business time zone',

@@ -2,7 +2,7 @@
 -- grain: one row per valid user snapshot version (Flink job clean_uc_account_user)
 CREATE TABLE IF NOT EXISTS ods.uc_account_user_clean
 (
-    -- include: source_message_offset_to_come
+    -- include: source_message
     id String,
     name String,
     register_date_time String COMMENT 'YYYY-MM-DD HH:MM:SS, business time zone',
