@@ -21,17 +21,20 @@ class DaemonFiles:
     path: Path
     stem: str
 
+    def _named(self, suffix: str) -> Path:
+        return self.path / f"{self.stem}.{suffix}"
+
     @property
     def pid_file(self) -> Path:
-        return self.path / f"{self.stem}.pid"
+        return self._named("pid")
 
     @property
     def log_file(self) -> Path:
-        return self.path / f"{self.stem}.log"
+        return self._named("log")
 
     @property
     def lock_file(self) -> Path:
-        return self.path / f"{self.stem}.lock"
+        return self._named("lock")
 
 
 def alive(pid: int) -> bool:
