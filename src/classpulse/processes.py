@@ -150,3 +150,10 @@ def stop_daemon(files: DaemonFiles, pid: int | None, wait_s: float) -> int | Non
         terminate(pid, wait_s)
     files.pid_file.unlink(missing_ok=True)
     return pid
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

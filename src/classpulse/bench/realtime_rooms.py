@@ -36,7 +36,6 @@ import contextlib
 import json
 import math
 import statistics
-import threading
 import time
 import urllib.request
 import uuid
@@ -44,6 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from classpulse.bench.landing_watch import landing_watch
 from classpulse.config import Settings
 
 ROOM_SOURCES = ("room_heartbeat", "room_push_ack")
@@ -354,9 +354,7 @@ def measure_room_paced(
 ) -> None:
     from classpulse.bench.realtime import fresh_landing_tables, recreate_topics
     from classpulse.flink import pipeline
-    from classpulse.kafka.landing import land_from_kafka
     from classpulse.kafka.produce import TopicProducer
-    from classpulse.warehouse import get_client
 
     sources, middle, outputs = pipeline.pipeline_topics(settings)
     recreate_topics(settings, [*sources, *middle, *outputs])
@@ -383,41 +381,16 @@ def measure_room_paced(
         figures.pipeline_start_seconds = time.perf_counter() - started
         state = json.loads(pipeline.files_for(settings).state_file.read_text())
         rest, job_id = f"http://127.0.0.1:{state['rest_port']}", state["job_id"]
-        stop = threading.Event()
-        seen: dict[int, float] = {}  # minute (epoch ms) -> first wall time queryable (ms)
-        errors: list[BaseException] = []
-
-        def follow() -> None:
-            try:
-                land_from_kafka(
-                    settings,
-                    follow=True,
-                    group=f"bench-rooms-follow-{tag}",
-                    should_stop=stop.is_set,
-                    batch_seconds=0.2,
-                )
-            except BaseException as exc:  # surfaced after the run
-                errors.append(exc)
-
-        def watch() -> None:
-            reader = get_client(settings)
-            while not stop.is_set():
-                with contextlib.suppress(Exception):  # the table may not exist yet
-                    rows = reader.query(
-                        f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
-                        "WHERE bid = {bid:Int64} AND room_id = {room:String}",
-                        parameters={"bid": load.bid, "room": load.room_id},
-                    ).result_rows
-                    now = time.time() * 1000
-                    for (minute,) in rows:
-                        seen.setdefault(int(minute), now)
-                time.sleep(0.2)
-
-        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
-        for thread in threads:
-            thread.start()
         closable: dict[int, float] = {}  # minute -> wall ms its closing heartbeat was sent
-        try:
+        with landing_watch(
+            settings,
+            f"bench-rooms-follow-{tag}",
+            f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
+            "WHERE bid = {bid:Int64} AND room_id = {room:String}",
+            {"bid": load.bid, "room": load.room_id},
+            key=int,  # minute (epoch ms) -> first wall time queryable (ms)
+        ) as watch:
+            seen, errors = watch.seen, watch.errors
             producer = TopicProducer(settings, extra={"linger.ms": 5})
             begun = int(time.time() * 1000)
             room = SyntheticRoom(load.paced_users, begun, load.bid, load.room_id)
@@ -457,12 +430,6 @@ def measure_room_paced(
                 figures.checkpoints = counted_checkpoints(rest, job_id, min(seen.values()))
                 if figures.checkpoints:
                     figures.operators = operator_state(rest, job_id, figures.checkpoints[-1]["id"])
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
-        if errors:
-            raise errors[0]
         for minute, sent in closable.items():
             if sent <= pace_end and minute in seen:
                 figures.minutes[minute] = (seen[minute] - sent) / 1000

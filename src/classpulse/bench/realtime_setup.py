@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from classpulse.bench.stack import own_broker, own_warehouse
 from classpulse.config import Settings, load_settings
 
 # the generator's volume per unit of scale (scale 8 gives ~1.1M messages)
@@ -50,23 +51,13 @@ class RealtimeOptions:
 
 
 def bench_settings(scratch: Path, options: RealtimeOptions) -> Settings:
-    from classpulse.flink.session import free_port
-
     return replace(
         load_settings(),
         home=scratch / "home",
-        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        kafka_controller_port=free_port(),
-        kafka_path=scratch / "kafka",
+        **own_broker(scratch / "kafka"),
         kafka_heap="512m",
         kafka_partitions=options.partitions,
-        warehouse_path=scratch / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
+        **own_warehouse(scratch / "warehouse"),
     )
 
 
