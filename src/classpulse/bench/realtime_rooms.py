@@ -311,6 +311,7 @@ def measure_room_throughput(
     log: Callable[[str], None],
 ) -> None:
     from classpulse.bench.realtime import recreate_topics
+    from classpulse.bench.realtime_setup import again_after_planner_race
     from classpulse.flink import pipeline
 
     _, middle, outputs = pipeline.pipeline_topics(settings)
@@ -322,17 +323,12 @@ def measure_room_throughput(
     for round_number in range(1, repeats + 1):
         tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
         recreate_topics(settings, [*middle, *outputs])
-        try:
-            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
-        except Exception as exc:
-            # the planner's thread-local metadata provider missing on a very busy machine (as
-            # in the flink rounds of bench realtime): the round again from scratch
-            if "metadataHandlerProvider" not in str(exc):
-                raise
-            log(f"rooms round {round_number}: the Flink planner failed; again")
-            tag = f"{tag}-again"
-            recreate_topics(settings, [*middle, *outputs])
-            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
+        (seconds, parts, _), tag = again_after_planner_race(
+            lambda tag: run_room_jobs(settings, session, tag, parallelism, variables),
+            tag,
+            lambda: recreate_topics(settings, [*middle, *outputs]),
+            lambda line, where=round_number: log(f"rooms round {where}: {line}"),
+        )
         figures.seconds.append(seconds)
         figures.jobs_seconds.append(parts)
         log(

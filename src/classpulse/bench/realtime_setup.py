@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from classpulse.bench.stack import own_broker, own_warehouse
 from classpulse.config import Settings, load_settings
+
+Result = TypeVar("Result")
 
 # the generator's volume per unit of scale (scale 8 gives ~1.1M messages)
 MESSAGES_PER_SCALE = 137_500
@@ -138,3 +140,22 @@ def fresh_landing_tables(settings: Settings) -> None:
     client = get_client(settings)
     for table in read_landing_tables(settings.root):
         client.command(f"DROP TABLE IF EXISTS {table.table} SYNC")
+
+
+def again_after_planner_race(
+    run: Callable[[str], Result], tag: str, restart: Callable[[], None], log: Callable[[str], None]
+) -> tuple[Result, str]:
+    """``run(tag)`` and the tag it ran under: once more as ``<tag>-again`` after ``restart()``
+    when it failed so.
+
+    Seen on a very busy machine: the Flink planner's thread-local metadata provider (Calcite)
+    missing when py4j served a call on another Java thread. The round is run again from
+    scratch (``restart`` recreates its topics; the new tag gives new groups and ids)."""
+    try:
+        return run(tag), tag
+    except Exception as exc:
+        if "metadataHandlerProvider" not in str(exc):
+            raise
+        log("the Flink planner failed (metadataHandlerProvider); again")
+        restart()
+        return run(f"{tag}-again"), f"{tag}-again"
