@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classpulse.bench.landing_watch import landing_watch
-from classpulse.bench.realtime_setup import RealtimeOptions, fresh_landing_tables, recreate_topics
+from classpulse.bench.realtime_setup import RealtimeOptions, fresh_paced_run
 from classpulse.config import Settings
 
 if TYPE_CHECKING:
@@ -60,10 +59,7 @@ def measure_freshness(
     from classpulse.kafka.produce import TopicProducer
 
     templates = paced_templates(topics_dir)
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])  # the paced messages only
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)  # the paced messages only
     delay = options.watermark_delay_seconds
     log(f"freshness: starting the continuous pipeline (watermark delay {delay} s)")
     started = time.perf_counter()

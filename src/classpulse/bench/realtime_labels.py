@@ -31,7 +31,6 @@ import statistics
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,7 +317,8 @@ def measure_triage(
     settings: Settings, options: Any, report: Any, log: Callable[[str], None]
 ) -> None:
     """Decision latency and the cache hit rate under a paced load (see the module doc)."""
-    from classpulse.bench.realtime import WARM_UP_TIMEOUT_S, fresh_landing_tables, recreate_topics
+    from classpulse.bench.realtime import WARM_UP_TIMEOUT_S
+    from classpulse.bench.realtime_setup import fresh_paced_run
     from classpulse.flink import pipeline
     from classpulse.kafka.produce import TopicProducer
 
@@ -331,10 +331,7 @@ def measure_triage(
     unknown = max(1, count // 10)  # rooms no preheat knows: misses, cached 10 s
     rooms += [(ROOM_ID_BASE - 1 - i, 3_900_000 + i, 1_900_000 + i) for i in range(unknown)]
     figures.paced_rooms = len(rooms)
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)
     log(f"triage: starting the live-classroom jobs continuously ({len(rooms)} paced rooms)")
     try:
         current = pipeline.start(

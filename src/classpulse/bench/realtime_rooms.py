@@ -348,14 +348,11 @@ def measure_room_paced(
     variables: dict[str, str],
     log: Callable[[str], None],
 ) -> None:
-    from classpulse.bench.realtime import fresh_landing_tables, recreate_topics
+    from classpulse.bench.realtime_setup import fresh_paced_run
     from classpulse.flink import pipeline
     from classpulse.kafka.produce import TopicProducer
 
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)
     delay_ms = PRESENCE_WATERMARK_DELAY_SECONDS * 1000
     log(f"rooms: starting the continuous room jobs ({', '.join(ROOM_JOBS)})")
     started = time.perf_counter()

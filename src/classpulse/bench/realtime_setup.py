@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -140,6 +141,17 @@ def fresh_landing_tables(settings: Settings) -> None:
     client = get_client(settings)
     for table in read_landing_tables(settings.root):
         client.command(f"DROP TABLE IF EXISTS {table.table} SYNC")
+
+
+def fresh_paced_run(settings: Settings) -> str:
+    """Before a paced measurement: every topic of the pipeline and every landing table empty
+    (only the paced messages count); returns the run's tag for its groups and ids."""
+    from classpulse.flink import pipeline
+
+    sources, middle, outputs = pipeline.pipeline_topics(settings)
+    recreate_topics(settings, [*sources, *middle, *outputs])
+    fresh_landing_tables(settings)
+    return uuid.uuid4().hex[:8]
 
 
 def again_after_planner_race(
