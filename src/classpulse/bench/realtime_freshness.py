@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classpulse.bench.landing_watch import landing_watch
-from classpulse.bench.realtime_setup import RealtimeOptions, fresh_paced_run
+from classpulse.bench.realtime_setup import (
+    RealtimeOptions,
+    fresh_paced_run,
+    start_paced_pipeline,
+)
 from classpulse.config import Settings
 
 if TYPE_CHECKING:
@@ -64,18 +68,12 @@ def measure_freshness(
     log(f"freshness: starting the continuous pipeline (watermark delay {delay} s)")
     started = time.perf_counter()
     try:
-        pipeline.start(
+        start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-stream-{tag}",
-            parallelism=options.parallelism,
-            checkpoint_interval=options.checkpoint_interval,
-            variables={
-                **dict(options.variables),
-                "WATERMARK_DELAY_SECONDS": str(delay),
-                "KAFKA_GROUP_ID": f"bench-stream-{tag}",
-            },
-            wait=900,  # a busy machine deploys a job of ~200 tasks slowly
+            f"bench-stream-{tag}",
+            options.parallelism,
+            options.checkpoint_interval,
+            {**dict(options.variables), "WATERMARK_DELAY_SECONDS": str(delay)},
         )
         report.pipeline_start_seconds = time.perf_counter() - started
         sent: list[int] = []  # wall ms at produce = the event time (measured phase only)

@@ -318,7 +318,7 @@ def measure_triage(
 ) -> None:
     """Decision latency and the cache hit rate under a paced load (see the module doc)."""
     from classpulse.bench.realtime import WARM_UP_TIMEOUT_S
-    from classpulse.bench.realtime_setup import fresh_paced_run
+    from classpulse.bench.realtime_setup import fresh_paced_run, start_paced_pipeline
     from classpulse.flink import pipeline
     from classpulse.kafka.produce import TopicProducer
 
@@ -334,15 +334,13 @@ def measure_triage(
     tag = fresh_paced_run(settings)
     log(f"triage: starting the live-classroom jobs continuously ({len(rooms)} paced rooms)")
     try:
-        current = pipeline.start(
+        current = start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-labels-stream-{tag}",
-            parallelism=options.parallelism,
-            checkpoint_interval=options.checkpoint_interval,
-            variables={**dict(options.variables), "KAFKA_GROUP_ID": f"bench-labels-stream-{tag}"},
-            wait=900,
-            jobs=LABEL_JOBS,
+            f"bench-labels-stream-{tag}",
+            options.parallelism,
+            options.checkpoint_interval,
+            dict(options.variables),
+            LABEL_JOBS,
         )
         state = json.loads(pipeline.files_for(settings).state_file.read_text())
         address = f"127.0.0.1:{state['rest_port']}"

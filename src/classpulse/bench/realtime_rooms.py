@@ -348,7 +348,7 @@ def measure_room_paced(
     variables: dict[str, str],
     log: Callable[[str], None],
 ) -> None:
-    from classpulse.bench.realtime_setup import fresh_paced_run
+    from classpulse.bench.realtime_setup import fresh_paced_run, start_paced_pipeline
     from classpulse.flink import pipeline
     from classpulse.kafka.produce import TopicProducer
 
@@ -357,19 +357,13 @@ def measure_room_paced(
     log(f"rooms: starting the continuous room jobs ({', '.join(ROOM_JOBS)})")
     started = time.perf_counter()
     try:
-        pipeline.start(
+        start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-rooms-stream-{tag}",
-            parallelism=parallelism,
-            checkpoint_interval=load.checkpoint_interval,
-            variables={
-                **variables,
-                "WATERMARK_DELAY_SECONDS": str(PRESENCE_WATERMARK_DELAY_SECONDS),
-                "KAFKA_GROUP_ID": f"bench-rooms-stream-{tag}",
-            },
-            wait=900,
-            jobs=ROOM_JOBS,
+            f"bench-rooms-stream-{tag}",
+            parallelism,
+            load.checkpoint_interval,
+            {**variables, "WATERMARK_DELAY_SECONDS": str(PRESENCE_WATERMARK_DELAY_SECONDS)},
+            ROOM_JOBS,
         )
         figures.pipeline_start_seconds = time.perf_counter() - started
         state = json.loads(pipeline.files_for(settings).state_file.read_text())

@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -152,6 +152,30 @@ def fresh_paced_run(settings: Settings) -> str:
     recreate_topics(settings, [*sources, *middle, *outputs])
     fresh_landing_tables(settings)
     return uuid.uuid4().hex[:8]
+
+
+def start_paced_pipeline(
+    settings: Settings,
+    group: str,
+    parallelism: int,
+    checkpoint_interval: str,
+    variables: Mapping[str, str],
+    jobs: Sequence[str] = (),
+) -> Any:
+    """The continuous pipeline (``jobs``, default all), started fresh under consumer group
+    ``group`` for a paced measurement; returns its status once RUNNING."""
+    from classpulse.flink import pipeline
+
+    return pipeline.start(
+        settings,
+        fresh=True,
+        group=group,
+        parallelism=parallelism,
+        checkpoint_interval=checkpoint_interval,
+        variables={**variables, "KAFKA_GROUP_ID": group},
+        wait=900,  # a busy machine deploys a job of ~200 tasks slowly
+        jobs=jobs,
+    )
 
 
 def again_after_planner_race(
