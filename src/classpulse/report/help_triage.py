@@ -17,7 +17,7 @@ from classpulse.report.charts import (
     create_figure,
     render_chart,
     set_hour_axis,
-    stack_bars,
+    stack_by_hour,
     with_chart_style,
 )
 from classpulse.report.data import MartReader
@@ -188,18 +188,9 @@ def build_help_triage_section(reader: MartReader, day: date, title: str) -> Sect
 @with_chart_style
 def plot_help_triage(hourly: pd.DataFrame, handle: pd.DataFrame, day: date) -> Chart:
     """Requests by category per hour; the share resolved automatically; decision times."""
-    table = hourly.pivot_table(
-        index="hour", columns="category", values="requests", aggfunc="sum", fill_value=0
-    )
-    first, last = int(table.index.min()), int(table.index.max())
-    table = table.reindex(range(first, last + 1), fill_value=0)
-    order = [c for c in CATEGORY_COLORS if c in table.columns]
-    order += sorted(set(table.columns) - set(order))
     figure = create_figure(7.2)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=(3, 2, 2))
-    positions = [hour + 0.5 for hour in table.index]
-    stack_bars(top, positions, {c: table[c].tolist() for c in order}, CATEGORY_COLORS, width=0.85)
-    set_hour_axis(top, first, last)
+    first, last = stack_by_hour(top, hourly, "category", "requests", CATEGORY_COLORS)
     top.set_ylabel("requests")
     top.set_title(f"Help requests by category per hour, {day.isoformat()}")
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
