@@ -55,6 +55,16 @@ class Comparison:
     def ratio(self) -> float:
         return self.server.median / self.in_process.median
 
+    @classmethod
+    def of(cls, name: str, timings: dict[str, list[float]], unit_count: int) -> Comparison:
+        """From the seconds measured per side: ``server`` and ``local`` (in-process)."""
+        return cls(
+            name,
+            Timing("server", timings["server"]),
+            Timing("in-process", timings["local"]),
+            unit_count,
+        )
+
 
 def run_warehouse_benchmark(
     rows: int = 1_000_000, small_queries: int = 1000, repeats: int = 5
@@ -88,14 +98,7 @@ def run_warehouse_benchmark(
                         setup=lambda c=client: c.command("TRUNCATE TABLE bench_events"),
                     )
                     timings[side].extend(timing.seconds)
-            results.append(
-                Comparison(
-                    f"{rows:,}-row {fmt} insert",
-                    Timing("server", timings["server"]),
-                    Timing("in-process", timings["local"]),
-                    rows,
-                )
-            )
+            results.append(Comparison.of(f"{rows:,}-row {fmt} insert", timings, rows))
         timings = {"server": [], "local": []}
         for _ in range(repeats):
             for side, client in (("server", server), ("local", local)):
@@ -108,14 +111,7 @@ def run_warehouse_benchmark(
                         )
 
                 timings[side].extend(measure(side, small, 1).seconds)
-        results.append(
-            Comparison(
-                f"{small_queries} small queries",
-                Timing("server", timings["server"]),
-                Timing("in-process", timings["local"]),
-                small_queries,
-            )
-        )
+        results.append(Comparison.of(f"{small_queries} small queries", timings, small_queries))
         return results
     finally:
         daemon.stop(settings)
