@@ -24,8 +24,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from classpulse.orchestration import (
     ADS_PUBLISHED,
     BUSINESS_TIMEZONE,
-    START_DATE,
-    default_args,
+    dag_arguments,
 )
 
 RECONCILIATION_SUITES = ("ads/rt_vs_offline_reconciliation",)
@@ -38,12 +37,7 @@ RECONCILIATION_SUITES = ("ads/rt_vs_offline_reconciliation",)
         timetable=CronTriggerTimetable("0 * * * *", timezone=BUSINESS_TIMEZONE),
         assets=ADS_PUBLISHED,
     ),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retry_delay=timedelta(minutes=10)),
-    doc_md=__doc__,
-    tags=["classpulse", "quality", "hourly"],
+    **dag_arguments(__doc__, ["quality", "hourly"], retry_delay=timedelta(minutes=10)),
 )
 def data_quality() -> None:
     @task(execution_timeout=timedelta(minutes=30))

@@ -29,8 +29,7 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, task, task_group
 from classpulse.orchestration import (
     BUSINESS_TIMEZONE,
     PREHEAT_PUBLISHED,
-    START_DATE,
-    default_args,
+    dag_arguments,
     timeout_from_size,
 )
 
@@ -38,17 +37,12 @@ from classpulse.orchestration import (
 @dag(
     dag_id="lesson_preheat",
     schedule=CronTriggerTimetable("0 0 * * *", timezone=BUSINESS_TIMEZONE),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    doc_md=__doc__,
-    tags=["classpulse", "preheat", "daily"],
     params={
         "day": Param(None, type=["null", "string"], format="date", description="YYYY-MM-DD"),
         "max_batch_students": Param(100_000, type="integer", minimum=1),
         "force": Param(False, type="boolean", description="publish lessons with errors too"),
     },
+    **dag_arguments(__doc__, ["preheat", "daily"]),
 )
 def lesson_preheat() -> None:
     @task(execution_timeout=timedelta(minutes=30))

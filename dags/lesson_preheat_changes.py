@@ -27,8 +27,7 @@ from classpulse.orchestration import (
     BUSINESS_TIMEZONE,
     LESSON_CHANGES,
     PREHEAT_PUBLISHED,
-    START_DATE,
-    default_args,
+    dag_arguments,
 )
 
 
@@ -40,13 +39,8 @@ from classpulse.orchestration import (
         timetable=CronTriggerTimetable("*/10 * * * *", timezone=BUSINESS_TIMEZONE),
         assets=LESSON_CHANGES,
     ),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retry_delay=timedelta(minutes=2)),
-    doc_md=__doc__,
-    tags=["classpulse", "preheat", "changes"],
     params={"max_batch_students": Param(100_000, type="integer", minimum=1)},
+    **dag_arguments(__doc__, ["preheat", "changes"], retry_delay=timedelta(minutes=2)),
 )
 def lesson_preheat_changes() -> None:
     @task(execution_timeout=timedelta(minutes=10))

@@ -30,8 +30,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, chain, dag, task
 from classpulse.orchestration import (
     ADS_PUBLISHED,
     BUSINESS_TIMEZONE,
-    START_DATE,
-    default_args,
+    dag_arguments,
 )
 
 LAYERS = ("ods", "dwd", "dws", "rt", "ads")
@@ -42,13 +41,8 @@ GATE_EXCLUDES = ("ads/rt_vs_offline_reconciliation",)
 @dag(
     dag_id="offline_rollup",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=BUSINESS_TIMEZONE),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    doc_md=__doc__,
-    tags=["classpulse", "offline", "dbt", "daily"],
     params={"day": Param(None, type=["null", "string"], format="date", description="YYYY-MM-DD")},
+    **dag_arguments(__doc__, ["offline", "dbt", "daily"]),
 )
 def offline_rollup() -> None:
     @task(execution_timeout=timedelta(hours=1))

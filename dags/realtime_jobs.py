@@ -34,24 +34,18 @@ from classpulse.orchestration import (
     BUSINESS_TIMEZONE,
     FLINK_OUTPUTS,
     LESSON_CHANGES,
-    START_DATE,
-    default_args,
+    dag_arguments,
 )
 
 
 @dag(
     dag_id="realtime_jobs",
     schedule=CronTriggerTimetable("*/15 * * * *", timezone=BUSINESS_TIMEZONE),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(retry_delay=timedelta(minutes=2)),
-    doc_md=__doc__,
-    tags=["classpulse", "realtime", "flink"],
     params={
         "max_lag_seconds": Param(1800, type="integer", minimum=1),
         "max_age_seconds": Param(6 * 3600, type="integer", minimum=1),
     },
+    **dag_arguments(__doc__, ["realtime", "flink"], retry_delay=timedelta(minutes=2)),
 )
 def realtime_jobs() -> None:
     @task(execution_timeout=timedelta(hours=1))

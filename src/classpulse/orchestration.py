@@ -113,6 +113,20 @@ def default_args(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def dag_arguments(doc: str, tags: Sequence[str], **task_defaults: Any) -> dict[str, Any]:
+    """What every DAG is declared with besides its id, schedule and params: the start date,
+    no catch-up, one run at a time, the task defaults (:func:`default_args` with
+    ``task_defaults``), its documentation and its tags after ``classpulse``."""
+    return {
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": default_args(**task_defaults),
+        "doc_md": doc,
+        "tags": ["classpulse", *tags],
+    }
+
+
 # ---------------------------------------------------------------------------------------
 # Business days from the run's context
 

@@ -7,9 +7,34 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DaemonFiles:
+    """A daemon's pid, log and lock files: ``<path>/<stem>.pid|.log|.lock``."""
+
+    path: Path
+    stem: str
+
+    def _named(self, suffix: str) -> Path:
+        return self.path / f"{self.stem}.{suffix}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self._named("pid")
+
+    @property
+    def log_file(self) -> Path:
+        return self._named("log")
+
+    @property
+    def lock_file(self) -> Path:
+        return self._named("lock")
 
 
 def alive(pid: int) -> bool:
@@ -71,3 +96,64 @@ def tail_log(path: Path, lines: int, missing: str = "(no log yet)") -> str:
     except OSError:
         return missing
     return "\n".join(content[-lines:])
+
+
+def spawn_logged(
+    command: Sequence[str],
+    files: DaemonFiles,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own session, output appended to the log, pid in the pid file."""
+    log = open(files.log_file, "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=cwd,
+        env=env,
+    )
+    log.close()
+    files.pid_file.write_text(str(process.pid))
+    return process
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes],
+    files: DaemonFiles,
+    ready: Callable[[], bool],
+    wait_s: float,
+    on_wait: Callable[[float], None] | None,
+    interval: float,
+    exited: Callable[[int], Exception],
+) -> bool:
+    """Poll ``ready`` until it holds (True) or ``wait_s`` passes (False); when the process
+    exits first, its pid file goes and ``exited(return code)`` is raised."""
+    started = time.monotonic()
+    while time.monotonic() - started < wait_s:
+        if process.poll() is not None:
+            files.pid_file.unlink(missing_ok=True)
+            raise exited(process.returncode)
+        if ready():
+            return True
+        if on_wait is not None:
+            on_wait(time.monotonic() - started)
+        time.sleep(interval)
+    return False
+
+
+def stop_daemon(files: DaemonFiles, pid: int | None, wait_s: float) -> int | None:
+    """Terminate the daemon ``pid`` (None: none runs) and drop its pid file; the pid stopped."""
+    if pid is not None:
+        terminate(pid, wait_s)
+    files.pid_file.unlink(missing_ok=True)
+    return pid
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

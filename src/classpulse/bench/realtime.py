@@ -66,6 +66,7 @@ from classpulse.bench.realtime_results import MEASUREMENTS, RealtimeReport
 from classpulse.bench.realtime_results import percentile as percentile
 from classpulse.bench.realtime_setup import (
     RealtimeOptions,
+    again_after_planner_race,
     bench_environment,
     bench_settings,
     recreate_topics,
@@ -166,18 +167,12 @@ def run_realtime_benchmark(
                 realtime_labels.run_round(settings, session, tag, options, report, log, console)
                 recreate_topics(settings, [*middle, *outputs])
                 log(f"{where}: Flink, every job, exactly once…")
-                try:
-                    seconds, parts = run_flink(settings, session, tag, options, console)
-                except Exception as exc:
-                    # Seen once on a very busy machine: the planner's thread-local metadata
-                    # provider (Calcite) missing when py4j served a call on another Java
-                    # thread. The round is run again from scratch: new topics, group and ids.
-                    if "metadataHandlerProvider" not in str(exc):
-                        raise
-                    log(f"{where}: the Flink planner failed (metadataHandlerProvider); again")
-                    tag = f"{tag}-again"
-                    recreate_topics(settings, [*middle, *outputs])
-                    seconds, parts = run_flink(settings, session, tag, options, console)
+                (seconds, parts), tag = again_after_planner_race(
+                    lambda tag: run_flink(settings, session, tag, options, console),
+                    tag,
+                    lambda: recreate_topics(settings, [*middle, *outputs]),
+                    lambda line, where=where: log(f"{where}: {line}"),
+                )
                 report.seconds["flink"].append(seconds)
                 report.flink_jobs_seconds.append(parts)
                 log(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from classpulse.bench.realtime_setup import RealtimeOptions, fresh_landing_tables, recreate_topics
+from classpulse.bench.landing_watch import landing_watch
+from classpulse.bench.realtime_setup import (
+    RealtimeOptions,
+    fresh_paced_run,
+    start_paced_pipeline,
+)
 from classpulse.config import Settings
 
 if TYPE_CHECKING:
@@ -58,70 +60,32 @@ def measure_freshness(
     log: Callable[[str], None],
 ) -> None:
     from classpulse.flink import pipeline
-    from classpulse.kafka.landing import land_from_kafka
     from classpulse.kafka.produce import TopicProducer
-    from classpulse.warehouse import get_client
 
     templates = paced_templates(topics_dir)
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])  # the paced messages only
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)  # the paced messages only
     delay = options.watermark_delay_seconds
     log(f"freshness: starting the continuous pipeline (watermark delay {delay} s)")
     started = time.perf_counter()
     try:
-        pipeline.start(
+        start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-stream-{tag}",
-            parallelism=options.parallelism,
-            checkpoint_interval=options.checkpoint_interval,
-            variables={
-                **dict(options.variables),
-                "WATERMARK_DELAY_SECONDS": str(delay),
-                "KAFKA_GROUP_ID": f"bench-stream-{tag}",
-            },
-            wait=900,  # a busy machine deploys a job of ~200 tasks slowly
+            f"bench-stream-{tag}",
+            options.parallelism,
+            options.checkpoint_interval,
+            {**dict(options.variables), "WATERMARK_DELAY_SECONDS": str(delay)},
         )
         report.pipeline_start_seconds = time.perf_counter() - started
-        stop = threading.Event()
-        seen: dict[int, float] = {}  # window start (epoch ms) -> first wall time queryable (ms)
-        errors: list[BaseException] = []
-
-        def follow() -> None:
-            try:
-                land_from_kafka(
-                    settings,
-                    follow=True,
-                    group=f"bench-follow-{tag}",
-                    should_stop=stop.is_set,
-                    batch_seconds=0.2,
-                )
-            except BaseException as exc:  # surfaced after the run
-                errors.append(exc)
-
-        def watch() -> None:
-            reader = get_client(settings)
-            try:
-                while not stop.is_set():
-                    with contextlib.suppress(Exception):  # the table may not exist yet
-                        rows = reader.query(
-                            f"SELECT DISTINCT toUnixTimestamp(start_time) FROM {FRESHNESS_TABLE}"
-                        ).result_rows
-                        now = time.time() * 1000
-                        for (start,) in rows:
-                            seen.setdefault(int(start) * 1000, now)
-                    time.sleep(0.2)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
-        for thread in threads:
-            thread.start()
         sent: list[int] = []  # wall ms at produce = the event time (measured phase only)
         closed_windows: set[int] = set()
-        try:
+        with landing_watch(
+            settings,
+            f"bench-follow-{tag}",
+            f"SELECT DISTINCT toUnixTimestamp(start_time) FROM {FRESHNESS_TABLE}",
+            # window start (epoch ms) -> first wall time queryable (ms)
+            key=lambda start: int(start) * 1000,
+        ) as watch:
+            seen, errors = watch.seen, watch.errors
             producer = TopicProducer(settings, extra={"linger.ms": 5})
             pacer = Pacer(producer, templates, options.rate)
             # warm-up: the job may still be deploying its tasks after start() returned; pace until
@@ -154,12 +118,6 @@ def measure_freshness(
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not closed_windows <= seen.keys() and not errors:
                 time.sleep(0.25)
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
-        if errors:
-            raise errors[0]
     finally:
         pipeline.stop(settings, savepoint=False)  # also when start() itself failed
     report.paced_messages = len(sent)

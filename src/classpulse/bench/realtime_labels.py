@@ -31,12 +31,12 @@ import statistics
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classpulse.bench.landing_watch import landing_watch
 from classpulse.bench.live_classroom_load import (
     DAY,
     ROOM_ID_BASE,
@@ -317,11 +317,10 @@ def measure_triage(
     settings: Settings, options: Any, report: Any, log: Callable[[str], None]
 ) -> None:
     """Decision latency and the cache hit rate under a paced load (see the module doc)."""
-    from classpulse.bench.realtime import WARM_UP_TIMEOUT_S, fresh_landing_tables, recreate_topics
+    from classpulse.bench.realtime import WARM_UP_TIMEOUT_S
+    from classpulse.bench.realtime_setup import fresh_paced_run, start_paced_pipeline
     from classpulse.flink import pipeline
-    from classpulse.kafka.landing import land_from_kafka
     from classpulse.kafka.produce import TopicProducer
-    from classpulse.warehouse import get_client
 
     figures: LabelsFigures = report.labels
     if not figures.published_rooms:
@@ -332,58 +331,26 @@ def measure_triage(
     unknown = max(1, count // 10)  # rooms no preheat knows: misses, cached 10 s
     rooms += [(ROOM_ID_BASE - 1 - i, 3_900_000 + i, 1_900_000 + i) for i in range(unknown)]
     figures.paced_rooms = len(rooms)
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)
     log(f"triage: starting the live-classroom jobs continuously ({len(rooms)} paced rooms)")
     try:
-        current = pipeline.start(
+        current = start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-labels-stream-{tag}",
-            parallelism=options.parallelism,
-            checkpoint_interval=options.checkpoint_interval,
-            variables={**dict(options.variables), "KAFKA_GROUP_ID": f"bench-labels-stream-{tag}"},
-            wait=900,
-            jobs=LABEL_JOBS,
+            f"bench-labels-stream-{tag}",
+            options.parallelism,
+            options.checkpoint_interval,
+            dict(options.variables),
+            LABEL_JOBS,
         )
         state = json.loads(pipeline.files_for(settings).state_file.read_text())
         address = f"127.0.0.1:{state['rest_port']}"
-        stop = threading.Event()
-        seen: dict[str, float] = {}  # request_id -> first wall time its row was queryable (ms)
-        errors: list[BaseException] = []
-
-        def follow() -> None:
-            try:
-                land_from_kafka(
-                    settings,
-                    follow=True,
-                    group=f"bench-labels-follow-{tag}",
-                    should_stop=stop.is_set,
-                    batch_seconds=0.2,
-                )
-            except BaseException as exc:
-                errors.append(exc)
-
-        def watch() -> None:
-            reader = get_client(settings)
-            while not stop.is_set():
-                with contextlib.suppress(Exception):  # the table may not exist yet
-                    rows = reader.query(
-                        f"SELECT DISTINCT request_id FROM {TRIAGE_TABLE} "
-                        "WHERE source = {source:String}",
-                        parameters={"source": "help"},
-                    ).result_rows
-                    now = time.time() * 1000
-                    for (request_id,) in rows:
-                        seen.setdefault(request_id, now)
-                time.sleep(0.2)
-
-        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
-        for thread in threads:
-            thread.start()
-        try:
+        with landing_watch(
+            settings,
+            f"bench-labels-follow-{tag}",
+            f"SELECT DISTINCT request_id FROM {TRIAGE_TABLE} WHERE source = {{source:String}}",
+            {"source": "help"},  # request_id -> first wall time its row was queryable (ms)
+        ) as watch:
+            seen, errors = watch.seen, watch.errors
             producer = TopicProducer(settings, extra={"linger.ms": 5})
             pacer = LivePacer(producer, rooms, press_rate=2.0)
             pacer.enter()
@@ -423,12 +390,6 @@ def measure_triage(
             time.sleep(11)
             figures.cache_after = lookup_counters(address, current.job_id)
             figures.paced_messages = pacer.messages - figures.warm_up_messages
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
-        if errors:
-            raise errors[0]
     finally:
         pipeline.stop(settings, savepoint=False)
     figures.presses = len(pacer.sent)

@@ -36,7 +36,6 @@ import contextlib
 import json
 import math
 import statistics
-import threading
 import time
 import urllib.request
 import uuid
@@ -44,6 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from classpulse.bench.landing_watch import landing_watch
 from classpulse.config import Settings
 
 ROOM_SOURCES = ("room_heartbeat", "room_push_ack")
@@ -311,6 +311,7 @@ def measure_room_throughput(
     log: Callable[[str], None],
 ) -> None:
     from classpulse.bench.realtime import recreate_topics
+    from classpulse.bench.realtime_setup import again_after_planner_race
     from classpulse.flink import pipeline
 
     _, middle, outputs = pipeline.pipeline_topics(settings)
@@ -322,17 +323,12 @@ def measure_room_throughput(
     for round_number in range(1, repeats + 1):
         tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
         recreate_topics(settings, [*middle, *outputs])
-        try:
-            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
-        except Exception as exc:
-            # the planner's thread-local metadata provider missing on a very busy machine (as
-            # in the flink rounds of bench realtime): the round again from scratch
-            if "metadataHandlerProvider" not in str(exc):
-                raise
-            log(f"rooms round {round_number}: the Flink planner failed; again")
-            tag = f"{tag}-again"
-            recreate_topics(settings, [*middle, *outputs])
-            seconds, parts, _ = run_room_jobs(settings, session, tag, parallelism, variables)
+        (seconds, parts, _), tag = again_after_planner_race(
+            lambda tag: run_room_jobs(settings, session, tag, parallelism, variables),
+            tag,
+            lambda: recreate_topics(settings, [*middle, *outputs]),
+            lambda line, where=round_number: log(f"rooms round {where}: {line}"),
+        )
         figures.seconds.append(seconds)
         figures.jobs_seconds.append(parts)
         log(
@@ -352,72 +348,36 @@ def measure_room_paced(
     variables: dict[str, str],
     log: Callable[[str], None],
 ) -> None:
-    from classpulse.bench.realtime import fresh_landing_tables, recreate_topics
+    from classpulse.bench.realtime_setup import fresh_paced_run, start_paced_pipeline
     from classpulse.flink import pipeline
-    from classpulse.kafka.landing import land_from_kafka
     from classpulse.kafka.produce import TopicProducer
-    from classpulse.warehouse import get_client
 
-    sources, middle, outputs = pipeline.pipeline_topics(settings)
-    recreate_topics(settings, [*sources, *middle, *outputs])
-    fresh_landing_tables(settings)
-    tag = uuid.uuid4().hex[:8]
+    tag = fresh_paced_run(settings)
     delay_ms = PRESENCE_WATERMARK_DELAY_SECONDS * 1000
     log(f"rooms: starting the continuous room jobs ({', '.join(ROOM_JOBS)})")
     started = time.perf_counter()
     try:
-        pipeline.start(
+        start_paced_pipeline(
             settings,
-            fresh=True,
-            group=f"bench-rooms-stream-{tag}",
-            parallelism=parallelism,
-            checkpoint_interval=load.checkpoint_interval,
-            variables={
-                **variables,
-                "WATERMARK_DELAY_SECONDS": str(PRESENCE_WATERMARK_DELAY_SECONDS),
-                "KAFKA_GROUP_ID": f"bench-rooms-stream-{tag}",
-            },
-            wait=900,
-            jobs=ROOM_JOBS,
+            f"bench-rooms-stream-{tag}",
+            parallelism,
+            load.checkpoint_interval,
+            {**variables, "WATERMARK_DELAY_SECONDS": str(PRESENCE_WATERMARK_DELAY_SECONDS)},
+            ROOM_JOBS,
         )
         figures.pipeline_start_seconds = time.perf_counter() - started
         state = json.loads(pipeline.files_for(settings).state_file.read_text())
         rest, job_id = f"http://127.0.0.1:{state['rest_port']}", state["job_id"]
-        stop = threading.Event()
-        seen: dict[int, float] = {}  # minute (epoch ms) -> first wall time queryable (ms)
-        errors: list[BaseException] = []
-
-        def follow() -> None:
-            try:
-                land_from_kafka(
-                    settings,
-                    follow=True,
-                    group=f"bench-rooms-follow-{tag}",
-                    should_stop=stop.is_set,
-                    batch_seconds=0.2,
-                )
-            except BaseException as exc:  # surfaced after the run
-                errors.append(exc)
-
-        def watch() -> None:
-            reader = get_client(settings)
-            while not stop.is_set():
-                with contextlib.suppress(Exception):  # the table may not exist yet
-                    rows = reader.query(
-                        f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
-                        "WHERE bid = {bid:Int64} AND room_id = {room:String}",
-                        parameters={"bid": load.bid, "room": load.room_id},
-                    ).result_rows
-                    now = time.time() * 1000
-                    for (minute,) in rows:
-                        seen.setdefault(int(minute), now)
-                time.sleep(0.2)
-
-        threads = [threading.Thread(target=follow), threading.Thread(target=watch)]
-        for thread in threads:
-            thread.start()
         closable: dict[int, float] = {}  # minute -> wall ms its closing heartbeat was sent
-        try:
+        with landing_watch(
+            settings,
+            f"bench-rooms-follow-{tag}",
+            f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
+            "WHERE bid = {bid:Int64} AND room_id = {room:String}",
+            {"bid": load.bid, "room": load.room_id},
+            key=int,  # minute (epoch ms) -> first wall time queryable (ms)
+        ) as watch:
+            seen, errors = watch.seen, watch.errors
             producer = TopicProducer(settings, extra={"linger.ms": 5})
             begun = int(time.time() * 1000)
             room = SyntheticRoom(load.paced_users, begun, load.bid, load.room_id)
@@ -457,12 +417,6 @@ def measure_room_paced(
                 figures.checkpoints = counted_checkpoints(rest, job_id, min(seen.values()))
                 if figures.checkpoints:
                     figures.operators = operator_state(rest, job_id, figures.checkpoints[-1]["id"])
-        finally:
-            stop.set()
-            for thread in threads:
-                thread.join(60)
-        if errors:
-            raise errors[0]
         for minute, sent in closable.items():
             if sent <= pace_end and minute in seen:
                 figures.minutes[minute] = (seen[minute] - sent) / 1000

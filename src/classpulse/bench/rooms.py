@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from classpulse.bench.realtime_rooms import run_room_jobs
+from classpulse.bench.stack import own_broker
 from classpulse.config import Settings, load_settings
 
 
@@ -58,7 +59,7 @@ def run_rooms_benchmark(
     options: RoomsBenchOptions, log: Callable[[str], None] = lambda _: None
 ) -> RoomsBenchReport:
     from classpulse.flink import pipeline
-    from classpulse.flink.session import FlinkSession, SessionOptions, free_port
+    from classpulse.flink.session import FlinkSession, SessionOptions
     from classpulse.kafka import broker
     from classpulse.kafka.admin import create_topics
     from classpulse.kafka.produce import TopicProducer, message_key
@@ -68,9 +69,7 @@ def run_rooms_benchmark(
         settings: Settings = replace(
             load_settings(),
             home=Path(scratch) / "home",
-            kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-            kafka_controller_port=free_port(),
-            kafka_path=Path(scratch) / "kafka",
+            **own_broker(Path(scratch) / "kafka"),
             kafka_heap="512m",
             kafka_partitions=options.partitions,
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from pathlib import Path
 import clickhouse_connect
 
 from classpulse.bench import Timing, measure
+from classpulse.bench.stack import own_broker, own_warehouse
 from classpulse.config import Settings, load_settings
 from classpulse.warehouse import daemon
 
@@ -55,27 +55,22 @@ class Comparison:
     def ratio(self) -> float:
         return self.server.median / self.in_process.median
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    @classmethod
+    def of(cls, name: str, timings: dict[str, list[float]], unit_count: int) -> Comparison:
+        """From the seconds measured per side: ``server`` and ``local`` (in-process)."""
+        return cls(
+            name,
+            Timing("server", timings["server"]),
+            Timing("in-process", timings["local"]),
+            unit_count,
+        )
 
 
 def run_warehouse_benchmark(
     rows: int = 1_000_000, small_queries: int = 1000, repeats: int = 5
 ) -> list[Comparison]:
     workdir = Path(tempfile.mkdtemp(prefix="classpulse-bench-"))
-    settings: Settings = replace(
-        load_settings(),
-        warehouse_path=workdir / "server",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=_free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
-    )
+    settings: Settings = replace(load_settings(), **own_warehouse(workdir / "server"))
     os.environ.pop("CLASSPULSE_CLICKHOUSE_PASSWORD", None)
     daemon.start(settings)
     try:
@@ -103,14 +98,7 @@ def run_warehouse_benchmark(
                         setup=lambda c=client: c.command("TRUNCATE TABLE bench_events"),
                     )
                     timings[side].extend(timing.seconds)
-            results.append(
-                Comparison(
-                    f"{rows:,}-row {fmt} insert",
-                    Timing("server", timings["server"]),
-                    Timing("in-process", timings["local"]),
-                    rows,
-                )
-            )
+            results.append(Comparison.of(f"{rows:,}-row {fmt} insert", timings, rows))
         timings = {"server": [], "local": []}
         for _ in range(repeats):
             for side, client in (("server", server), ("local", local)):
@@ -123,14 +111,7 @@ def run_warehouse_benchmark(
                         )
 
                 timings[side].extend(measure(side, small, 1).seconds)
-        results.append(
-            Comparison(
-                f"{small_queries} small queries",
-                Timing("server", timings["server"]),
-                Timing("in-process", timings["local"]),
-                small_queries,
-            )
-        )
+        results.append(Comparison.of(f"{small_queries} small queries", timings, small_queries))
         return results
     finally:
         daemon.stop(settings)
@@ -174,18 +155,10 @@ def run_pipeline_benchmark(
         workdir = Path(tempfile.mkdtemp(prefix="classpulse-bench-pipeline-"))
         settings = replace(
             base,
-            warehouse_path=workdir / "server",
-            warehouse_bind="127.0.0.1",
-            clickhouse_host="127.0.0.1",
-            clickhouse_port=_free_port(),
-            clickhouse_user="default",
-            clickhouse_password="",
-            clickhouse_secure=False,
+            **own_warehouse(workdir / "server"),
             topics_dir=workdir / "topics",
             home=workdir / "home",
-            kafka_bootstrap_servers=f"127.0.0.1:{_free_port()}",
-            kafka_controller_port=_free_port(),
-            kafka_path=workdir / "kafka",
+            **own_broker(workdir / "kafka"),
         )
         daemon.start(settings)
         try:

@@ -288,24 +288,20 @@ class LessonSimulator:
             if self.plan.problem == "cannot_draw" and origin == "self" and action != "page_turn":
                 event.result = "fail"
         self.messages.append(event)
-        if self.plan.problem == "courseware_out_of_sync" and self.troubled(user_id, t, mine):
-            self.messages.append(
-                CoursewareEvent(
-                    **self.envelope(user_id, role, t + 1),
-                    action="page_turn",
-                    origin="peer",
-                    result="fail",
+        # a troubled user's failing action follows: (problem, delay ms, action, origin)
+        for problem, delay, failing, side in (
+            ("courseware_out_of_sync", 1, "page_turn", "peer"),
+            ("cannot_draw", 2, "draw", "self"),
+        ):
+            if self.plan.problem == problem and self.troubled(user_id, t, mine):
+                self.messages.append(
+                    CoursewareEvent(
+                        **self.envelope(user_id, role, t + delay),
+                        action=failing,
+                        origin=side,
+                        result="fail",
+                    )
                 )
-            )
-        if self.plan.problem == "cannot_draw" and self.troubled(user_id, t, mine):
-            self.messages.append(
-                CoursewareEvent(
-                    **self.envelope(user_id, role, t + 2),
-                    action="draw",
-                    origin="self",
-                    result="fail",
-                )
-            )
 
     def simulate_fm(self) -> None:
         fm_id = 9_000_000 + self.plan.student_id % 1_000_000

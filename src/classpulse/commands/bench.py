@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,6 +14,23 @@ from rich.table import Table
 @click.group("bench")
 def command() -> None:
     """Measure the project's speed figures, side by side in one run."""
+
+
+def messages_option(default: int, text: str) -> Callable[[Any], Any]:
+    """``--messages``: how many generated messages a benchmark runs on (1000 at least)."""
+    return click.option(
+        "--messages", default=default, show_default=True, type=click.IntRange(min=1000), help=text
+    )
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM stops the stack the benchmark started, like Ctrl-C."""
+    import signal
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @command.command("warehouse")
@@ -100,12 +119,8 @@ def preheat(small: int, large: int, day_scale: float, repeats: int) -> None:
 
 
 @command.command("realtime")
-@click.option(
-    "--messages",
-    default=1_100_000,
-    show_default=True,
-    type=click.IntRange(min=1000),
-    help="Generated messages measured (about; the generator's scale is derived from it).",
+@messages_option(
+    1_100_000, "Generated messages measured (about; the generator's scale is derived from it)."
 )
 @click.option("--repeat", "repeats", default=3, show_default=True, help="Rounds; medians shown.")
 @click.option("--rate", default=2000.0, show_default=True, help="Paced messages/s (freshness).")
@@ -210,12 +225,7 @@ def realtime(
             watermark_delay_seconds=watermark_delay,
             **common,
         )
-    import signal
-
-    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
+    interrupt_on_sigterm()
     console = Console()
     report = run_realtime_benchmark(options, log=console.log, console=console)
     write_results(report)
@@ -223,13 +233,7 @@ def realtime(
 
 
 @command.command("sustained")
-@click.option(
-    "--messages",
-    default=300_000,
-    show_default=True,
-    type=click.IntRange(min=1000),
-    help="Generated messages in the backlog (about).",
-)
+@messages_option(300_000, "Generated messages in the backlog (about).")
 @click.option(
     "--variant",
     "variants",
@@ -258,12 +262,7 @@ def sustained(messages: int, variants: tuple[str, ...], output_dir: Path | None)
         chosen = [Variant.parse(text) for text in variants] or [Variant("defaults")]
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--variant") from None
-    import signal
-
-    def interrupt(*_: object) -> None:  # SIGTERM: stop the stack it started, like Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
+    interrupt_on_sigterm()
     console = Console()
     results = compare_variants(messages, chosen, log=console.log, output_dir=output_dir)
     table = Table(title="Continuous pipeline, sustained (10 %..90 % of the backlog)")

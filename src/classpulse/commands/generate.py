@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from classpulse import business_rules
-from classpulse.commands.options import parse_day
+from classpulse.commands.options import parse_day, scale_option, topics_root_option
 from classpulse.config import load_settings
 from classpulse.generator import (
     MANIFEST_NAME,
@@ -43,19 +43,8 @@ def share_option(name: str, default: float, what: str) -> Any:
 
 
 @click.command("generate")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Topics root (default: CLASSPULSE_TOPICS_DIR, var/topics).",
-)
-@click.option(
-    "--scale",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Volume multiplier: 1 is a small school (~130k messages), 100 a busy one.",
-)
+@topics_root_option()
+@scale_option("Volume multiplier: 1 is a small school (~130k messages), 100 a busy one.")
 @click.option(
     "--seed",
     type=int,

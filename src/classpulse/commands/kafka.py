@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from classpulse.commands.background import report_stopped, start_under_spinner
 from classpulse.config import load_settings
 from classpulse.kafka import admin, broker
 from classpulse.kafka.client import KafkaUnavailable
@@ -41,15 +42,7 @@ def start(wait_s: float) -> None:
     """Start the broker in the background (formats its storage on the first start)."""
     settings = load_settings()
     _refuse_if_external(settings)
-    with console.status("starting the Kafka broker…") as spinner:
-        try:
-            pid = broker.start(
-                settings,
-                wait_s=wait_s,
-                on_wait=lambda s: spinner.update(f"starting the Kafka broker… {s:.0f}s"),
-            )
-        except broker.BrokerError as exc:
-            raise click.ClickException(str(exc)) from None
+    pid = start_under_spinner("Kafka broker", broker.start, settings, wait_s, broker.BrokerError)
     console.print(
         f"[green]kafka running[/green] pid {pid} at {settings.kafka_bootstrap_servers} "
         f"(data: {settings.kafka_path})"
@@ -61,11 +54,7 @@ def stop() -> None:
     """Stop the broker (a controlled shutdown; acknowledged messages are on disk)."""
     settings = load_settings()
     _refuse_if_external(settings)
-    pid = broker.stop(settings)
-    if pid is None:
-        console.print(f"no Kafka broker is running for {settings.kafka_path}")
-    else:
-        console.print(f"[green]stopped[/green] Kafka broker pid {pid}")
+    report_stopped("Kafka broker", broker.stop(settings), settings.kafka_path)
 
 
 @command.command()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,3 +20,27 @@ def parse_day(
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def topics_root_option() -> Decorator:
+    """``--out``: where a generator writes its topic files (default: the settings')."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Topics root (default: CLASSPULSE_TOPICS_DIR, var/topics).",
+    )
+
+
+def scale_option(text: str) -> Decorator:
+    """``--scale``: a generator's volume multiplier (positive, default 1)."""
+    return click.option(
+        "--scale",
+        type=click.FloatRange(min=0, min_open=True),
+        default=1.0,
+        show_default=True,
+        help=text,
+    )

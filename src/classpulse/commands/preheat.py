@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from classpulse.commands.options import parse_day
+from classpulse.commands.options import parse_day, scale_option, topics_root_option
 from classpulse.config import Settings, load_settings
 from classpulse.loader import LoadError
 from classpulse.preheat import (
@@ -114,20 +114,9 @@ def command() -> None:
 
 
 @command.command("generate")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Topics root (default: CLASSPULSE_TOPICS_DIR, var/topics).",
-)
+@topics_root_option()
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option(
-    "--scale",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Courses multiplier: 1 is ~46 courses, ~53 lessons, ~12k enrollments.",
-)
+@scale_option("Courses multiplier: 1 is ~46 courses, ~53 lessons, ~12k enrollments.")
 @click.option(
     "--start", callback=parse_day, metavar="YYYY-MM-DD", help="Lesson day (default: today)."
 )

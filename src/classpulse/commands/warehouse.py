@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
+from classpulse.commands.background import report_stopped, start_under_spinner
 from classpulse.config import load_settings
 from classpulse.warehouse import daemon
 
@@ -52,15 +53,9 @@ def start(foreground: bool, wait_s: float) -> None:
             ]
         )
         return
-    with console.status("starting the warehouse server…") as spinner:
-        try:
-            pid = daemon.start(
-                settings,
-                wait_s=wait_s,
-                on_wait=lambda s: spinner.update(f"starting the warehouse server… {s:.0f}s"),
-            )
-        except daemon.WarehouseError as exc:
-            raise click.ClickException(str(exc)) from None
+    pid = start_under_spinner(
+        "warehouse server", daemon.start, settings, wait_s, daemon.WarehouseError
+    )
     console.print(
         f"[green]warehouse running[/green] pid {pid} at "
         f"http://{settings.warehouse_bind}:{settings.clickhouse_port} "
@@ -72,11 +67,7 @@ def start(foreground: bool, wait_s: float) -> None:
 def stop() -> None:
     """Stop the server (SIGTERM; acknowledged inserts are on disk)."""
     settings = load_settings()
-    pid = daemon.stop(settings)
-    if pid is None:
-        console.print("no warehouse server is running for " + str(settings.warehouse_path))
-    else:
-        console.print(f"[green]stopped[/green] warehouse server pid {pid}")
+    report_stopped("warehouse server", daemon.stop(settings), settings.warehouse_path)
 
 
 @command.command()

@@ -240,8 +240,20 @@ def _watermarks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int
 # -- the accounting --------------------------------------------------------------------------
 
 
+class Identities:
+    """An account of identities: ``problems`` says which fail; it holds when none does."""
+
+    @property
+    def problems(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def holds(self) -> bool:
+        return not self.problems
+
+
 @dataclass
-class TopicAccount:
+class TopicAccount(Identities):
     topic: str
     partitions: int = 0
     held: int = 0  # end - start: what Kafka still holds
@@ -278,13 +290,9 @@ class TopicAccount:
             found.append(f"{duplicates} rows landed twice")
         return found
 
-    @property
-    def holds(self) -> bool:
-        return not self.problems
-
 
 @dataclass
-class MartAccount:
+class MartAccount(Identities):
     mart: str
     input_topic: str
     # landed rows of the cleaned input: shown, not compared (a mart may read several events
@@ -310,10 +318,6 @@ class MartAccount:
         if self.late_duplicates:
             found.append(f"{self.late_duplicates} late rows landed twice")
         return found
-
-    @property
-    def holds(self) -> bool:
-        return not self.problems
 
 
 @dataclass

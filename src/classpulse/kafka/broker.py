@@ -31,7 +31,17 @@ from classpulse.config import Settings
 from classpulse.java import find_java
 from classpulse.jvm import JvmRuntimeMissing, kafka_broker_classpath
 from classpulse.kafka.client import ErrorRecorder, client_config
-from classpulse.processes import alive, port_free, read_pid_file, tail_log, terminate
+from classpulse.processes import (
+    DaemonFiles,
+    alive,
+    port_free,
+    read_pid_file,
+    spawn_logged,
+    stop_daemon,
+    tail_log,
+    terminate,
+    wait_ready,
+)
 
 NODE_ID = 1
 # Internal topics of a one-node dev broker: replication 1 and a few partitions (the
@@ -46,9 +56,9 @@ class BrokerError(RuntimeError):
     """A problem starting or reaching the local broker, with what to do about it."""
 
 
-@dataclass(frozen=True)
-class BrokerFiles:
-    path: Path
+class BrokerFiles(DaemonFiles):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "broker")
 
     @property
     def data_dir(self) -> Path:
@@ -61,18 +71,6 @@ class BrokerFiles:
     @property
     def log4j(self) -> Path:
         return self.path / "log4j2.properties"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.path / "broker.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.path / "broker.log"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.path / "broker.lock"
 
     @property
     def formatted(self) -> bool:
@@ -322,31 +320,20 @@ def start(
         files.log4j.write_text(LOG4J2_PROPERTIES)
         if not files.formatted:
             _format_storage(java, classpath, files)
-        log = open(files.log_file, "ab")  # noqa: SIM115 - handed to the child
-        process = subprocess.Popen(
-            broker_command(settings, java, classpath),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=files.path,
-        )
-        log.close()
-        files.pid_file.write_text(str(process.pid))
+        process = spawn_logged(broker_command(settings, java, classpath), files, cwd=files.path)
         bootstrap = f"{host}:{settings.kafka_port}"
-        started = time.monotonic()
-        while time.monotonic() - started < wait_s:
-            if process.poll() is not None:
-                files.pid_file.unlink(missing_ok=True)
-                raise BrokerError(
-                    f"the Kafka broker exited with code {process.returncode} during start-up; "
-                    f"log ({files.log_file}):\n" + tail(files, 20)
-                )
-            if not port_free(host, settings.kafka_port) and answers(bootstrap, 1.0)[0]:
-                return process.pid
-            if on_wait is not None:
-                on_wait(time.monotonic() - started)
-            time.sleep(0.2)
+
+        def exited(code: int) -> BrokerError:
+            return BrokerError(
+                f"the Kafka broker exited with code {code} during start-up; "
+                f"log ({files.log_file}):\n" + tail(files, 20)
+            )
+
+        def answering() -> bool:
+            return not port_free(host, settings.kafka_port) and answers(bootstrap, 1.0)[0]
+
+        if wait_ready(process, files, answering, wait_s, on_wait, 0.2, exited):
+            return process.pid
         terminate(process.pid, 30.0)
         files.pid_file.unlink(missing_ok=True)
         raise BrokerError(
@@ -357,13 +344,7 @@ def start(
 def stop(settings: Settings, wait_s: float = 60.0) -> int | None:
     """Stop the broker (SIGTERM: a controlled shutdown; SIGKILL after ``wait_s``)."""
     files = files_for(settings)
-    pid = read_pid(files)
-    if pid is None:
-        files.pid_file.unlink(missing_ok=True)
-        return None
-    terminate(pid, wait_s)
-    files.pid_file.unlink(missing_ok=True)
-    return pid
+    return stop_daemon(files, read_pid(files), wait_s)
 
 
 def kill(settings: Settings) -> int | None:

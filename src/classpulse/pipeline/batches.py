@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from classpulse.config import Settings
-from classpulse.pipeline.errors import StageError, timed
+from classpulse.pipeline.errors import StageError, failing_as, timed
 
 
 def group_batches(batches: list[dict[str, Any]], max_groups: int) -> list[list[dict[str, Any]]]:
@@ -45,7 +45,7 @@ def plan_preheat(
     """
     from classpulse import preheat as engine
 
-    try:
+    with failing_as("preheat", "check the warehouse and the preheat topics", engine.PreheatError):
         planned = engine.plan_lessons(settings, day)
         if not planned:
             raise StageError(
@@ -57,10 +57,6 @@ def plan_preheat(
         run_id = engine.create_run(
             settings, day, [lesson.lesson_id for lesson in planned], note=note
         )
-    except engine.PreheatError as exc:
-        raise StageError(
-            "preheat", str(exc), "check the warehouse and the preheat topics"
-        ) from None
     sizes = {lesson.lesson_id: lesson.students for lesson in planned}
     batches = [
         {"batch_no": number, "lessons": batch, "students": sum(sizes[i] for i in batch)}
@@ -86,7 +82,7 @@ def preheat_group(settings: Settings, group: dict[str, Any]) -> dict[str, Any]:
     day = date.fromisoformat(group["day"])
     totals = {"students": 0, "rooms": 0, "nodes": 0, "members": 0}
     retried = False
-    try:
+    with failing_as("preheat", "a batch is safe to retry: clear the task", engine.PreheatError):
         client = engine.connect(settings)
         for batch in group["batches"]:
             result = engine.preheat_batch(
@@ -95,8 +91,6 @@ def preheat_group(settings: Settings, group: dict[str, Any]) -> dict[str, Any]:
             for name in totals:
                 totals[name] += getattr(result, name)
             retried = retried or result.retried
-    except engine.PreheatError as exc:
-        raise StageError("preheat", str(exc), "a batch is safe to retry: clear the task") from None
     return timed(
         {
             "run_id": group["run_id"],
@@ -115,14 +109,12 @@ def check_group(settings: Settings, group: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     result = engine.CheckResult(group["run_id"], 0, 0.0)
-    try:
+    with failing_as("preheat check", "fix the check SQL named above", engine.PreheatError):
         client = engine.connect(settings)
         for batch in group["batches"]:
             result.merge(
                 engine.check_batch(settings, group["run_id"], batch["lessons"], client=client)
             )
-    except engine.PreheatError as exc:
-        raise StageError("preheat check", str(exc), "fix the check SQL named above") from None
     kinds: dict[str, int] = {}
     for finding in result.errors:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + finding.count
@@ -144,10 +136,8 @@ def publish_preheat(settings: Settings, run_id: int, force: bool = False) -> dic
     from classpulse import preheat as engine
 
     started = time.perf_counter()
-    try:
+    with failing_as("preheat publish", "build and check every batch first", engine.PreheatError):
         publication = engine.publish_run(settings, run_id, force=force)
-    except engine.PreheatError as exc:
-        raise StageError("preheat publish", str(exc), "build and check every batch first") from None
     return timed(
         {
             "run_id": run_id,
@@ -164,10 +154,8 @@ def report_preheat(settings: Settings, run_id: int) -> dict[str, Any]:
     from classpulse import preheat as engine
 
     started = time.perf_counter()
-    try:
+    with failing_as("preheat report", "see `classpulse preheat status`", engine.PreheatError):
         run = engine.report(settings, run_id)
-    except engine.PreheatError as exc:
-        raise StageError("preheat report", str(exc), "see `classpulse preheat status`") from None
     findings: dict[str, int] = {}
     for finding in run.findings:
         key = f"{finding.severity}:{finding.kind}"
@@ -199,12 +187,12 @@ def apply_preheat_changes(settings: Settings, max_batch_students: int) -> dict[s
     from classpulse import preheat as engine
 
     started = time.perf_counter()
-    try:
+    with failing_as(
+        "preheat changes",
+        "the cursor did not move: the same events are retried",
+        engine.PreheatError,
+    ):
         result = engine.apply_changes(settings, max_batch_students=max_batch_students)
-    except engine.PreheatError as exc:
-        raise StageError(
-            "preheat changes", str(exc), "the cursor did not move: the same events are retried"
-        ) from None
     run = result.run
     return timed(
         {

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -15,6 +16,16 @@ class StageError(RuntimeError):
         self.stage = stage
         self.reason = reason
         self.remedy = remedy
+
+
+@contextmanager
+def failing_as(stage: str, remedy: str, errors: type[Exception]) -> Iterator[None]:
+    """One of ``errors`` raised inside the block fails ``stage`` (a StageError with its message
+    and ``remedy``)."""
+    try:
+        yield
+    except errors as exc:
+        raise StageError(stage, str(exc), remedy) from None
 
 
 Progress = Callable[[str], None]

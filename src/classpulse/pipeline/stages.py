@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from classpulse.config import Settings
-from classpulse.pipeline.errors import StageError, timed
+from classpulse.pipeline.errors import StageError, failing_as, timed
 
 
 def ensure_warehouse(settings: Settings) -> dict[str, Any]:
@@ -402,10 +402,8 @@ def preheat(settings: Settings, day: date) -> dict[str, Any]:
     from classpulse import preheat as engine
 
     started = time.perf_counter()
-    try:
+    with failing_as("preheat", "generate and land the preheat topics", engine.PreheatError):
         report = engine.run_preheat(settings, day)
-    except engine.PreheatError as exc:
-        raise StageError("preheat", str(exc), "generate and land the preheat topics") from None
     return timed(
         {
             "run_id": report.run_id,

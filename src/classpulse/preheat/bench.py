@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ from rich.table import Table
 
 from classpulse import pipeline
 from classpulse.bench import Timing
+from classpulse.bench.stack import own_broker, own_warehouse
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import broker
 from classpulse.preheat.engine import (
@@ -113,29 +113,15 @@ class PreheatBenchmark:
     repeats: int
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def bench_settings(workdir: Path) -> Settings:
     return replace(
         load_settings(),
-        warehouse_path=workdir / "server",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
+        **own_warehouse(workdir / "server"),
         topics_dir=workdir / "topics",
         home=workdir / "home",
         # the preheat topics go through Kafka: a broker of the benchmark's own (its offsets,
         # its landing group), stopped with the warehouse
-        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        kafka_controller_port=free_port(),
-        kafka_path=workdir / "kafka",
+        **own_broker(workdir / "kafka"),
         kafka_heap="384m",
     )
 

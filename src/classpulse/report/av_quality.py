@@ -26,6 +26,7 @@ from classpulse.report.model import (
     WORST_ROOMS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -37,41 +38,42 @@ AV_CURVE_MART = "ads.student_av_quality_curve_30s"
 """The AV curve over the day (dbt model: one row per 30 s window, all rooms together)."""
 
 
+LEAD = (
+    "Students' agora readings per 30-second window (business time): mean packets lost "
+    "per audio reading and mean video frame rate, with a 5-minute rolling mean. Dashed "
+    "lines are the thresholds a reading counts as bad."
+)
+
+
 def build_av_quality_section(reader: MartReader, day: date) -> Section:
     """Student audio loss and video frame rate per 30 s window; the worst rooms of the day."""
-    import pandas as pd
-
-    charts: list[Chart] = []
-    tables: list[TableView] = []
-    notes: list[str] = []
-    windows = pd.DataFrame()
-    if reader.has(AV_CURVE_MART):
-        windows = reader.frame(
-            "SELECT second_of_day, audio_lost_avg AS audio_lost, video_fr_avg AS video_fr, "
-            "students FROM ads.student_av_quality_curve_30s WHERE event_date = {day:Date} "
-            "ORDER BY second_of_day",
-            day=day,
-        )
+    parts = SectionParts()
+    windows = reader.frame_of(
+        AV_CURVE_MART,
+        "SELECT second_of_day, audio_lost_avg AS audio_lost, video_fr_avg AS video_fr, "
+        "students FROM ads.student_av_quality_curve_30s WHERE event_date = {day:Date} "
+        "ORDER BY second_of_day",
+        day=day,
+    )
     if windows.empty:
-        notes.append(note_no_data(AV_CURVE_MART, day))
+        parts.notes.append(note_no_data(AV_CURVE_MART, day))
     else:
-        charts.append(plot_av_quality(windows, day))
-    rooms = pd.DataFrame()
-    if reader.has("ads.classroom_quality_daily"):
-        rooms = reader.frame(
-            "SELECT room_id, teacher_id, students, events_per_student, audio_lost_avg, "
-            "video_fr_avg, bad_audio_share, bad_video_share, quality_band "
-            "FROM ads.classroom_quality_daily WHERE event_date = {day:Date} "
-            "ORDER BY greatest(bad_audio_share, bad_video_share) DESC, audio_lost_avg DESC, "
-            "room_id LIMIT {limit:UInt32}",
-            day=day,
-            limit=WORST_ROOMS,
-        )
+        parts.charts.append(plot_av_quality(windows, day))
+    rooms = reader.frame_of(
+        "ads.classroom_quality_daily",
+        "SELECT room_id, teacher_id, students, events_per_student, audio_lost_avg, "
+        "video_fr_avg, bad_audio_share, bad_video_share, quality_band "
+        "FROM ads.classroom_quality_daily WHERE event_date = {day:Date} "
+        "ORDER BY greatest(bad_audio_share, bad_video_share) DESC, audio_lost_avg DESC, "
+        "room_id LIMIT {limit:UInt32}",
+        day=day,
+        limit=WORST_ROOMS,
+    )
     if rooms.empty:
-        notes.append(note_no_data("ads.classroom_quality_daily", day))
+        parts.notes.append(note_no_data("ads.classroom_quality_daily", day))
     else:
         band_status = {"poor": "bad", "fair": "warn", "good": "ok", "no_av_data": "muted"}
-        tables.append(
+        parts.tables.append(
             TableView(
                 caption=f"Worst rooms on {day.isoformat()} (highest share of bad readings first)",
                 columns=(
@@ -103,18 +105,7 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
                 numeric=(False, False, True, True, True, True, True, True, False),
             )
         )
-    return Section(
-        key="av-quality",
-        title=SECTION_TITLES["av-quality"],
-        lead=(
-            "Students' agora readings per 30-second window (business time): mean packets lost "
-            "per audio reading and mean video frame rate, with a 5-minute rolling mean. Dashed "
-            "lines are the thresholds a reading counts as bad."
-        ),
-        charts=tuple(charts),
-        tables=tuple(tables),
-        notes=tuple(notes),
-    )
+    return parts.section("av-quality", SECTION_TITLES["av-quality"], LEAD)
 
 
 @with_chart_style

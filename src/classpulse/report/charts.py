@@ -12,6 +12,7 @@ from classpulse.report.formatting import format_count
 from classpulse.report.model import Chart
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -136,6 +137,36 @@ def stack_bars(
         else:
             axes.bar(positions, heights, bottom=bottom, width=width, label=label, color=color)
         bottom += heights
+
+
+def stack_by_hour(
+    axes: Axes,
+    frame: pd.DataFrame,
+    column: str,
+    values: str,
+    colors: Mapping[str, str],
+    label: Callable[[str], str] | None = None,
+) -> tuple[int, int]:
+    """``values`` stacked per hour of the day, one colour per ``column`` value (in ``colors``
+    order, then the rest by name), every hour from the first to the last present; returns
+    that first and last hour."""
+    table = frame.pivot_table(
+        index="hour", columns=column, values=values, aggfunc="sum", fill_value=0
+    )
+    first, last = int(table.index.min()), int(table.index.max())
+    table = table.reindex(range(first, last + 1), fill_value=0)
+    order = [key for key in colors if key in table.columns]
+    order += sorted(set(table.columns) - set(order))
+    stack_bars(
+        axes,
+        [hour + 0.5 for hour in table.index],
+        {key: table[key].tolist() for key in order},
+        colors,
+        labels={key: label(key) for key in order} if label else None,
+        width=0.85,
+    )
+    set_hour_axis(axes, first, last)
+    return first, last
 
 
 def set_day_ticks(axes: Axes, days: Sequence[date]) -> None:

@@ -33,20 +33,18 @@ if TYPE_CHECKING:
 
 def build_consultant_section(reader: MartReader, day: date) -> Section:
     """Confirmed follow-ups per consultant: the top consultants and the daily totals."""
-    import pandas as pd
 
     first_day = day - timedelta(days=TREND_DAYS - 1)
-    frame = pd.DataFrame()
-    if reader.has("ads.cc_daily_tracking"):
-        frame = reader.frame(
-            "SELECT cc_id, attribution_date, sum(cc_index) AS follow_ups, "
-            "max(update_time) AS last_update "
-            "FROM ads.cc_daily_tracking "
-            "WHERE attribution_date BETWEEN {first_day:Date} AND {day:Date} "
-            "GROUP BY cc_id, attribution_date ORDER BY attribution_date, cc_id",
-            first_day=first_day,
-            day=day,
-        )
+    frame = reader.frame_of(
+        "ads.cc_daily_tracking",
+        "SELECT cc_id, attribution_date, sum(cc_index) AS follow_ups, "
+        "max(update_time) AS last_update "
+        "FROM ads.cc_daily_tracking "
+        "WHERE attribution_date BETWEEN {first_day:Date} AND {day:Date} "
+        "GROUP BY cc_id, attribution_date ORDER BY attribution_date, cc_id",
+        first_day=first_day,
+        day=day,
+    )
     lead = (
         "Orders a course consultant confirmed (latest order version, status 3) per confirm "
         f"day, over the {TREND_DAYS} days up to the report's day."

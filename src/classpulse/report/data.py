@@ -40,6 +40,14 @@ class MartReader:
         result = self.client.query(sql, parameters=parameters)
         return pd.DataFrame(result.result_rows, columns=list(result.column_names))
 
+    def frame_of(self, table: str, sql: str, **parameters: Any) -> pd.DataFrame:
+        """:meth:`frame` when ``table`` exists; an empty DataFrame when it does not."""
+        if self.has(table):
+            return self.frame(sql, **parameters)
+        import pandas as pd
+
+        return pd.DataFrame()
+
     def rows(self, sql: str, **parameters: Any) -> list[tuple[Any, ...]]:
         return list(self.client.query(sql, parameters=parameters).result_rows)
 

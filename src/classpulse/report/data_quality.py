@@ -25,6 +25,7 @@ from classpulse.report.model import (
     SECTION_TITLES,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -34,14 +35,20 @@ if TYPE_CHECKING:
     from classpulse.quality import QualityReport, SuiteResult
 
 
+LEAD = (
+    "Nothing is lost silently: every rejected message lands with its reason, every "
+    "event a real-time window dropped lands as late, and each real-time mart must "
+    "equal its offline twin once late events are added back."
+)
+
+
 def build_data_quality_section(
     reader: MartReader, day: date, quality: QualityReport | None
 ) -> Section:
     """Reconciliation per mart and day, rejected messages, late events, accounting, GX."""
     import pandas as pd
 
-    tables: list[TableView] = []
-    notes: list[str] = []
+    parts = SectionParts()
     first_day = day - timedelta(days=RECONCILIATION_DAYS - 1)
     reconciliation = pd.DataFrame()
     if reader.has("ads.rt_vs_offline_reconciliation"):
@@ -57,20 +64,20 @@ def build_data_quality_section(
             "SELECT countIf(status != 'ok'), count() FROM ads.rt_vs_offline_reconciliation"
         )[0]
         if overall[1]:
-            notes.append(
+            parts.notes.append(
                 f"Reconciliation over all days: {overall[0]:,} of {overall[1]:,} mart-days "
                 "do not reconcile (offline total ≠ real-time total + what the late events "
                 "explain)."
             )
     if reconciliation.empty:
-        notes.append(
+        parts.notes.append(
             note_no_data(
                 f"ads.rt_vs_offline_reconciliation in the {RECONCILIATION_DAYS} days up to "
                 f"{day.isoformat()}"
             )
         )
     else:
-        tables.append(
+        parts.tables.append(
             TableView(
                 caption=(
                     f"Real-time vs offline, {first_day.isoformat()} to {day.isoformat()} "
@@ -116,32 +123,30 @@ def build_data_quality_section(
                 numeric=(False, False, *([True] * 9), False),
             )
         )
-    rejected = pd.DataFrame()
-    if reader.has("ods.rejected_messages"):
-        rejected = reader.frame(
-            "SELECT topic, reason, count() AS messages FROM ods.rejected_messages "
-            "GROUP BY topic, reason ORDER BY topic, reason"
-        )
+    rejected = reader.frame_of(
+        "ods.rejected_messages",
+        "SELECT topic, reason, count() AS messages FROM ods.rejected_messages "
+        "GROUP BY topic, reason ORDER BY topic, reason",
+    )
     if rejected.empty:
-        notes.append(note_no_data("ods.rejected_messages (nothing rejected)"))
+        parts.notes.append(note_no_data("ods.rejected_messages (nothing rejected)"))
     else:
-        tables.append(tabulate_rejections(rejected))
-    late = pd.DataFrame()
-    if reader.has("ods.late_events"):
-        late = reader.frame(
-            "SELECT mart, count() AS late_events, "
-            "countIf(toDate(fromUnixTimestamp(intDiv(event_time_ms, 1000)), {tz:String}) "
-            "  = {day:Date}) AS on_day, "
-            "formatDateTime(max(fromUnixTimestamp64Milli(event_time_ms)), '%Y-%m-%d %H:%i:%S', "
-            "  {tz:String}) AS latest "
-            "FROM ods.late_events GROUP BY mart ORDER BY mart",
-            tz=reader.timezone,
-            day=day,
-        )
+        parts.tables.append(tabulate_rejections(rejected))
+    late = reader.frame_of(
+        "ods.late_events",
+        "SELECT mart, count() AS late_events, "
+        "countIf(toDate(fromUnixTimestamp(intDiv(event_time_ms, 1000)), {tz:String}) "
+        "  = {day:Date}) AS on_day, "
+        "formatDateTime(max(fromUnixTimestamp64Milli(event_time_ms)), '%Y-%m-%d %H:%i:%S', "
+        "  {tz:String}) AS latest "
+        "FROM ods.late_events GROUP BY mart ORDER BY mart",
+        tz=reader.timezone,
+        day=day,
+    )
     if late.empty:
-        notes.append(note_no_data("ods.late_events (no real-time window dropped an event)"))
+        parts.notes.append(note_no_data("ods.late_events (no real-time window dropped an event)"))
     else:
-        tables.append(
+        parts.tables.append(
             TableView(
                 caption="Late events per mart (dropped by a real-time window, counted offline)",
                 columns=("mart", "late events", f"on {day.isoformat()}", "latest event time"),
@@ -152,26 +157,14 @@ def build_data_quality_section(
                 numeric=(False, True, True, False),
             )
         )
-    tables.extend(tabulate_accounting(reader, notes))
-    tables.extend(tabulate_quality(quality, notes))
-    charts = []
+    parts.tables.extend(tabulate_accounting(reader, parts.notes))
+    parts.tables.extend(tabulate_quality(quality, parts.notes))
     on_day = reconciliation[reconciliation.day == day] if not reconciliation.empty else None
     if on_day is not None and not on_day.empty:
-        charts.append(plot_reconciliation(on_day, day))
+        parts.charts.append(plot_reconciliation(on_day, day))
     if not rejected.empty:
-        charts.append(plot_rejections(rejected))
-    return Section(
-        key="data-quality",
-        title=SECTION_TITLES["data-quality"],
-        lead=(
-            "Nothing is lost silently: every rejected message lands with its reason, every "
-            "event a real-time window dropped lands as late, and each real-time mart must "
-            "equal its offline twin once late events are added back."
-        ),
-        charts=tuple(charts),
-        tables=tuple(tables),
-        notes=tuple(notes),
-    )
+        parts.charts.append(plot_rejections(rejected))
+    return parts.section("data-quality", SECTION_TITLES["data-quality"], LEAD)
 
 
 def tabulate_rejections(rejected: pd.DataFrame) -> TableView:
@@ -195,67 +188,50 @@ def tabulate_rejections(rejected: pd.DataFrame) -> TableView:
     )
 
 
+# Each accounting identity: the table, its query (name, whole, part, part), the caption, the
+# column heads, and what the note says when the table is empty.
+ACCOUNTING_IDENTITIES = (
+    (
+        "ods.topic_accounting",
+        "SELECT topic, messages_read, accepted, rejected FROM ods.topic_accounting ORDER BY topic",
+        "Topic accounting: messages read = accepted + rejected",
+        ("topic", "read", "accepted", "rejected", "holds"),
+        "ods.topic_accounting",
+    ),
+    (
+        "ods.mart_accounting",
+        "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting "
+        "ORDER BY mart",
+        "Real-time mart accounting: events in = counted + late",
+        ("mart", "events in", "counted", "late", "holds"),
+        "ods.mart_accounting (the real-time jobs reported nothing)",
+    ),
+)
+
+
 def tabulate_accounting(reader: MartReader, notes: list[str]) -> list[TableView]:
     """Topic accounting (read = accepted + rejected) and mart accounting (in = counted + late)."""
     tables = []
-    if reader.has("ods.topic_accounting"):
-        topics = reader.rows(
-            "SELECT topic, messages_read, accepted, rejected FROM ods.topic_accounting "
-            "ORDER BY topic"
-        )
-        if topics:
-            tables.append(
-                TableView(
-                    caption="Topic accounting: messages read = accepted + rejected",
-                    columns=("topic", "read", "accepted", "rejected", "holds"),
-                    rows=tuple(
-                        (
-                            str(topic),
-                            format_count(read),
-                            format_count(accepted),
-                            format_count(rejected),
-                            "yes" if read == accepted + rejected else "NO",
-                        )
-                        for topic, read, accepted, rejected in topics
-                    ),
-                    statuses=tuple(
-                        "ok" if read == accepted + rejected else "bad"
-                        for _, read, accepted, rejected in topics
-                    ),
-                    numeric=(False, True, True, True, False),
-                )
+    for table, query, caption, columns, missing in ACCOUNTING_IDENTITIES:
+        if not reader.has(table):
+            continue
+        rows = reader.rows(query)
+        if not rows:
+            notes.append(note_no_data(missing))
+            continue
+        holds = [whole == first + second for _, whole, first, second in rows]
+        tables.append(
+            TableView(
+                caption=caption,
+                columns=columns,
+                rows=tuple(
+                    (str(name), *(format_count(value) for value in counts), "yes" if ok else "NO")
+                    for (name, *counts), ok in zip(rows, holds, strict=True)
+                ),
+                statuses=tuple("ok" if ok else "bad" for ok in holds),
+                numeric=(False, True, True, True, False),
             )
-        else:
-            notes.append(note_no_data("ods.topic_accounting"))
-    if reader.has("ods.mart_accounting"):
-        marts = reader.rows(
-            "SELECT mart, events_in, events_counted, events_late FROM ods.mart_accounting "
-            "ORDER BY mart"
         )
-        if marts:
-            tables.append(
-                TableView(
-                    caption="Real-time mart accounting: events in = counted + late",
-                    columns=("mart", "events in", "counted", "late", "holds"),
-                    rows=tuple(
-                        (
-                            str(mart),
-                            format_count(events_in),
-                            format_count(counted),
-                            format_count(late),
-                            "yes" if events_in == counted + late else "NO",
-                        )
-                        for mart, events_in, counted, late in marts
-                    ),
-                    statuses=tuple(
-                        "ok" if events_in == counted + late else "bad"
-                        for _, events_in, counted, late in marts
-                    ),
-                    numeric=(False, True, True, True, False),
-                )
-            )
-        else:
-            notes.append(note_no_data("ods.mart_accounting (the real-time jobs reported nothing)"))
     return tables
 
 

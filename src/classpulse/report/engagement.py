@@ -11,8 +11,7 @@ from classpulse.report.charts import (
     annotate_bars,
     create_figure,
     render_chart,
-    set_hour_axis,
-    stack_bars,
+    stack_by_hour,
     with_chart_style,
 )
 from classpulse.report.data import MartReader
@@ -117,25 +116,9 @@ def describe_engagement() -> str:
 
 @with_chart_style
 def plot_events_by_hour(hourly: pd.DataFrame, day: date) -> Chart:
-    table = hourly.pivot_table(
-        index="hour", columns="event", values="events", aggfunc="sum", fill_value=0
-    )
-    first, last = int(table.index.min()), int(table.index.max())
-    table = table.reindex(range(first, last + 1), fill_value=0)
-    order = [event for event in EVENT_COLORS if event in table.columns]
-    order += sorted(set(table.columns) - set(order))
     figure = create_figure(3.4)
     axes = figure.add_subplot()
-    positions = [hour + 0.5 for hour in table.index]
-    stack_bars(
-        axes,
-        positions,
-        {event: table[event].tolist() for event in order},
-        EVENT_COLORS,
-        labels={event: label_event(event) for event in order},
-        width=0.85,
-    )
-    set_hour_axis(axes, first, last)
+    stack_by_hour(axes, hourly, "event", "events", EVENT_COLORS, label_event)
     axes.grid(axis="x", visible=False)
     axes.set_ylabel("student events")
     axes.set_title(f"Student events per hour by type, {day.isoformat()}")

@@ -17,12 +17,12 @@ from classpulse.report.charts import (
     create_figure,
     render_chart,
     set_hour_axis,
-    stack_bars,
+    stack_by_hour,
     with_chart_style,
 )
 from classpulse.report.data import MartReader
 from classpulse.report.formatting import format_count, format_share, note_no_data
-from classpulse.report.model import Card, Chart, Section, TableView
+from classpulse.report.model import Card, Chart, Section, SectionParts, TableView
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,14 +47,18 @@ def share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
+LEAD = (
+    "Help presses and proactively detected problems of the live classrooms, triaged "
+    "by the real-time labels (30 s windows, decision 15 s after the press at most, "
+    "verified on the next window). Offline figures: every press, late ones included."
+)
+
+
 def build_help_triage_section(reader: MartReader, day: date, title: str) -> Section:
-    notes: list[str] = []
-    charts: list[Chart] = []
-    tables: list[TableView] = []
-    cards: list[Card] = []
+    parts = SectionParts()
     if not reader.has("ads.help_request_triage", "ads.help_triage_daily"):
-        notes.append(note_no_data("ads.help_request_triage", day))
-        return Section(key="help-triage", title=title, notes=tuple(notes))
+        parts.notes.append(note_no_data("ads.help_request_triage", day))
+        return parts.section("help-triage", title)
     tz = reader.timezone
     daily = reader.frame(
         "SELECT source, category, requests, auto, resolved, escalated, manual, merged, "
@@ -63,8 +67,8 @@ def build_help_triage_section(reader: MartReader, day: date, title: str) -> Sect
         day=day,
     )
     if daily.empty:
-        notes.append(note_no_data("ads.help_triage_daily", day))
-        return Section(key="help-triage", title=title, notes=tuple(notes))
+        parts.notes.append(note_no_data("ads.help_triage_daily", day))
+        return parts.section("help-triage", title)
     requests = int(daily.requests.sum())
     merged = int(daily.merged.sum())
     decided = requests - merged
@@ -87,7 +91,7 @@ def build_help_triage_section(reader: MartReader, day: date, title: str) -> Sect
         day=day,
     )[0]
     resolved_share = share(resolved, decided)
-    cards = [
+    parts.cards = [
         Card(
             "help_requests",
             "Help requests and detected tickets",
@@ -146,8 +150,8 @@ def build_help_triage_section(reader: MartReader, day: date, title: str) -> Sect
         day=day,
     )
     if not hourly.empty:
-        charts.append(plot_help_triage(hourly, handle, day))
-    tables.append(
+        parts.charts.append(plot_help_triage(hourly, handle, day))
+    parts.tables.append(
         TableView(
             caption=f"help_triage_daily on {day.isoformat()}",
             columns=(
@@ -178,36 +182,15 @@ def build_help_triage_section(reader: MartReader, day: date, title: str) -> Sect
             numeric=(False, False, True, True, True, True, True, True, True),
         )
     )
-    return Section(
-        key="help-triage",
-        title=title,
-        lead=(
-            "Help presses and proactively detected problems of the live classrooms, triaged "
-            "by the real-time labels (30 s windows, decision 15 s after the press at most, "
-            "verified on the next window). Offline figures: every press, late ones included."
-        ),
-        cards=tuple(cards),
-        charts=tuple(charts),
-        tables=tuple(tables),
-        notes=tuple(notes),
-    )
+    return parts.section("help-triage", title, LEAD)
 
 
 @with_chart_style
 def plot_help_triage(hourly: pd.DataFrame, handle: pd.DataFrame, day: date) -> Chart:
     """Requests by category per hour; the share resolved automatically; decision times."""
-    table = hourly.pivot_table(
-        index="hour", columns="category", values="requests", aggfunc="sum", fill_value=0
-    )
-    first, last = int(table.index.min()), int(table.index.max())
-    table = table.reindex(range(first, last + 1), fill_value=0)
-    order = [c for c in CATEGORY_COLORS if c in table.columns]
-    order += sorted(set(table.columns) - set(order))
     figure = create_figure(7.2)
     top, middle, bottom = figure.subplots(3, 1, height_ratios=(3, 2, 2))
-    positions = [hour + 0.5 for hour in table.index]
-    stack_bars(top, positions, {c: table[c].tolist() for c in order}, CATEGORY_COLORS, width=0.85)
-    set_hour_axis(top, first, last)
+    first, last = stack_by_hour(top, hourly, "category", "requests", CATEGORY_COLORS)
     top.set_ylabel("requests")
     top.set_title(f"Help requests by category per hour, {day.isoformat()}")
     top.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -107,6 +107,27 @@ class Section:
     tables: tuple[TableView, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
+
+
+@dataclass
+class SectionParts:
+    """What a section builder collects, in order, before it makes the :class:`Section`."""
+
+    cards: list[Card] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[TableView] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def section(self, key: str, title: str, lead: str = "") -> Section:
+        return Section(
+            key,
+            title,
+            lead,
+            tuple(self.cards),
+            tuple(self.charts),
+            tuple(self.tables),
+            tuple(self.notes),
+        )
 
 
 @dataclass(frozen=True)

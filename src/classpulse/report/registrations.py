@@ -39,19 +39,17 @@ TREND_MART = "ads.registrations_trend_hourly"
 
 def build_registrations_section(reader: MartReader, day: date) -> Section:
     """Registrations per hour of the day and per day of the last weeks, stacked by level."""
-    import pandas as pd
 
     first_day = day - timedelta(days=TREND_DAYS - 1)
-    frame = pd.DataFrame()
-    if reader.has(TREND_MART):
-        frame = reader.frame(
-            "SELECT reg_date, reg_hour_of_day AS hour, level, leads "
-            "FROM ads.registrations_trend_hourly "
-            "WHERE reg_date BETWEEN {first_day:Date} AND {day:Date} "
-            "ORDER BY reg_date, hour, level",
-            first_day=first_day,
-            day=day,
-        )
+    frame = reader.frame_of(
+        TREND_MART,
+        "SELECT reg_date, reg_hour_of_day AS hour, level, leads "
+        "FROM ads.registrations_trend_hourly "
+        "WHERE reg_date BETWEEN {first_day:Date} AND {day:Date} "
+        "ORDER BY reg_date, hour, level",
+        first_day=first_day,
+        day=day,
+    )
     lead = (
         "Distinct counted registrations (NORMAL users, test accounts excluded) by hour of "
         f"registration and channel level; the right panel shows the {TREND_DAYS} days up to "

@@ -14,13 +14,19 @@ from typing import TYPE_CHECKING
 from classpulse.report.charts import create_figure, render_chart, set_hour_axis, with_chart_style
 from classpulse.report.data import MartReader
 from classpulse.report.formatting import format_count, format_share, note_no_data
-from classpulse.report.model import Card, Chart, Section, TableView
+from classpulse.report.model import Card, Chart, Section, SectionParts, TableView
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SECTION_KEY = "rooms"
 SECTION_TITLE = "Room presence and message loss"
+LEAD = (
+    "Who was in which room (a user is online while any of its terminals beats within "
+    "the time-out T), per room and minute, with sessions ending by a time-out and the "
+    "pushed messages clients reported missing: gaps were re-pulled, losses were still "
+    "missing at the last report. Offline marts, late heartbeats included."
+)
 BUSIEST_ROOMS = 5
 ROOM_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2")
 MARTS = ("ads.room_concurrency_1min", "ads.room_presence_sessions", "ads.room_message_loss_daily")
@@ -34,10 +40,7 @@ def has_room_data(reader: MartReader) -> bool:
 
 
 def build_rooms_section(reader: MartReader, day: date) -> Section:
-    charts: list[Chart] = []
-    tables: list[TableView] = []
-    notes: list[str] = []
-    cards: list[Card] = []
+    parts = SectionParts()
     busiest = reader.frame(
         "SELECT bid, room_id, max(peak_online) AS peak, count() AS minutes, "
         "sum(sessions_started) AS sessions, sum(timeouts) AS timeouts "
@@ -72,10 +75,10 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
         day=day,
     )
     if busiest.empty:
-        notes.append(note_no_data("ads.room_concurrency_1min", day))
+        parts.notes.append(note_no_data("ads.room_concurrency_1min", day))
     else:
-        charts.append(plot_concurrency(minutes, busiest, day))
-        tables.append(
+        parts.charts.append(plot_concurrency(minutes, busiest, day))
+        parts.tables.append(
             TableView(
                 caption=f"Busiest rooms on {day.isoformat()} (highest peak online first)",
                 columns=(
@@ -100,7 +103,7 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
                 numeric=(False, False, True, True, True, True),
             )
         )
-        cards.append(
+        parts.cards.append(
             Card(
                 "rooms_peak_online",
                 "peak online in one room",
@@ -109,11 +112,11 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
             )
         )
     if timeouts.empty and loss.empty:
-        notes.append(note_no_data("ads.room_presence_sessions", day))
+        parts.notes.append(note_no_data("ads.room_presence_sessions", day))
     else:
-        charts.append(plot_timeouts_and_loss(timeouts, loss, day))
+        parts.charts.append(plot_timeouts_and_loss(timeouts, loss, day))
         total_timeouts = int(timeouts.timeouts.sum()) if not timeouts.empty else 0
-        cards.append(
+        parts.cards.append(
             Card(
                 "rooms_timeouts",
                 "sessions ended by a timeout",
@@ -122,7 +125,7 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
             )
         )
     if not loss.empty:
-        tables.append(
+        parts.tables.append(
             TableView(
                 caption="Pushed-message gaps (re-pulled) and losses (still missing) by terminal",
                 columns=(
@@ -149,20 +152,7 @@ def build_rooms_section(reader: MartReader, day: date) -> Section:
                 numeric=(False, True, True, True, True, True, True),
             )
         )
-    return Section(
-        key=SECTION_KEY,
-        title=SECTION_TITLE,
-        lead=(
-            "Who was in which room (a user is online while any of its terminals beats within "
-            "the time-out T), per room and minute, with sessions ending by a time-out and the "
-            "pushed messages clients reported missing: gaps were re-pulled, losses were still "
-            "missing at the last report. Offline marts, late heartbeats included."
-        ),
-        cards=tuple(cards),
-        charts=tuple(charts),
-        tables=tuple(tables),
-        notes=tuple(notes),
-    )
+    return parts.section(SECTION_KEY, SECTION_TITLE, LEAD)
 
 
 @with_chart_style

@@ -272,12 +272,20 @@ def number(rng: random.Random, value: int) -> Any:
     return str(value) if rng.random() < 0.3 else value
 
 
+def terminal_fields(rng: random.Random, item: Heartbeat | PushAck) -> dict[str, Any]:
+    """The fields that name a terminal in a room, first in both documents."""
+    room_id = item.room_id
+    return {
+        "bid": number(rng, item.bid),
+        "room_id": number(rng, int(room_id)) if room_id.isdigit() else room_id,
+        "uid": number(rng, item.uid),
+        "terminal": item.terminal,
+    }
+
+
 def heartbeat_document(rng: random.Random, beat: Heartbeat) -> dict[str, Any]:
     return {
-        "bid": number(rng, beat.bid),
-        "room_id": number(rng, int(beat.room_id)) if beat.room_id.isdigit() else beat.room_id,
-        "uid": number(rng, beat.uid),
-        "terminal": beat.terminal,
+        **terminal_fields(rng, beat),
         "kind": beat.kind,
         "server_time": number(rng, beat.server_time),
     }
@@ -285,10 +293,7 @@ def heartbeat_document(rng: random.Random, beat: Heartbeat) -> dict[str, Any]:
 
 def ack_document(rng: random.Random, ack: PushAck) -> dict[str, Any]:
     return {
-        "bid": number(rng, ack.bid),
-        "room_id": number(rng, int(ack.room_id)) if ack.room_id.isdigit() else ack.room_id,
-        "uid": number(rng, ack.uid),
-        "terminal": ack.terminal,
+        **terminal_fields(rng, ack),
         "server_time": number(rng, ack.server_time),
         "max_msgid": number(rng, ack.max_msgid),
         "missing_msgids": list(ack.missing_msgids),

@@ -8,7 +8,6 @@ and every command finds it from the path alone.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 import urllib.error
@@ -18,28 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classpulse.config import Settings
-from classpulse.processes import port_free, read_pid_file, tail_log, terminate
+from classpulse.processes import (
+    DaemonFiles,
+    port_free,
+    read_pid_file,
+    spawn_logged,
+    stop_daemon,
+    tail_log,
+    wait_ready,
+)
 
 
 class WarehouseError(RuntimeError):
     """A problem starting or reaching the warehouse, with what to do about it."""
 
 
-@dataclass(frozen=True)
-class ServerFiles:
-    path: Path
-
-    @property
-    def pid_file(self) -> Path:
-        return self.path / "server.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.path / "server.log"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.path / "server.lock"
+class ServerFiles(DaemonFiles):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, "server")
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,6 @@ def start(
             "server?). Stop it, or set CLASSPULSE_CLICKHOUSE_PORT to a free port."
         )
     files.path.mkdir(parents=True, exist_ok=True)
-    log = open(files.log_file, "ab")  # noqa: SIM115 - handed to the child
     command = [
         sys.executable,
         "-m",
@@ -100,30 +94,18 @@ def start(
         "--port",
         str(port),
     ]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=os.environ.copy(),
-    )
-    log.close()
-    files.pid_file.write_text(str(process.pid))
-    deadline = time.monotonic() + wait_s
-    started = time.monotonic()
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            files.pid_file.unlink(missing_ok=True)
-            raise WarehouseError(
-                f"the warehouse server exited with code {process.returncode} during start-up:\n"
-                + tail(files, 15)
-            )
-        if ping(_client_host(host), port, timeout=0.5):
-            return process.pid
-        if on_wait is not None:
-            on_wait(time.monotonic() - started)
-        time.sleep(0.1)
+    process = spawn_logged(command, files, env=os.environ.copy())
+
+    def exited(code: int) -> WarehouseError:
+        return WarehouseError(
+            f"the warehouse server exited with code {code} during start-up:\n" + tail(files, 15)
+        )
+
+    def answering() -> bool:
+        return ping(_client_host(host), port, timeout=0.5)
+
+    if wait_ready(process, files, answering, wait_s, on_wait, 0.1, exited):
+        return process.pid
     process.terminate()
     raise WarehouseError(
         f"the warehouse server did not answer /ping within {wait_s:.0f} s; log:\n" + tail(files, 15)
@@ -133,13 +115,7 @@ def start(
 def stop(settings: Settings, wait_s: float = 30.0) -> int | None:
     """Stop the server (SIGTERM, then SIGKILL after ``wait_s``); return the pid stopped."""
     files = ServerFiles(settings.warehouse_path)
-    pid = read_pid(files)
-    if pid is None:
-        files.pid_file.unlink(missing_ok=True)
-        return None
-    terminate(pid, wait_s)
-    files.pid_file.unlink(missing_ok=True)
-    return pid
+    return stop_daemon(files, read_pid(files), wait_s)
 
 
 def status(settings: Settings) -> Status:

@@ -2,6 +2,7 @@ package io.classpulse.udf;
 
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import org.apache.flink.configuration.ConfigOption;
@@ -92,28 +93,14 @@ public final class WarehouseLookupFactory implements DynamicTableSourceFactory {
 
     @Override
     public Set<ConfigOption<?>> requiredOptions() {
-        Set<ConfigOption<?>> options = new HashSet<>();
-        options.add(URL);
-        options.add(RELATION);
-        return options;
+        return new HashSet<>(List.of(URL, RELATION));
     }
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        Set<ConfigOption<?>> options = new HashSet<>();
-        options.add(USERNAME);
-        options.add(PASSWORD);
-        options.add(LATEST_BY);
-        options.add(STATUS_COLUMN);
-        options.add(TIMEOUT);
-        options.add(MAX_RETRIES);
-        options.add(HIT_TTL);
-        options.add(MISS_TTL);
-        options.add(MAX_ROWS);
-        options.add(EXPIRE_AFTER);
-        options.add(BATCH_SIZE);
-        options.add(MAX_CONCURRENT_QUERIES);
-        return options;
+        return new HashSet<>(List.of(USERNAME, PASSWORD, LATEST_BY, STATUS_COLUMN, TIMEOUT,
+                MAX_RETRIES, HIT_TTL, MISS_TTL, MAX_ROWS, EXPIRE_AFTER, BATCH_SIZE,
+                MAX_CONCURRENT_QUERIES));
     }
 
     @Override

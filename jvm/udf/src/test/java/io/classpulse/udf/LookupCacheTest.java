@@ -60,6 +60,27 @@ class LookupCacheTest {
         return answer.join();
     }
 
+    /** A cache (10 rows, answers kept 600 s) whose first load of KEY answered {@code rows}. */
+    private LookupCache cacheHolding(Collection<RowData> rows) {
+        LookupCache cache = cache(10, 600_000);
+        cache.get(KEY);
+        loader.answer(rows);
+        return cache;
+    }
+
+    /** How many loads the cache started, and its miss and hit counters. */
+    private void assertLoadsMissesHits(int loads, long misses, long hits) {
+        assertEquals(loads, loader.calls.size());
+        assertEquals(misses, counters.misses.getCount());
+        assertEquals(hits, counters.hits.getCount());
+    }
+
+    /** What the cache answers for KEY at {@code timeMs}, without waiting. */
+    private Collection<RowData> servedAt(LookupCache cache, long timeMs) {
+        clock.set(timeMs);
+        return now(cache.get(KEY));
+    }
+
     @Test
     void concurrentMissesShareOneLoadAndTheAnswerIsCached() {
         LookupCache cache = cache(10, 600_000);
@@ -70,57 +91,41 @@ class LookupCacheTest {
         loader.answer(FOUND);
         assertSame(FOUND, first.join());
         assertSame(FOUND, second.join());
-        clock.set(59_999);
-        assertSame(FOUND, now(cache.get(KEY)));
-        assertEquals(1, loader.calls.size());
-        assertEquals(2, counters.misses.getCount());
-        assertEquals(1, counters.hits.getCount());
+        assertSame(FOUND, servedAt(cache, 59_999));
+        assertLoadsMissesHits(1, 2, 1);
         assertEquals(0, counters.refreshes.getCount());
     }
 
     @Test
     void aStaleAnswerIsServedWhileOneReloadReplacesIt() {
-        LookupCache cache = cache(10, 600_000);
-        cache.get(KEY);
-        loader.answer(FOUND);
-        clock.set(60_000);  // no longer fresh
-        assertSame(FOUND, now(cache.get(KEY)));
+        LookupCache cache = cacheHolding(FOUND);
+        assertSame(FOUND, servedAt(cache, 60_000));  // no longer fresh
         assertSame(FOUND, now(cache.get(KEY)));  // the reload is running: not a second one
         assertEquals(2, loader.calls.size());
         assertEquals(1, counters.refreshes.getCount());
         loader.answer(FOUND_AGAIN);
         assertSame(FOUND_AGAIN, now(cache.get(KEY)));
         // the reload restarted both clocks: fresh until 120 s
-        clock.set(119_999);
-        assertSame(FOUND_AGAIN, now(cache.get(KEY)));
-        assertEquals(2, loader.calls.size());
-        assertEquals(4, counters.hits.getCount());
-        assertEquals(1, counters.misses.getCount());
+        assertSame(FOUND_AGAIN, servedAt(cache, 119_999));
+        assertLoadsMissesHits(2, 1, 4);
     }
 
     @Test
     void aFailedReloadKeepsTheOldAnswerCountsAnErrorAndIsRetriedAMissTtlLater() {
-        LookupCache cache = cache(10, 600_000);
-        cache.get(KEY);
-        loader.answer(FOUND);
-        clock.set(70_000);
-        assertSame(FOUND, now(cache.get(KEY)));
+        LookupCache cache = cacheHolding(FOUND);
+        assertSame(FOUND, servedAt(cache, 70_000));
         loader.fail();
         assertEquals(1, counters.errors.getCount());
-        clock.set(79_999);
-        assertSame(FOUND, now(cache.get(KEY)));
+        assertSame(FOUND, servedAt(cache, 79_999));
         assertEquals(2, loader.calls.size());  // not yet tried again
-        clock.set(80_000);
-        assertSame(FOUND, now(cache.get(KEY)));
+        assertSame(FOUND, servedAt(cache, 80_000));
         assertEquals(3, loader.calls.size());
         assertEquals(2, counters.refreshes.getCount());
     }
 
     @Test
     void anAnswerNotRefreshedExpiresAfterTheLongerTtl() {
-        LookupCache cache = cache(10, 600_000);
-        cache.get(KEY);
-        loader.answer(FOUND);
+        LookupCache cache = cacheHolding(FOUND);
         clock.set(100_000);
         cache.get(KEY);
         loader.fail();
@@ -136,14 +141,10 @@ class LookupCacheTest {
 
     @Test
     void aMissingDimensionIsCachedAsMissingAndRefreshedSooner() {
-        LookupCache cache = cache(10, 600_000);
-        cache.get(KEY);
-        loader.answer(MISSING);
-        clock.set(9_999);
-        assertSame(MISSING, now(cache.get(KEY)));
+        LookupCache cache = cacheHolding(MISSING);
+        assertSame(MISSING, servedAt(cache, 9_999));
         assertEquals(1, loader.calls.size());
-        clock.set(10_000);
-        assertSame(MISSING, now(cache.get(KEY)));  // stale: served, reloaded
+        assertSame(MISSING, servedAt(cache, 10_000));  // stale: served, reloaded
         assertEquals(2, loader.calls.size());
         loader.answer(FOUND);  // preheated meanwhile
         assertSame(FOUND, now(cache.get(KEY)));
