@@ -76,13 +76,15 @@ fuzz: $(STAMP) ## Long fuzz run of the warehouse server's request parser, decode
 
 # All our SQL: the dbt models (dbt templater), flink_sql/ and clickhouse/ (placeholder templater;
 # each folder's .sqlfluff names its dialect), then the keyword case of what sqlfluff could not
-# parse (src/classpulse/sql_keyword_case.py, on sqlfluff's lexer).
+# parse (src/classpulse/sql_keyword_case.py, on sqlfluff's lexer). --templater placeholder: the
+# root .sqlfluff names the dbt templater, which sqlfluff would otherwise set up (compiling the dbt
+# project) before it reads the folders' own .sqlfluff.
 SQL_FOLDERS := flink_sql clickhouse
 
 lint: $(STAMP) ## ruff (lint + format check), sqlfluff on all SQL (dbt, Flink, ClickHouse)
 	@$(VENV)/bin/ruff check src tests dags
 	@$(VENV)/bin/ruff format --check src tests dags
-	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --processes 1
+	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --templater placeholder --processes 1
 	@$(VENV)/bin/python -m classpulse.sql_keyword_case check $(SQL_FOLDERS)
 	@# sqlfluff's dbt templater compiles the models against the configured warehouse
 	@$(CLI) warehouse status >/dev/null 2>&1 || $(CLI) warehouse start
@@ -93,9 +95,9 @@ format: $(STAMP) ## Format Python with ruff
 	@$(VENV)/bin/ruff check --fix src tests dags
 
 format-sql: $(STAMP) ## Apply sqlfluff's fixes and the keyword case to flink_sql/ and clickhouse/
-	@$(VENV)/bin/sqlfluff fix $(SQL_FOLDERS) --processes 1 --quiet || true
+	@$(VENV)/bin/sqlfluff fix $(SQL_FOLDERS) --templater placeholder --processes 1 --quiet || true
 	@$(VENV)/bin/python -m classpulse.sql_keyword_case fix $(SQL_FOLDERS)
-	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --processes 1
+	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --templater placeholder --processes 1
 
 clean-state: ## Stop the embedded warehouse and Kafka broker and delete var/ (all local data)
 	-@$(CLI) warehouse stop
