@@ -10,26 +10,26 @@
 -- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW av_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.media, p.interval_ms, p.bitrate_kbps, p.freeze_ms, p.loss_pct, p.rtt_ms,
-    COALESCE(p.reason, CASE
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time,
+    parsed.media, parsed.interval_ms, parsed.bitrate_kbps, parsed.freeze_ms, parsed.loss_pct, parsed.rtt_ms,
+    COALESCE(parsed.reason, CASE
         WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND p.media IN ('audio', 'video')
-                AND p.interval_ms BETWEEN 1 AND 999999999999999999
-                AND p.bitrate_kbps BETWEEN 0 AND 999999999999999999
-                AND p.freeze_ms BETWEEN 0 AND p.interval_ms
-                AND p.loss_pct BETWEEN 0 AND 100
-                AND p.rtt_ms BETWEEN 0 AND 999999999999999999)
+            parsed.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.role IN ('teacher', 'student', 'fm')
+                AND parsed.media IN ('audio', 'video')
+                AND parsed.interval_ms BETWEEN 1 AND 999999999999999999
+                AND parsed.bitrate_kbps BETWEEN 0 AND 999999999999999999
+                AND parsed.freeze_ms BETWEEN 0 AND parsed.interval_ms
+                AND parsed.loss_pct BETWEEN 0 AND 100
+                AND parsed.rtt_ms BETWEEN 0 AND 999999999999999999)
             THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+        WHEN parsed.client_time > parsed.server_time + 300000 THEN 'future_timestamp'
     END) AS reason
-FROM classroom_av_sample AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+FROM classroom_av_sample AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         room_id      UBIGINT  room_id      NOT NULL,
         user_id      BIGINT   user_id      NOT NULL,
         role         STRING   role         NOT NULL,
@@ -41,7 +41,7 @@ FROM classroom_av_sample AS m,
         freeze_ms    BIGINT   freeze_ms    NOT NULL,
         loss_pct     BIGINT   loss_pct     NOT NULL,
         rtt_ms       BIGINT   rtt_ms       NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO classroom_av_sample_clean
 SELECT

@@ -10,25 +10,25 @@
 -- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW courseware_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.action, p.origin, p.result_code, p.lag_ms,
-    COALESCE(p.reason, CASE
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time,
+    parsed.action, parsed.origin, parsed.result_code, parsed.lag_ms,
+    COALESCE(parsed.reason, CASE
         WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND p.action IN ('load', 'page_turn', 'draw', 'drag')
-                AND p.origin IN ('self', 'peer')
-                AND p.result_code IN ('ok', 'fail')
+            parsed.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.role IN ('teacher', 'student', 'fm')
+                AND parsed.action IN ('load', 'page_turn', 'draw', 'drag')
+                AND parsed.origin IN ('self', 'peer')
+                AND parsed.result_code IN ('ok', 'fail')
                 -- optional: checked when present and not null
-                AND (p.lag_ms IS NULL OR p.lag_ms BETWEEN 0 AND 999999999999999999))
+                AND (parsed.lag_ms IS NULL OR parsed.lag_ms BETWEEN 0 AND 999999999999999999))
             THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+        WHEN parsed.client_time > parsed.server_time + 300000 THEN 'future_timestamp'
     END) AS reason
-FROM classroom_courseware_event AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+FROM classroom_courseware_event AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         room_id      UBIGINT  room_id      NOT NULL,
         user_id      BIGINT   user_id      NOT NULL,
         role         STRING   role         NOT NULL,
@@ -38,7 +38,7 @@ FROM classroom_courseware_event AS m,
         origin       STRING   origin       NOT NULL,
         result_code  STRING   result       NOT NULL,
         lag_ms       BIGINT   lag_ms
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO classroom_courseware_event_clean
 SELECT

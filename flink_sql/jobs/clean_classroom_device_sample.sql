@@ -10,24 +10,24 @@
 -- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW device_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.mic, p.speaker, p.camera, p.cpu_pct,
-    COALESCE(p.reason, CASE
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time,
+    parsed.mic, parsed.speaker, parsed.camera, parsed.cpu_pct,
+    COALESCE(parsed.reason, CASE
         WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND p.mic IN ('ok', 'missing', 'denied', 'error')
-                AND p.speaker IN ('ok', 'missing', 'denied', 'error')
-                AND p.camera IN ('ok', 'missing', 'denied', 'error')
-                AND p.cpu_pct BETWEEN 0 AND 100)
+            parsed.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.role IN ('teacher', 'student', 'fm')
+                AND parsed.mic IN ('ok', 'missing', 'denied', 'error')
+                AND parsed.speaker IN ('ok', 'missing', 'denied', 'error')
+                AND parsed.camera IN ('ok', 'missing', 'denied', 'error')
+                AND parsed.cpu_pct BETWEEN 0 AND 100)
             THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+        WHEN parsed.client_time > parsed.server_time + 300000 THEN 'future_timestamp'
     END) AS reason
-FROM classroom_device_sample AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+FROM classroom_device_sample AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         room_id      UBIGINT  room_id      NOT NULL,
         user_id      BIGINT   user_id      NOT NULL,
         role         STRING   role         NOT NULL,
@@ -37,7 +37,7 @@ FROM classroom_device_sample AS m,
         speaker      STRING   speaker      NOT NULL,
         camera       STRING   camera       NOT NULL,
         cpu_pct      BIGINT   cpu_pct      NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO classroom_device_sample_clean
 SELECT

@@ -11,32 +11,32 @@
 -- list (case-sensitive), an integer beyond 18 digits; then future_timestamp.
 CREATE TEMPORARY VIEW enter_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
-    p.enter_action, p.enter_result, p.started_at, p.failed_component,
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time,
+    parsed.enter_action, parsed.enter_result, parsed.started_at, parsed.failed_component,
     CASE
-        WHEN p.reason IN ('malformed_json', 'missing_field') THEN p.reason
-        WHEN (p.enter_action = 'enter' AND NOT (p.has_result AND p.has_started_at))
-            OR (p.enter_result = 'fail' AND NOT p.has_failed_component)
+        WHEN parsed.reason IN ('malformed_json', 'missing_field') THEN parsed.reason
+        WHEN (parsed.enter_action = 'enter' AND NOT (parsed.has_result AND parsed.has_started_at))
+            OR (parsed.enter_result = 'fail' AND NOT parsed.has_failed_component)
             THEN 'missing_field'
-        WHEN p.reason IS NOT NULL THEN p.reason
+        WHEN parsed.reason IS NOT NULL THEN parsed.reason
         WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.enter_action IN ('enter', 'leave'))
+            parsed.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.role IN ('teacher', 'student', 'fm')
+                AND parsed.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.enter_action IN ('enter', 'leave'))
             -- optional fields present and not null are checked like required ones
-            OR NOT COALESCE(p.enter_result IN ('success', 'fail'), TRUE)
+            OR NOT COALESCE(parsed.enter_result IN ('success', 'fail'), TRUE)
             OR NOT COALESCE(
-                p.started_at BETWEEN -999999999999999999 AND 999999999999999999, TRUE)
+                parsed.started_at BETWEEN -999999999999999999 AND 999999999999999999, TRUE)
             OR NOT COALESCE(
-                p.failed_component IN ('sdk', 'gateway', 'media', 'message', 'courseware'), TRUE)
+                parsed.failed_component IN ('sdk', 'gateway', 'media', 'message', 'courseware'), TRUE)
             THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+        WHEN parsed.client_time > parsed.server_time + 300000 THEN 'future_timestamp'
     END AS reason
-FROM classroom_enter AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+FROM classroom_enter AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         room_id               UBIGINT  room_id           NOT NULL,
         user_id               BIGINT   user_id           NOT NULL,
         role                  STRING   role              NOT NULL,
@@ -49,7 +49,7 @@ FROM classroom_enter AS m,
         has_started_at        PRESENT  started_at,
         failed_component      STRING   failed_component,
         has_failed_component  PRESENT  failed_component
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO classroom_enter_clean
 SELECT

@@ -10,27 +10,27 @@
 -- as before the port), then future_timestamp (client_time > server_time + 5 min).
 CREATE TEMPORARY VIEW help_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time, p.request_id,
-    COALESCE(p.reason, CASE
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time, parsed.request_id,
+    COALESCE(parsed.reason, CASE
         WHEN NOT (
-            p.user_id BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.client_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.server_time BETWEEN -999999999999999999 AND 999999999999999999
-                AND p.role IN ('teacher', 'student', 'fm')
-                AND CHAR_LENGTH(p.request_id) > 0)
+            parsed.user_id BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.client_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.server_time BETWEEN -999999999999999999 AND 999999999999999999
+                AND parsed.role IN ('teacher', 'student', 'fm')
+                AND CHAR_LENGTH(parsed.request_id) > 0)
             THEN 'wrong_type'
-        WHEN p.client_time > p.server_time + 300000 THEN 'future_timestamp'
+        WHEN parsed.client_time > parsed.server_time + 300000 THEN 'future_timestamp'
     END) AS reason
-FROM classroom_help_request AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+FROM classroom_help_request AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         room_id      UBIGINT  room_id      NOT NULL,
         user_id      BIGINT   user_id      NOT NULL,
         role         STRING   role         NOT NULL,
         client_time  BIGINT   client_time  NOT NULL,
         server_time  BIGINT   server_time  NOT NULL,
         request_id   STRING   request_id   NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO classroom_help_request_clean
 SELECT

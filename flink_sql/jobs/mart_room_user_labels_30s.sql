@@ -156,16 +156,16 @@ GROUP BY window_start, window_end, room_id;
 
 CREATE TEMPORARY VIEW label_rows AS
 SELECT
-    u.*,
-    CASE u.`role`
-        WHEN 'teacher' THEN r.student_in_room
-        WHEN 'student' THEN r.teacher_in_room
+    user_window.*,
+    CASE user_window.`role`
+        WHEN 'teacher' THEN room_window.student_in_room
+        WHEN 'student' THEN room_window.teacher_in_room
         ELSE 0
     END AS peer_in_room,
-    r.fm_in_room
-FROM label_user_windows AS u
-INNER JOIN label_room_windows AS r
-    ON u.window_start = r.window_start AND u.window_end = r.window_end AND u.room_id = r.room_id;
+    room_window.fm_in_room
+FROM label_user_windows AS user_window
+INNER JOIN label_room_windows AS room_window
+    ON user_window.window_start = room_window.window_start AND user_window.window_end = room_window.window_end AND user_window.room_id = room_window.room_id;
 
 -- Enrichment (C): one lookup per room-window row through the caches; only students have a
 -- member key. Both lookups depend on the row alone (a lookup join keys on its input only).
@@ -182,25 +182,25 @@ FROM label_rows;
 
 CREATE TEMPORARY VIEW label_rows_enriched AS
 SELECT
-    l.*,
+    label_row.*,
     CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
+        WHEN live_room.lookup_status <> 'ok' OR membership.lookup_status <> 'ok' THEN 'lookup_timeout'
+        WHEN live_room.lookup_status IS NULL THEN 'room_unknown'
         -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN l.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
+        WHEN label_row.`role` = 'student' AND (membership.lookup_status IS NULL OR membership.lesson_id <> live_room.lesson_id)
             THEN 'member_unknown'
         ELSE 'ok'
     END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM label_rows_keyed AS l
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF l.lookup_time AS d
-    ON d.room_id = l.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF l.lookup_time AS m
-    ON m.room_id = l.room_id AND m.student_id = l.member_key;
+    live_room.lesson_id AS room_lesson_id, live_room.lesson_date AS room_lesson_date, live_room.room_role AS room_role_found,
+    live_room.expected_members AS room_expected_members, live_room.tutor_id AS room_tutor_id,
+    live_room.scope_node_id AS room_scope_node_id, live_room.run_id AS room_run_id,
+    membership.tutor_id AS member_tutor_id, membership.class_id AS member_class_id,
+    membership.group_node_id AS member_group_node_id
+FROM label_rows_keyed AS label_row
+LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF label_row.lookup_time AS live_room
+    ON live_room.room_id = label_row.room_id
+LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF label_row.lookup_time AS membership
+    ON membership.room_id = label_row.room_id AND membership.student_id = label_row.member_key;
 
 INSERT INTO room_user_labels_30s
 SELECT
@@ -321,33 +321,33 @@ SELECT
     END AS rule_no
 FROM (
     SELECT
-        r.room_id, r.user_id, r.`role`, r.start_ms + 30000 AS end_ms, r.fm_in_room,
-        r.device_abnormal = 1 AS fires_1,
-        p.device_user IS NOT NULL AS fires_2,
-        r.in_room = 0 OR r.enter_fail = 1 AS fires_3,
-        r.peer_in_room = 0 AND r.`role` <> 'fm' AS fires_4,
-        r.net_quality = 'bad' OR p.network_user IS NOT NULL AS fires_5,
-        r.audio_stall = 1 OR r.video_stall = 1 OR r.cannot_hear = 1 OR r.cannot_see = 1
-            OR p.media_user IS NOT NULL AS fires_6,
-        r.courseware_load_fail = 1 OR r.courseware_out_of_sync = 1 OR r.cannot_draw = 1
-            OR p.courseware_user IS NOT NULL AS fires_7,
+        label_row.room_id, label_row.user_id, label_row.`role`, label_row.start_ms + 30000 AS end_ms, label_row.fm_in_room,
+        label_row.device_abnormal = 1 AS fires_1,
+        role_flags.device_user IS NOT NULL AS fires_2,
+        label_row.in_room = 0 OR label_row.enter_fail = 1 AS fires_3,
+        label_row.peer_in_room = 0 AND label_row.`role` <> 'fm' AS fires_4,
+        label_row.net_quality = 'bad' OR role_flags.network_user IS NOT NULL AS fires_5,
+        label_row.audio_stall = 1 OR label_row.video_stall = 1 OR label_row.cannot_hear = 1 OR label_row.cannot_see = 1
+            OR role_flags.media_user IS NOT NULL AS fires_6,
+        label_row.courseware_load_fail = 1 OR label_row.courseware_out_of_sync = 1 OR label_row.cannot_draw = 1
+            OR role_flags.courseware_user IS NOT NULL AS fires_7,
         -- the user a rule acts on: the requester when R holds it, else the smallest P user
-        p.device_user AS peer_device_user,
-        CASE WHEN r.net_quality = 'bad' THEN r.user_id ELSE p.network_user END AS network_user,
+        role_flags.device_user AS peer_device_user,
+        CASE WHEN label_row.net_quality = 'bad' THEN label_row.user_id ELSE role_flags.network_user END AS network_user,
         CASE
-            WHEN r.audio_stall = 1 OR r.video_stall = 1 OR r.cannot_hear = 1
-                OR r.cannot_see = 1 THEN r.user_id
-            ELSE p.media_user
+            WHEN label_row.audio_stall = 1 OR label_row.video_stall = 1 OR label_row.cannot_hear = 1
+                OR label_row.cannot_see = 1 THEN label_row.user_id
+            ELSE role_flags.media_user
         END AS media_user,
         CASE
-            WHEN r.courseware_load_fail = 1 OR r.courseware_out_of_sync = 1
-                OR r.cannot_draw = 1 THEN r.user_id
-            ELSE p.courseware_user
+            WHEN label_row.courseware_load_fail = 1 OR label_row.courseware_out_of_sync = 1
+                OR label_row.cannot_draw = 1 THEN label_row.user_id
+            ELSE role_flags.courseware_user
         END AS courseware_user
-    FROM label_rows AS r
-    LEFT JOIN triage_role_flags AS p
-        ON p.room_id = r.room_id AND p.start_ms = r.start_ms
-        AND p.`role` = CASE r.`role` WHEN 'teacher' THEN 'student' WHEN 'student' THEN 'teacher' END
+    FROM label_rows AS label_row
+    LEFT JOIN triage_role_flags AS role_flags
+        ON role_flags.room_id = label_row.room_id AND role_flags.start_ms = label_row.start_ms
+        AND role_flags.`role` = CASE label_row.`role` WHEN 'teacher' THEN 'student' WHEN 'student' THEN 'teacher' END
 );
 
 -- Help presses with their lateness: behind the help stream's watermark on arrival (contract 0) a
@@ -451,37 +451,37 @@ FROM triage_requests_timed;
 
 -- Pre-check 1: an earlier first delivery of the same room and user within 60 s.
 CREATE TEMPORARY VIEW triage_merged AS
-SELECT DISTINCT p.request_id
-FROM triage_requests AS p
-INNER JOIN triage_requests AS q
-    ON q.room_id = p.room_id AND q.user_id = p.user_id
-    AND q.client_time >= p.client_time - 60000 AND q.client_time < p.client_time;
+SELECT DISTINCT request.request_id
+FROM triage_requests AS request
+INNER JOIN triage_requests AS earlier_request
+    ON earlier_request.room_id = request.room_id AND earlier_request.user_id = request.user_id
+    AND earlier_request.client_time >= request.client_time - 60000 AND earlier_request.client_time < request.client_time;
 
 CREATE TEMPORARY VIEW triage_help_decisions AS
 SELECT
-    h.request_id, 'help' AS source, h.room_id, h.user_id, h.`role`,
-    h.client_time AS request_time, h.server_time AS received_time,
-    CAST(h.decided_at AS BIGINT) AS decided_at, CAST(h.evidence_end AS BIGINT) AS evidence_end,
-    CAST(h.verify_start AS BIGINT) AS verify_start,
+    request.request_id, 'help' AS source, request.room_id, request.user_id, request.`role`,
+    request.client_time AS request_time, request.server_time AS received_time,
+    CAST(request.decided_at AS BIGINT) AS decided_at, CAST(request.evidence_end AS BIGINT) AS evidence_end,
+    CAST(request.verify_start AS BIGINT) AS verify_start,
     CASE
-        WHEN m.request_id IS NOT NULL THEN 0
-        WHEN h.server_time - h.client_time > 60000 THEN -2  -- expired
-        WHEN h.`role` = 'fm' OR r.user_id IS NULL THEN -3  -- no evidence
-        WHEN r.fm_in_room = 1 THEN -4  -- a supervisor is there
-        ELSE r.rule_no
+        WHEN merged.request_id IS NOT NULL THEN 0
+        WHEN request.server_time - request.client_time > 60000 THEN -2  -- expired
+        WHEN request.`role` = 'fm' OR evidence_rules.user_id IS NULL THEN -3  -- no evidence
+        WHEN evidence_rules.fm_in_room = 1 THEN -4  -- a supervisor is there
+        ELSE evidence_rules.rule_no
     END AS decision,
-    r.user_id AS requester, r.peer_device_user, r.network_user, r.media_user, r.courseware_user,
-    w.user_id AS verify_user,
-    CASE r.rule_no
-        WHEN 1 THEN w.fires_1 WHEN 2 THEN w.fires_2 WHEN 3 THEN w.fires_3 WHEN 4 THEN w.fires_4
-        WHEN 5 THEN w.fires_5 WHEN 6 THEN w.fires_6 WHEN 7 THEN w.fires_7
+    evidence_rules.user_id AS requester, evidence_rules.peer_device_user, evidence_rules.network_user, evidence_rules.media_user, evidence_rules.courseware_user,
+    verify_rules.user_id AS verify_user,
+    CASE evidence_rules.rule_no
+        WHEN 1 THEN verify_rules.fires_1 WHEN 2 THEN verify_rules.fires_2 WHEN 3 THEN verify_rules.fires_3 WHEN 4 THEN verify_rules.fires_4
+        WHEN 5 THEN verify_rules.fires_5 WHEN 6 THEN verify_rules.fires_6 WHEN 7 THEN verify_rules.fires_7
     END AS still_fires
-FROM triage_requests_windows AS h
-LEFT JOIN triage_merged AS m ON m.request_id = h.request_id
-LEFT JOIN triage_rules AS r
-    ON r.room_id = h.room_id AND r.user_id = h.user_id AND r.end_ms = h.evidence_end
-LEFT JOIN triage_rules AS w
-    ON w.room_id = h.room_id AND w.user_id = h.user_id AND w.end_ms = h.verify_start + 30000;
+FROM triage_requests_windows AS request
+LEFT JOIN triage_merged AS merged ON merged.request_id = request.request_id
+LEFT JOIN triage_rules AS evidence_rules
+    ON evidence_rules.room_id = request.room_id AND evidence_rules.user_id = request.user_id AND evidence_rules.end_ms = request.evidence_end
+LEFT JOIN triage_rules AS verify_rules
+    ON verify_rules.room_id = request.room_id AND verify_rules.user_id = request.user_id AND verify_rules.end_ms = request.verify_start + 30000;
 
 -- The rooms and evidence ends of primary help requests (proactive detection stays away).
 CREATE TEMPORARY VIEW triage_help_evidence AS
@@ -492,35 +492,35 @@ FROM triage_requests_windows;
 -- supervisor, and no help request of the room has its evidence at e or e - 30 s.
 CREATE TEMPORARY VIEW triage_detected_decisions AS
 SELECT
-    CONCAT('det:', CAST(x.room_id AS STRING), ':', CAST(x.user_id AS STRING), ':',
-        CAST(x.end_ms AS STRING)) AS request_id,
-    'detected' AS source, x.room_id, x.user_id, x.`role`,
-    x.end_ms AS request_time, x.end_ms AS received_time, x.end_ms AS decided_at,
-    x.end_ms AS evidence_end, x.end_ms AS verify_start,
-    x.rule_no AS decision,
-    x.user_id AS requester, x.peer_device_user, x.network_user, x.media_user, x.courseware_user,
-    w.user_id AS verify_user,
-    CASE x.rule_no
-        WHEN 1 THEN w.fires_1 WHEN 2 THEN w.fires_2 WHEN 3 THEN w.fires_3 WHEN 4 THEN w.fires_4
-        WHEN 5 THEN w.fires_5 WHEN 6 THEN w.fires_6 WHEN 7 THEN w.fires_7
+    CONCAT('det:', CAST(current_window.room_id AS STRING), ':', CAST(current_window.user_id AS STRING), ':',
+        CAST(current_window.end_ms AS STRING)) AS request_id,
+    'detected' AS source, current_window.room_id, current_window.user_id, current_window.`role`,
+    current_window.end_ms AS request_time, current_window.end_ms AS received_time, current_window.end_ms AS decided_at,
+    current_window.end_ms AS evidence_end, current_window.end_ms AS verify_start,
+    current_window.rule_no AS decision,
+    current_window.user_id AS requester, current_window.peer_device_user, current_window.network_user, current_window.media_user, current_window.courseware_user,
+    next_window.user_id AS verify_user,
+    CASE current_window.rule_no
+        WHEN 1 THEN next_window.fires_1 WHEN 2 THEN next_window.fires_2 WHEN 3 THEN next_window.fires_3 WHEN 4 THEN next_window.fires_4
+        WHEN 5 THEN next_window.fires_5 WHEN 6 THEN next_window.fires_6 WHEN 7 THEN next_window.fires_7
     END AS still_fires
-FROM triage_rules AS x
-INNER JOIN triage_rules AS y
-    ON y.room_id = x.room_id AND y.user_id = x.user_id AND y.end_ms = x.end_ms - 30000
-    AND y.rule_no = x.rule_no
-LEFT JOIN triage_rules AS z
-    ON z.room_id = x.room_id AND z.user_id = x.user_id AND z.end_ms = x.end_ms - 60000
-    AND z.rule_no = x.rule_no
-LEFT JOIN triage_rules AS w
-    ON w.room_id = x.room_id AND w.user_id = x.user_id AND w.end_ms = x.end_ms + 30000
+FROM triage_rules AS current_window
+INNER JOIN triage_rules AS previous_window
+    ON previous_window.room_id = current_window.room_id AND previous_window.user_id = current_window.user_id AND previous_window.end_ms = current_window.end_ms - 30000
+    AND previous_window.rule_no = current_window.rule_no
+LEFT JOIN triage_rules AS two_back_window
+    ON two_back_window.room_id = current_window.room_id AND two_back_window.user_id = current_window.user_id AND two_back_window.end_ms = current_window.end_ms - 60000
+    AND two_back_window.rule_no = current_window.rule_no
+LEFT JOIN triage_rules AS next_window
+    ON next_window.room_id = current_window.room_id AND next_window.user_id = current_window.user_id AND next_window.end_ms = current_window.end_ms + 30000
 -- anti-joins, not NOT EXISTS: a correlated subquery is not decorrelated once the rows meet the
 -- dimension lookup downstream
 LEFT JOIN triage_help_evidence AS h0
-    ON h0.room_id = x.room_id AND h0.evidence_end = x.end_ms
+    ON h0.room_id = current_window.room_id AND h0.evidence_end = current_window.end_ms
 LEFT JOIN triage_help_evidence AS h1
-    ON h1.room_id = x.room_id AND h1.evidence_end = x.end_ms - 30000
-WHERE x.`role` IN ('teacher', 'student') AND x.rule_no < 8 AND x.fm_in_room = 0
-    AND z.user_id IS NULL AND h0.room_id IS NULL AND h1.room_id IS NULL;
+    ON h1.room_id = current_window.room_id AND h1.evidence_end = current_window.end_ms - 30000
+WHERE current_window.`role` IN ('teacher', 'student') AND current_window.rule_no < 8 AND current_window.fm_in_room = 0
+    AND two_back_window.user_id IS NULL AND h0.room_id IS NULL AND h1.room_id IS NULL;
 
 -- decision: 0 merged, -2 expired, -3 no evidence, -4 fm present, 1-8 the rule that fired.
 CREATE TEMPORARY VIEW triage_rows AS
@@ -601,25 +601,25 @@ WHERE op <> 'UPDATE_BEFORE';
 -- Enrichment (C) of each version, at request_time, as the label rows.
 CREATE TEMPORARY VIEW triage_enriched AS
 SELECT
-    t.*,
+    triage_version.*,
     CASE
-        WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
-        WHEN d.lookup_status IS NULL THEN 'room_unknown'
+        WHEN live_room.lookup_status <> 'ok' OR membership.lookup_status <> 'ok' THEN 'lookup_timeout'
+        WHEN live_room.lookup_status IS NULL THEN 'room_unknown'
         -- a member of the room's lesson (the membership lookup returns the student's greatest one)
-        WHEN t.`role` = 'student' AND (m.lookup_status IS NULL OR m.lesson_id <> d.lesson_id)
+        WHEN triage_version.`role` = 'student' AND (membership.lookup_status IS NULL OR membership.lesson_id <> live_room.lesson_id)
             THEN 'member_unknown'
         ELSE 'ok'
     END AS dim_status,
-    d.lesson_id AS room_lesson_id, d.lesson_date AS room_lesson_date, d.room_role AS room_role_found,
-    d.expected_members AS room_expected_members, d.tutor_id AS room_tutor_id,
-    d.scope_node_id AS room_scope_node_id, d.run_id AS room_run_id,
-    m.tutor_id AS member_tutor_id, m.class_id AS member_class_id,
-    m.group_node_id AS member_group_node_id
-FROM triage_versions AS t
-LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF t.lookup_time AS d
-    ON d.room_id = t.room_id
-LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF t.lookup_time AS m
-    ON m.room_id = t.room_id AND m.student_id = t.member_key;
+    live_room.lesson_id AS room_lesson_id, live_room.lesson_date AS room_lesson_date, live_room.room_role AS room_role_found,
+    live_room.expected_members AS room_expected_members, live_room.tutor_id AS room_tutor_id,
+    live_room.scope_node_id AS room_scope_node_id, live_room.run_id AS room_run_id,
+    membership.tutor_id AS member_tutor_id, membership.class_id AS member_class_id,
+    membership.group_node_id AS member_group_node_id
+FROM triage_versions AS triage_version
+LEFT JOIN dim_live_room FOR SYSTEM_TIME AS OF triage_version.lookup_time AS live_room
+    ON live_room.room_id = triage_version.room_id
+LEFT JOIN dim_room_membership FOR SYSTEM_TIME AS OF triage_version.lookup_time AS membership
+    ON membership.room_id = triage_version.room_id AND membership.student_id = triage_version.member_key;
 
 CREATE TEMPORARY VIEW triage_dimensions AS
 SELECT

@@ -2,8 +2,6 @@
 -- Grain: event_date x room_id (one teacher per room). The mart an operator opens first.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, room_id)',
 ) }}

@@ -4,8 +4,6 @@
 -- preheat dimension dim.lesson_student_current.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='event_date',
 ) }}

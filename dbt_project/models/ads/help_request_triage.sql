@@ -2,7 +2,7 @@
 -- presses) and per detected ticket, from ads.room_user_labels_30s. Grain: request_id.
 -- Rules: LIVE_CLASSROOM_CONTRACT.md A.4, A.5 (as Flink job mart_room_user_labels_30s); dimension
 -- columns from the published preheat at build time (C); rule 4 calls the requester's tutor.
-{{ config(engine='MergeTree', order_by='request_id') }}
+{{ config(order_by='request_id') }}
 
 with labels as (
     select * from {{ ref('room_user_labels_30s') }}

@@ -2,7 +2,6 @@
 -- Grain: metric x metric_date x dimension. Built after all metrics (tag metric_rollup).
 {{ config(
     tags=['ads', 'metric_rollup'],
-    engine='MergeTree',
     order_by='(metric, metric_date, dimension)',
     partition_by='toYYYYMM(metric_date)',
 ) }}

@@ -1,6 +1,6 @@
 -- Registrations per day, level and channel: the view behind "which channels bring which levels".
 -- Grain: register_date x level x channel_id. Same counting rule as registrations_hourly_by_level.
-{{ config(engine='MergeTree', order_by='(register_date, level, channel_id)') }}
+{{ config(order_by='(register_date, level, channel_id)') }}
 
 select
     r.register_date as register_date,

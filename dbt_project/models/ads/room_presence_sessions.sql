@@ -2,7 +2,7 @@
 -- room (LIVE_CLASSROOM_CONTRACT.md B.3 room_presence_sessions), times in the business zone.
 -- Grain: bid x room_id x uid x online_from. Enriched (section C) with the current published
 -- room dimension at build time: lesson_id, room_role, dim_status (ok | room_unknown).
-{{ config(engine='MergeTree', order_by='(bid, room_id, uid, online_from)') }}
+{{ config(order_by='(bid, room_id, uid, online_from)') }}
 
 select
     s.bid as bid,

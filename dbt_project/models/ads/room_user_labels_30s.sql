@@ -2,7 +2,7 @@
 -- messages included). Grain: room x user x window with >= 1 message.
 -- Rules: LIVE_CLASSROOM_CONTRACT.md A.3 (the same rules as Flink job mart_room_user_labels_30s);
 -- dimension columns from the published preheat at build time (C), never copied from rt.
-{{ config(engine='MergeTree', order_by='(room_id, start_time, user_id)') }}
+{{ config(order_by='(room_id, start_time, user_id)') }}
 
 with messages as (
     select

@@ -23,7 +23,7 @@
 -- so are the triage decisions: a request decided differently on the two sides is explained by
 -- late labels when a 30 s label window of its room that the decision read (evidence, ending at
 -- evidence_end) or its verification read (starting at verify_start) had late messages (A.5).
-{{ config(engine='MergeTree', order_by='(mart, day)') }}
+{{ config(order_by='(mart, day)') }}
 
 {%- set marts = [
     {'name': 'classroom_performance_1min', 'day': 'toDate(start_time)', 'total': 'sum(event_count)', 'topic': 'timeline_client_topic'},

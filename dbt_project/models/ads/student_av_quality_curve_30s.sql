@@ -3,8 +3,6 @@
 -- Grain: start_time (windows with at least one student reading). Source: ads.av_quality_30s.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, start_time)',
 ) }}

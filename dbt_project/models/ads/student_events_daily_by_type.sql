@@ -3,8 +3,6 @@
 -- Grain: event_date x event. Source: ads.classroom_performance_1min (contract mart).
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, event)',
 ) }}

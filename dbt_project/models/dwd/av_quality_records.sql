@@ -2,8 +2,6 @@
 -- Grain: one row per valid agora_record message. Source: ods.agora_record_clean (contract: agora_record).
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, classroom_id, user_id, event_at)',
 ) }}

@@ -2,8 +2,6 @@
 -- Grain: one row per valid qos_log message. Source: ods.qos_log_clean (contract: qos_log).
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, user_id, classroom_id, data_time)',
 ) }}

@@ -1,6 +1,6 @@
 -- Registered students with their account, channel and level resolved (latest versions).
 -- Grain: one row per student with a matching user. Contract: registrations_hourly_by_level rule.
-{{ config(engine='MergeTree', order_by='student_id') }}
+{{ config(order_by='student_id') }}
 
 select
     s.student_id as student_id,

@@ -2,8 +2,6 @@
 -- Grain: one row per event. Source: ods.timeline_analysis_student (contract: timeline_client_topic).
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, room_id, user_id, event_at)',
 ) }}

@@ -2,8 +2,6 @@
 -- Grain: event_date x room_id. Rooms are the courseware roomId = agora channel id.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='event_date',
     order_by='(event_date, room_id)',
 ) }}

@@ -1,0 +1,142 @@
+"""Keyword case where sqlfluff's parser gives up: check or fix the keywords of unparsable parts.
+
+sqlfluff's rule CP01 only sees keywords in the parts of a file its dialect's grammar parses.
+Flink SQL has syntax the flink dialect lacks (``LATERAL TABLE(...)``, ``TO_CHANGELOG(input =>
+...)``, ``METADATA FROM`` columns, ``CREATE TEMPORARY SYSTEM FUNCTION``), and the clickhouse
+dialect misses a few engine clauses; those parts stay "unparsable" and CP01 skips them. This
+check covers them on the lexer level, with sqlfluff's own lexer and templater and the file's
+dialect (from the ``.sqlfluff`` files that apply to it): a ``word`` token inside an unparsable
+segment is a keyword when the dialect lists it as reserved, or as unreserved and it is not
+called like a function (``word(``: function names are CP03's business, left as written), and
+it is written in one case: a mixed-case word (``String``, ``DateTime64``) is a case-sensitive
+ClickHouse name, never a keyword as written. Only words of the file's own text are touched
+(never what a placeholder expanded to).
+
+Usage: ``python -m classpulse.sql_keyword_case check|fix PATH...`` (files or folders of .sql).
+The case is the one ``capitalisation.keywords`` asks for in the file's configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlfluff.core import FluffConfig, Linter
+from sqlfluff.core.parser.segments import BaseSegment
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One keyword of an unparsable part written in the wrong case."""
+
+    path: Path
+    line: int
+    column: int
+    start: int  # offset in the file's text
+    written: str
+    wanted: str
+
+
+def sql_files(paths: Iterable[str]) -> list[Path]:
+    """The .sql files named, and those under the folders named, sorted."""
+    files: set[Path] = set()
+    for name in paths:
+        path = Path(name)
+        files.update(path.rglob("*.sql") if path.is_dir() else [path])
+    return sorted(files)
+
+
+def _apply_case(word: str, policy: str) -> str:
+    if policy == "upper":
+        return word.upper()
+    if policy == "lower":
+        return word.lower()
+    raise SystemExit(f"capitalisation_policy {policy!r}: this check knows only upper and lower")
+
+
+def _next_code(raws: list[BaseSegment], index: int) -> BaseSegment | None:
+    for segment in raws[index + 1 :]:
+        if segment.is_code:
+            return segment
+    return None
+
+
+def find_miscased_keywords(path: Path) -> list[Finding]:
+    """The keywords in the unparsable parts of ``path`` whose case differs from the policy."""
+    config = FluffConfig.from_path(str(path.parent))
+    policy = config.get("capitalisation_policy", ["rules", "capitalisation.keywords"])
+    dialect = config.get("dialect_obj")
+    reserved = dialect.sets("reserved_keywords")
+    unreserved = dialect.sets("unreserved_keywords")
+    findings: list[Finding] = []
+    for parsed in Linter(config=config).parse_path(str(path)):
+        for variant in parsed.parsed_variants:
+            tree = variant.tree
+            if tree is None:
+                continue
+            for unparsable in tree.recursive_crawl("unparsable"):
+                raws = list(unparsable.raw_segments)
+                for index, segment in enumerate(raws):
+                    if not segment.is_type("word"):
+                        continue
+                    word = segment.raw
+                    upper = word.upper()
+                    if word not in (upper, word.lower()):
+                        continue
+                    following = _next_code(raws, index)
+                    called = following is not None and following.raw == "("
+                    if upper not in reserved and (upper not in unreserved or called):
+                        continue
+                    wanted = _apply_case(word, policy)
+                    marker = segment.pos_marker
+                    if wanted == word or marker is None or not marker.is_literal():
+                        continue
+                    line, column = marker.source_position()
+                    findings.append(
+                        Finding(path, line, column, marker.source_slice.start, word, wanted)
+                    )
+    unique = {finding.start: finding for finding in findings}
+    return [unique[start] for start in sorted(unique)]
+
+
+def fix_file(path: Path, findings: list[Finding]) -> None:
+    """Rewrite ``path`` with each finding's keyword in the wanted case."""
+    text = path.read_text(encoding="utf-8")
+    for finding in sorted(findings, key=lambda item: item.start, reverse=True):
+        end = finding.start + len(finding.written)
+        if text[finding.start : end] != finding.written:
+            raise SystemExit(f"{path}:{finding.line}:{finding.column}: text moved, not fixed")
+        text = text[: finding.start] + finding.wanted + text[end:]
+    path.write_text(text, encoding="utf-8")
+
+
+def _run(mode: str, paths: list[Path]) -> Iterator[str]:
+    for path in paths:
+        findings = find_miscased_keywords(path)
+        if mode == "fix" and findings:
+            fix_file(path, findings)
+            yield f"{path}: {len(findings)} keyword(s) of unparsable parts recased"
+        elif mode == "check":
+            for finding in findings:
+                yield (
+                    f"{path}:{finding.line}:{finding.column}: keyword {finding.written!r} "
+                    f"in an unparsable part should be {finding.wanted!r}"
+                )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("mode", choices=("check", "fix"))
+    parser.add_argument("paths", nargs="+")
+    arguments = parser.parse_args(argv)
+    lines = list(_run(arguments.mode, sql_files(arguments.paths)))
+    for line in lines:
+        print(line)
+    return 1 if arguments.mode == "check" and lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
