@@ -62,7 +62,8 @@ SELECT
 FROM (SELECT arrayJoin({lessons:Array(UInt64)}) AS lesson_id) AS requested
 LEFT JOIN dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}) AS found
     ON found.lesson_id = requested.lesson_id
-LEFT JOIN placed ON placed.lesson_id = requested.lesson_id
+-- placed is read by the scalar subquery above too, another scope (not a duplicate alias)
+LEFT JOIN placed ON placed.lesson_id = requested.lesson_id  -- noqa: AL04
 LEFT JOIN rooms ON rooms.lesson_id = requested.lesson_id
 LEFT JOIN nodes ON nodes.lesson_id = requested.lesson_id
 LEFT JOIN members ON members.lesson_id = requested.lesson_id

@@ -53,7 +53,7 @@ LEFT JOIN latest_channels AS channels ON channels.id = students.channel_id
 WHERE users.`status` = 'NORMAL'
     AND users.`name` NOT LIKE '%测试%'
     AND users.`name` NOT LIKE '%test%'
-    AND users.`name` NOT LIKE 'DM\_%' ESCAPE '\'
+    AND users.`name` NOT LIKE 'DM!_%' ESCAPE '!'
 GROUP BY
     CAST(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') AS INT),
     CASE WHEN channels.`level` IN ('A', 'B', 'C', 'D') THEN channels.`level` ELSE 'other' END;

@@ -12,6 +12,10 @@ it is written in one case: a mixed-case word (``String``, ``DateTime64``) is a c
 ClickHouse name, never a keyword as written. Only words of the file's own text are touched
 (never what a placeholder expanded to).
 
+A Flink string literal has no backslash escapes ('\\' is one backslash), but sqlfluff's lexer
+reads ``\\'`` as an escaped quote and runs the literal on: every word after it would be seen
+on the wrong side of a quote. Such a file is refused (``MisreadLiteral``), never recased.
+
 Usage: ``python -m classpulse.sql_keyword_case check|fix PATH...`` (files or folders of .sql).
 The case is the one ``capitalisation.keywords`` asks for in the file's configuration.
 """
@@ -38,6 +42,14 @@ class Finding:
     start: int  # offset in the file's text
     written: str
     wanted: str
+
+
+class MisreadLiteral(ValueError):
+    """sqlfluff's lexer took a backslash for an escape in a dialect without backslash escapes."""
+
+
+# Dialects whose string literals know no backslash escapes (only '' stands for a quote).
+NO_BACKSLASH_ESCAPES = {"flink"}
 
 
 def sql_files(paths: Iterable[str]) -> list[Path]:
@@ -77,6 +89,8 @@ def find_miscased_keywords(path: Path) -> list[Finding]:
             tree = variant.tree
             if tree is None:
                 continue
+            if config.get("dialect") in NO_BACKSLASH_ESCAPES:
+                _refuse_backslash_quotes(path, tree)
             for unparsable in tree.recursive_crawl("unparsable"):
                 raws = list(unparsable.raw_segments)
                 for index, segment in enumerate(raws):
@@ -100,6 +114,17 @@ def find_miscased_keywords(path: Path) -> list[Finding]:
                     )
     unique = {finding.start: finding for finding in findings}
     return [unique[start] for start in sorted(unique)]
+
+
+def _refuse_backslash_quotes(path: Path, tree: BaseSegment) -> None:
+    for segment in tree.raw_segments:
+        if segment.raw.startswith("'") and "\\'" in segment.raw[1:-1] and segment.pos_marker:
+            line, column = segment.pos_marker.source_position()
+            raise MisreadLiteral(
+                f"{path}:{line}:{column}: sqlfluff's lexer reads \\' in a string literal as an "
+                "escaped quote, Flink does not: write the literal without a backslash before "
+                "its closing quote (LIKE 'DM!_%' ESCAPE '!')"
+            )
 
 
 def fix_file(path: Path, findings: list[Finding]) -> None:
@@ -132,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("check", "fix"))
     parser.add_argument("paths", nargs="+")
     arguments = parser.parse_args(argv)
-    lines = list(_run(arguments.mode, sql_files(arguments.paths)))
+    try:
+        lines = list(_run(arguments.mode, sql_files(arguments.paths)))
+    except MisreadLiteral as error:
+        print(error, file=sys.stderr)
+        return 2
     for line in lines:
         print(line)
     return 1 if arguments.mode == "check" and lines else 0

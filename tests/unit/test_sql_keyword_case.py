@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classpulse.sql_keyword_case import find_miscased_keywords, fix_file, main
+import pytest
+
+from classpulse.sql_keyword_case import MisreadLiteral, find_miscased_keywords, fix_file, main
 
 CONFIG = """\
 [sqlfluff]
@@ -62,3 +64,17 @@ def test_mixed_case_words_are_names_not_keywords(tmp_path: Path) -> None:
     assert [finding.written for finding in findings] == ["AS"]
     fix_file(path, findings)
     assert path.read_text().endswith("LATERAL Table(f(source.x)) as fn;\n")
+
+
+def test_a_backslash_before_a_closing_quote_is_refused(tmp_path: Path) -> None:
+    # Flink reads '\' as one backslash; sqlfluff's lexer as an open literal that swallows the
+    # rest, so the quoted 'INSERT' below would look like a keyword to recase.
+    text = (
+        "select 1 from t as source, LATERAL TABLE(f(source.x)) AS fn\n"
+        "where source.name not like 'DM\\_%' escape '\\' and source.op in ('INSERT');\n"
+    )
+    path = write_job(tmp_path, text)
+    with pytest.raises(MisreadLiteral, match=r"job.sql:2:"):
+        find_miscased_keywords(path)
+    assert main(["fix", str(path)]) == 2
+    assert path.read_text() == text
