@@ -17,12 +17,12 @@
     {%- endif %}
 {%- endfor %}
 {%- if metrics | length == 0 %}
-select
-    cast('' as LowCardinality(String)) as metric,
-    toDate(0) as metric_date,
-    '' as dimension,
-    toFloat64(0) as value
-where 0
+    select
+        cast('' as LowCardinality(String)) as metric,
+        toDate(0) as metric_date,
+        '' as dimension,
+        toFloat64(0) as value
+    where 0
 {%- else %}
     {%- for node in metrics %}
         {%- do metric_header(node) %}
