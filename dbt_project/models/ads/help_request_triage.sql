@@ -115,13 +115,7 @@ help as (
             evidence.fm_in_room = 1, -4,
             evidence.rule_no
         ) as decision,
-        evidence.user_id as requester, evidence.peer_device_user as peer_device_user,
-        evidence.network_user as network_user, evidence.media_user as media_user,
-        evidence.courseware_user as courseware_user, verify.user_id as verify_user,
-        [
-            verify.fires_1, verify.fires_2, verify.fires_3, verify.fires_4, verify.fires_5,
-            verify.fires_6, verify.fires_7
-        ][evidence.rule_no] as still_fires
+        {{ targets_and_verification('evidence') }}
     from primaries as delivery
     inner join opened on opened.room_id = delivery.room_id and opened.user_id = delivery.user_id
     left join (select * replace (toNullable(user_id) as user_id) from rules) as evidence
@@ -146,13 +140,7 @@ detected as (
         latest.end_ms as request_time,
         latest.end_ms as received_time, latest.end_ms as decided_at, latest.end_ms as evidence_end,
         latest.end_ms as verify_start, latest.rule_no as decision,
-        latest.user_id as requester, latest.peer_device_user as peer_device_user,
-        latest.network_user as network_user, latest.media_user as media_user,
-        latest.courseware_user as courseware_user, verify.user_id as verify_user,
-        [
-            verify.fires_1, verify.fires_2, verify.fires_3, verify.fires_4, verify.fires_5,
-            verify.fires_6, verify.fires_7
-        ][latest.rule_no] as still_fires
+        {{ targets_and_verification('latest') }}
     from rules as latest
     inner join rules as previous
         on
