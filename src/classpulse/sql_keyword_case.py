@@ -76,6 +76,23 @@ def _next_code(raws: list[BaseSegment], index: int) -> BaseSegment | None:
     return None
 
 
+def _keyword_taken_for_a_name(
+    raws: list[BaseSegment], first: BaseSegment | None
+) -> BaseSegment | None:
+    """The word just before an unparsable part when the parser read it as a name.
+
+    The flink dialect takes ``LATERAL`` of ``LATERAL TABLE(...)`` for a table name and gives
+    up on ``TABLE(...)``: the keyword is then a naked identifier just outside the part.
+    """
+    if first is None:
+        return None
+    index = next((i for i, raw in enumerate(raws) if raw is first), None)
+    for raw in reversed(raws[:index] if index else []):
+        if raw.is_code:
+            return raw if raw.is_type("naked_identifier") else None
+    return None
+
+
 def find_miscased_keywords(path: Path) -> list[Finding]:
     """The keywords in the unparsable parts of ``path`` whose case differs from the policy."""
     config = FluffConfig.from_path(str(path.parent))
@@ -91,10 +108,14 @@ def find_miscased_keywords(path: Path) -> list[Finding]:
                 continue
             if config.get("dialect") in NO_BACKSLASH_ESCAPES:
                 _refuse_backslash_quotes(path, tree)
+            all_raws = list(tree.raw_segments)
             for unparsable in tree.recursive_crawl("unparsable"):
                 raws = list(unparsable.raw_segments)
+                before = _keyword_taken_for_a_name(all_raws, raws[0] if raws else None)
+                if before is not None:
+                    raws.insert(0, before)
                 for index, segment in enumerate(raws):
-                    if not segment.is_type("word"):
+                    if not segment.is_type("word", "naked_identifier"):
                         continue
                     word = segment.raw
                     upper = word.upper()
