@@ -11,7 +11,7 @@ CLI := $(VENV)/bin/classpulse
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON ?= $(shell command -v $(PYTHON))
 
-.PHONY: help venv tools demo airflow test lint format clean-state fuzz
+.PHONY: help venv tools demo airflow test lint format format-sql clean-state fuzz
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,9 +74,18 @@ FUZZ_EXAMPLES ?= 3000
 fuzz: $(STAMP) ## Long fuzz run of the warehouse server's request parser, decoders and SQL checks
 	@CLASSPULSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/security/test_security_fuzz.py -p no:cacheprovider -q
 
-lint: $(STAMP) ## ruff (lint + format check) and sqlfluff on the dbt models
+# All our SQL: the dbt models (dbt templater), flink_sql/ and clickhouse/ (placeholder templater;
+# each folder's .sqlfluff names its dialect), then the keyword case of what sqlfluff could not
+# parse (src/classpulse/sql_keyword_case.py, on sqlfluff's lexer). --templater placeholder: the
+# root .sqlfluff names the dbt templater, which sqlfluff would otherwise set up (compiling the dbt
+# project) before it reads the folders' own .sqlfluff.
+SQL_FOLDERS := flink_sql clickhouse
+
+lint: $(STAMP) ## ruff (lint + format check), sqlfluff on all SQL (dbt, Flink, ClickHouse)
 	@$(VENV)/bin/ruff check src tests dags
 	@$(VENV)/bin/ruff format --check src tests dags
+	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --templater placeholder --processes 1
+	@$(VENV)/bin/python -m classpulse.sql_keyword_case check $(SQL_FOLDERS)
 	@# sqlfluff's dbt templater compiles the models against the configured warehouse
 	@$(CLI) warehouse status >/dev/null 2>&1 || $(CLI) warehouse start
 	@$(VENV)/bin/sqlfluff lint dbt_project/models --processes 1
@@ -84,6 +93,13 @@ lint: $(STAMP) ## ruff (lint + format check) and sqlfluff on the dbt models
 format: $(STAMP) ## Format Python with ruff
 	@$(VENV)/bin/ruff format src tests dags
 	@$(VENV)/bin/ruff check --fix src tests dags
+
+# --FIX-EVEN-UNPARSABLE: most Flink jobs have a part the dialect cannot parse (LATERAL TABLE,
+# TO_CHANGELOG); sqlfluff takes this switch from the command line or the root .sqlfluff only.
+format-sql: $(STAMP) ## Apply sqlfluff's fixes and the keyword case to flink_sql/ and clickhouse/
+	@$(VENV)/bin/sqlfluff fix $(SQL_FOLDERS) --templater placeholder --processes 1 --quiet --FIX-EVEN-UNPARSABLE || true
+	@$(VENV)/bin/python -m classpulse.sql_keyword_case fix $(SQL_FOLDERS)
+	@$(VENV)/bin/sqlfluff lint $(SQL_FOLDERS) --templater placeholder --processes 1
 
 clean-state: ## Stop the embedded warehouse and Kafka broker and delete var/ (all local data)
 	-@$(CLI) warehouse stop

@@ -2,6 +2,9 @@
 -- lesson, kind) in dim.preheat_findings, then one row per checked lesson in
 -- dim.preheat_check_log. The expected side is recomputed from the ods snapshots now, so a
 -- source change after the build shows up as a finding. Errors withhold a lesson on publish.
+-- Layout rules off in this file: sqlfluff's reading of format( as the FORMAT clause (below)
+-- leaves it a wrong picture of the statements' structure, and its fixes cannot be applied.
+-- noqa: disable=LT02,LT08
 
 -- Students: missing or extra against the source, assignment drift, a member in two groups,
 -- rooms not matching the built policy, members pointing at rooms or nodes that do not exist.
@@ -135,6 +138,9 @@ FROM compared
 ARRAY JOIN kinds AS kind
 GROUP BY lesson_id, kind;
 
+-- The ClickHouse grammar of sqlfluff reads format( as the FORMAT clause, which ends the select
+-- list early (then: trailing comma, unused CTE, unknown table). The engine parses it.
+-- noqa: disable=CV03,ST03,RF01
 -- Rooms per policy: the (role, tutor) pairs the policy and the source's tutors call for,
 -- against the rooms built (a duplicated room counts as extra).
 INSERT INTO dim.preheat_findings
@@ -311,6 +317,7 @@ WHERE
         AND (main_rooms.starts_at != source.starts_at OR main_rooms.ends_at != source.ends_at)
     );
 
+-- noqa: enable=CV03,ST03,RF01
 -- Warnings about the source itself: enrolled students without a tutor in a tutor-based
 -- tree (they sit at the root), and tutors over their capacity (seed: at most 500).
 INSERT INTO dim.preheat_findings

@@ -26,3 +26,10 @@
 {% macro is_business_datetime(column) -%}
     ({{ parse_business_datetime(column) }} is not null)
 {%- endmacro %}
+
+{#- The configuration of a model rebuilt by business day: incremental, one partition per
+    event_date. With the project's insert_overwrite strategy a run replaces the partitions of
+    the days it selects (for_run_date('event_date')) and keeps every other day. -#}
+{% macro daily_incremental_config(order_by) -%}
+    {{ config(materialized='incremental', partition_by='event_date', order_by=order_by) }}
+{%- endmacro %}

@@ -7,11 +7,11 @@
 -- absent; every numeric field, when present, must hold an integer.
 CREATE TEMPORARY VIEW agora_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.reason, p.classroom_id, p.user_type, p.user_id, p.agora_channel_id, p.event_text,
-    p.video_fr, p.video_uid, p.audio_lost, p.audio_uid, p.create_time
-FROM agora_record AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.reason, parsed.classroom_id, parsed.user_type, parsed.user_id, parsed.agora_channel_id, parsed.event_text,
+    parsed.video_fr, parsed.video_uid, parsed.audio_lost, parsed.audio_uid, parsed.create_time
+FROM agora_record AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         classroom_id      ID      classroom_id,
         user_type         STRING  user_type           NOT NULL,
         user_id           BIGINT  user_id,
@@ -22,7 +22,7 @@ FROM agora_record AS m,
         audio_lost        BIGINT  agora_audioState.lost,
         audio_uid         BIGINT  agora_audioState.uid,
         create_time       BIGINT  messageCreateTime   NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO agora_record_clean
 SELECT

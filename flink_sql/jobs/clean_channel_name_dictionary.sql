@@ -9,11 +9,11 @@
 -- -> wrong_type.
 CREATE TEMPORARY VIEW channel_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
-    p.id, p.chinese_name, p.english_name, p.`level`, p.pid, p.create_time, p.update_time,
-    p.dept_id
-FROM channel_name_dictionary AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at, parsed.reason,
+    parsed.id, parsed.chinese_name, parsed.english_name, parsed.`level`, parsed.pid, parsed.create_time, parsed.update_time,
+    parsed.dept_id
+FROM channel_name_dictionary AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         id            ID        id            NOT NULL,
         chinese_name  STRING    chinese_name,
         english_name  STRING    english_name,
@@ -22,7 +22,7 @@ FROM channel_name_dictionary AS m,
         create_time   DATETIME  create_time,
         update_time   DATETIME  update_time   NOT NULL,
         dept_id       ID        dept_id
-    ')) AS p;
+    ')) AS parsed;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.

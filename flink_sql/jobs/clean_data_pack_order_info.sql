@@ -9,12 +9,12 @@
 -- that is not a real YYYY-MM-DD HH:MM:SS) -> wrong_type. confirm_date_time may be null.
 CREATE TEMPORARY VIEW order_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
-    p.id, p.leads_flow_event_id, p.group_id, p.cc_id, p.student_id, p.order_id, p.leads_id,
-    p.confirm_date_time, p.create_time, p.update_time, p.order_create_time, p.canceled_date_time,
-    p.apply_refund_date, p.`status`
-FROM data_pack_order_info AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at, parsed.reason,
+    parsed.id, parsed.leads_flow_event_id, parsed.group_id, parsed.cc_id, parsed.student_id, parsed.order_id, parsed.leads_id,
+    parsed.confirm_date_time, parsed.create_time, parsed.update_time, parsed.order_create_time, parsed.canceled_date_time,
+    parsed.apply_refund_date, parsed.`status`
+FROM data_pack_order_info AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         id                   ID        id                   NOT NULL,
         leads_flow_event_id  ID        leads_flow_event_id,
         group_id             ID        group_id,
@@ -29,7 +29,7 @@ FROM data_pack_order_info AS m,
         canceled_date_time   DATETIME  canceled_date_time,
         apply_refund_date    DATETIME  apply_refund_date,
         status               INT       status               NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.

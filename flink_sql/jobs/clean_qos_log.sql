@@ -6,11 +6,11 @@
 -- then wrong_type). Required: classroom_id, user_id, event_time, sub_event, extra.data_time.
 CREATE TEMPORARY VIEW qos_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.reason, p.classroom_id, p.user_type, p.user_id, p.event_time, p.sub_event, p.data_time,
-    p.ppt_index
-FROM qos_log AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    parsed.reason, parsed.classroom_id, parsed.user_type, parsed.user_id, parsed.event_time, parsed.sub_event, parsed.data_time,
+    parsed.ppt_index
+FROM qos_log AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         classroom_id  ID      classroom_id       NOT NULL,
         user_type     STRING  user_type,
         user_id       BIGINT  user_id            NOT NULL,
@@ -18,7 +18,7 @@ FROM qos_log AS m,
         sub_event     STRING  sub_event          NOT NULL,
         data_time     BIGINT  extra.data_time    NOT NULL,
         ppt_index     BIGINT  extra.msg.pptIndex
-    ')) AS p;
+    ')) AS parsed;
 
 INSERT INTO qos_log_clean
 SELECT

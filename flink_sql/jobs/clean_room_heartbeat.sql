@@ -10,18 +10,18 @@
 -- other copy of the offset).
 CREATE TEMPORARY VIEW heartbeat_fields AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    m.source_offset AS message_position,
-    p.reason AS parse_reason, p.bid, p.room_id, p.uid, p.terminal, p.kind, p.server_time
-FROM room_heartbeat AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    message.source_offset AS message_position,
+    parsed.reason AS parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.kind, parsed.server_time
+FROM room_heartbeat AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         bid          BIGINT  bid          NOT NULL,
         room_id      STRING  room_id      NOT NULL,
         uid          BIGINT  uid          NOT NULL,
         terminal     STRING  terminal     NOT NULL,
         kind         STRING  kind         NOT NULL,
         server_time  BIGINT  server_time  NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 -- Rules beyond the parse (section 0: an enum outside its list or a number outside its range is
 -- wrong_type): integers have at most 18 digits, terminal is not empty, kind is enter|beat|leave.

@@ -10,12 +10,12 @@
 -- tables (docs/contract.md 1.1; the clean topic carries no other copy of the offset).
 CREATE TEMPORARY VIEW push_ack_fields AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    m.source_offset AS message_position,
-    p.reason AS parse_reason, p.bid, p.room_id, p.uid, p.terminal, p.server_time, p.max_msgid,
-    p.missing_ids
-FROM room_push_ack AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
+    message.source_offset AS message_position,
+    parsed.reason AS parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.server_time, parsed.max_msgid,
+    parsed.missing_ids
+FROM room_push_ack AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         bid          BIGINT        bid             NOT NULL,
         room_id      STRING        room_id         NOT NULL,
         uid          BIGINT        uid             NOT NULL,
@@ -23,7 +23,7 @@ FROM room_push_ack AS m,
         server_time  BIGINT        server_time     NOT NULL,
         max_msgid    BIGINT        max_msgid       NOT NULL,
         missing_ids  BIGINT_ARRAY  missing_msgids  NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 -- Rules beyond the parse (B.1; section 0: a number outside its range is wrong_type): integers
 -- have at most 18 digits, max_msgid is not negative, terminal is not empty, missing_msgids are

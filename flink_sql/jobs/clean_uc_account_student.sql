@@ -9,14 +9,14 @@
 -- -> wrong_type. channel_id may be null or absent: such a student counts under level 'other'.
 CREATE TEMPORARY VIEW student_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
-    p.id, p.channel_id, p.update_time
-FROM uc_account_student AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at, parsed.reason,
+    parsed.id, parsed.channel_id, parsed.update_time
+FROM uc_account_student AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         id           ID        id            NOT NULL,
         channel_id   ID        channel_id,
         update_time  DATETIME  update_time   NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.

@@ -9,16 +9,16 @@
 -- -> wrong_type.
 CREATE TEMPORARY VIEW user_checked AS
 SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at, p.reason,
-    p.id, p.`name`, p.register_date_time, p.`status`, p.update_time
-FROM uc_account_user AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+    message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at, parsed.reason,
+    parsed.id, parsed.`name`, parsed.register_date_time, parsed.`status`, parsed.update_time
+FROM uc_account_user AS message,
+    LATERAL TABLE(parse_message(message.payload, '
         id                  ID        id                  NOT NULL,
         name                STRING    name                NOT NULL,
         register_date_time  DATETIME  register_date_time  NOT NULL,
         status              STRING    status              NOT NULL,
         update_time         DATETIME  update_time         NOT NULL
-    ')) AS p;
+    ')) AS parsed;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.

@@ -20,19 +20,19 @@ apply template latest_version (
 -- register_date_time is a business-time-zone string, so its hour bucket is a plain reformat.
 CREATE TEMPORARY VIEW registration_leads AS
 SELECT
-    CAST(DATE_FORMAT(u.register_date_time, 'yyyyMMddHH') AS INT) AS reg_hour,
-    CASE WHEN c.`level` IN ('A', 'B', 'C', 'D') THEN c.`level` ELSE 'other' END AS `level`,
-    COUNT(DISTINCT s.id) AS leads
-FROM latest_students AS s
-JOIN latest_users AS u ON u.id = s.id
-LEFT JOIN latest_channels AS c ON c.id = s.channel_id
-WHERE u.`status` = 'NORMAL'
-    AND u.`name` NOT LIKE '%测试%'
-    AND u.`name` NOT LIKE '%test%'
-    AND u.`name` NOT LIKE 'DM\_%' ESCAPE '\'
+    CAST(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') AS INT) AS reg_hour,
+    CASE WHEN channels.`level` IN ('A', 'B', 'C', 'D') THEN channels.`level` ELSE 'other' END AS `level`,
+    COUNT(DISTINCT students.id) AS leads
+FROM latest_students AS students
+JOIN latest_users AS users ON users.id = students.id
+LEFT JOIN latest_channels AS channels ON channels.id = students.channel_id
+WHERE users.`status` = 'NORMAL'
+    AND users.`name` NOT LIKE '%测试%'
+    AND users.`name` NOT LIKE '%test%'
+    AND users.`name` NOT LIKE 'DM!_%' ESCAPE '!'
 GROUP BY
-    CAST(DATE_FORMAT(u.register_date_time, 'yyyyMMddHH') AS INT),
-    CASE WHEN c.`level` IN ('A', 'B', 'C', 'D') THEN c.`level` ELSE 'other' END;
+    CAST(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') AS INT),
+    CASE WHEN channels.`level` IN ('A', 'B', 'C', 'D') THEN channels.`level` ELSE 'other' END;
 
 -- The aggregate updates as versions arrive. TO_CHANGELOG turns it into an append-only log: every
 -- current value (INSERT / UPDATE_AFTER) and every vanished key (DELETE, is_deleted = 1) with a

@@ -9,19 +9,19 @@
 -- number of distinct msgids (only the missing ones are kept).
 CREATE TEMPORARY VIEW push_ack_msgids AS
 SELECT
-    DATE_FORMAT(TO_TIMESTAMP_LTZ(a.server_time, 3), 'yyyy-MM-dd') AS `day`,
-    a.bid, a.room_id, a.uid, a.terminal, a.max_msgid, m.msgid,
-    m.msgid IS NULL OR m.msgid = a.missing_msgids[1] AS is_report_row,
+    DATE_FORMAT(TO_TIMESTAMP_LTZ(ack.server_time, 3), 'yyyy-MM-dd') AS `day`,
+    ack.bid, ack.room_id, ack.uid, ack.terminal, ack.max_msgid, missing.msgid,
+    missing.msgid IS NULL OR missing.msgid = ack.missing_msgids[1] AS is_report_row,
     -- the latest report (greatest server_time, then the later message: split, position) rides in
     -- one sortable key whose MAX carries its missing count, as in mart_cc_daily_tracking
     CONCAT(
-        LPAD(CAST(a.server_time AS STRING), 19, '0'), CHR(0),
-        a.source_split, CHR(0),
-        LPAD(CAST(a.message_seq AS STRING), 19, '0'), CHR(0),
-        CAST(a.missing_count AS STRING)
+        LPAD(CAST(ack.server_time AS STRING), 19, '0'), CHR(0),
+        ack.source_split, CHR(0),
+        LPAD(CAST(ack.message_seq AS STRING), 19, '0'), CHR(0),
+        CAST(ack.missing_count AS STRING)
     ) AS report_version
-FROM room_push_ack_clean AS a
-LEFT JOIN UNNEST(a.missing_msgids) AS m (msgid) ON TRUE;
+FROM room_push_ack_clean AS ack
+LEFT JOIN UNNEST(ack.missing_msgids) AS missing (msgid) ON TRUE;
 
 CREATE TEMPORARY VIEW message_loss_days AS
 SELECT

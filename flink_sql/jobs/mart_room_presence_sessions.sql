@@ -39,22 +39,22 @@ WHERE NOT is_late AND kind = 'leave';
 -- emits a beat without a leave once the watermark passes t + T.
 CREATE TEMPORARY VIEW presence_coverage AS
 SELECT
-    b.bid, b.room_id, b.uid, b.terminal, b.server_time, b.event_at,
-    COALESCE(l.server_time, b.server_time + ${PRESENCE_TIMEOUT_SECONDS} * 1000) AS covered_to,
-    l.server_time IS NOT NULL AS cut_by_leave
-FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS b
-LEFT JOIN presence_leaves AS l
-    ON b.bid = l.bid AND b.room_id = l.room_id AND b.uid = l.uid AND b.terminal = l.terminal
+    beat.bid, beat.room_id, beat.uid, beat.terminal, beat.server_time, beat.event_at,
+    COALESCE(next_leave.server_time, beat.server_time + ${PRESENCE_TIMEOUT_SECONDS} * 1000) AS covered_to,
+    next_leave.server_time IS NOT NULL AS cut_by_leave
+FROM (SELECT * FROM presence_events WHERE NOT is_late AND kind <> 'leave') AS beat
+LEFT JOIN presence_leaves AS next_leave
+    ON beat.bid = next_leave.bid AND beat.room_id = next_leave.room_id AND beat.uid = next_leave.uid AND beat.terminal = next_leave.terminal
     -- Why the lower bound reaches 4T back although only leaves at or after the beat match (the
     -- exact bound is the server_time predicate): the interval join emits a beat without a leave
     -- from a clean-up timer at t + U + (X + U) / 2 (U = upper, X = lower width) and delays its
     -- output watermark by max(X, U). With X = 4T the beat leaves at t + 3.5T under an output
     -- watermark of t - 0.5T, still ahead of it, so the OVER below keeps it; with X <= 3T it
     -- would be behind and dropped (the first beat of a session that ends by a timeout was lost).
-    AND l.event_at BETWEEN b.event_at - 4 * INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
-        AND b.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
-    AND l.server_time >= b.server_time
-    AND l.previous_leave_time < b.server_time;
+    AND next_leave.event_at BETWEEN beat.event_at - 4 * INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND
+        AND beat.event_at + INTERVAL '${PRESENCE_TIMEOUT_SECONDS}' SECOND - INTERVAL '0.001' SECOND
+    AND next_leave.server_time >= beat.server_time
+    AND next_leave.previous_leave_time < beat.server_time;
 
 -- Union over the user's terminals in event-time order: reach = the furthest coverage so far; a
 -- beat starts a session when it begins after the reach of the beats before it (touching

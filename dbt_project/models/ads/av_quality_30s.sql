@@ -3,8 +3,6 @@
 -- A record feeds the audio metric when lost >= 0 and the video metric when fr >= 0.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='toDate(start_time)',
     order_by='(start_time, classroom_id, user_id, web_server_id, extra_uid, event)',
 ) }}

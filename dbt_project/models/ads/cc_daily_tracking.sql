@@ -1,7 +1,7 @@
 -- Confirmed orders per course consultant and confirm day, offline.
 -- Grain: cc_id x type x attribution_date. Contract: cc_daily_tracking (latest version of each
 -- order; status 3 and confirm_date_time not null). update_time = greatest of the counted orders.
-{{ config(engine='MergeTree', order_by='(cc_id, type, attribution_date)') }}
+{{ config(order_by='(cc_id, type, attribution_date)') }}
 
 select
     cc_id,

@@ -2,8 +2,6 @@
 -- Grain: start_time x webserver_id x user_id x role x event. Contract: classroom_performance_1min.
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='toDate(start_time)',
     order_by='(start_time, webserver_id, user_id, event)',
 ) }}

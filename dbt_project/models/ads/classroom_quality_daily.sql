@@ -1,12 +1,6 @@
 -- Daily classroom quality overview per room and teacher: engagement and audio/video quality.
 -- Grain: event_date x room_id (one teacher per room). The mart an operator opens first.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, room_id)',
-) }}
+{{ daily_incremental_config('(event_date, room_id)') }}
 
 select
     event_date,

@@ -2,13 +2,7 @@
 -- student events, and those of students booked into no preheated lesson that day (unplaced).
 -- Grain: event_date (days with student events). Sources: ads.classroom_performance_1min and the
 -- preheat dimension dim.lesson_student_current.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='event_date',
-) }}
+{{ daily_incremental_config('event_date') }}
 
 with {{ preheat_engagement_ctes() }},
 

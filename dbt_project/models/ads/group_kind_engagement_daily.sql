@@ -2,13 +2,7 @@
 -- groups, booked and engaged students and their events (split evenly across a student's lessons
 -- of the day). Grain: event_date x group_kind.
 -- Sources: ads.classroom_performance_1min and the preheat dimension dim.lesson_student_current.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, group_kind)',
-) }}
+{{ daily_incremental_config('(event_date, group_kind)') }}
 
 with {{ preheat_engagement_ctes() }}
 

@@ -1,7 +1,7 @@
 -- Help triage per business day, source and category: counts of ads.help_request_triage.
 -- Grain: day x source x category. Rule: LIVE_CLASSROOM_CONTRACT.md A.5 (auto_share and
 -- resolved_share = auto or resolved / (requests - merged)).
-{{ config(engine='MergeTree', order_by='(day, source, category)') }}
+{{ config(order_by='(day, source, category)') }}
 
 select
     toDate(fromUnixTimestamp64Milli(request_time, '{{ business_tz() }}')) as day,

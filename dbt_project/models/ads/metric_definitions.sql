@@ -1,6 +1,6 @@
 -- The header of every metric file: what it means, who owns it, its grain, unit, bounds.
 -- Grain: one row per metric.
-{{ config(tags=['ads', 'metric_rollup'], engine='MergeTree', order_by='metric') }}
+{{ config(tags=['ads', 'metric_rollup'], order_by='metric') }}
 
 {%- set metrics = metric_models() %}
 {%- if metrics | length == 0 %}

@@ -2,7 +2,6 @@
 -- Grain: metric x metric_date x dimension. Built after all metrics (tag metric_rollup).
 {{ config(
     tags=['ads', 'metric_rollup'],
-    engine='MergeTree',
     order_by='(metric, metric_date, dimension)',
     partition_by='toYYYYMM(metric_date)',
 ) }}
@@ -18,12 +17,12 @@
     {%- endif %}
 {%- endfor %}
 {%- if metrics | length == 0 %}
-select
-    cast('' as LowCardinality(String)) as metric,
-    toDate(0) as metric_date,
-    '' as dimension,
-    toFloat64(0) as value
-where 0
+    select
+        cast('' as LowCardinality(String)) as metric,
+        toDate(0) as metric_date,
+        '' as dimension,
+        toFloat64(0) as value
+    where 0
 {%- else %}
     {%- for node in metrics %}
         {%- do metric_header(node) %}

@@ -4,8 +4,6 @@
 -- the rule itself is macros/recorded_course.sql (shared with the reconciliation).
 {{ config(
     materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
     partition_by='toDate(create_time)',
     order_by='(user_id, classroom_id, create_time)',
 ) }}

@@ -1,7 +1,7 @@
 -- Distinct registered students per registration hour and channel level, offline.
 -- Grain: reg_hour x level. Contract: registrations_hourly_by_level (latest versions, NORMAL users,
 -- test accounts excluded, students without a user not counted, unknown level = 'other').
-{{ config(engine='MergeTree', order_by='(reg_hour, level)') }}
+{{ config(order_by='(reg_hour, level)') }}
 
 select
     reg_hour,

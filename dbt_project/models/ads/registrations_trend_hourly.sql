@@ -1,7 +1,7 @@
 -- Counted registrations per registration day, hour of day and channel level: the contract mart
 -- registrations_hourly_by_level with its yyyymmddhh key decoded, for trends over days.
 -- Grain: reg_date x reg_hour_of_day x level. Source: ads.registrations_hourly_by_level.
-{{ config(engine='MergeTree', order_by='(reg_date, reg_hour_of_day, level)') }}
+{{ config(order_by='(reg_date, reg_hour_of_day, level)') }}
 
 select
     {{ reg_hour_date('reg_hour') }} as reg_date,

@@ -2,7 +2,7 @@
 -- (LIVE_CLASSROOM_CONTRACT.md B.3 room_concurrency_1min). Grain: start_time x bid x room_id;
 -- a row exists iff a session intersects the minute [start_time, end_time). Enriched (section C)
 -- with the current published room dimension: lesson_id, expected_members, dim_status.
-{{ config(engine='MergeTree', order_by='(start_time, bid, room_id)') }}
+{{ config(order_by='(start_time, bid, room_id)') }}
 
 select
     toDateTime(intDiv(minute_ms, 1000), '{{ business_tz() }}') as start_time,

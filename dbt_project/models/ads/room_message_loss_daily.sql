@@ -2,7 +2,7 @@
 -- (LIVE_CLASSROOM_CONTRACT.md B.3 room_message_loss_daily; seed 002: missing msgids re-pulled).
 -- gap = msgids ever reported missing; lost = still missing in the latest report (greatest
 -- server_time, then the later message: split, position, as the stream breaks the tie).
-{{ config(engine='MergeTree', order_by='(day, bid, room_id, uid, terminal)') }}
+{{ config(order_by='(day, bid, room_id, uid, terminal)') }}
 
 select
     toDate({{ epoch_ms_to_business('server_time') }}) as day,

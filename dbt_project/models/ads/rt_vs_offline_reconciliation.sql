@@ -23,7 +23,7 @@
 -- so are the triage decisions: a request decided differently on the two sides is explained by
 -- late labels when a 30 s label window of its room that the decision read (evidence, ending at
 -- evidence_end) or its verification read (starting at verify_start) had late messages (A.5).
-{{ config(engine='MergeTree', order_by='(mart, day)') }}
+{{ config(order_by='(mart, day)') }}
 
 {%- set marts = [
     {'name': 'classroom_performance_1min', 'day': 'toDate(start_time)', 'total': 'sum(event_count)', 'topic': 'timeline_client_topic'},
@@ -111,14 +111,14 @@ dim_drift as (
 {%- for mart in dimension_marts %}
     select
         '{{ mart.name }}' as mart,
-        toDate({{ epoch_ms_to_business('a.' ~ mart.day) }}) as day,
+        toDate({{ epoch_ms_to_business('offline.' ~ mart.day) }}) as day,
         toInt64(count()) as dim_drift_rows,
-        toInt64(countIf(r.dim_status = 'ok' and r.dim_run_id = a.dim_run_id)) as dim_drift_unexplained
-    from {{ ref(mart.name) }} as a
-    inner join {{ ref('rt_' ~ mart.name) }} as r
-        on {% for column in mart.key %}r.{{ column }} = a.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
-    where ({% for column in dimension_columns %}a.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
-        != ({% for column in dimension_columns %}r.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+        toInt64(countIf(realtime.dim_status = 'ok' and realtime.dim_run_id = offline.dim_run_id)) as dim_drift_unexplained
+    from {{ ref(mart.name) }} as offline
+    inner join {{ ref('rt_' ~ mart.name) }} as realtime
+        on {% for column in mart.key %}realtime.{{ column }} = offline.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where ({% for column in dimension_columns %}offline.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+        != ({% for column in dimension_columns %}realtime.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
     group by day
     {% if not loop.last %}union all{% endif %}
 {%- endfor %}
@@ -134,16 +134,16 @@ late_label_windows as (
 decision_drift as (
     select
         'help_request_triage' as mart,
-        toDate({{ epoch_ms_to_business('a.request_time') }}) as day,
+        toDate({{ epoch_ms_to_business('offline.request_time') }}) as day,
         toInt64(count()) as decision_drift_rows,
         toInt64(countIf(
-            (a.room_id, a.evidence_end - 30000) in (select room_id, window_start from late_label_windows)
-            or (a.room_id, ifNull(a.verify_start, -1)) in (select room_id, window_start from late_label_windows)
+            (offline.room_id, offline.evidence_end - 30000) in (select room_id, window_start from late_label_windows)
+            or (offline.room_id, ifNull(offline.verify_start, -1)) in (select room_id, window_start from late_label_windows)
         )) as explained_by_late_labels
-    from {{ ref('help_request_triage') }} as a
-    inner join {{ ref('rt_help_request_triage') }} as r on r.request_id = a.request_id
-    where (a.outcome, a.category, a.action, a.target_user_id, a.verify_status)
-        != (r.outcome, r.category, r.action, r.target_user_id, r.verify_status)
+    from {{ ref('help_request_triage') }} as offline
+    inner join {{ ref('rt_help_request_triage') }} as realtime on realtime.request_id = offline.request_id
+    where (offline.outcome, offline.category, offline.action, offline.target_user_id, offline.verify_status)
+        != (realtime.outcome, realtime.category, realtime.action, realtime.target_user_id, realtime.verify_status)
     group by day
 ),
 rejected as (
@@ -156,49 +156,49 @@ sides as (
     select
         '{{ mart.name }}' as mart,
         '{{ mart.topic }}' as source_topic,
-        if(r.day = toDate(0), a.day, r.day) as day,
-        r.rows as rt_rows,
-        a.rows as ads_rows,
-        r.total as rt_total,
-        a.total as ads_total
-    from rt_{{ mart.name }} as r
-    full outer join ads_{{ mart.name }} as a on a.day = r.day
+        if(realtime.day = toDate(0), offline.day, realtime.day) as day,
+        realtime.rows as rt_rows,
+        offline.rows as ads_rows,
+        realtime.total as rt_total,
+        offline.total as ads_total
+    from rt_{{ mart.name }} as realtime
+    full outer join ads_{{ mart.name }} as offline on offline.day = realtime.day
     {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 )
 
 select
-    cast(s.mart as LowCardinality(String)) as mart,
-    s.day as day,
-    s.rt_rows as rt_rows,
-    s.ads_rows as ads_rows,
-    s.rt_total as rt_total,
-    s.ads_total as ads_total,
-    s.ads_total - s.rt_total as total_difference,
-    toInt64(l.late_events) as late_events,
+    cast(sides.mart as LowCardinality(String)) as mart,
+    sides.day as day,
+    sides.rt_rows as rt_rows,
+    sides.ads_rows as ads_rows,
+    sides.rt_total as rt_total,
+    sides.ads_total as ads_total,
+    sides.ads_total - sides.rt_total as total_difference,
+    toInt64(late.late_events) as late_events,
     toInt64(multiIf(
-        s.mart = 'recorded_course_enter_time', s.ads_total - o.total,
-        s.mart = 'room_presence_sessions', s.ads_total - p.total,
-        s.mart = 'room_concurrency_1min', s.ads_total - c.total,
-        s.mart = 'help_request_triage', 0,
-        l.late_events
+        sides.mart = 'recorded_course_enter_time', sides.ads_total - recorded_on_time.total,
+        sides.mart = 'room_presence_sessions', sides.ads_total - presence_on_time.total,
+        sides.mart = 'room_concurrency_1min', sides.ads_total - concurrency_on_time.total,
+        sides.mart = 'help_request_triage', 0,
+        late.late_events
     )) as explained_by_late,
-    s.ads_total - s.rt_total - explained_by_late as unexplained,
-    toInt64(j.rejected_messages) as rejected_source_messages,
-    toInt64(g.dim_drift_rows) as dim_drift_rows,
-    toInt64(g.dim_drift_unexplained) as dim_drift_unexplained,
-    toInt64(d.decision_drift_rows) as decision_drift_rows,
-    toInt64(d.explained_by_late_labels) as explained_by_late_labels,
+    sides.ads_total - sides.rt_total - explained_by_late as unexplained,
+    toInt64(rejected.rejected_messages) as rejected_source_messages,
+    toInt64(dim_drift.dim_drift_rows) as dim_drift_rows,
+    toInt64(dim_drift.dim_drift_unexplained) as dim_drift_unexplained,
+    toInt64(decision_drift.decision_drift_rows) as decision_drift_rows,
+    toInt64(decision_drift.explained_by_late_labels) as explained_by_late_labels,
     cast(if(
         unexplained = 0 and dim_drift_unexplained = 0
             and decision_drift_rows = explained_by_late_labels,
         'ok', 'mismatch'
     ) as LowCardinality(String)) as status
-from sides as s
-left join late as l on l.mart = s.mart and l.day = s.day
-left join recorded_on_time as o on o.mart = s.mart and o.day = s.day
-left join presence_on_time as p on p.mart = s.mart and p.day = s.day
-left join concurrency_on_time as c on c.mart = s.mart and c.day = s.day
-left join rejected as j on j.topic = s.source_topic and j.day = s.day
-left join dim_drift as g on g.mart = s.mart and g.day = s.day
-left join decision_drift as d on d.mart = s.mart and d.day = s.day
+from sides
+left join late on late.mart = sides.mart and late.day = sides.day
+left join recorded_on_time on recorded_on_time.mart = sides.mart and recorded_on_time.day = sides.day
+left join presence_on_time on presence_on_time.mart = sides.mart and presence_on_time.day = sides.day
+left join concurrency_on_time on concurrency_on_time.mart = sides.mart and concurrency_on_time.day = sides.day
+left join rejected on rejected.topic = sides.source_topic and rejected.day = sides.day
+left join dim_drift on dim_drift.mart = sides.mart and dim_drift.day = sides.day
+left join decision_drift on decision_drift.mart = sides.mart and decision_drift.day = sides.day

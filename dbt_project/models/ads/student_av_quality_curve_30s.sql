@@ -1,13 +1,7 @@
 -- Students' audio/video quality across the day, all rooms together: per 30-second window, mean
 -- packets lost per audio reading, mean video frame rate and the students reporting.
 -- Grain: start_time (windows with at least one student reading). Source: ads.av_quality_30s.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, start_time)',
-) }}
+{{ daily_incremental_config('(event_date, start_time)') }}
 
 select
     toDate(start_time) as event_date,

@@ -1,13 +1,7 @@
 -- Classified student courseware events per business hour and event type, all rooms together
 -- (late events included). Grain: event_date x event_hour x event.
 -- Source: ads.classroom_performance_1min (contract mart).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, event_hour, event)',
-) }}
+{{ daily_incremental_config('(event_date, event_hour, event)') }}
 
 select
     toDate(start_time) as event_date,

@@ -2,13 +2,7 @@
 -- preheat, how many produced classified events, and their events (a student booked into several
 -- lessons that day has their events split evenly across them). Grain: event_date x tutor_id.
 -- Sources: ads.classroom_performance_1min and the preheat dimension dim.lesson_student_current.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, tutor_id)',
-) }}
+{{ daily_incremental_config('(event_date, tutor_id)') }}
 
 with {{ preheat_engagement_ctes() }}
 

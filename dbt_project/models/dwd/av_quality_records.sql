@@ -1,12 +1,6 @@
 -- Audio/video quality records with typed times and the contract's null substitutes.
 -- Grain: one row per valid agora_record message. Source: ods.agora_record_clean (contract: agora_record).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, classroom_id, user_id, event_at)',
-) }}
+{{ daily_incremental_config('(event_date, classroom_id, user_id, event_at)') }}
 
 select
     toDate({{ epoch_ms_to_business('message_create_time') }}) as event_date,

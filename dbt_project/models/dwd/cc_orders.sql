@@ -1,6 +1,6 @@
 -- Course-consultant orders, latest version each (contract: data_pack_order_info, snapshot rule).
 -- Grain: one row per order id (the message `id`).
-{{ config(engine='MergeTree', order_by='order_record_id') }}
+{{ config(order_by='order_record_id') }}
 
 select
     id as order_record_id,

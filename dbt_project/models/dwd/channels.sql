@@ -1,6 +1,6 @@
 -- Channel dictionary, latest version each (contract: channel dictionary, snapshot rule).
 -- Grain: one row per channel id.
-{{ config(engine='MergeTree', order_by='channel_id') }}
+{{ config(order_by='channel_id') }}
 
 select
     id as channel_id,

@@ -1,12 +1,6 @@
 -- Recorded-course client log events with typed times.
 -- Grain: one row per valid qos_log message. Source: ods.qos_log_clean (contract: qos_log).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, user_id, classroom_id, data_time)',
-) }}
+{{ daily_incremental_config('(event_date, user_id, classroom_id, data_time)') }}
 
 select
     toDate({{ epoch_ms_to_business('data_time') }}) as event_date,

@@ -1,12 +1,6 @@
 -- Classified student courseware events with typed times (late events included).
 -- Grain: one row per event. Source: ods.timeline_analysis_student (contract: timeline_client_topic).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, room_id, user_id, event_at)',
-) }}
+{{ daily_incremental_config('(event_date, room_id, user_id, event_at)') }}
 
 select
     toDate({{ epoch_ms_to_business('messageTimeStamp') }}) as event_date,

@@ -1,6 +1,6 @@
 -- Students, latest snapshot version each (contract: uc_account-student, snapshot rule).
 -- Grain: one row per student id.
-{{ config(engine='MergeTree', order_by='student_id') }}
+{{ config(order_by='student_id') }}
 
 select
     id as student_id,

@@ -1,6 +1,6 @@
 -- Accounts, latest snapshot version each, with the test-account rule applied.
 -- Grain: one row per user id. Contract: uc_account-user; registrations rule (test accounts).
-{{ config(engine='MergeTree', order_by='user_id') }}
+{{ config(order_by='user_id') }}
 
 select
     id as user_id,

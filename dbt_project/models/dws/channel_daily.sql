@@ -1,6 +1,6 @@
 -- Daily summary per acquisition channel: registrations by outcome (counted, test, not NORMAL).
 -- Grain: register_date x channel_id.
-{{ config(engine='MergeTree', order_by='(register_date, channel_id)') }}
+{{ config(order_by='(register_date, channel_id)') }}
 
 select
     register_date,

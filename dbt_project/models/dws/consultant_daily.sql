@@ -1,6 +1,6 @@
 -- Daily summary per course consultant: orders confirmed that day (latest order versions).
 -- Grain: confirm_date x cc_id.
-{{ config(engine='MergeTree', order_by='(confirm_date, cc_id)') }}
+{{ config(order_by='(confirm_date, cc_id)') }}
 
 select
     toDate(assumeNotNull(confirmed_at)) as confirm_date,

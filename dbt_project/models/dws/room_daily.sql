@@ -1,12 +1,6 @@
 -- Daily summary per live room: its teacher, active students, engagement and AV quality.
 -- Grain: event_date x room_id. Rooms are the courseware roomId = agora channel id.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, room_id)',
-) }}
+{{ daily_incremental_config('(event_date, room_id)') }}
 
 with engagement as (
     select event_date, room_id, uniqExact(user_id) as engaged_students, count() as student_events
@@ -34,17 +28,17 @@ av as (
 )
 
 select
-    if(e.event_date = toDate(0), a.event_date, e.event_date) as event_date,
-    if(e.room_id = 0, a.room_id, e.room_id) as room_id,
-    a.teacher_id as teacher_id,
-    e.engaged_students as engaged_students,
-    e.student_events as student_events,
-    a.av_students as av_students,
-    a.audio_readings as audio_readings,
-    a.audio_lost_avg as audio_lost_avg,
-    a.video_readings as video_readings,
-    a.video_fr_avg as video_fr_avg,
-    a.bad_audio_readings as bad_audio_readings,
-    a.bad_video_readings as bad_video_readings
-from engagement as e
-full outer join av as a on a.event_date = e.event_date and a.room_id = e.room_id
+    if(engagement.event_date = toDate(0), av.event_date, engagement.event_date) as event_date,
+    if(engagement.room_id = 0, av.room_id, engagement.room_id) as room_id,
+    av.teacher_id as teacher_id,
+    engagement.engaged_students as engaged_students,
+    engagement.student_events as student_events,
+    av.av_students as av_students,
+    av.audio_readings as audio_readings,
+    av.audio_lost_avg as audio_lost_avg,
+    av.video_readings as video_readings,
+    av.video_fr_avg as video_fr_avg,
+    av.bad_audio_readings as bad_audio_readings,
+    av.bad_video_readings as bad_video_readings
+from engagement
+full outer join av on av.event_date = engagement.event_date and av.room_id = engagement.room_id

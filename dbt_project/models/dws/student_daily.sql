@@ -1,12 +1,6 @@
 -- Daily summary per student: rooms attended, events by type, recorded-course progress, AV quality.
 -- Grain: event_date x student_id.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    engine='MergeTree',
-    partition_by='event_date',
-    order_by='(event_date, student_id)',
-) }}
+{{ daily_incremental_config('(event_date, student_id)') }}
 
 with events as (
     select
@@ -28,11 +22,11 @@ recorded as (
 )
 
 select
-    if(e.event_date = toDate(0), r.event_date, e.event_date) as event_date,
-    if(e.student_id = 0, r.student_id, e.student_id) as student_id,
-    e.rooms as rooms,
-    e.events as events,
-    e.events_by_type as events_by_type,
-    r.ppt_successes as ppt_successes
-from events as e
-full outer join recorded as r on r.event_date = e.event_date and r.student_id = e.student_id
+    if(activity.event_date = toDate(0), recorded.event_date, activity.event_date) as event_date,
+    if(activity.student_id = 0, recorded.student_id, activity.student_id) as student_id,
+    activity.rooms as rooms,
+    activity.events as events,
+    activity.events_by_type as events_by_type,
+    recorded.ppt_successes as ppt_successes
+from events as activity
+full outer join recorded on recorded.event_date = activity.event_date and recorded.student_id = activity.student_id
