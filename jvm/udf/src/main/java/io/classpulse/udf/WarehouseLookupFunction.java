@@ -3,6 +3,7 @@ package io.classpulse.udf;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -56,13 +57,15 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
     public static final String OK = "ok";
     public static final String TIMEOUT = "timeout";
     public static final String ERROR = "error";
+    /** The query parameter that carries the keys (HTTP {@code param_keys}). */
+    static final String KEYS_PARAMETER = "keys";
 
     private final WarehouseLookupOptions options;
     private final List<String> names;
     private final List<LogicalType> types;
     private final int[] keyFields;
     private final int statusField;
-    private final String queryPrefix;
+    private final String query;
 
     private transient HttpClient client;
     private transient LookupCache cache;
@@ -93,7 +96,23 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
                 selected.add("`" + names.get(i) + "`");
             }
         }
-        this.queryPrefix = "SELECT " + String.join(", ", selected) + " FROM " + options.relation + " WHERE ";
+        StringBuilder columns = new StringBuilder();
+        List<String> keyTypes = new ArrayList<>();
+        for (int i = 0; i < this.keyFields.length; i++) {
+            columns.append(i > 0 ? ", " : "").append('`').append(names.get(this.keyFields[i])).append('`');
+            keyTypes.add(parameterType(types.get(this.keyFields[i])));
+        }
+        String keysType = keyTypes.size() > 1
+                ? "Array(Tuple(" + String.join(", ", keyTypes) + "))"
+                : "Array(" + keyTypes.get(0) + ")";
+        StringBuilder sql = new StringBuilder("SELECT ").append(String.join(", ", selected))
+                .append(" FROM ").append(options.relation).append(" WHERE ")
+                .append(keyTypes.size() > 1 ? "(" + columns + ")" : columns)
+                .append(" IN {").append(KEYS_PARAMETER).append(':').append(keysType).append('}');
+        if (options.latestBy != null) {
+            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1 BY ").append(columns);
+        }
+        this.query = sql.append(" FORMAT JSONEachRow").toString();
     }
 
     @Override
@@ -196,10 +215,10 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
 
     private CompletableFuture<Collection<RowData>> attempt(List<List<Object>> keys, int retry) {
         queries.inc();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(options.url + "/?default_format=JSONEachRow"))
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(keys))
                 .timeout(Duration.ofMillis(options.timeoutMs))
                 .header("X-ClickHouse-User", options.username)
-                .POST(HttpRequest.BodyPublishers.ofString(query(keys), StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(query, StandardCharsets.UTF_8));
         if (!options.password.isEmpty()) {
             request.header("X-ClickHouse-Key", options.password);
         }
@@ -220,35 +239,61 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
     }
 
     /**
-     * The query of some keys: key columns equal to one of them (a tuple for several key
-     * columns), the greatest latest-by value per key only. Key values are typed numbers
-     * ({@link #keyValue}), written as numeric literals.
+     * The query, the same text for every batch: key columns equal to one of the keys (a tuple for
+     * several key columns), the greatest latest-by value per key only. The keys are never in it:
+     * they travel as the server-side query parameter {@code keys} ({@link #uri}).
      */
-    String query(List<List<Object>> keys) {
-        StringBuilder sql = new StringBuilder(queryPrefix);
-        StringBuilder columns = new StringBuilder();
-        for (int i = 0; i < keyFields.length; i++) {
-            columns.append(i > 0 ? ", " : "").append('`').append(names.get(keyFields[i])).append('`');
-        }
-        sql.append(keyFields.length > 1 ? "(" + columns + ")" : columns).append(" IN (");
+    String query() {
+        return query;
+    }
+
+    /** The request's address: the output format and the keys, bound as {@code param_keys}. */
+    URI uri(List<List<Object>> keys) {
+        return URI.create(options.url + "/?default_format=JSONEachRow&param_" + KEYS_PARAMETER + "="
+                + URLEncoder.encode(keysValue(keys), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The keys as the value of an {@code Array(...)} query parameter in ClickHouse's text format:
+     * {@code [1,2]}, or {@code [(1,10),(2,20)]} for several key columns. Key values are typed
+     * numbers ({@link #keyValue}), so their text is a number's.
+     */
+    static String keysValue(List<List<Object>> keys) {
+        StringBuilder value = new StringBuilder("[");
         for (int k = 0; k < keys.size(); k++) {
             List<Object> key = keys.get(k);
-            sql.append(k > 0 ? ", " : "");
+            value.append(k > 0 ? "," : "");
             if (key.size() > 1) {
-                sql.append('(');
+                value.append('(');
             }
             for (int i = 0; i < key.size(); i++) {
-                sql.append(i > 0 ? ", " : "").append(key.get(i));
+                value.append(i > 0 ? "," : "").append(key.get(i));
             }
             if (key.size() > 1) {
-                sql.append(')');
+                value.append(')');
             }
         }
-        sql.append(')');
-        if (options.latestBy != null) {
-            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1 BY ").append(columns);
+        return value.append(']').toString();
+    }
+
+    /**
+     * The ClickHouse type a key is bound as: ids of up to 20 digits are DECIMAL(20, 0) in Flink
+     * (an unsigned 64-bit id does not fit BIGINT), bound as Int128, which compares with any
+     * integer column; other decimals keep their precision and scale.
+     */
+    static String parameterType(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case BIGINT:
+                return "Int64";
+            case INTEGER:
+                return "Int32";
+            case DECIMAL:
+                DecimalType decimal = (DecimalType) type;
+                return decimal.getScale() == 0 ? "Int128"
+                        : "Decimal(" + decimal.getPrecision() + ", " + decimal.getScale() + ")";
+            default:
+                throw new IllegalArgumentException("lookup keys must be BIGINT, INT or DECIMAL, not " + type);
         }
-        return sql.append(" FORMAT JSONEachRow").toString();
     }
 
     private Collection<RowData> parse(HttpResponse<String> response) {
@@ -298,7 +343,7 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         return false;
     }
 
-    /** A key value as its SQL literal text (numbers only: keys are ids). */
+    /** A key value: a number, or a decimal's plain text (keys are ids); the cache's key and the parameter's text. */
     static Object keyValue(RowData row, int position, LogicalType type) {
         if (row.isNullAt(position)) {
             return null;
