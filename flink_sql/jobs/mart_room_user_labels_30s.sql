@@ -181,7 +181,9 @@ SELECT
 FROM label_rows;
 
 CREATE TEMPORARY VIEW label_rows_enriched AS
+-- the lookups' input hashed by their keys (FLIP-204): a key is cached by one subtask only
 SELECT
+    /*+ LOOKUP('table'='d', 'shuffle'='true'), LOOKUP('table'='m', 'shuffle'='true') */
     l.*,
     CASE
         WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
@@ -600,7 +602,9 @@ WHERE op <> 'UPDATE_BEFORE';
 
 -- Enrichment (C) of each version, at request_time, as the label rows.
 CREATE TEMPORARY VIEW triage_enriched AS
+-- the lookups' input hashed by their keys (FLIP-204): a key is cached by one subtask only
 SELECT
+    /*+ LOOKUP('table'='d', 'shuffle'='true'), LOOKUP('table'='m', 'shuffle'='true') */
     t.*,
     CASE
         WHEN d.lookup_status <> 'ok' OR m.lookup_status <> 'ok' THEN 'lookup_timeout'
