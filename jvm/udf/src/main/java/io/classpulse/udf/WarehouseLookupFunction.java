@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -67,8 +68,28 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
     private final int statusField;
     private final String query;
 
+    /**
+     * The caches of one job (its user-code class loader), shared by every lookup of the same
+     * relation and key columns in this JVM, across operators and subtasks: the triage's lookups
+     * then find the rooms the labels' lookups loaded (each room is pressed about once, so a cache
+     * of the triage's own missed about every other lookup). A shared cache loads through the
+     * function that created it; hits, misses and refreshes count in each caller's metrics.
+     */
+    private static final Map<ClassLoader, Map<String, Shared>> SHARED = new WeakHashMap<>();
+
+    private static final class Shared {
+        final LookupCache cache;
+        int users;  // guarded by SHARED
+
+        Shared(LookupCache cache) {
+            this.cache = cache;
+        }
+    }
+
     private transient HttpClient client;
     private transient LookupCache cache;
+    private transient LookupCache.Counters counters;
+    private transient ClassLoader sharing;  // the key of this function's cache in SHARED
     private transient Counter queries;
     private transient Counter failedLookups;
     // keys waiting for a query, with the futures their loads wait on; guarded by itself
@@ -130,8 +151,38 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         failedLookups = group.counter("failed_lookups");
         waiting = new LinkedHashMap<>();
         queriesRunning = 0;
-        cache = new LookupCache(options.maxRows, options.hitTtlMs, options.missTtlMs,
-                options.expireAfterMs, this::load, System::currentTimeMillis, counters);
+        this.counters = counters;
+        sharing = context.getUserCodeClassLoader();
+        synchronized (SHARED) {
+            Shared shared = SHARED.computeIfAbsent(sharing, loader -> new HashMap<>())
+                    .computeIfAbsent(sharedKey(), k -> new Shared(new LookupCache(options.maxRows,
+                            options.hitTtlMs, options.missTtlMs, options.expireAfterMs, this::load,
+                            System::currentTimeMillis, counters)));
+            shared.users++;
+            cache = shared.cache;
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (sharing != null) {
+            synchronized (SHARED) {
+                Map<String, Shared> ofJob = SHARED.get(sharing);
+                Shared shared = ofJob == null ? null : ofJob.get(sharedKey());
+                if (shared != null && --shared.users == 0) {
+                    ofJob.remove(sharedKey());
+                }
+            }
+            sharing = null;
+        }
+        super.close();
+    }
+
+    /** What makes two lookups the same: the server, the user, the query and the cache's rules. */
+    private String sharedKey() {
+        return String.join("\n", options.url, options.username, query,
+                String.valueOf(options.hitTtlMs), String.valueOf(options.missTtlMs),
+                String.valueOf(options.expireAfterMs), String.valueOf(options.maxRows));
     }
 
     @Override
@@ -144,7 +195,7 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
             }
             key.add(value);
         }
-        return cache.get(key).handle((rows, failure) -> {
+        return cache.get(key, counters).handle((rows, failure) -> {
             if (failure == null) {
                 return rows;
             }
