@@ -6,7 +6,9 @@
 -- rows (room_id, `role`, member_key: a student's user_id, lookup_time: PROCTIME()); time_ms, the
 -- row's time (epoch ms).
 create temporary view {view}_lookups as
+-- the lookups' input hashed by their keys (FLIP-204), should the input's layout ever differ
 select
+    /*+ LOOKUP('table'='d', 'shuffle'='true'), LOOKUP('table'='m', 'shuffle'='true') */
     r.*,
     case
         when d.lookup_status <> 'ok' or m.lookup_status <> 'ok' then 'lookup_timeout'

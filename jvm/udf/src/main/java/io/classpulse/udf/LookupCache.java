@@ -94,6 +94,11 @@ final class LookupCache {
      * else the loader's. A failed first load fails the future (nothing is cached).
      */
     CompletableFuture<Collection<RowData>> get(List<Object> key) {
+        return get(key, counters);
+    }
+
+    /** As {@link #get(List)}, the hit, miss or refresh counted in the caller's counters. */
+    CompletableFuture<Collection<RowData>> get(List<Object> key, Counters counters) {
         long now = clock.getAsLong();
         Collection<RowData> cached;
         boolean refresh = false;

@@ -3,6 +3,7 @@ package io.classpulse.udf;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -56,16 +58,38 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
     public static final String OK = "ok";
     public static final String TIMEOUT = "timeout";
     public static final String ERROR = "error";
+    /** The query parameter that carries the keys (HTTP {@code param_keys}). */
+    static final String KEYS_PARAMETER = "keys";
 
     private final WarehouseLookupOptions options;
     private final List<String> names;
     private final List<LogicalType> types;
     private final int[] keyFields;
     private final int statusField;
-    private final String queryPrefix;
+    private final String query;
+
+    /**
+     * The caches of one job (its user-code class loader), shared by every lookup of the same
+     * relation and key columns in this JVM, across operators and subtasks: the triage's lookups
+     * then find the rooms the labels' lookups loaded (each room is pressed about once, so a cache
+     * of the triage's own missed about every other lookup). A shared cache loads through the
+     * function that created it; hits, misses and refreshes count in each caller's metrics.
+     */
+    private static final Map<ClassLoader, Map<String, Shared>> SHARED = new WeakHashMap<>();
+
+    private static final class Shared {
+        final LookupCache cache;
+        int users;  // guarded by SHARED
+
+        Shared(LookupCache cache) {
+            this.cache = cache;
+        }
+    }
 
     private transient HttpClient client;
     private transient LookupCache cache;
+    private transient LookupCache.Counters counters;
+    private transient ClassLoader sharing;  // the key of this function's cache in SHARED
     private transient Counter queries;
     private transient Counter failedLookups;
     // keys waiting for a query, with the futures their loads wait on; guarded by itself
@@ -93,7 +117,23 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
                 selected.add("`" + names.get(i) + "`");
             }
         }
-        this.queryPrefix = "SELECT " + String.join(", ", selected) + " FROM " + options.relation + " WHERE ";
+        StringBuilder columns = new StringBuilder();
+        List<String> keyTypes = new ArrayList<>();
+        for (int i = 0; i < this.keyFields.length; i++) {
+            columns.append(i > 0 ? ", " : "").append('`').append(names.get(this.keyFields[i])).append('`');
+            keyTypes.add(parameterType(types.get(this.keyFields[i])));
+        }
+        String keysType = keyTypes.size() > 1
+                ? "Array(Tuple(" + String.join(", ", keyTypes) + "))"
+                : "Array(" + keyTypes.get(0) + ")";
+        StringBuilder sql = new StringBuilder("SELECT ").append(String.join(", ", selected))
+                .append(" FROM ").append(options.relation).append(" WHERE ")
+                .append(keyTypes.size() > 1 ? "(" + columns + ")" : columns)
+                .append(" IN {").append(KEYS_PARAMETER).append(':').append(keysType).append('}');
+        if (options.latestBy != null) {
+            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1 BY ").append(columns);
+        }
+        this.query = sql.append(" FORMAT JSONEachRow").toString();
     }
 
     @Override
@@ -111,8 +151,38 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         failedLookups = group.counter("failed_lookups");
         waiting = new LinkedHashMap<>();
         queriesRunning = 0;
-        cache = new LookupCache(options.maxRows, options.hitTtlMs, options.missTtlMs,
-                options.expireAfterMs, this::load, System::currentTimeMillis, counters);
+        this.counters = counters;
+        sharing = context.getUserCodeClassLoader();
+        synchronized (SHARED) {
+            Shared shared = SHARED.computeIfAbsent(sharing, loader -> new HashMap<>())
+                    .computeIfAbsent(sharedKey(), k -> new Shared(new LookupCache(options.maxRows,
+                            options.hitTtlMs, options.missTtlMs, options.expireAfterMs, this::load,
+                            System::currentTimeMillis, counters)));
+            shared.users++;
+            cache = shared.cache;
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (sharing != null) {
+            synchronized (SHARED) {
+                Map<String, Shared> ofJob = SHARED.get(sharing);
+                Shared shared = ofJob == null ? null : ofJob.get(sharedKey());
+                if (shared != null && --shared.users == 0) {
+                    ofJob.remove(sharedKey());
+                }
+            }
+            sharing = null;
+        }
+        super.close();
+    }
+
+    /** What makes two lookups the same: the server, the user, the query and the cache's rules. */
+    private String sharedKey() {
+        return String.join("\n", options.url, options.username, query,
+                String.valueOf(options.hitTtlMs), String.valueOf(options.missTtlMs),
+                String.valueOf(options.expireAfterMs), String.valueOf(options.maxRows));
     }
 
     @Override
@@ -125,7 +195,7 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
             }
             key.add(value);
         }
-        return cache.get(key).handle((rows, failure) -> {
+        return cache.get(key, counters).handle((rows, failure) -> {
             if (failure == null) {
                 return rows;
             }
@@ -196,10 +266,10 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
 
     private CompletableFuture<Collection<RowData>> attempt(List<List<Object>> keys, int retry) {
         queries.inc();
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(options.url + "/?default_format=JSONEachRow"))
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(keys))
                 .timeout(Duration.ofMillis(options.timeoutMs))
                 .header("X-ClickHouse-User", options.username)
-                .POST(HttpRequest.BodyPublishers.ofString(query(keys), StandardCharsets.UTF_8));
+                .POST(HttpRequest.BodyPublishers.ofString(query, StandardCharsets.UTF_8));
         if (!options.password.isEmpty()) {
             request.header("X-ClickHouse-Key", options.password);
         }
@@ -220,35 +290,61 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
     }
 
     /**
-     * The query of some keys: key columns equal to one of them (a tuple for several key
-     * columns), the greatest latest-by value per key only. Key values are typed numbers
-     * ({@link #keyValue}), written as numeric literals.
+     * The query, the same text for every batch: key columns equal to one of the keys (a tuple for
+     * several key columns), the greatest latest-by value per key only. The keys are never in it:
+     * they travel as the server-side query parameter {@code keys} ({@link #uri}).
      */
-    String query(List<List<Object>> keys) {
-        StringBuilder sql = new StringBuilder(queryPrefix);
-        StringBuilder columns = new StringBuilder();
-        for (int i = 0; i < keyFields.length; i++) {
-            columns.append(i > 0 ? ", " : "").append('`').append(names.get(keyFields[i])).append('`');
-        }
-        sql.append(keyFields.length > 1 ? "(" + columns + ")" : columns).append(" IN (");
+    String query() {
+        return query;
+    }
+
+    /** The request's address: the output format and the keys, bound as {@code param_keys}. */
+    URI uri(List<List<Object>> keys) {
+        return URI.create(options.url + "/?default_format=JSONEachRow&param_" + KEYS_PARAMETER + "="
+                + URLEncoder.encode(keysValue(keys), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The keys as the value of an {@code Array(...)} query parameter in ClickHouse's text format:
+     * {@code [1,2]}, or {@code [(1,10),(2,20)]} for several key columns. Key values are typed
+     * numbers ({@link #keyValue}), so their text is a number's.
+     */
+    static String keysValue(List<List<Object>> keys) {
+        StringBuilder value = new StringBuilder("[");
         for (int k = 0; k < keys.size(); k++) {
             List<Object> key = keys.get(k);
-            sql.append(k > 0 ? ", " : "");
+            value.append(k > 0 ? "," : "");
             if (key.size() > 1) {
-                sql.append('(');
+                value.append('(');
             }
             for (int i = 0; i < key.size(); i++) {
-                sql.append(i > 0 ? ", " : "").append(key.get(i));
+                value.append(i > 0 ? "," : "").append(key.get(i));
             }
             if (key.size() > 1) {
-                sql.append(')');
+                value.append(')');
             }
         }
-        sql.append(')');
-        if (options.latestBy != null) {
-            sql.append(" ORDER BY `").append(options.latestBy).append("` DESC LIMIT 1 BY ").append(columns);
+        return value.append(']').toString();
+    }
+
+    /**
+     * The ClickHouse type a key is bound as: ids of up to 20 digits are DECIMAL(20, 0) in Flink
+     * (an unsigned 64-bit id does not fit BIGINT), bound as Int128, which compares with any
+     * integer column; other decimals keep their precision and scale.
+     */
+    static String parameterType(LogicalType type) {
+        switch (type.getTypeRoot()) {
+            case BIGINT:
+                return "Int64";
+            case INTEGER:
+                return "Int32";
+            case DECIMAL:
+                DecimalType decimal = (DecimalType) type;
+                return decimal.getScale() == 0 ? "Int128"
+                        : "Decimal(" + decimal.getPrecision() + ", " + decimal.getScale() + ")";
+            default:
+                throw new IllegalArgumentException("lookup keys must be BIGINT, INT or DECIMAL, not " + type);
         }
-        return sql.append(" FORMAT JSONEachRow").toString();
     }
 
     private Collection<RowData> parse(HttpResponse<String> response) {
@@ -298,7 +394,7 @@ public final class WarehouseLookupFunction extends AsyncLookupFunction {
         return false;
     }
 
-    /** A key value as its SQL literal text (numbers only: keys are ids). */
+    /** A key value: a number, or a decimal's plain text (keys are ids); the cache's key and the parameter's text. */
     static Object keyValue(RowData row, int position, LogicalType type) {
         if (row.isNullAt(position)) {
             return null;
