@@ -8,11 +8,10 @@ views resolve the real-time logs.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
@@ -27,11 +26,7 @@ JOBS = LABEL_JOBS
 def test_offline_labels_equal_the_generator_rows_late_messages_included(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     day = generate_labels_day(
         LabelsOptions(
             day=date(2026, 11, 20), seed=5, lessons=30, lesson_minutes=5, late_share=0.01

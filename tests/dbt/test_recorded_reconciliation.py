@@ -5,10 +5,9 @@ dbt (a late event of any sub_event may add, remove or move a row, never one row 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.config import Settings
@@ -50,11 +49,7 @@ LINES = [
 def test_recorded_course_reconciliation_holds_for_late_starts_through_flink(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     (settings.topics_dir / "qos_log").mkdir(parents=True)
     (settings.topics_dir / "qos_log" / "20261120T020000Z.jsonl").write_text("\n".join(LINES) + "\n")
 

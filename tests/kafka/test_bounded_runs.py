@@ -4,10 +4,9 @@ from where the first stopped) no longer replace the first's, in Kafka or in the 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.config import Settings
@@ -57,11 +56,7 @@ def test_a_second_bounded_run_adds_its_counts_to_the_first(
 ) -> None:
     # a warehouse of the test's own: the session's warehouse holds other tests' landed rows (the
     # live classroom topics' cleaned rows and dead letters), which the accounting checks too
-    settings = replace(
-        on_broker(own_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(own_warehouse, empty_kafka, tmp_path)
     client = get_client(settings)
 
     feed(settings, "20261120T020000Z.jsonl", FIRST)

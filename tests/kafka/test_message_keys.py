@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
-from kafka_helpers import free_port, on_broker, read_records, truncate_topics
+from kafka_helpers import read_records, run_settings, truncate_topics
+from warehouse_helpers import warehouse_settings
 
 from classpulse import pipeline
-from classpulse.config import Settings, load_settings
+from classpulse.config import Settings
 from classpulse.warehouse import daemon, get_client
 
 JOBS = ("clean_classroom_enter", "clean_room_heartbeat", "clean_qos_log")
@@ -97,20 +97,8 @@ def landed(
 ) -> Iterator[tuple[Settings, dict[str, dict[bytes, str]]]]:
     """One bounded run over MESSAGES, landed; with every source record's key by its value."""
     base = tmp_path_factory.mktemp("message_keys")
-    warehouse = replace(
-        load_settings({}),
-        warehouse_path=base / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
-    )
     truncate_topics(kafka_broker)
-    settings = replace(
-        on_broker(warehouse, kafka_broker), topics_dir=base / "topics", home=base / "home"
-    )
+    settings = run_settings(warehouse_settings(base / "warehouse"), kafka_broker, base)
     for topic, lines in MESSAGES.items():
         directory = settings.topics_dir / topic
         directory.mkdir(parents=True)

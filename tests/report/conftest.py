@@ -10,9 +10,8 @@ own covers the "no data" path.
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,27 +21,13 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
 from kafka_helpers import free_port, truncate_topics
+from warehouse_helpers import running_warehouse, settings_environment, warehouse_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
 from classpulse.config import Settings
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
-
-
-def load_root_conftest():
-    """tests/conftest.py's helpers, by path (``import conftest`` names whichever conftest
-    pytest loaded last)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("classpulse_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = load_root_conftest()
-warehouse_settings: Callable[..., Settings] = _root.warehouse_settings
-settings_environment: Callable[[Settings], dict[str, str]] = _root.settings_environment
 
 SCALE = 0.3
 SEED = 7
@@ -126,13 +111,8 @@ def report_page(
 
 
 @pytest.fixture
-def empty_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def empty_warehouse(tmp_path: Path) -> Iterator[Settings]:
     """A fresh server of the test's own: no layer databases, no tables."""
     settings = replace(warehouse_settings(tmp_path / "data"), home=tmp_path / "home")
-    for name, value in settings_environment(settings).items():
-        monkeypatch.setenv(name, value)
-    daemon.start(settings)
-    try:
+    with running_warehouse(settings):
         yield settings
-    finally:
-        daemon.stop(settings)

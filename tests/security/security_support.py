@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from warehouse_helpers import ANALYST_PASSWORD
+
 from classpulse.config import Settings
 
-ANALYST_PASSWORD = "analyst-test-password"  # tests/conftest.py's
 ALLOWED_ORIGIN = "http://dashboard.example"
 KEEP_ALIVE_TIMEOUT = 2
 RECEIVE_TIMEOUT = 3

@@ -7,7 +7,6 @@ reconfigure a server start one of their own with ``own_warehouse``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import uuid
@@ -18,26 +17,11 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
+from kafka_helpers import free_port
+from warehouse_helpers import ANALYST_PASSWORD, settings_environment, warehouse_settings
 
 from classpulse.config import Settings
 from classpulse.warehouse import daemon
-
-
-def _load_root_conftest():
-    """tests/conftest.py's helpers, by path: ``import conftest`` names whichever conftest
-    pytest loaded last, so it is not a reliable way to reach them."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("classpulse_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _load_root_conftest()
-ANALYST_PASSWORD: str = _root.ANALYST_PASSWORD
-warehouse_settings: Callable[..., Settings] = _root.warehouse_settings
-settings_environment: Callable[[Settings], dict[str, str]] = _root.settings_environment
-free_port: Callable[[], int] = _root.free_port
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,62 @@
+"""Warehouse servers of the tests' own: their settings, the environment that aims subprocesses at
+them, and starting one for a while (imported by name: ``from warehouse_helpers import ...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from kafka_helpers import free_port
+
+from classpulse.config import Settings, load_settings
+from classpulse.warehouse import daemon
+
+ANALYST_PASSWORD = "analyst-test-password"
+
+
+def warehouse_settings(path: Path, port: int | None = None) -> Settings:
+    """Settings for a server of the tests' own (never the user's var/warehouse)."""
+    return replace(
+        load_settings({}),
+        warehouse_path=path,
+        warehouse_bind="127.0.0.1",
+        clickhouse_host="127.0.0.1",
+        clickhouse_port=port or free_port(),
+        clickhouse_user="default",
+        clickhouse_password="",
+        clickhouse_secure=False,
+        analyst_password=ANALYST_PASSWORD,
+    )
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The CLASSPULSE_* variables that make subprocesses (server, dbt, CLI) use ``settings``."""
+    return {
+        "CLASSPULSE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "CLASSPULSE_WAREHOUSE_BIND": settings.warehouse_bind,
+        "CLASSPULSE_CLICKHOUSE_HOST": settings.clickhouse_host,
+        "CLASSPULSE_CLICKHOUSE_PORT": str(settings.clickhouse_port),
+        "CLASSPULSE_CLICKHOUSE_USER": settings.clickhouse_user,
+        "CLASSPULSE_CLICKHOUSE_PASSWORD": settings.clickhouse_password,
+        "CLASSPULSE_CLICKHOUSE_SECURE": "false",
+        "CLASSPULSE_ANALYST_PASSWORD": settings.analyst_password,
+    }
+
+
+@contextmanager
+def running_warehouse(
+    settings: Settings, environment: dict[str, str] | None = None
+) -> Iterator[int]:
+    """A server for ``settings`` (its pid), with its variables and ``environment`` set while it
+    runs (the server process and the CLIs read them); stopped and the variables put back after."""
+    patch = pytest.MonkeyPatch()
+    try:
+        for name, value in {**settings_environment(settings), **(environment or {})}.items():
+            patch.setenv(name, value)
+        yield daemon.start(settings)
+    finally:
+        daemon.stop(settings)
+        patch.undo()
