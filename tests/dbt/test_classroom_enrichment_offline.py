@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from classroom_dimension import publish_dimension
 from kafka_helpers import run_settings
 
 from classpulse import pipeline
@@ -25,6 +24,7 @@ from classpulse.classroom_help.generator import KnownRoom, LabelsOptions, genera
 from classpulse.classroom_help.records import LABEL_JOBS
 from classpulse.config import Settings
 from classpulse.dbt import run_dbt
+from classpulse.preheat.publication import publish_dimension
 from classpulse.quality import SUITES_DIRECTORY, run_quality
 from classpulse.warehouse import get_client
 
