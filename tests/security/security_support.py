@@ -96,10 +96,15 @@ class Http:
         return reply.text.strip()
 
 
-def raw_exchange(port: int, data: bytes, timeout: float = 60.0) -> bytes:
-    """Send ``data`` on a fresh connection and read until the server closes it."""
+def raw_exchange(
+    port: int, data: bytes, timeout: float = 60.0, *, half_close: bool = False
+) -> bytes:
+    """Send ``data`` on a fresh connection (then close its sending side if ``half_close``) and
+    read until the server closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
+        if half_close:
+            connection.shutdown(socket.SHUT_WR)
         received = []
         while True:
             try:

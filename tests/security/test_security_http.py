@@ -12,20 +12,15 @@
 
 from __future__ import annotations
 
-import bz2
 import gzip
 import http.client
-import lzma
 import socket
 import threading
 import uuid
-import zlib
 from urllib.parse import quote
 
-import brotli
-import lz4.frame
 import pytest
-import zstandard
+from content_codings import COMPRESS
 from security_support import (
     ALLOWED_ORIGIN,
     KEEP_ALIVE_TIMEOUT,
@@ -36,16 +31,6 @@ from security_support import (
     server_peak_memory,
     wait_until,
 )
-
-COMPRESSORS = {
-    "gzip": gzip.compress,
-    "deflate": zlib.compress,
-    "br": brotli.compress,
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
-    "lz4": lz4.frame.compress,
-    "xz": lzma.compress,
-    "bz2": bz2.compress,
-}
 
 
 def insert_request(table: str, body: bytes, headers: str = "", path_extra: str = "") -> bytes:
@@ -176,10 +161,10 @@ def test_credentials_in_a_form_are_not_accepted(http_request):
 ROWS = "".join(f"{i}\n" for i in range(1, 20001)).encode()
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 @pytest.mark.parametrize("cut", [1, 7, 200])
 def test_a_truncated_compressed_insert_stores_nothing(http_request, table, coding, cut):
-    body = COMPRESSORS[coding](ROWS)[:-cut]
+    body = COMPRESS[coding](ROWS)[:-cut]
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
@@ -188,9 +173,9 @@ def test_a_truncated_compressed_insert_stores_nothing(http_request, table, codin
     assert http_request.value(f"SELECT count() FROM {table}") == "0"
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 def test_trailing_garbage_after_a_compressed_insert_stores_nothing(http_request, table, coding):
-    body = COMPRESSORS[coding](ROWS) + b"\x00garbage that is not a stream"
+    body = COMPRESS[coding](ROWS) + b"\x00garbage that is not a stream"
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
@@ -198,9 +183,9 @@ def test_trailing_garbage_after_a_compressed_insert_stores_nothing(http_request,
     assert http_request.value(f"SELECT count() FROM {table}") == "0"
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 def test_a_whole_compressed_insert_is_stored(http_request, table, coding):
-    body = COMPRESSORS[coding](ROWS)
+    body = COMPRESS[coding](ROWS)
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
