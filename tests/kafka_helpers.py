@@ -137,7 +137,6 @@ def on_broker(settings: Settings, kafka: Settings) -> Settings:
 
 def run_settings(warehouse: Settings, kafka: Settings, base: Path, **overrides: object) -> Settings:
     """A run of the test's own: ``warehouse``'s server, ``kafka``'s broker, the topics directory
-    and the home under ``base``."""
-    return replace(
-        on_broker(warehouse, kafka), topics_dir=base / "topics", home=base / "home", **overrides
-    )
+    and the home under ``base`` (unless ``overrides`` name them or other settings)."""
+    places = {"topics_dir": base / "topics", "home": base / "home"}
+    return replace(on_broker(warehouse, kafka), **{**places, **overrides})

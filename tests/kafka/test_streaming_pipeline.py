@@ -182,6 +182,14 @@ def settled(settings: Settings) -> dict[str, Any]:
     return previous
 
 
+def aim_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name ``settings``' broker and pipeline home in the environment (the pipeline's processes
+    and its stop read them)."""
+    for key, value in kafka_environment(settings).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
+
+
 @pytest.fixture
 def streaming(
     own_broker: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -190,13 +198,8 @@ def streaming(
     made: list[Settings] = []
 
     def make(name: str) -> Settings:
-        settings = own_broker()
-        from dataclasses import replace
-
-        settings = replace(settings, home=tmp_path / name / "home")
-        for key, value in kafka_environment(settings).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
+        settings = own_broker(home=tmp_path / name / "home")
+        aim_at(settings, monkeypatch)
         for variable in IDLE_TIMEOUTS:
             monkeypatch.setenv(variable, "1 h")
         broker.start(settings)
@@ -208,9 +211,7 @@ def streaming(
         yield make
     finally:
         for settings in made:
-            for key, value in kafka_environment(settings).items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
+            aim_at(settings, monkeypatch)
             pipeline.stop(settings, timeout=60)
 
 

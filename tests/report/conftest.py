@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
-from kafka_helpers import free_port, truncate_topics
+from kafka_helpers import free_port, run_settings, truncate_topics
 from warehouse_helpers import running_warehouse, settings_environment, warehouse_settings
 
 from classpulse import pipeline
@@ -49,16 +49,12 @@ def report_settings(
     """A warehouse of its own holding one generated day, through every pipeline stage."""
     base = tmp_path_factory.mktemp("report-pipeline")
     truncate_topics(kafka_broker)  # the day alone in the topics, as `empty_kafka` does
-    settings = replace(
+    settings = run_settings(
         warehouse,
+        kafka_broker,
+        base,
         warehouse_path=base / "warehouse",
         clickhouse_port=free_port(),
-        kafka_bootstrap_servers=kafka_broker.kafka_bootstrap_servers,
-        kafka_controller_port=kafka_broker.kafka_controller_port,
-        kafka_path=kafka_broker.kafka_path,
-        kafka_partitions=kafka_broker.kafka_partitions,
-        topics_dir=base / "topics",
-        home=base / "home",
     )
     pipeline.ensure_warehouse(settings)
     try:
