@@ -80,11 +80,8 @@ def report_settings(
 
 @pytest.fixture(scope="session")
 def report_client(report_settings: Settings) -> Iterator[Client]:
-    client = clickhouse_connect.get_client(**report_settings.client_kwargs())
-    try:
+    with clickhouse_connect.get_client(**report_settings.client_kwargs()) as client:
         yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture

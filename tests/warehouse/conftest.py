@@ -44,11 +44,8 @@ def warehouse_settings_function() -> Callable[..., Settings]:
 @pytest.fixture
 def client(warehouse: Settings) -> Iterator[Client]:
     """A clickhouse-connect client of the writer user, in a session of its own."""
-    connection = clickhouse_connect.get_client(**warehouse.client_kwargs())
-    try:
+    with clickhouse_connect.get_client(**warehouse.client_kwargs()) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 @pytest.fixture
