@@ -4,30 +4,14 @@ dbt (a late event of any sub_event may add, remove or move a row, never one row 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kafka_helpers import run_settings
+from qos_lines import MINUTE, TEN, qos
 
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
-
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    message = {
-        "classroom_id": "c1",
-        "user_type": "student",
-        "user_id": user_id,
-        "event_time": data_time + 250,
-        "sub_event": sub_event,
-        "extra": {"data_time": data_time},
-    }
-    return json.dumps(message, separators=(",", ":"))
-
 
 # Arrival order; the watermark trails the greatest data_time by 10 s (the default delay).
 LINES = [

@@ -3,30 +3,16 @@ from where the first stopped) no longer replace the first's, in Kafka or in the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from kafka_helpers import run_settings
+from qos_lines import MINUTE, TEN, qos
 
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
 
 JOBS = ("clean_qos_log", "mart_recorded_course_enter_time")
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    message = {
-        "user_type": "student",
-        "sub_event": sub_event,
-        "classroom_id": "c1",
-        "user_id": user_id,
-        "event_time": data_time + 250,
-        "extra": {"data_time": data_time},
-    }
-    return json.dumps(message)
 
 
 # (line, accepted?) per run; the verdicts are the contract's, written out by hand

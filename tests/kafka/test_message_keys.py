@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from kafka_helpers import read_records, run_settings, truncate_topics
+from qos_lines import MINUTE, TEN, qos
 from warehouse_helpers import warehouse_settings
 
 from classpulse import pipeline
@@ -18,8 +19,6 @@ from classpulse.warehouse import daemon, get_client
 
 JOBS = ("clean_classroom_enter", "clean_room_heartbeat", "clean_qos_log")
 LATE_JOBS = ("mart_recorded_course_enter_time",)
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
 
 
 def enter(user_id: int, **fields: object) -> str:
@@ -40,19 +39,6 @@ def enter(user_id: int, **fields: object) -> str:
 def beat(uid: int, kind: str, at: int) -> str:
     return json.dumps(
         {"bid": 1, "room_id": "r7", "uid": uid, "terminal": "pc", "kind": kind, "server_time": at}
-    )
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    return json.dumps(
-        {
-            "user_type": "student",
-            "sub_event": sub_event,
-            "classroom_id": "c1",
-            "user_id": user_id,
-            "event_time": data_time + 250,
-            "extra": {"data_time": data_time},
-        }
     )
 
 

@@ -20,6 +20,7 @@ set it out of reach: the windows then fire on data alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -195,24 +196,24 @@ def streaming(
     own_broker: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[str], Settings]]:
     """A broker and a pipeline home of their own per name; the pipeline is stopped afterwards."""
-    made: list[Settings] = []
 
-    def make(name: str) -> Settings:
-        settings = own_broker(home=tmp_path / name / "home")
+    def stop(settings: Settings) -> None:
         aim_at(settings, monkeypatch)
-        for variable in IDLE_TIMEOUTS:
-            monkeypatch.setenv(variable, "1 h")
-        broker.start(settings)
-        pipeline.create_topics(settings)
-        made.append(settings)
-        return settings
+        pipeline.stop(settings, timeout=60)
 
-    try:
-        yield make
-    finally:
-        for settings in made:
+    with contextlib.ExitStack() as stops:
+
+        def make(name: str) -> Settings:
+            settings = own_broker(home=tmp_path / name / "home")
             aim_at(settings, monkeypatch)
-            pipeline.stop(settings, timeout=60)
+            for variable in IDLE_TIMEOUTS:
+                monkeypatch.setenv(variable, "1 h")
+            broker.start(settings)
+            stops.callback(stop, settings)
+            pipeline.create_topics(settings)
+            return settings
+
+        yield make
 
 
 def accounted(result: dict[str, Any], counts: Counter) -> None:
