@@ -362,13 +362,16 @@ def test_bad_parameters_are_400_with_clickhouse_text(http_request):
     assert reply.text.startswith("Code: 36. DB::Exception: Invalid session_timeout")
 
 
-def test_a_running_query_id_cannot_be_reused(http_request, table):
-    query_id = "unique-" + uuid.uuid4().hex
-    done: dict = {}
+def start_long_query(
+    http_request, query_id: str, rows: int
+) -> tuple[threading.Thread, dict[str, object]]:
+    """A slow query under ``query_id`` in a thread of its own (its reply goes into the dict
+    returned), once the server lists it as running."""
+    done: dict[str, object] = {}
 
     def long_query():
         done["reply"] = http_request(
-            body=b"SELECT sum(sleepEachRow(0.00004)) FROM numbers(300000) FORMAT JSON",
+            body=f"SELECT sum(sleepEachRow(0.00004)) FROM numbers({rows}) FORMAT JSON".encode(),
             query_id=query_id,
         )
 
@@ -384,6 +387,16 @@ def test_a_running_query_id_cannot_be_reused(http_request, table):
                 == "1"
             )
         )
+    except BaseException:
+        worker.join(120)
+        raise
+    return worker, done
+
+
+def test_a_running_query_id_cannot_be_reused(http_request, table):
+    query_id = "unique-" + uuid.uuid4().hex
+    worker, done = start_long_query(http_request, query_id, rows=300_000)
+    try:
         second = http_request(body=f"INSERT INTO {table} VALUES (5)".encode(), query_id=query_id)
         assert second.code == "216", second.text
         assert second.headers["x-clickhouse-query-id"] == query_id
@@ -403,26 +416,8 @@ def test_the_server_answers_after_all_of_the_above(http_request):
 
 def test_kill_query_finds_a_query_by_the_clients_query_id(http_request):
     query_id = "killable-" + uuid.uuid4().hex
-    done: dict = {}
-
-    def long_query():
-        done["reply"] = http_request(
-            body=b"SELECT sum(sleepEachRow(0.00004)) FROM numbers(3000000) FORMAT JSON",
-            query_id=query_id,
-        )
-
-    worker = threading.Thread(target=long_query)
-    worker.start()
+    worker, done = start_long_query(http_request, query_id, rows=3_000_000)
     try:
-        wait_until(
-            lambda: (
-                http_request.value(
-                    "SELECT count() FROM system.processes WHERE "
-                    f"Settings['log_comment'] = 'classpulse:default:{query_id}'"
-                )
-                == "1"
-            )
-        )
         killed = http_request(body=f"KILL QUERY WHERE query_id = '{query_id}' SYNC".encode())
         assert killed.status == 200, killed.text
     finally:
