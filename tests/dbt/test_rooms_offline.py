@@ -183,25 +183,7 @@ def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> Non
     from classpulse.rooms.live import live_now
 
     day = land_day(landing, OPTIONS)
-    landing.insert(
-        "rt.room_concurrency_1min_log",
-        [
-            [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
-            + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
-            for m in day.concurrency
-        ],
-        column_names=[
-            "start_time",
-            "end_time",
-            "start_time_ms",
-            "bid",
-            "room_id",
-            "users_present",
-            "peak_online",
-            "sessions_started",
-            "timeouts",
-        ],
-    )
+    insert_rt_minutes(landing, day.concurrency)
     room = max(day.rooms, key=lambda r: len(r.users))
     instants = {room.lesson_start + offset for offset in (0, 60_000, 600_000, 1_500_000)}
     instants |= {s.online_from for s in day.sessions[:20]} | {
@@ -237,21 +219,14 @@ def utc(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC)
 
 
-def land_realtime_side(client: Client, day) -> None:
-    """What the stream would have written: sessions over the heartbeats that were on time (the
-    oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
-    from classpulse.rooms.expected import concurrency_1min, presence_sessions
-
-    late = set(day.late_heartbeats)
-    on_time = presence_sessions(
-        [beat for beat in day.heartbeats if beat not in late], OPTIONS.timeout_ms
-    )
+def insert_rt_minutes(client: Client, minutes) -> None:
+    """Minutes into rt.room_concurrency_1min_log, as the stream writes them."""
     client.insert(
         "rt.room_concurrency_1min_log",
         [
             [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
             + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
-            for m in concurrency_1min(on_time)
+            for m in minutes
         ],
         column_names=[
             "start_time",
@@ -265,6 +240,18 @@ def land_realtime_side(client: Client, day) -> None:
             "timeouts",
         ],
     )
+
+
+def land_realtime_side(client: Client, day) -> None:
+    """What the stream would have written: sessions over the heartbeats that were on time (the
+    oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
+    from classpulse.rooms.expected import concurrency_1min, presence_sessions
+
+    late = set(day.late_heartbeats)
+    on_time = presence_sessions(
+        [beat for beat in day.heartbeats if beat not in late], OPTIONS.timeout_ms
+    )
+    insert_rt_minutes(client, concurrency_1min(on_time))
     client.insert(
         "rt.room_presence_sessions_log",
         [
