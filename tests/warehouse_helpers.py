@@ -60,3 +60,12 @@ def running_warehouse(
     finally:
         daemon.stop(settings)
         patch.undo()
+
+
+def query_rows(settings: Settings, sql: str, **parameters: object) -> list[tuple]:
+    """The rows of one query, its values bound as server-side parameters, on a client of its
+    own."""
+    import clickhouse_connect
+
+    with clickhouse_connect.get_client(**settings.client_kwargs()) as client:
+        return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
