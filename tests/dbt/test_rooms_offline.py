@@ -100,13 +100,10 @@ def publish_room_dimension(client: Client, day) -> dict[str, tuple[int, str, int
     return {str(first): (7002, "in_class", 12), str(second): (7100, "main", 9)}
 
 
-def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
-    dbt_warehouse: Settings, landing: Client, tmp_path: Path
-) -> None:
-    day = land_day(landing, OPTIONS)
-    rooms = publish_room_dimension(landing, day)
-    assert day.late_heartbeats and day.behaviours["alternating"] and day.behaviours["reconnect"]
-    settings = replace(dbt_warehouse, home=tmp_path / "home")
+def build_room_marts(warehouse: Settings, tmp_path: Path) -> Settings:
+    """dbt builds the room marts and the models they read from what landed; the settings it ran
+    with (a home of the test's own)."""
+    settings = replace(warehouse, home=tmp_path / "home")
     run_dbt(
         settings,
         [
@@ -116,6 +113,16 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
             "room_sessions room_heartbeats room_push_acks",
         ],
     )
+    return settings
+
+
+def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
+    dbt_warehouse: Settings, landing: Client, tmp_path: Path
+) -> None:
+    day = land_day(landing, OPTIONS)
+    rooms = publish_room_dimension(landing, day)
+    assert day.late_heartbeats and day.behaviours["alternating"] and day.behaviours["reconnect"]
+    build_room_marts(dbt_warehouse, tmp_path)
     sessions = landing.query(
         "SELECT bid, room_id, uid, online_from_ms, online_to_ms, end_reason, terminals, heartbeats "
         "FROM ads.room_presence_sessions ORDER BY bid, room_id, uid, online_from_ms"
@@ -363,16 +370,7 @@ def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
     from classpulse.report.rooms import build_rooms_section, has_room_data
 
     day = land_day(landing, OPTIONS)
-    settings = replace(dbt_warehouse, home=tmp_path / "home")
-    run_dbt(
-        settings,
-        [
-            "build",
-            "--select",
-            "room_presence_sessions room_concurrency_1min room_message_loss_daily "
-            "room_sessions room_heartbeats room_push_acks",
-        ],
-    )
+    settings = build_room_marts(dbt_warehouse, tmp_path)
     reader = MartReader(landing, settings.timezone)
     assert has_room_data(reader)
     section = build_rooms_section(reader, OPTIONS.start)
