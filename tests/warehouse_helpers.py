@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kafka_helpers import free_port
 
-from classpulse.config import Settings, load_settings
+from classpulse.config import Settings, load_settings, warehouse_environment
 from classpulse.warehouse import daemon
 
 ANALYST_PASSWORD = "analyst-test-password"
@@ -32,20 +32,6 @@ def warehouse_settings(path: Path, port: int | None = None) -> Settings:
     )
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The CLASSPULSE_* variables that make subprocesses (server, dbt, CLI) use ``settings``."""
-    return {
-        "CLASSPULSE_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "CLASSPULSE_WAREHOUSE_BIND": settings.warehouse_bind,
-        "CLASSPULSE_CLICKHOUSE_HOST": settings.clickhouse_host,
-        "CLASSPULSE_CLICKHOUSE_PORT": str(settings.clickhouse_port),
-        "CLASSPULSE_CLICKHOUSE_USER": settings.clickhouse_user,
-        "CLASSPULSE_CLICKHOUSE_PASSWORD": settings.clickhouse_password,
-        "CLASSPULSE_CLICKHOUSE_SECURE": "false",
-        "CLASSPULSE_ANALYST_PASSWORD": settings.analyst_password,
-    }
-
-
 @contextmanager
 def running_warehouse(
     settings: Settings, environment: dict[str, str] | None = None
@@ -54,7 +40,7 @@ def running_warehouse(
     runs (the server process and the CLIs read them); stopped and the variables put back after."""
     patch = pytest.MonkeyPatch()
     try:
-        for name, value in {**settings_environment(settings), **(environment or {})}.items():
+        for name, value in {**warehouse_environment(settings), **(environment or {})}.items():
             patch.setenv(name, value)
         yield daemon.start(settings)
     finally:

@@ -21,11 +21,11 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
 from kafka_helpers import free_port, run_settings, truncate_topics
-from warehouse_helpers import running_warehouse, settings_environment, warehouse_settings
+from warehouse_helpers import running_warehouse, warehouse_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
-from classpulse.config import Settings
+from classpulse.config import Settings, warehouse_environment
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
 
@@ -87,7 +87,7 @@ def report_client(report_settings: Settings) -> Iterator[Client]:
 @pytest.fixture
 def report_environment(report_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The report day's warehouse named in the environment, for a CLI run in-process."""
-    for name, value in settings_environment(report_settings).items():
+    for name, value in warehouse_environment(report_settings).items():
         monkeypatch.setenv(name, value)
     return report_settings
 

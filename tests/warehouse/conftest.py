@@ -18,9 +18,9 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
 from kafka_helpers import free_port
-from warehouse_helpers import ANALYST_PASSWORD, settings_environment, warehouse_settings
+from warehouse_helpers import ANALYST_PASSWORD, warehouse_settings
 
-from classpulse.config import Settings
+from classpulse.config import Settings, warehouse_environment
 from classpulse.warehouse import daemon
 
 
@@ -76,7 +76,7 @@ def own_warehouse(
                 warehouse_settings(tmp_path_factory.mktemp("own") / "data"),
                 analyst_password=analyst_password,
             )
-        for name, value in settings_environment(settings).items():
+        for name, value in warehouse_environment(settings).items():
             monkeypatch.setenv(name, value)
         daemon.start(settings)
         started.append(settings)
@@ -149,6 +149,6 @@ def cli_environment(warehouse: Settings) -> Callable[[Settings], dict[str, str]]
     """The process environment for a subprocess aimed at ``settings``' server."""
 
     def environment(settings: Settings = warehouse) -> dict[str, str]:
-        return {**os.environ, **settings_environment(settings)}
+        return {**os.environ, **warehouse_environment(settings)}
 
     return environment

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from classpulse.config import Settings, load_settings
+from classpulse.config import Settings, load_settings, warehouse_environment
 
 # the generator's volume per unit of scale (scale 8 gives ~1.1M messages)
 MESSAGES_PER_SCALE = 137_500
@@ -79,13 +79,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "CLASSPULSE_KAFKA_PATH": str(settings.kafka_path),
         "CLASSPULSE_KAFKA_HEAP": settings.kafka_heap,
         "CLASSPULSE_KAFKA_PARTITIONS": str(settings.kafka_partitions),
-        "CLASSPULSE_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "CLASSPULSE_WAREHOUSE_BIND": settings.warehouse_bind,
-        "CLASSPULSE_CLICKHOUSE_HOST": settings.clickhouse_host,
-        "CLASSPULSE_CLICKHOUSE_PORT": str(settings.clickhouse_port),
-        "CLASSPULSE_CLICKHOUSE_USER": settings.clickhouse_user,
-        "CLASSPULSE_CLICKHOUSE_PASSWORD": settings.clickhouse_password,
-        "CLASSPULSE_CLICKHOUSE_SECURE": "1" if settings.clickhouse_secure else "0",
+        **warehouse_environment(settings),
     }
 
 
