@@ -21,46 +21,50 @@ from classpulse.rooms.generator import RoomsOptions, generate_rooms_day
 OPTIONS = RoomsOptions(start=date(2026, 12, 1), seed=3, scale=0.0003, rooms=5, late_share=0.01)
 
 
+def insert_rows(client: Client, table: str, rows: list[dict[str, object]]) -> None:
+    """Rows given as column -> value (every row with the same columns) into ``table``."""
+    client.insert(table, [list(row.values()) for row in rows], column_names=list(rows[0]))
+
+
 def land_day(client: Client, options: RoomsOptions):
+    """The generated day's valid messages in the clean landing tables, as the cleaning jobs
+    land them (one source split each)."""
     day = generate_rooms_day(options)
-    client.insert(
+    insert_rows(
+        client,
         "ods.room_heartbeat_clean",
         [
-            [f"room_heartbeat|0|{n}", "room_heartbeat/0", b.bid, b.room_id, b.uid]
-            + [b.terminal, b.kind, b.server_time]
+            {
+                "message_key": f"room_heartbeat|0|{n}",
+                "source_split": "room_heartbeat/0",
+                "bid": b.bid,
+                "room_id": b.room_id,
+                "uid": b.uid,
+                "terminal": b.terminal,
+                "kind": b.kind,
+                "server_time": b.server_time,
+            }
             for n, b in enumerate(day.heartbeats, 1)
         ],
-        column_names=[
-            "message_key",
-            "source_split",
-            "bid",
-            "room_id",
-            "uid",
-            "terminal",
-            "kind",
-            "server_time",
-        ],
     )
-    client.insert(
+    insert_rows(
+        client,
         "ods.room_push_ack_clean",
         [
-            [f"room_push_ack|0|{a.sequence + 1}", "room_push_ack/0", a.sequence + 1]
-            + [a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid]
-            + [list(a.missing_msgids), len(a.missing_msgids)]
+            {
+                "message_key": f"room_push_ack|0|{a.sequence + 1}",
+                "source_split": "room_push_ack/0",
+                "message_seq": a.sequence + 1,
+                "bid": a.bid,
+                "room_id": a.room_id,
+                "uid": a.uid,
+                "terminal": a.terminal,
+                "server_time": a.server_time,
+                "max_msgid": a.max_msgid,
+                "missing_msgids": list(a.missing_msgids),
+                "missing_count": len(a.missing_msgids),
+            }
             for a in day.acks
-        ],
-        column_names=[
-            "message_key",
-            "source_split",
-            "message_seq",
-            "bid",
-            "room_id",
-            "uid",
-            "terminal",
-            "server_time",
-            "max_msgid",
-            "missing_msgids",
-            "missing_count",
         ],
     )
     return day
