@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from classpulse.config import Settings, load_settings
-from classpulse.kafka.admin import describe_topics
+from classpulse.kafka.admin import describe_topics, empty_topics
 from classpulse.kafka.client import client_config
 
 
@@ -117,30 +117,10 @@ def read_records(
     return records
 
 
-def truncate_topics(settings: Settings, names: list[str] | None = None) -> list[str]:
-    """Delete every record of the topics (all user topics by default) up to their current end.
-
-    Offsets keep growing afterwards (a reader from the start sees only what comes next), so a
-    test that shares the session's broker starts from empty topics without deleting and
-    re-creating them (a topic marked for deletion cannot be re-created at once).
-    """
-    from confluent_kafka import TopicPartition
-
-    from classpulse.kafka.admin import admin_client
-
-    infos = describe_topics(settings, names)
-    partitions = [
-        TopicPartition(info.name, part.partition, part.end)
-        for info in infos
-        for part in info.partitions
-        if part.end > part.start
-    ]
-    if partitions:
-        admin = admin_client(settings)  # held while waiting: its thread completes the futures
-        futures = admin.delete_records(partitions, request_timeout=30)
-        for future in futures.values():
-            future.result(timeout=60)
-    return [info.name for info in infos]
+def truncate_topics(settings: Settings, names: list[str] | None = None) -> None:
+    """Empty the topics (all user topics by default) as the demo's fresh start does: a test
+    that shares the session's broker starts from empty topics, offsets going on."""
+    empty_topics(settings, names)
 
 
 def on_broker(settings: Settings, kafka: Settings) -> Settings:
@@ -153,3 +133,10 @@ def on_broker(settings: Settings, kafka: Settings) -> Settings:
         kafka_heap=kafka.kafka_heap,
         kafka_partitions=kafka.kafka_partitions,
     )
+
+
+def run_settings(warehouse: Settings, kafka: Settings, base: Path, **overrides: object) -> Settings:
+    """A run of the test's own: ``warehouse``'s server, ``kafka``'s broker, the topics directory
+    and the home under ``base`` (unless ``overrides`` name them or other settings)."""
+    places = {"topics_dir": base / "topics", "home": base / "home"}
+    return replace(on_broker(warehouse, kafka), **{**places, **overrides})

@@ -337,3 +337,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         analyst_max_execution_time=number("ANALYST_MAX_EXECUTION_TIME"),
         analyst_max_result_rows=number("ANALYST_MAX_RESULT_ROWS"),
     )
+
+
+def warehouse_environment(settings: Settings) -> dict[str, str]:
+    """The CLASSPULSE_* variables that aim a child process (the warehouse server, dbt, the CLI,
+    the pipeline) at ``settings``' warehouse, as :func:`load_settings` reads them back."""
+    return {
+        f"{PREFIX}WAREHOUSE_PATH": str(settings.warehouse_path),
+        f"{PREFIX}WAREHOUSE_BIND": settings.warehouse_bind,
+        f"{PREFIX}CLICKHOUSE_HOST": settings.clickhouse_host,
+        f"{PREFIX}CLICKHOUSE_PORT": str(settings.clickhouse_port),
+        f"{PREFIX}CLICKHOUSE_USER": settings.clickhouse_user,
+        f"{PREFIX}CLICKHOUSE_PASSWORD": settings.clickhouse_password,
+        f"{PREFIX}CLICKHOUSE_SECURE": "1" if settings.clickhouse_secure else "0",
+        f"{PREFIX}ANALYST_PASSWORD": settings.analyst_password,
+    }

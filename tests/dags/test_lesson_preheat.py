@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-import clickhouse_connect
 import pytest
+from warehouse_helpers import query_rows
 
 from classpulse import orchestration, pipeline
 from classpulse.config import Settings
@@ -27,18 +26,10 @@ MAX_MAP_LENGTH = 3
 CHANGE_EVENTS = 20
 
 
-def rows(settings: Settings, sql: str, **parameters: Any) -> list[tuple]:
-    client = clickhouse_connect.get_client(**settings.client_kwargs())
-    try:
-        return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
-    finally:
-        client.close()
-
-
 def current_runs(settings: Settings, lessons: list[int]) -> dict[int, int]:
     """Lesson -> the run readers see now."""
     return dict(
-        rows(
+        query_rows(
             settings,
             "SELECT lesson_id, run_id FROM dim.lesson_current_run "
             "WHERE has({lessons:Array(UInt64)}, lesson_id)",
@@ -109,7 +100,7 @@ def test_lesson_preheat_plans_maps_checks_publishes_and_reports(
 
     # Published: readers see every lesson of the day from this run, with members.
     assert set(current_runs(airflow_settings, lessons).values()) == {run_id}
-    ((members,),) = rows(
+    ((members,),) = query_rows(
         airflow_settings,
         "SELECT count() FROM dim.room_membership_current WHERE has({lessons:Array(UInt64)}, "
         "lesson_id) AND run_id = {run_id:UInt64}",

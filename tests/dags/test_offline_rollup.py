@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import clickhouse_connect
 import pytest
+from warehouse_helpers import query_rows
 
 from classpulse import dbt, orchestration, pipeline
 from classpulse.config import Settings, load_settings
@@ -35,24 +34,16 @@ DAILY_MARTS = {
 }
 
 
-def query(settings: Settings, sql: str, **parameters: Any) -> list[tuple]:
-    client = clickhouse_connect.get_client(**settings.client_kwargs())
-    try:
-        return [tuple(row) for row in client.query(sql, parameters=parameters).result_rows]
-    finally:
-        client.close()
-
-
 def partition_fingerprints(settings: Settings) -> dict[tuple[str, str], tuple[int, int]]:
     """(ads table, partition) -> rows and the wrapping sum of whole-row hashes."""
-    tables = query(
+    tables = query_rows(
         settings,
         "SELECT name FROM system.tables WHERE database = 'ads' AND engine NOT LIKE '%View' "
         "AND name != 'publication_log'",
     )
     fingerprints = {}
     for (table,) in tables:
-        for partition, rows, digest in query(
+        for partition, rows, digest in query_rows(
             settings,
             f"SELECT _partition_id, count(), sum(cityHash64(*)) FROM ads.`{table}` "
             "GROUP BY _partition_id",
@@ -113,7 +104,7 @@ def test_offline_rollup_builds_gates_and_publishes_the_day(
     builds = [f"build_{layer}" for layer in dbt.LAYERS]
     assert all(published.states()[task] == ["success"] for task in builds)
 
-    ((day, result, suites, models, fingerprint),) = query(
+    ((day, result, suites, models, fingerprint),) = query_rows(
         airflow_settings,
         "SELECT day, quality_result, quality_suites, models, fingerprint "
         "FROM ads.publication_log FINAL WHERE day = {day:Date}",
@@ -131,7 +122,7 @@ def test_offline_rollup_builds_gates_and_publishes_the_day(
         ]
         key = "attribution_date" if mart == "cc_daily_tracking" else None
         wanted = sum(1 for row in expected if key is None or row[key] == DAY.isoformat())
-        ((rows,),) = query(
+        ((rows,),) = query_rows(
             airflow_settings,
             f"SELECT count() FROM ads.{mart} WHERE {day_expression} = {{day:Date}}",
             day=DAY,
@@ -158,7 +149,9 @@ def test_rerun_and_backfill_leave_the_day_identical(
     assert partition_fingerprints(airflow_settings) == after_backfill
 
     published_days = dict(
-        query(airflow_settings, "SELECT day, count() FROM ads.publication_log FINAL GROUP BY day")
+        query_rows(
+            airflow_settings, "SELECT day, count() FROM ads.publication_log FINAL GROUP BY day"
+        )
     )
     assert published_days[DAY] == 1 and published_days[DAY - timedelta(days=1)] == 1
 

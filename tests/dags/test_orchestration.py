@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
@@ -100,19 +101,25 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Receiver.received, Receiver.delay = [], 0.0
-    url = f"http://127.0.0.1:{server.server_port}/hooks/alerts"
-    monkeypatch.setenv(orchestration.ALERT_WEBHOOK_VARIABLE, url)
+@contextmanager
+def local_http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[HTTPServer]:
+    """``handler`` serving on a free loopback port in a thread, until the block ends."""
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield url
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    Receiver.received, Receiver.delay = [], 0.0
+    with local_http_server(Receiver) as server:
+        url = f"http://127.0.0.1:{server.server_port}/hooks/alerts"
+        monkeypatch.setenv(orchestration.ALERT_WEBHOOK_VARIABLE, url)
+        yield url
 
 
 def failed_context() -> dict[str, Any]:
@@ -193,16 +200,11 @@ class FlinkRest(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def jobmanager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), FlinkRest)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     FlinkRest.state, FlinkRest.age = "RUNNING", 5.0
-    address = f"127.0.0.1:{server.server_port}"
-    monkeypatch.setenv(pipeline.FLINK_JOBMANAGER_VARIABLE, address)
-    try:
+    with local_http_server(FlinkRest) as server:
+        address = f"127.0.0.1:{server.server_port}"
+        monkeypatch.setenv(pipeline.FLINK_JOBMANAGER_VARIABLE, address)
         yield address
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_cluster_mode_leaves_running_jobs_alone_and_ages_their_checkpoints(

@@ -16,8 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from classroom_dimension import publish_dimension
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help import rules
@@ -25,6 +24,7 @@ from classpulse.classroom_help.generator import KnownRoom, LabelsOptions, genera
 from classpulse.classroom_help.records import LABEL_JOBS
 from classpulse.config import Settings
 from classpulse.dbt import run_dbt
+from classpulse.preheat.publication import publish_dimension
 from classpulse.quality import SUITES_DIRECTORY, run_quality
 from classpulse.warehouse import get_client
 
@@ -66,11 +66,8 @@ def test_enriched_marts_reconcile_and_a_re_preheat_is_explained_drift(
 ) -> None:
     # found, not fast: a loaded machine must not turn the stream's lookups into lookup_timeout
     monkeypatch.setenv("CLASSPULSE_DIM_LOOKUP_TIMEOUT", "30 s")
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),  # the tests' broker, never var/kafka
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    # the tests' broker, never var/kafka
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     publish_dimension(settings, ROOMS, MEMBERS, run_id=21)
     day = generate_labels_day(
         LabelsOptions(day=DAY, seed=11, lessons=24, lesson_minutes=4, late_share=0.01),

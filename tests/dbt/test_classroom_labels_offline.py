@@ -8,11 +8,11 @@ views resolve the real-time logs.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from clickhouse_connect.driver.client import Client
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
@@ -24,14 +24,26 @@ from classpulse.warehouse import get_client
 JOBS = LABEL_JOBS
 
 
+def expected_rows(settings: Settings, mart: str) -> list[dict]:
+    """The generator's expected rows of ``mart`` (its ``_expected`` file)."""
+    path = settings.topics_dir / "_expected" / f"{mart}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def mart_rows(client: Client, mart: str, expected: list[dict], order_by: str) -> list[dict]:
+    """The rows of ads.``mart`` in the expected rows' columns, ordered by ``order_by``."""
+    data = client.raw_query(
+        f"SELECT {', '.join(expected[0])} FROM ads.{mart} ORDER BY {order_by}",
+        fmt="JSONEachRow",
+        settings={"output_format_json_quote_64bit_integers": 0},
+    )
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
 def test_offline_labels_equal_the_generator_rows_late_messages_included(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     day = generate_labels_day(
         LabelsOptions(
             day=date(2026, 11, 20), seed=5, lessons=30, lesson_minutes=5, late_share=0.01
@@ -50,45 +62,15 @@ def test_offline_labels_equal_the_generator_rows_late_messages_included(
             "rt_help_request_triage",
         ],
     )
-    expected = [
-        json.loads(line)
-        for line in (settings.topics_dir / "_expected" / "room_user_labels_30s.jsonl")
-        .read_text()
-        .splitlines()
-    ]
     client = get_client(settings)
-    columns = list(expected[0])
-    data = client.raw_query(
-        f"SELECT {', '.join(columns)} FROM ads.room_user_labels_30s "
-        "ORDER BY start_time, room_id, user_id",
-        fmt="JSONEachRow",
-        settings={"output_format_json_quote_64bit_integers": 0},
+    expected = expected_rows(settings, "room_user_labels_30s")
+    assert mart_rows(client, "room_user_labels_30s", expected, "start_time, room_id, user_id") == (
+        expected
     )
-    assert [json.loads(line) for line in data.decode().splitlines()] == expected
-    triage = [
-        json.loads(line)
-        for line in (settings.topics_dir / "_expected" / "help_request_triage.jsonl")
-        .read_text()
-        .splitlines()
-    ]
-    data = client.raw_query(
-        f"SELECT {', '.join(triage[0])} FROM ads.help_request_triage ORDER BY request_id",
-        fmt="JSONEachRow",
-        settings={"output_format_json_quote_64bit_integers": 0},
-    )
-    assert [json.loads(line) for line in data.decode().splitlines()] == triage
-    daily = [
-        json.loads(line)
-        for line in (settings.topics_dir / "_expected" / "help_triage_daily.jsonl")
-        .read_text()
-        .splitlines()
-    ]
-    data = client.raw_query(
-        f"SELECT {', '.join(daily[0])} FROM ads.help_triage_daily ORDER BY day, source, category",
-        fmt="JSONEachRow",
-        settings={"output_format_json_quote_64bit_integers": 0},
-    )
-    assert [json.loads(line) for line in data.decode().splitlines()] == daily
+    triage = expected_rows(settings, "help_request_triage")
+    assert mart_rows(client, "help_request_triage", triage, "request_id") == triage
+    daily = expected_rows(settings, "help_triage_daily")
+    assert mart_rows(client, "help_triage_daily", daily, "day, source, category") == daily
     rt_rows = client.query("SELECT count() FROM rt.room_user_labels_30s").result_rows[0][0]
     help_rows = client.query(
         "SELECT count() FROM rt.help_request_triage WHERE source = 'help'"

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import generator, pipeline
 from classpulse.config import Settings
@@ -50,11 +49,8 @@ def mart(settings: Settings, database: str) -> Counter:
 def test_a_non_default_look_back_drives_flink_and_dbt(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-        recorded_course_lookback="0 01:00:00",
+    settings = run_settings(
+        dbt_warehouse, empty_kafka, tmp_path, recorded_course_lookback="0 01:00:00"
     )
     generator.generate(
         generator.GeneratorOptions(

@@ -4,31 +4,14 @@ dbt (a late event of any sub_event may add, remove or move a row, never one row 
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
+from qos_lines import MINUTE, TEN, qos
 
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
-
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    message = {
-        "classroom_id": "c1",
-        "user_type": "student",
-        "user_id": user_id,
-        "event_time": data_time + 250,
-        "sub_event": sub_event,
-        "extra": {"data_time": data_time},
-    }
-    return json.dumps(message, separators=(",", ":"))
-
 
 # Arrival order; the watermark trails the greatest data_time by 10 s (the default delay).
 LINES = [
@@ -50,11 +33,7 @@ LINES = [
 def test_recorded_course_reconciliation_holds_for_late_starts_through_flink(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     (settings.topics_dir / "qos_log").mkdir(parents=True)
     (settings.topics_dir / "qos_log" / "20261120T020000Z.jsonl").write_text("\n".join(LINES) + "\n")
 

@@ -8,7 +8,7 @@ room_message_loss_daily, which must equal the pure-Python oracle rows of the gen
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -21,46 +21,50 @@ from classpulse.rooms.generator import RoomsOptions, generate_rooms_day
 OPTIONS = RoomsOptions(start=date(2026, 12, 1), seed=3, scale=0.0003, rooms=5, late_share=0.01)
 
 
+def insert_rows(client: Client, table: str, rows: list[dict[str, object]]) -> None:
+    """Rows given as column -> value (every row with the same columns) into ``table``."""
+    client.insert(table, [list(row.values()) for row in rows], column_names=list(rows[0]))
+
+
 def land_day(client: Client, options: RoomsOptions):
+    """The generated day's valid messages in the clean landing tables, as the cleaning jobs
+    land them (one source split each)."""
     day = generate_rooms_day(options)
-    client.insert(
+    insert_rows(
+        client,
         "ods.room_heartbeat_clean",
         [
-            [f"room_heartbeat|0|{n}", "room_heartbeat/0", b.bid, b.room_id, b.uid]
-            + [b.terminal, b.kind, b.server_time]
+            {
+                "message_key": f"room_heartbeat|0|{n}",
+                "source_split": "room_heartbeat/0",
+                "bid": b.bid,
+                "room_id": b.room_id,
+                "uid": b.uid,
+                "terminal": b.terminal,
+                "kind": b.kind,
+                "server_time": b.server_time,
+            }
             for n, b in enumerate(day.heartbeats, 1)
         ],
-        column_names=[
-            "message_key",
-            "source_split",
-            "bid",
-            "room_id",
-            "uid",
-            "terminal",
-            "kind",
-            "server_time",
-        ],
     )
-    client.insert(
+    insert_rows(
+        client,
         "ods.room_push_ack_clean",
         [
-            [f"room_push_ack|0|{a.sequence + 1}", "room_push_ack/0", a.sequence + 1]
-            + [a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid]
-            + [list(a.missing_msgids), len(a.missing_msgids)]
+            {
+                "message_key": f"room_push_ack|0|{a.sequence + 1}",
+                "source_split": "room_push_ack/0",
+                "message_seq": a.sequence + 1,
+                "bid": a.bid,
+                "room_id": a.room_id,
+                "uid": a.uid,
+                "terminal": a.terminal,
+                "server_time": a.server_time,
+                "max_msgid": a.max_msgid,
+                "missing_msgids": list(a.missing_msgids),
+                "missing_count": len(a.missing_msgids),
+            }
             for a in day.acks
-        ],
-        column_names=[
-            "message_key",
-            "source_split",
-            "message_seq",
-            "bid",
-            "room_id",
-            "uid",
-            "terminal",
-            "server_time",
-            "max_msgid",
-            "missing_msgids",
-            "missing_count",
         ],
     )
     return day
@@ -100,13 +104,10 @@ def publish_room_dimension(client: Client, day) -> dict[str, tuple[int, str, int
     return {str(first): (7002, "in_class", 12), str(second): (7100, "main", 9)}
 
 
-def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
-    dbt_warehouse: Settings, landing: Client, tmp_path: Path
-) -> None:
-    day = land_day(landing, OPTIONS)
-    rooms = publish_room_dimension(landing, day)
-    assert day.late_heartbeats and day.behaviours["alternating"] and day.behaviours["reconnect"]
-    settings = replace(dbt_warehouse, home=tmp_path / "home")
+def build_room_marts(warehouse: Settings, tmp_path: Path) -> Settings:
+    """dbt builds the room marts and the models they read from what landed; the settings it ran
+    with (a home of the test's own)."""
+    settings = replace(warehouse, home=tmp_path / "home")
     run_dbt(
         settings,
         [
@@ -116,33 +117,27 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
             "room_sessions room_heartbeats room_push_acks",
         ],
     )
+    return settings
+
+
+def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
+    dbt_warehouse: Settings, landing: Client, tmp_path: Path
+) -> None:
+    day = land_day(landing, OPTIONS)
+    rooms = publish_room_dimension(landing, day)
+    assert day.late_heartbeats and day.behaviours["alternating"] and day.behaviours["reconnect"]
+    build_room_marts(dbt_warehouse, tmp_path)
     sessions = landing.query(
         "SELECT bid, room_id, uid, online_from_ms, online_to_ms, end_reason, terminals, heartbeats "
         "FROM ads.room_presence_sessions ORDER BY bid, room_id, uid, online_from_ms"
     ).result_rows
-    assert [tuple(row) for row in sessions] == [
-        (
-            s.bid,
-            s.room_id,
-            s.uid,
-            s.online_from,
-            s.online_to,
-            s.end_reason,
-            s.terminals,
-            s.heartbeats,
-        )
-        for s in day.sessions
-    ]
+    assert [tuple(row) for row in sessions] == [astuple(s) for s in day.sessions]
     minutes = landing.query(
         "SELECT toUnixTimestamp(start_time) * 1000, toUnixTimestamp(end_time) * 1000, bid, room_id, "
         "users_present, peak_online, sessions_started, timeouts "
         "FROM ads.room_concurrency_1min ORDER BY bid, room_id, start_time"
     ).result_rows
-    assert [tuple(row) for row in minutes] == [
-        (m.start_time, m.end_time, m.bid, m.room_id, m.users_present, m.peak_online)
-        + (m.sessions_started, m.timeouts)
-        for m in day.concurrency
-    ]
+    assert [tuple(row) for row in minutes] == [astuple(m) for m in day.concurrency]
     assert any(m.peak_online < m.users_present for m in day.concurrency)  # the peak is exercised
     # section C: every row kept; known rooms carry the dimension, the others room_unknown
     enriched = landing.query(
@@ -172,36 +167,14 @@ def test_offline_room_marts_equal_the_oracle_late_heartbeats_included(
         "lost_msgids, gap_rate, loss_rate FROM ads.room_message_loss_daily "
         "ORDER BY day, bid, room_id, uid, terminal"
     ).result_rows
-    assert [tuple(row) for row in loss] == [
-        (r.day, r.bid, r.room_id, r.uid, r.terminal, r.reports, r.max_msgid, r.gap_msgids)
-        + (r.lost_msgids, r.gap_rate, r.loss_rate)
-        for r in day.loss
-    ]
+    assert [tuple(row) for row in loss] == [astuple(r) for r in day.loss]
 
 
 def test_rooms_now_lists_the_users_the_oracle_has_online(landing: Client) -> None:
     from classpulse.rooms.live import live_now
 
     day = land_day(landing, OPTIONS)
-    landing.insert(
-        "rt.room_concurrency_1min_log",
-        [
-            [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
-            + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
-            for m in day.concurrency
-        ],
-        column_names=[
-            "start_time",
-            "end_time",
-            "start_time_ms",
-            "bid",
-            "room_id",
-            "users_present",
-            "peak_online",
-            "sessions_started",
-            "timeouts",
-        ],
-    )
+    insert_rt_minutes(landing, day.concurrency)
     room = max(day.rooms, key=lambda r: len(r.users))
     instants = {room.lesson_start + offset for offset in (0, 60_000, 600_000, 1_500_000)}
     instants |= {s.online_from for s in day.sessions[:20]} | {
@@ -237,21 +210,14 @@ def utc(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC)
 
 
-def land_realtime_side(client: Client, day) -> None:
-    """What the stream would have written: sessions over the heartbeats that were on time (the
-    oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
-    from classpulse.rooms.expected import concurrency_1min, presence_sessions
-
-    late = set(day.late_heartbeats)
-    on_time = presence_sessions(
-        [beat for beat in day.heartbeats if beat not in late], OPTIONS.timeout_ms
-    )
+def insert_rt_minutes(client: Client, minutes) -> None:
+    """Minutes into rt.room_concurrency_1min_log, as the stream writes them."""
     client.insert(
         "rt.room_concurrency_1min_log",
         [
             [utc(m.start_time), utc(m.end_time), m.start_time, m.bid, m.room_id]
             + [m.users_present, m.peak_online, m.sessions_started, m.timeouts]
-            for m in concurrency_1min(on_time)
+            for m in minutes
         ],
         column_names=[
             "start_time",
@@ -265,6 +231,18 @@ def land_realtime_side(client: Client, day) -> None:
             "timeouts",
         ],
     )
+
+
+def land_realtime_side(client: Client, day) -> None:
+    """What the stream would have written: sessions over the heartbeats that were on time (the
+    oracle's, independent of the SQL), the late ones as late events, the loss rows upserted."""
+    from classpulse.rooms.expected import concurrency_1min, presence_sessions
+
+    late = set(day.late_heartbeats)
+    on_time = presence_sessions(
+        [beat for beat in day.heartbeats if beat not in late], OPTIONS.timeout_ms
+    )
+    insert_rt_minutes(client, concurrency_1min(on_time))
     client.insert(
         "rt.room_presence_sessions_log",
         [
@@ -376,16 +354,7 @@ def test_report_section_shows_the_busiest_rooms_timeouts_and_loss(
     from classpulse.report.rooms import build_rooms_section, has_room_data
 
     day = land_day(landing, OPTIONS)
-    settings = replace(dbt_warehouse, home=tmp_path / "home")
-    run_dbt(
-        settings,
-        [
-            "build",
-            "--select",
-            "room_presence_sessions room_concurrency_1min room_message_loss_daily "
-            "room_sessions room_heartbeats room_push_acks",
-        ],
-    )
+    settings = build_room_marts(dbt_warehouse, tmp_path)
     reader = MartReader(landing, settings.timezone)
     assert has_room_data(reader)
     section = build_rooms_section(reader, OPTIONS.start)

@@ -4,12 +4,11 @@ explained_by_late_labels, and its status stays ok."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.records import LABEL_JOBS, DeviceSample, HelpRequest, Message, render
@@ -46,11 +45,7 @@ def write_topics(root: Path, messages: list[Message]) -> None:
 def test_a_decision_changed_by_a_late_label_message_is_explained(
     dbt_warehouse: Settings, empty_kafka: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(
-        on_broker(dbt_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(dbt_warehouse, empty_kafka, tmp_path)
     # healthy teacher and student in the windows [T0 - 30 s, T0 + 120 s); the student's device
     # fault at T0 + 20 s (window W0, the press's evidence) arrives after T0 + 90 s: late for rt
     messages: list[Message] = []

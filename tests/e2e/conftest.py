@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from kafka_helpers import truncate_topics
+from kafka_helpers import free_port, run_settings, truncate_topics
 
 from classpulse import pipeline
 from classpulse.config import Settings
@@ -59,19 +59,14 @@ def pipeline_day(
     the warehouse is a server of its own (same settings as the session's, another path and
     port), stopped afterwards.
     """
-    from kafka_helpers import free_port
-
     root = tmp_path_factory.mktemp("pipeline_day")
     truncate_topics(kafka_broker)
-    settings = replace(
+    settings = run_settings(
         warehouse,
+        kafka_broker,
+        root,
         warehouse_path=root / "warehouse",
         clickhouse_port=free_port(),
-        kafka_bootstrap_servers=kafka_broker.kafka_bootstrap_servers,
-        kafka_controller_port=kafka_broker.kafka_controller_port,
-        kafka_path=kafka_broker.kafka_path,
-        kafka_partitions=kafka_broker.kafka_partitions,
-        topics_dir=root / "topics",
         home=root / "var",
     )
     daemon.start(settings)

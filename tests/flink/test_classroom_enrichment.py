@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from classroom_dimension import publish_dimension
 from classroom_help_cases import STUDENT, T0, TEACHER, device, help_press
 from labels_kafka import (
     JOBS,
@@ -29,6 +28,7 @@ from classpulse.classroom_help.records import UNION_TOPICS, HelpRequest, Message
 from classpulse.config import Settings
 from classpulse.flink.pipeline import kafka_jars, run_bounded
 from classpulse.flink.session import FlinkSession, SessionOptions
+from classpulse.preheat.publication import publish_dimension
 
 DAY = "2026-11-20"
 W = [T0 + 30_000 * k for k in range(-1, 4)]  # W-1 .. W2 starts

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contract_classifier import STUDENT_EVENTS
 from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
 from flink_scenario import TIMELINE_REJECTED, at, write_scenario
 
@@ -168,15 +169,7 @@ def test_classroom_windows_use_event_time_and_route_late_events(outputs: Outputs
     window = (f"{DAY} 08:00:00", f"{DAY} 08:01:00")
     expected = {
         (*window, 100, 1, event): (2, 1)
-        for event in (
-            "STUDENT_MOVE_PICTURE",
-            "STUDENT_HOVER_PICTURE",
-            "STUDENT_LINE_DRAW",
-            "STUDENT_AUDIO_PLAY",
-            "STUDENT_AUDIO_PAUSE",
-            "STUDENT_MATCH_WRONG",
-            "STUDENT_MATCH_CORRECT",
-        )
+        for event, *_ in STUDENT_EVENTS  # every event of the contract's table
     }
     expected[(*window, 100, 2, "STUDENT_MOVE_PICTURE")] = (2, 2)
     expected[(*window, 100, 2, "STUDENT_HOVER_PICTURE")] = (2, 1)

@@ -12,23 +12,11 @@ import pytest
 def own_warehouse(tmp_path: Path):
     """A warehouse of the test's own: it lands into the real ods tables."""
 
-    from dataclasses import replace
+    from warehouse_helpers import warehouse_settings
 
-    from kafka_helpers import free_port
-
-    from classpulse.config import load_settings
     from classpulse.warehouse import daemon
 
-    settings = replace(
-        load_settings({}),
-        warehouse_path=tmp_path / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
-    )
+    settings = warehouse_settings(tmp_path / "warehouse")
     daemon.start(settings)
     try:
         yield settings

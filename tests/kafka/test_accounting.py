@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from kafka_helpers import cli_environment
+from kafka_helpers import cli_environment, on_broker
 
 from classpulse.config import Settings
 from classpulse.kafka import broker
@@ -38,15 +38,7 @@ LATE_EVERY = 97  # of the accepted ones, every 97th is late for the mart
 def stack(own_broker, own_warehouse: Settings, tmp_path: Path) -> Settings:
     kafka = own_broker()
     broker.start(kafka)
-    return replace(
-        own_warehouse,
-        kafka_bootstrap_servers=kafka.kafka_bootstrap_servers,
-        kafka_controller_port=kafka.kafka_controller_port,
-        kafka_path=kafka.kafka_path,
-        kafka_heap=kafka.kafka_heap,
-        kafka_partitions=kafka.kafka_partitions,
-        home=tmp_path / "home",
-    )
+    return replace(on_broker(own_warehouse, kafka), home=tmp_path / "home")
 
 
 def commit_pipeline_offsets(settings: Settings, offsets: dict[int, int]) -> None:

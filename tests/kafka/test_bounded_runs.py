@@ -3,31 +3,16 @@ from where the first stopped) no longer replace the first's, in Kafka or in the 
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from pathlib import Path
 
-from kafka_helpers import on_broker
+from kafka_helpers import run_settings
+from qos_lines import MINUTE, TEN, qos
 
 from classpulse import pipeline
 from classpulse.config import Settings
 from classpulse.warehouse import get_client
 
 JOBS = ("clean_qos_log", "mart_recorded_course_enter_time")
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    message = {
-        "user_type": "student",
-        "sub_event": sub_event,
-        "classroom_id": "c1",
-        "user_id": user_id,
-        "event_time": data_time + 250,
-        "extra": {"data_time": data_time},
-    }
-    return json.dumps(message)
 
 
 # (line, accepted?) per run; the verdicts are the contract's, written out by hand
@@ -57,11 +42,7 @@ def test_a_second_bounded_run_adds_its_counts_to_the_first(
 ) -> None:
     # a warehouse of the test's own: the session's warehouse holds other tests' landed rows (the
     # live classroom topics' cleaned rows and dead letters), which the accounting checks too
-    settings = replace(
-        on_broker(own_warehouse, empty_kafka),
-        topics_dir=tmp_path / "topics",
-        home=tmp_path / "home",
-    )
+    settings = run_settings(own_warehouse, empty_kafka, tmp_path)
     client = get_client(settings)
 
     feed(settings, "20261120T020000Z.jsonl", FIRST)

@@ -25,22 +25,35 @@ class Crash(Exception):
     """Stands for the process dying at a chosen step of a batch."""
 
 
+def new_landing(
+    kafka: Settings, warehouse: Settings, name: str, columns: str, partitions: int, tail: str = ""
+) -> LandingTable:
+    """A new topic ``landing-<name>-<run>`` and its table ``landing_test.<name>_<run>`` (MergeTree,
+    ``columns`` and what follows ``tail``), both created."""
+    run = uuid.uuid4().hex[:8]
+    client = get_client(warehouse)
+    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
+    table = f"landing_test.{name}_{run}"
+    landing = LandingTable(
+        Path("test"), f"landing-{name}-{run}", table, f"CREATE TABLE {table} ({columns}) {tail}"
+    )
+    client.command(landing.ddl)
+    create_topics(kafka, [landing.topic], partitions=partitions)
+    return landing
+
+
 @pytest.fixture
 def landing(kafka_broker: Settings, warehouse: Settings):
     """A fresh topic with MESSAGES rows on two partitions, and a fresh table for them."""
-    run = uuid.uuid4().hex[:8]
-    topic = f"landing-{run}"
-    client = get_client(warehouse)
-    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
-    table = LandingTable(
-        Path("test"),
-        topic,
-        f"landing_test.events_{run}",
-        f"CREATE TABLE landing_test.events_{run} (id UInt64, room String, v Int64) "
+    table = new_landing(
+        kafka_broker,
+        warehouse,
+        "events",
+        "id UInt64, room String, v Int64",
+        2,
         "ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 1000",
     )
-    client.command(table.ddl)
-    create_topics(kafka_broker, [topic], partitions=2)
+    topic = table.topic
     producer = TopicProducer(kafka_broker)
     for number in range(MESSAGES):
         room = f"room-{number % 11}"
@@ -195,21 +208,17 @@ def test_transactional_topics_are_caught_up_past_their_commit_markers(
 
     from classpulse.kafka.client import client_config
 
-    run = uuid.uuid4().hex[:8]
-    topic = f"landing-tx-{run}"
-    client = get_client(warehouse)
-    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
-    table = LandingTable(
-        Path("test"),
-        topic,
-        f"landing_test.tx_{run}",
-        f"CREATE TABLE landing_test.tx_{run} (id UInt64, kafka_partition Int32,"
-        " kafka_offset Int64, kafka_topic String) ENGINE = MergeTree ORDER BY id",
+    table = new_landing(
+        kafka_broker,
+        warehouse,
+        "tx",
+        "id UInt64, kafka_partition Int32, kafka_offset Int64, kafka_topic String",
+        1,
+        "ENGINE = MergeTree ORDER BY id",
     )
-    client.command(table.ddl)
-    create_topics(kafka_broker, [topic], partitions=1)
+    topic, client = table.topic, get_client(warehouse)
     producer = Producer(
-        client_config(kafka_broker.kafka_bootstrap_servers, **{"transactional.id": f"tx-{run}"})
+        client_config(kafka_broker.kafka_bootstrap_servers, **{"transactional.id": f"tx-{topic}"})
     )
     producer.init_transactions(30)
     for number, commit in ((0, True), (1, False), (2, True)):  # the middle one aborted
@@ -393,20 +402,16 @@ def test_a_lander_killed_with_sigkill_mid_batch_restarts_without_duplicate_or_ga
 
     from kafka_helpers import read_records
 
-    run = uuid.uuid4().hex[:8]
-    topic = f"landing-kill-{run}"
-    client = get_client(warehouse)
-    client.command("CREATE DATABASE IF NOT EXISTS landing_test")
-    table = LandingTable(
-        Path("test"),
-        topic,
-        f"landing_test.killed_{run}",
-        f"CREATE TABLE landing_test.killed_{run} (kafka_topic String, kafka_partition UInt32, "
-        "kafka_offset UInt64, id UInt64) ENGINE = MergeTree ORDER BY (kafka_partition, "
-        "kafka_offset) SETTINGS non_replicated_deduplication_window = 1000",
+    table = new_landing(
+        kafka_broker,
+        warehouse,
+        "killed",
+        "kafka_topic String, kafka_partition UInt32, kafka_offset UInt64, id UInt64",
+        2,
+        "ENGINE = MergeTree ORDER BY (kafka_partition, kafka_offset)"
+        " SETTINGS non_replicated_deduplication_window = 1000",
     )
-    client.command(table.ddl)
-    create_topics(kafka_broker, [topic], partitions=2)
+    topic, client = table.topic, get_client(warehouse)
     producer = TopicProducer(kafka_broker)
     for number in range(MESSAGES):
         producer.send(topic, json.dumps({"id": number}).encode(), f"room-{number % 11}".encode())

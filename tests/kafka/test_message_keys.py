@@ -7,19 +7,18 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
-from kafka_helpers import free_port, on_broker, read_records, truncate_topics
+from kafka_helpers import read_records, run_settings, truncate_topics
+from qos_lines import MINUTE, TEN, qos
+from warehouse_helpers import warehouse_settings
 
 from classpulse import pipeline
-from classpulse.config import Settings, load_settings
+from classpulse.config import Settings
 from classpulse.warehouse import daemon, get_client
 
 JOBS = ("clean_classroom_enter", "clean_room_heartbeat", "clean_qos_log")
 LATE_JOBS = ("mart_recorded_course_enter_time",)
-TEN = 1_795_658_400_000  # 2026-11-20 10:00:00 Asia/Shanghai
-MINUTE = 60_000
 
 
 def enter(user_id: int, **fields: object) -> str:
@@ -40,19 +39,6 @@ def enter(user_id: int, **fields: object) -> str:
 def beat(uid: int, kind: str, at: int) -> str:
     return json.dumps(
         {"bid": 1, "room_id": "r7", "uid": uid, "terminal": "pc", "kind": kind, "server_time": at}
-    )
-
-
-def qos(user_id: int, sub_event: str, data_time: int) -> str:
-    return json.dumps(
-        {
-            "user_type": "student",
-            "sub_event": sub_event,
-            "classroom_id": "c1",
-            "user_id": user_id,
-            "event_time": data_time + 250,
-            "extra": {"data_time": data_time},
-        }
     )
 
 
@@ -97,20 +83,8 @@ def landed(
 ) -> Iterator[tuple[Settings, dict[str, dict[bytes, str]]]]:
     """One bounded run over MESSAGES, landed; with every source record's key by its value."""
     base = tmp_path_factory.mktemp("message_keys")
-    warehouse = replace(
-        load_settings({}),
-        warehouse_path=base / "warehouse",
-        warehouse_bind="127.0.0.1",
-        clickhouse_host="127.0.0.1",
-        clickhouse_port=free_port(),
-        clickhouse_user="default",
-        clickhouse_password="",
-        clickhouse_secure=False,
-    )
     truncate_topics(kafka_broker)
-    settings = replace(
-        on_broker(warehouse, kafka_broker), topics_dir=base / "topics", home=base / "home"
-    )
+    settings = run_settings(warehouse_settings(base / "warehouse"), kafka_broker, base)
     for topic, lines in MESSAGES.items():
         directory = settings.topics_dir / topic
         directory.mkdir(parents=True)

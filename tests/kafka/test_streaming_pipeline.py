@@ -20,6 +20,7 @@ set it out of reach: the windows then fire on data alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -182,36 +183,37 @@ def settled(settings: Settings) -> dict[str, Any]:
     return previous
 
 
+def aim_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name ``settings``' broker and pipeline home in the environment (the pipeline's processes
+    and its stop read them)."""
+    for key, value in kafka_environment(settings).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
+
+
 @pytest.fixture
 def streaming(
     own_broker: Callable[..., Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[str], Settings]]:
     """A broker and a pipeline home of their own per name; the pipeline is stopped afterwards."""
-    made: list[Settings] = []
 
-    def make(name: str) -> Settings:
-        settings = own_broker()
-        from dataclasses import replace
+    def stop(settings: Settings) -> None:
+        aim_at(settings, monkeypatch)
+        pipeline.stop(settings, timeout=60)
 
-        settings = replace(settings, home=tmp_path / name / "home")
-        for key, value in kafka_environment(settings).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
-        for variable in IDLE_TIMEOUTS:
-            monkeypatch.setenv(variable, "1 h")
-        broker.start(settings)
-        pipeline.create_topics(settings)
-        made.append(settings)
-        return settings
+    with contextlib.ExitStack() as stops:
 
-    try:
+        def make(name: str) -> Settings:
+            settings = own_broker(home=tmp_path / name / "home")
+            aim_at(settings, monkeypatch)
+            for variable in IDLE_TIMEOUTS:
+                monkeypatch.setenv(variable, "1 h")
+            broker.start(settings)
+            stops.callback(stop, settings)
+            pipeline.create_topics(settings)
+            return settings
+
         yield make
-    finally:
-        for settings in made:
-            for key, value in kafka_environment(settings).items():
-                monkeypatch.setenv(key, value)
-            monkeypatch.setenv("CLASSPULSE_HOME", str(settings.home))
-            pipeline.stop(settings, timeout=60)
 
 
 def accounted(result: dict[str, Any], counts: Counter) -> None:

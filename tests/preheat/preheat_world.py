@@ -95,6 +95,28 @@ def land_world(warehouse: Settings, kafka: Settings, topics: Path, **options: An
     return PreheatWorld(settings, generator_options, courses, generated)
 
 
+def land_module_world(
+    warehouse: Settings,
+    kafka: Settings,
+    tmp_path_factory: Any,
+    day: Any,
+    seed: int,
+    **options: Any,
+) -> PreheatWorld:
+    """A test module's world: half the day's scale, lessons of at most 1,500 students (the
+    preheat modules' common size), landed into topics of the module's own."""
+    return land_world(
+        warehouse,
+        kafka,
+        tmp_path_factory.mktemp("topics"),
+        day=day,
+        seed=seed,
+        scale=0.5,
+        max_lesson_students=1500,
+        **options,
+    )
+
+
 def rows(settings: Settings, sql: str, **parameters: Any) -> list[tuple]:
     """Result rows of one query with server-side parameters."""
     result = connect(settings).query(sql, parameters=parameters)

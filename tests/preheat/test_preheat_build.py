@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, land_world, rows
+from preheat_world import PreheatWorld, land_module_world, rows
 
 from classpulse.preheat import RunReport, run_preheat
 
@@ -23,15 +23,8 @@ TREE_KINDS = {
 
 @pytest.fixture(scope="module")
 def built(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, RunReport]:
-    world = land_world(
-        warehouse,
-        kafka_broker,
-        tmp_path_factory.mktemp("topics"),
-        day=DAY,
-        seed=33,
-        scale=0.5,
-        max_lesson_students=1500,
-        huge_lessons=(HUGE,),
+    world = land_module_world(
+        warehouse, kafka_broker, tmp_path_factory, DAY, seed=33, huge_lessons=(HUGE,)
     )
     return world, run_preheat(world.settings, DAY, max_batch_students=4000)
 

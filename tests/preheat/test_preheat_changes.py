@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
+from preheat_world import PreheatWorld, execute, land_module_world, land_preheat_topics, rows
 
 from classpulse.preheat import apply_changes, run_preheat
 from classpulse.preheat.changes import apply_change_batch, generate_changes
@@ -22,15 +22,7 @@ def preheated(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, 
     # from an empty change history so the cursor is this module's own.
     for table in ("dim.preheat_change_cursor", "ods.lesson_change"):
         execute(warehouse, f"TRUNCATE TABLE IF EXISTS {table}")
-    world = land_world(
-        warehouse,
-        kafka_broker,
-        tmp_path_factory.mktemp("topics"),
-        day=DAY,
-        seed=21,
-        scale=0.5,
-        max_lesson_students=1500,
-    )
+    world = land_module_world(warehouse, kafka_broker, tmp_path_factory, DAY, seed=21)
     first_run = run_preheat(world.settings, DAY).run_id
     # Events other modules left unprocessed are not this module's business.
     apply_changes(world.settings)

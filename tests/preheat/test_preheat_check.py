@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, execute, land_preheat_topics, land_world, rows
+from preheat_world import PreheatWorld, execute, land_module_world, land_preheat_topics, rows
 
 from classpulse.preheat import check_current, check_run, run_preheat
 from classpulse.preheat.generator import ASSIGNMENT_TOPIC, assignment_line
@@ -18,15 +18,7 @@ RUN_FILTER = "run_id = {run_id:UInt64} AND lesson_id = {lesson:UInt64}"
 
 @pytest.fixture(scope="module")
 def world(warehouse, kafka_broker, tmp_path_factory) -> PreheatWorld:
-    return land_world(
-        warehouse,
-        kafka_broker,
-        tmp_path_factory.mktemp("topics"),
-        day=DAY,
-        seed=32,
-        scale=0.5,
-        max_lesson_students=1500,
-    )
+    return land_module_world(warehouse, kafka_broker, tmp_path_factory, DAY, seed=32)
 
 
 def test_a_clean_run_has_no_error_findings(world: PreheatWorld) -> None:

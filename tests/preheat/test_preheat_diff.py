@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, land_preheat_topics, land_world, rows
+from preheat_world import PreheatWorld, land_module_world, land_preheat_topics, rows
 
 from classpulse.preheat import run_preheat
 from classpulse.preheat.diff import diff_against_current_logic, diff_runs
@@ -21,15 +21,7 @@ LECTURE, ON_CAMERA = 7, 2  # group_lecture (main room only) -> group_tutor_on_ca
 
 @pytest.fixture(scope="module")
 def preheated(warehouse, kafka_broker, tmp_path_factory) -> tuple[PreheatWorld, int]:
-    world = land_world(
-        warehouse,
-        kafka_broker,
-        tmp_path_factory.mktemp("topics"),
-        day=DAY,
-        seed=24,
-        scale=0.5,
-        max_lesson_students=1500,
-    )
+    world = land_module_world(warehouse, kafka_broker, tmp_path_factory, DAY, seed=24)
     return world, run_preheat(world.settings, DAY).run_id
 
 

@@ -6,7 +6,7 @@ import threading
 from datetime import date
 
 import pytest
-from preheat_world import PreheatWorld, execute, land_world, rows
+from preheat_world import PreheatWorld, execute, land_module_world, rows
 
 from classpulse.preheat import (
     PreheatError,
@@ -30,15 +30,7 @@ CURRENT = (
 
 @pytest.fixture(scope="module")
 def world(warehouse, kafka_broker, tmp_path_factory) -> PreheatWorld:
-    world = land_world(
-        warehouse,
-        kafka_broker,
-        tmp_path_factory.mktemp("topics"),
-        day=DAY,
-        seed=28,
-        scale=0.5,
-        max_lesson_students=1500,
-    )
+    world = land_module_world(warehouse, kafka_broker, tmp_path_factory, DAY, seed=28)
     run_preheat(world.settings, DAY)
     return world
 

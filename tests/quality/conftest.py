@@ -15,11 +15,8 @@ from classpulse.config import Settings
 @pytest.fixture(scope="module")
 def gate_client(warehouse: Settings) -> Iterator[Client]:
     """A clickhouse-connect client of the writer user."""
-    connection = clickhouse_connect.get_client(**warehouse.client_kwargs())
-    try:
+    with clickhouse_connect.get_client(**warehouse.client_kwargs()) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -123,10 +123,11 @@ class GateTables:
 
 
 def suite_file(directory: Path, table: str, text: str) -> Path:
-    """A suite file of the ``gx_test`` layer under ``directory``, as the gate reads them."""
+    """The suite of ``gx_test.<table>`` under ``directory``, as the gate reads them: its
+    ``table:`` line, then ``text``."""
     path = directory / "gx_test" / f"{table}.yml"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
+    path.write_text(f"table: {table}\n{text}")
     return path
 
 
@@ -223,7 +224,7 @@ def test_missing_table_fails_the_suite_not_the_run(
     missing = suite_file(
         tmp_path,
         "absent_table",
-        "table: absent_table\nexpectations:\n  - ExpectTableRowCountToBeBetween: {min_value: 1}\n",
+        "expectations:\n  - ExpectTableRowCountToBeBetween: {min_value: 1}\n",
     )
     present = SUITES / "gx_test" / "lesson_reconciliation.yml"
     report = run_quality(quality_settings, [missing, present], build_docs=False)
@@ -239,7 +240,6 @@ def test_broken_sql_check_fails_with_the_server_message(
     suite = suite_file(
         tmp_path,
         "heartbeats",
-        "table: heartbeats\n"
         "expectations:\n"
         "  - ExpectColumnValuesToNotBeNull: {column: no_such_column}\n"
         "sql_checks:\n"
@@ -260,7 +260,6 @@ def test_a_failing_warning_is_reported_and_does_not_fail_the_suite(
     suite = suite_file(
         tmp_path,
         "lesson_summary",
-        "table: lesson_summary\n"
         "expectations:\n"
         "  - ExpectColumnValuesToBeBetween:"
         " {column: attendees, max_value: 0, severity: warning}\n"
@@ -294,7 +293,6 @@ def test_a_severity_outside_the_list_is_a_suite_file_error(tmp_path: Path) -> No
     suite_file(
         tmp_path,
         "heartbeats",
-        "table: heartbeats\n"
         "sql_checks:\n"
         "  - name: loud\n"
         "    description: A typo in its severity.\n"

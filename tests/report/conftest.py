@@ -10,9 +10,8 @@ own covers the "no data" path.
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,28 +20,14 @@ from zoneinfo import ZoneInfo
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
-from kafka_helpers import free_port, truncate_topics
+from kafka_helpers import free_port, run_settings, truncate_topics
+from warehouse_helpers import running_warehouse, warehouse_settings
 
 from classpulse import pipeline
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
-from classpulse.config import Settings
+from classpulse.config import Settings, warehouse_environment
 from classpulse.report import write_report
 from classpulse.warehouse import daemon
-
-
-def load_root_conftest():
-    """tests/conftest.py's helpers, by path (``import conftest`` names whichever conftest
-    pytest loaded last)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("classpulse_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = load_root_conftest()
-warehouse_settings: Callable[..., Settings] = _root.warehouse_settings
-settings_environment: Callable[[Settings], dict[str, str]] = _root.settings_environment
 
 SCALE = 0.3
 SEED = 7
@@ -64,16 +49,12 @@ def report_settings(
     """A warehouse of its own holding one generated day, through every pipeline stage."""
     base = tmp_path_factory.mktemp("report-pipeline")
     truncate_topics(kafka_broker)  # the day alone in the topics, as `empty_kafka` does
-    settings = replace(
+    settings = run_settings(
         warehouse,
+        kafka_broker,
+        base,
         warehouse_path=base / "warehouse",
         clickhouse_port=free_port(),
-        kafka_bootstrap_servers=kafka_broker.kafka_bootstrap_servers,
-        kafka_controller_port=kafka_broker.kafka_controller_port,
-        kafka_path=kafka_broker.kafka_path,
-        kafka_partitions=kafka_broker.kafka_partitions,
-        topics_dir=base / "topics",
-        home=base / "home",
     )
     pipeline.ensure_warehouse(settings)
     try:
@@ -99,17 +80,14 @@ def report_settings(
 
 @pytest.fixture(scope="session")
 def report_client(report_settings: Settings) -> Iterator[Client]:
-    client = clickhouse_connect.get_client(**report_settings.client_kwargs())
-    try:
+    with clickhouse_connect.get_client(**report_settings.client_kwargs()) as client:
         yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture
 def report_environment(report_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The report day's warehouse named in the environment, for a CLI run in-process."""
-    for name, value in settings_environment(report_settings).items():
+    for name, value in warehouse_environment(report_settings).items():
         monkeypatch.setenv(name, value)
     return report_settings
 
@@ -126,13 +104,8 @@ def report_page(
 
 
 @pytest.fixture
-def empty_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def empty_warehouse(tmp_path: Path) -> Iterator[Settings]:
     """A fresh server of the test's own: no layer databases, no tables."""
     settings = replace(warehouse_settings(tmp_path / "data"), home=tmp_path / "home")
-    for name, value in settings_environment(settings).items():
-        monkeypatch.setenv(name, value)
-    daemon.start(settings)
-    try:
+    with running_warehouse(settings):
         yield settings
-    finally:
-        daemon.stop(settings)

@@ -30,6 +30,15 @@ def query(client: Client, sql: str) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in client.query(sql).result_rows]
 
 
+def keyed(client: Client, sql: str, key_columns: int) -> dict[Any, tuple[Any, ...]]:
+    """The rows of ``sql`` by their first ``key_columns`` values (the value itself when one),
+    each the tuple of the others."""
+    rows = query(client, sql)
+    if key_columns == 1:
+        return {row[0]: row[1:] for row in rows}
+    return {row[:key_columns]: row[key_columns:] for row in rows}
+
+
 def approx_rows(rows: dict[Any, tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
     """Floats compared to a relative 1e-9 (sums in another order), everything else exactly."""
     return {
@@ -142,15 +151,13 @@ def test_tutor_and_group_kind_engagement_recomputed(
         )
         for key, group in tutors.items()
     }
-    got_tutors = {
-        (day, tutor): rest
-        for day, tutor, *rest in query(
-            report_client,
-            "SELECT toString(event_date), tutor_id, group_kinds, tutoring_sources, "
-            "booked_students, engaged_students, student_events FROM ads.tutor_engagement_daily",
-        )
-    }
-    assert {key: tuple(value) for key, value in got_tutors.items()} == approx_rows(expected_tutors)
+    got_tutors = keyed(
+        report_client,
+        "SELECT toString(event_date), tutor_id, group_kinds, tutoring_sources, "
+        "booked_students, engaged_students, student_events FROM ads.tutor_engagement_daily",
+        2,
+    )
+    assert got_tutors == approx_rows(expected_tutors)
     assert report_day.isoformat() in {day for day, _ in got_tutors}
 
     expected_kinds = {
@@ -161,14 +168,12 @@ def test_tutor_and_group_kind_engagement_recomputed(
         )
         for key, group in kinds.items()
     }
-    got_kinds = {
-        (day, kind): tuple(rest)
-        for day, kind, *rest in query(
-            report_client,
-            "SELECT toString(event_date), group_kind, tutors, group_nodes, booked_students, "
-            "engaged_students, student_events FROM ads.group_kind_engagement_daily",
-        )
-    }
+    got_kinds = keyed(
+        report_client,
+        "SELECT toString(event_date), group_kind, tutors, group_nodes, booked_students, "
+        "engaged_students, student_events FROM ads.group_kind_engagement_daily",
+        2,
+    )
     assert got_kinds == approx_rows(expected_kinds)
 
 
@@ -186,14 +191,12 @@ def test_engagement_attribution_counts_the_unplaced(
             totals[3] += count
     expected = {day: tuple(totals) for day, totals in per_day.items()}
     assert expected
-    got = {
-        day: tuple(rest)
-        for day, *rest in query(
-            report_client,
-            "SELECT toString(event_date), students, student_events, unplaced_students, "
-            "unplaced_events FROM ads.engagement_attribution_daily",
-        )
-    }
+    got = keyed(
+        report_client,
+        "SELECT toString(event_date), students, student_events, unplaced_students, "
+        "unplaced_events FROM ads.engagement_attribution_daily",
+        1,
+    )
     assert got == expected
 
 
@@ -239,14 +242,12 @@ def test_student_events_by_hour_and_type_recomputed(
         )
     }
     assert got_hourly == dict(hourly)
-    got_daily = {
-        (day, event): rest
-        for day, event, *rest in query(
-            report_client,
-            "SELECT toString(event_date), toString(event), student_events, students, rooms "
-            "FROM ads.student_events_daily_by_type",
-        )
-    }
+    got_daily = keyed(
+        report_client,
+        "SELECT toString(event_date), toString(event), student_events, students, rooms "
+        "FROM ads.student_events_daily_by_type",
+        2,
+    )
     assert got_daily == {
-        key: [events, len(students), len(rooms)] for key, (events, students, rooms) in daily.items()
+        key: (events, len(students), len(rooms)) for key, (events, students, rooms) in daily.items()
     }

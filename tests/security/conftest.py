@@ -7,9 +7,9 @@ timeouts, a small form limit and small analyst limits, so refusals are cheap to 
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,32 +26,17 @@ from security_support import (
     Http,
     Secured,
 )
-
-from classpulse.warehouse import daemon
-
-
-def _load_root_conftest():
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("classpulse_tests_root_conftest_security", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from warehouse_helpers import running_warehouse, warehouse_settings
 
 
-_root = _load_root_conftest()
-
-
-def _start(base: Path) -> tuple[Secured, pytest.MonkeyPatch]:
-    """A tight server on a path and port of its own (see the module docstring)."""
+@contextmanager
+def tight_server(base: Path) -> Iterator[Secured]:
+    """A tight server on a path and port of its own (see the module docstring), stopped after."""
     user_files = base / "user_files"
     scratch = base / "outside"
     scratch.mkdir()
-    settings = replace(
-        _root.warehouse_settings(base / "data"),
-        warehouse_user_files=user_files,
-    )
+    settings = replace(warehouse_settings(base / "data"), warehouse_user_files=user_files)
     environment = {
-        **_root.settings_environment(settings),
         "CLASSPULSE_WAREHOUSE_USER_FILES": str(user_files),
         "CLASSPULSE_WAREHOUSE_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
         "CLASSPULSE_WAREHOUSE_KEEP_ALIVE_TIMEOUT": str(KEEP_ALIVE_TIMEOUT),
@@ -62,34 +47,23 @@ def _start(base: Path) -> tuple[Secured, pytest.MonkeyPatch]:
         "CLASSPULSE_ANALYST_MAX_MEMORY_USAGE": str(ANALYST_MAX_MEMORY_USAGE),
         "CLASSPULSE_ANALYST_MAX_EXECUTION_TIME": str(ANALYST_MAX_EXECUTION_TIME),
     }
-    patch = pytest.MonkeyPatch()
-    for name, value in environment.items():
-        patch.setenv(name, value)
-    pid = daemon.start(settings)
-    return Secured(settings, user_files, scratch, pid), patch
+    with running_warehouse(settings, environment) as pid:
+        yield Secured(settings, user_files, scratch, pid)
 
 
 # Module scope: the environment it sets must not outlive the module (later tests start
 # servers of their own and read CLASSPULSE_* from the environment).
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    server, patch = _start(tmp_path_factory.mktemp("secured"))
-    try:
+    with tight_server(tmp_path_factory.mktemp("secured")) as server:
         yield server
-    finally:
-        daemon.stop(server.settings)
-        patch.undo()
 
 
 @pytest.fixture
 def fresh_secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     """A server of the test's own, for measuring its peak memory from a clean start."""
-    server, patch = _start(tmp_path_factory.mktemp("fresh"))
-    try:
+    with tight_server(tmp_path_factory.mktemp("fresh")) as server:
         yield server
-    finally:
-        daemon.stop(server.settings)
-        patch.undo()
 
 
 @pytest.fixture

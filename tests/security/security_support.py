@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from warehouse_helpers import ANALYST_PASSWORD
+
 from classpulse.config import Settings
 
-ANALYST_PASSWORD = "analyst-test-password"  # tests/conftest.py's
 ALLOWED_ORIGIN = "http://dashboard.example"
 KEEP_ALIVE_TIMEOUT = 2
 RECEIVE_TIMEOUT = 3
@@ -95,10 +96,15 @@ class Http:
         return reply.text.strip()
 
 
-def raw_exchange(port: int, data: bytes, timeout: float = 60.0) -> bytes:
-    """Send ``data`` on a fresh connection and read until the server closes it."""
+def raw_exchange(
+    port: int, data: bytes, timeout: float = 60.0, *, half_close: bool = False
+) -> bytes:
+    """Send ``data`` on a fresh connection (then close its sending side if ``half_close``) and
+    read until the server closes it."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
+        if half_close:
+            connection.shutdown(socket.SHUT_WR)
         received = []
         while True:
             try:

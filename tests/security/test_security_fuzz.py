@@ -15,48 +15,34 @@ Bounded so `make test` stays quick; `make fuzz` runs them long
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import io
-import lzma
-import socket
-import zlib
 
-import brotli
-import lz4.frame
 import pytest
-import zstandard
+from content_codings import COMPRESS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from security_support import Http, fuzz_examples, responses_in
+from security_support import Http, fuzz_examples, raw_exchange, responses_in
 
 from classpulse.warehouse.access import escape_parameter, parse_tree, unquote_literal
 from classpulse.warehouse.codecs import CorruptStream, decode_all
 from classpulse.warehouse.engine import ServerError
 from classpulse.warehouse.server import Body, Framing, ProtocolError
 
-COMPRESSORS = {
-    "gzip": gzip.compress,
-    "deflate": zlib.compress,
-    "br": brotli.compress,
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
-    "lz4": lz4.frame.compress,
-    "xz": lzma.compress,
-    "bz2": bz2.compress,
-}
-CODINGS = sorted(COMPRESSORS)
+CODINGS = sorted(COMPRESS)
 
-FAST = settings(
-    max_examples=fuzz_examples(60),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-SLOW = settings(
-    max_examples=fuzz_examples(25),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+
+def examples(count: int) -> settings:
+    """Hypothesis settings for ``count`` examples (scaled by fuzz_examples), no deadline."""
+    return settings(
+        max_examples=fuzz_examples(count),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+FAST = examples(60)
+SLOW = examples(25)
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -85,7 +71,7 @@ def test_any_bytes_decode_or_raise_corrupt_stream(coding, data, cuts):
     cuts=st.lists(st.integers(0, 30000), max_size=8),
 )
 def test_valid_streams_decode_exactly_however_split(coding, data, cuts):
-    compressed = COMPRESSORS[coding](data)
+    compressed = COMPRESS[coding](data)
     pieces = [compressed] if coding == "br" else split(compressed, cuts)
     assert decode_all(coding, pieces) == data
 
@@ -97,7 +83,7 @@ def test_valid_streams_decode_exactly_however_split(coding, data, cuts):
     cut=st.integers(1, 10**6),
 )
 def test_any_truncation_of_a_valid_stream_is_refused(coding, data, cut):
-    compressed = COMPRESSORS[coding](data)
+    compressed = COMPRESS[coding](data)
     prefix = compressed[: len(compressed) - 1 - cut % len(compressed)]
     assume(prefix)
     with pytest.raises(CorruptStream):
@@ -111,7 +97,7 @@ def test_any_truncation_of_a_valid_stream_is_refused(coding, data, cut):
     garbage=st.binary(min_size=1, max_size=64),
 )
 def test_garbage_after_a_valid_stream_is_refused(coding, data, garbage):
-    compressed = COMPRESSORS[coding](data)
+    compressed = COMPRESS[coding](data)
     try:
         decoded = decode_all(coding, [compressed, garbage])
     except CorruptStream:
@@ -183,7 +169,7 @@ def test_a_corrupted_chunked_body_is_refused_or_read_exactly(chunks, position, r
 @FAST
 @given(coding=st.sampled_from(CODINGS), data=st.binary(max_size=3000), cut=st.integers(0, 10**6))
 def test_a_compressed_body_in_a_frame_is_whole_or_refused(coding, data, cut):
-    compressed = COMPRESSORS[coding](data)
+    compressed = COMPRESS[coding](data)
     kept = compressed[: cut % (len(compressed) + 1)]
     try:
         decoded, _ = read_body(kept, Framing(False, len(kept)), coding)
@@ -252,18 +238,7 @@ def test_any_request_gets_an_answer_or_a_close_never_an_internal_error(
         header.replace(b"\r", b"").replace(b"\n", b"") + b"\r\n" for header in headers
     )
     request += b"\r\n" + body
-    with socket.create_connection(("127.0.0.1", secured.port), timeout=30) as connection:
-        connection.sendall(request)
-        connection.shutdown(socket.SHUT_WR)
-        received = b""
-        while True:
-            try:
-                chunk = connection.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            received += chunk
+    received = raw_exchange(secured.port, request, timeout=30, half_close=True)
     for status in responses_in(received):
         assert status[9:12].isdigit(), received[:300]
     assert b"STD_EXCEPTION" not in received and b"Traceback" not in received, received[:1000]

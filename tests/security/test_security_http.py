@@ -12,20 +12,15 @@
 
 from __future__ import annotations
 
-import bz2
 import gzip
 import http.client
-import lzma
 import socket
 import threading
 import uuid
-import zlib
 from urllib.parse import quote
 
-import brotli
-import lz4.frame
 import pytest
-import zstandard
+from content_codings import COMPRESS
 from security_support import (
     ALLOWED_ORIGIN,
     KEEP_ALIVE_TIMEOUT,
@@ -36,16 +31,6 @@ from security_support import (
     server_peak_memory,
     wait_until,
 )
-
-COMPRESSORS = {
-    "gzip": gzip.compress,
-    "deflate": zlib.compress,
-    "br": brotli.compress,
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
-    "lz4": lz4.frame.compress,
-    "xz": lzma.compress,
-    "bz2": bz2.compress,
-}
 
 
 def insert_request(table: str, body: bytes, headers: str = "", path_extra: str = "") -> bytes:
@@ -176,10 +161,10 @@ def test_credentials_in_a_form_are_not_accepted(http_request):
 ROWS = "".join(f"{i}\n" for i in range(1, 20001)).encode()
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 @pytest.mark.parametrize("cut", [1, 7, 200])
 def test_a_truncated_compressed_insert_stores_nothing(http_request, table, coding, cut):
-    body = COMPRESSORS[coding](ROWS)[:-cut]
+    body = COMPRESS[coding](ROWS)[:-cut]
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
@@ -188,9 +173,9 @@ def test_a_truncated_compressed_insert_stores_nothing(http_request, table, codin
     assert http_request.value(f"SELECT count() FROM {table}") == "0"
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 def test_trailing_garbage_after_a_compressed_insert_stores_nothing(http_request, table, coding):
-    body = COMPRESSORS[coding](ROWS) + b"\x00garbage that is not a stream"
+    body = COMPRESS[coding](ROWS) + b"\x00garbage that is not a stream"
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
@@ -198,9 +183,9 @@ def test_trailing_garbage_after_a_compressed_insert_stores_nothing(http_request,
     assert http_request.value(f"SELECT count() FROM {table}") == "0"
 
 
-@pytest.mark.parametrize("coding", sorted(COMPRESSORS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 def test_a_whole_compressed_insert_is_stored(http_request, table, coding):
-    body = COMPRESSORS[coding](ROWS)
+    body = COMPRESS[coding](ROWS)
     reply = http_request(
         f"INSERT INTO {table} FORMAT CSV", body, headers={"Content-Encoding": coding}
     )
@@ -377,13 +362,16 @@ def test_bad_parameters_are_400_with_clickhouse_text(http_request):
     assert reply.text.startswith("Code: 36. DB::Exception: Invalid session_timeout")
 
 
-def test_a_running_query_id_cannot_be_reused(http_request, table):
-    query_id = "unique-" + uuid.uuid4().hex
-    done: dict = {}
+def start_long_query(
+    http_request, query_id: str, rows: int
+) -> tuple[threading.Thread, dict[str, object]]:
+    """A slow query under ``query_id`` in a thread of its own (its reply goes into the dict
+    returned), once the server lists it as running."""
+    done: dict[str, object] = {}
 
     def long_query():
         done["reply"] = http_request(
-            body=b"SELECT sum(sleepEachRow(0.00004)) FROM numbers(300000) FORMAT JSON",
+            body=f"SELECT sum(sleepEachRow(0.00004)) FROM numbers({rows}) FORMAT JSON".encode(),
             query_id=query_id,
         )
 
@@ -399,6 +387,16 @@ def test_a_running_query_id_cannot_be_reused(http_request, table):
                 == "1"
             )
         )
+    except BaseException:
+        worker.join(120)
+        raise
+    return worker, done
+
+
+def test_a_running_query_id_cannot_be_reused(http_request, table):
+    query_id = "unique-" + uuid.uuid4().hex
+    worker, done = start_long_query(http_request, query_id, rows=300_000)
+    try:
         second = http_request(body=f"INSERT INTO {table} VALUES (5)".encode(), query_id=query_id)
         assert second.code == "216", second.text
         assert second.headers["x-clickhouse-query-id"] == query_id
@@ -418,26 +416,8 @@ def test_the_server_answers_after_all_of_the_above(http_request):
 
 def test_kill_query_finds_a_query_by_the_clients_query_id(http_request):
     query_id = "killable-" + uuid.uuid4().hex
-    done: dict = {}
-
-    def long_query():
-        done["reply"] = http_request(
-            body=b"SELECT sum(sleepEachRow(0.00004)) FROM numbers(3000000) FORMAT JSON",
-            query_id=query_id,
-        )
-
-    worker = threading.Thread(target=long_query)
-    worker.start()
+    worker, done = start_long_query(http_request, query_id, rows=3_000_000)
     try:
-        wait_until(
-            lambda: (
-                http_request.value(
-                    "SELECT count() FROM system.processes WHERE "
-                    f"Settings['log_comment'] = 'classpulse:default:{query_id}'"
-                )
-                == "1"
-            )
-        )
         killed = http_request(body=f"KILL QUERY WHERE query_id = '{query_id}' SYNC".encode())
         assert killed.status == 200, killed.text
     finally:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from contract_classifier import STUDENT_EVENTS
 
 from classpulse.business_rules import bad_audio_lost, bad_video_fr
 from classpulse.commands.generate import command
@@ -83,15 +84,6 @@ DATETIMES = {  # required 'YYYY-MM-DD HH:MM:SS' fields
     ORDER: ["update_time"],
 }
 DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-EVENT_RULES = [  # event, target_id (None = any), target_type, action, sub_action (None = any)
-    ("STUDENT_MOVE_PICTURE", None, "shape", "move", None),
-    ("STUDENT_HOVER_PICTURE", None, "shape", "mouse", "over"),
-    ("STUDENT_LINE_DRAW", None, "shape", "add", None),
-    ("STUDENT_AUDIO_PLAY", None, "template", "audio", "start"),
-    ("STUDENT_AUDIO_PAUSE", None, "template", "audio", "pause"),
-    ("STUDENT_MATCH_WRONG", "match", "template", "match", "drop:wrong"),
-    ("STUDENT_MATCH_CORRECT", "match", "template", "match", "drop:correct"),
-]
 MART_COLUMNS = {
     "classroom_performance_1min": [
         "start_time",
@@ -197,7 +189,7 @@ def student_event(message: dict[str, Any]) -> str | None:
     details = lookup(data, "msg.msg_data")
     if not isinstance(details, dict):
         return None
-    for event, target_id, target_type, action, sub_action in EVENT_RULES:
+    for event, target_id, target_type, action, sub_action in STUDENT_EVENTS:
         if (
             (target_id is None or details.get("target_id") == target_id)
             and details.get("target_type") == target_type

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
+from classpulse.classroom_help.rules.enrichment import DIMENSION_COLUMNS
 from classpulse.classroom_help.watch import open_requests, state_of
 from classpulse.cli import main
 from classpulse.config import Settings
@@ -38,15 +39,7 @@ COLUMNS = [
     "handle_ms",
     "version",
     "is_deleted",
-    "lesson_id",
-    "lesson_date",
-    "room_role",
-    "expected_members",
-    "tutor_id",
-    "class_id",
-    "org_node_id",
-    "dim_run_id",
-    "dim_status",
+    *DIMENSION_COLUMNS,  # contract C's published room and member columns
     "processed_at",
 ]
 

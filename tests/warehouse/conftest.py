@@ -7,7 +7,6 @@ reconfigure a server start one of their own with ``own_warehouse``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import uuid
@@ -18,26 +17,11 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.client import Client
+from kafka_helpers import free_port
+from warehouse_helpers import ANALYST_PASSWORD, warehouse_settings
 
-from classpulse.config import Settings
+from classpulse.config import Settings, warehouse_environment
 from classpulse.warehouse import daemon
-
-
-def _load_root_conftest():
-    """tests/conftest.py's helpers, by path: ``import conftest`` names whichever conftest
-    pytest loaded last, so it is not a reliable way to reach them."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("classpulse_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _load_root_conftest()
-ANALYST_PASSWORD: str = _root.ANALYST_PASSWORD
-warehouse_settings: Callable[..., Settings] = _root.warehouse_settings
-settings_environment: Callable[[Settings], dict[str, str]] = _root.settings_environment
-free_port: Callable[[], int] = _root.free_port
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +44,8 @@ def warehouse_settings_function() -> Callable[..., Settings]:
 @pytest.fixture
 def client(warehouse: Settings) -> Iterator[Client]:
     """A clickhouse-connect client of the writer user, in a session of its own."""
-    connection = clickhouse_connect.get_client(**warehouse.client_kwargs())
-    try:
+    with clickhouse_connect.get_client(**warehouse.client_kwargs()) as connection:
         yield connection
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -95,7 +76,7 @@ def own_warehouse(
                 warehouse_settings(tmp_path_factory.mktemp("own") / "data"),
                 analyst_password=analyst_password,
             )
-        for name, value in settings_environment(settings).items():
+        for name, value in warehouse_environment(settings).items():
             monkeypatch.setenv(name, value)
         daemon.start(settings)
         started.append(settings)
@@ -168,6 +149,6 @@ def cli_environment(warehouse: Settings) -> Callable[[Settings], dict[str, str]]
     """The process environment for a subprocess aimed at ``settings``' server."""
 
     def environment(settings: Settings = warehouse) -> dict[str, str]:
-        return {**os.environ, **settings_environment(settings)}
+        return {**os.environ, **warehouse_environment(settings)}
 
     return environment

@@ -90,15 +90,18 @@ def running_queries(client, marker: str) -> int:
     )
 
 
-def test_ping_answers_while_a_long_query_runs(warehouse):
-    marker = "long_" + uuid.uuid4().hex[:8]
+def start_long_query(
+    warehouse, marker: str, **query_settings: object
+) -> tuple[threading.Thread, dict[str, object]]:
+    """The long query, tagged with ``marker``, running in a thread of its own; its rows or its
+    error, and when it finished, go into the dict returned with the thread."""
     outcome: dict[str, object] = {}
 
     def long_query() -> None:
         client = clickhouse_connect.get_client(**warehouse.client_kwargs(send_receive_timeout=120))
         try:
             outcome["rows"] = client.query(
-                f"{LONG_QUERY} AS {marker}", settings=BOUNDED
+                f"{LONG_QUERY} AS {marker}", settings={**query_settings, **BOUNDED}
             ).result_rows
         except DatabaseError as exc:
             outcome["error"] = exc
@@ -107,6 +110,12 @@ def test_ping_answers_while_a_long_query_runs(warehouse):
 
     worker = threading.Thread(target=long_query)
     worker.start()
+    return worker, outcome
+
+
+def test_ping_answers_while_a_long_query_runs(warehouse):
+    marker = "long_" + uuid.uuid4().hex[:8]
+    worker, outcome = start_long_query(warehouse, marker)
     watcher = clickhouse_connect.get_client(**warehouse.client_kwargs())
     try:
         deadline = time.monotonic() + 30
@@ -136,19 +145,7 @@ def test_ping_answers_while_a_long_query_runs(warehouse):
 def test_kill_query_by_its_query_id(warehouse):
     query_id = "killable-" + uuid.uuid4().hex
     marker = "kill_" + uuid.uuid4().hex[:8]
-    outcome: dict[str, object] = {}
-
-    def long_query() -> None:
-        client = clickhouse_connect.get_client(**warehouse.client_kwargs(send_receive_timeout=120))
-        try:
-            outcome["rows"] = client.query(
-                f"{LONG_QUERY} AS {marker}", settings={"query_id": query_id, **BOUNDED}
-            ).result_rows
-        except DatabaseError as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=long_query)
-    worker.start()
+    worker, outcome = start_long_query(warehouse, marker, query_id=query_id)
     watcher = clickhouse_connect.get_client(**warehouse.client_kwargs())
     try:
         deadline = time.monotonic() + 10

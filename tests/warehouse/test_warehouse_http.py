@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import base64
-import bz2
 import gzip
 import json
-import lzma
 import threading
 import time
 import uuid
-import zlib
 from urllib.parse import urlencode
 
-import brotli
-import lz4.frame
 import pytest
-import zstandard
+from content_codings import COMPRESS, DECOMPRESS
 
 
 def url(sql: str | None = None, **params: object) -> str:
@@ -184,18 +179,7 @@ def test_insert_select_from_input_is_refused_clearly_not_dropped(curl, database)
     assert table_tsv(curl, table) == ""
 
 
-REQUEST_CODINGS = {
-    "gzip": gzip.compress,
-    "deflate": zlib.compress,
-    "br": brotli.compress,
-    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
-    "lz4": lz4.frame.compress,
-    "xz": lzma.compress,
-    "bz2": bz2.compress,
-}
-
-
-@pytest.mark.parametrize("coding", sorted(REQUEST_CODINGS))
+@pytest.mark.parametrize("coding", sorted(COMPRESS))
 def test_compressed_request_body(curl, database, coding):
     table = make_table(curl, database)
     rows = "".join(f'{i},"row {i}",{i},"[]"\n' for i in range(5000)).encode()
@@ -203,7 +187,7 @@ def test_compressed_request_body(curl, database, coding):
         url(f"INSERT INTO {table} FORMAT CSV"),
         "-H",
         f"Content-Encoding: {coding}",
-        data=REQUEST_CODINGS[coding](rows),
+        data=COMPRESS[coding](rows),
     )
     assert reply.status == 200, reply.text
     assert curl(url(f"SELECT count(), sum(id) FROM {table}")).text == f"5000\t{sum(range(5000))}\n"
@@ -227,18 +211,7 @@ def test_unknown_content_encoding_is_an_error(curl):
     assert reply.text.startswith("Code: ")
 
 
-RESPONSE_CODINGS = {
-    "gzip": gzip.decompress,
-    "deflate": zlib.decompress,
-    "br": brotli.decompress,
-    "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
-    "lz4": lz4.frame.decompress,
-    "xz": lzma.decompress,
-    "bz2": bz2.decompress,
-}
-
-
-@pytest.mark.parametrize("coding", sorted(RESPONSE_CODINGS))
+@pytest.mark.parametrize("coding", sorted(DECOMPRESS))
 def test_compressed_response(curl, coding):
     expected = "".join(f"{i}\n" for i in range(100000)).encode()
     for fmt in ("TSV", "JSON"):  # a streamed and a whole result
@@ -249,7 +222,7 @@ def test_compressed_response(curl, coding):
         )
         assert reply.status == 200
         assert reply.headers["content-encoding"] == coding
-        data = RESPONSE_CODINGS[coding](reply.body)
+        data = DECOMPRESS[coding](reply.body)
         if fmt == "TSV":
             assert data == expected
         else:

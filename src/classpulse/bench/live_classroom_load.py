@@ -58,66 +58,33 @@ def bench_rooms(count: int) -> list[Any]:
 def publish_rooms(settings: Settings, report: Any) -> None:
     """One preheat run of the benchmark's rooms into its warehouse, published (the lookups read
     dim.live_room_current and dim.room_membership_current)."""
-    from datetime import UTC, datetime
-
-    from classpulse import preheat
-    from classpulse.warehouse import get_client
+    from classpulse.classroom_help.rules import PublishedMember, PublishedRoom
+    from classpulse.preheat.publication import publish_dimension
 
     figures: LabelsFigures = report.labels
     rooms = bench_rooms(figures.lessons)
     run_id, lesson_base = 1, 90_000_000
-    client = get_client(settings)
-    preheat.ensure_schema(client, settings)
-    client.insert(
-        "dim.preheat_lesson_log",
-        [[run_id, lesson_base + i, DAY, "built", datetime.now(UTC)] for i in range(len(rooms))],
-        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
-    )
-    client.insert(
-        "dim.live_room",
+    day = DAY.isoformat()
+    publish_dimension(
+        settings,
         [
-            [run_id, lesson_base + i, DAY, room.room_id, "small", room.tutor_id, 500 + i % 7, 2]
+            PublishedRoom(
+                room.room_id, lesson_base + i, day, "small", 2, room.tutor_id, 500 + i % 7, run_id
+            )
             for i, room in enumerate(rooms)
         ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "room_role",
-            "tutor_id",
-            "scope_node_id",
-            "expected_members",
-        ],
-    )
-    client.insert(
-        "dim.room_membership",
         [
-            [
-                run_id,
+            PublishedMember(
                 lesson_base + i,
-                DAY,
                 room.room_id,
                 room.student_ids[0],
                 room.tutor_id,
                 700 + i % 11,
                 600 + i % 13,
-            ]
+            )
             for i, room in enumerate(rooms)
         ],
-        column_names=[
-            "run_id",
-            "lesson_id",
-            "lesson_date",
-            "room_id",
-            "student_id",
-            "tutor_id",
-            "class_id",
-            "node_id",
-        ],
-    )
-    client.insert(
-        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
+        run_id,
     )
     figures.published_rooms = len(rooms)
 

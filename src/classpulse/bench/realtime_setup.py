@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from classpulse.bench.stack import own_broker, own_warehouse
-from classpulse.config import Settings, load_settings
+from classpulse.config import Settings, load_settings, warehouse_environment
 
 Result = TypeVar("Result")
 
@@ -73,13 +73,7 @@ def environment_of(settings: Settings) -> dict[str, str]:
         "CLASSPULSE_KAFKA_PATH": str(settings.kafka_path),
         "CLASSPULSE_KAFKA_HEAP": settings.kafka_heap,
         "CLASSPULSE_KAFKA_PARTITIONS": str(settings.kafka_partitions),
-        "CLASSPULSE_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "CLASSPULSE_WAREHOUSE_BIND": settings.warehouse_bind,
-        "CLASSPULSE_CLICKHOUSE_HOST": settings.clickhouse_host,
-        "CLASSPULSE_CLICKHOUSE_PORT": str(settings.clickhouse_port),
-        "CLASSPULSE_CLICKHOUSE_USER": settings.clickhouse_user,
-        "CLASSPULSE_CLICKHOUSE_PASSWORD": settings.clickhouse_password,
-        "CLASSPULSE_CLICKHOUSE_SECURE": "1" if settings.clickhouse_secure else "0",
+        **warehouse_environment(settings),
     }
 
 

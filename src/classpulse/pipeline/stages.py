@@ -161,7 +161,7 @@ def start_from_empty_topics(settings: Settings) -> dict[str, Any]:
     not the local broker), nor under a running continuous pipeline (its counters go on).
     """
     from classpulse.flink import pipeline as streaming
-    from classpulse.kafka.admin import admin_client, describe_topics
+    from classpulse.kafka.admin import empty_topics
     from classpulse.loader import read_landing_tables
     from classpulse.warehouse import get_client
 
@@ -171,26 +171,12 @@ def start_from_empty_topics(settings: Settings) -> dict[str, Any]:
     if streaming.status(settings).running:
         return timed({"emptied": 0, "skipped": "the continuous pipeline runs"}, started)
     ensure_kafka(settings)
-    from confluent_kafka import TopicPartition
-
-    infos = describe_topics(settings)
-    partitions = [
-        TopicPartition(info.name, part.partition, part.end)
-        for info in infos
-        for part in info.partitions
-        if part.end > part.start
-    ]
-    if partitions:
-        admin = admin_client(settings)
-        for future in admin.delete_records(partitions, request_timeout=30).values():
-            future.result(timeout=60)
+    emptied = empty_topics(settings)
     client = get_client(settings)
     tables = [table.table for table in read_landing_tables(settings.root)]
     for table in tables:
         client.command(f"TRUNCATE TABLE IF EXISTS {table}")
-    return timed(
-        {"emptied": len({item.topic for item in partitions}), "tables": len(tables)}, started
-    )
+    return timed({"emptied": emptied, "tables": len(tables)}, started)
 
 
 _TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+from classpulse.classroom_help.rules.enrichment import PublishedMember, PublishedRoom
 from classpulse.config import Settings
 from classpulse.preheat.engine import (
     Finding,
@@ -98,6 +100,81 @@ def discard_run(settings: Settings, run_id: int, wait: bool = False, client=None
         raise PreheatError(f"run {run_id} is published; published runs are kept")
     run_sql(
         client, settings, "discard_run", {"run_id": run_id}, {"mutations_sync": 2 if wait else 0}
+    )
+
+
+def publish_dimension(
+    settings: Settings,
+    rooms: Sequence[PublishedRoom],
+    members: Sequence[PublishedMember],
+    run_id: int,
+) -> None:
+    """Write rooms and members as run ``run_id`` of the dimension and publish it (readers see all
+    or none): dim.live_room_current and dim.room_membership_current then show them as after a
+    preheat. For a dimension known in advance (the live-classroom benchmark, tests), where no
+    lesson is built from the preheat topics."""
+    client = connect(settings)
+    ensure_schema(client, settings)
+    days = {room.lesson_id: date.fromisoformat(room.lesson_date) for room in rooms}
+    client.insert(
+        "dim.preheat_lesson_log",
+        [[run_id, lesson, day, "built", datetime.now(UTC)] for lesson, day in sorted(days.items())],
+        column_names=["run_id", "lesson_id", "lesson_date", "build_status", "built_at"],
+    )
+    client.insert(
+        "dim.live_room",
+        [
+            [
+                run_id,
+                room.lesson_id,
+                days[room.lesson_id],
+                room.room_id,
+                room.room_role,
+                room.tutor_id,
+                room.scope_node_id,
+                room.expected_members,
+            ]
+            for room in rooms
+        ],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "room_role",
+            "tutor_id",
+            "scope_node_id",
+            "expected_members",
+        ],
+    )
+    client.insert(
+        "dim.room_membership",
+        [
+            [
+                run_id,
+                member.lesson_id,
+                days[member.lesson_id],
+                member.room_id,
+                member.student_id,
+                member.tutor_id,
+                member.class_id,
+                member.group_node_id,
+            ]
+            for member in members
+        ],
+        column_names=[
+            "run_id",
+            "lesson_id",
+            "lesson_date",
+            "room_id",
+            "student_id",
+            "tutor_id",
+            "class_id",
+            "node_id",
+        ],
+    )
+    client.insert(
+        "dim.preheat_publications", [[run_id, []]], column_names=["run_id", "withheld_lessons"]
     )
 
 

@@ -5,10 +5,4 @@
     engine='MergeTree()',
     order_by='lesson_id'
 ) }}
-select lesson_id, classroom_id, attendee_count, updated_at
-from {{ ref('stg_lessons') }}
-{% if is_incremental() %}
-where updated_at > (select max(updated_at) from {{ this }})
-{% endif %}
-order by updated_at desc
-limit 1 by lesson_id
+{{ latest_lessons() }}

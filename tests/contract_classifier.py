@@ -1,6 +1,7 @@
 """An independent reading of the source-topic rules of shared/spec/DATA_CONTRACT.md, in Python.
 
-It never imports the project: the cleaning jobs are checked against it (test_cleaning_properties).
+It never imports the project: the cleaning jobs are checked against it (test_cleaning_properties),
+and the generator's own re-reading (test_generator) takes its table of student events.
 For one raw message it gives the rejection reason, or the row the cleaning job must write.
 
 From the contract ("Conventions", "Source topics"):
