@@ -4,16 +4,16 @@
 
 -- parse_message(payload, spec): reads one message once; one row of `reason` plus the typed fields
 -- the spec literal names ('name TYPE path [NOT NULL], ...'). See jvm/udf ParseMessage.java.
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message
-    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA;
+create temporary system function if not exists parse_message
+    as 'io.classpulse.udf.ParseMessage' language JAVA;
 
 -- max_overlap(from, to): the most half-open intervals holding one instant (room_concurrency_1min's
 -- peak_online over the session pieces of a minute). See jvm/udf MaxOverlap.java.
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap
-    AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA;
+create temporary system function if not exists max_overlap
+    as 'io.classpulse.udf.MaxOverlap' language JAVA;
 
 -- presence_tracker(input => TABLE ... PARTITION BY (bid, room_id, uid), on_time => ..., timeout_ms):
 -- a process table function, one user's presence in a room (room_presence_sessions and the
 -- per-minute pieces of room_concurrency_1min). See jvm/udf PresenceTracker.java.
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS presence_tracker
-    AS 'io.classpulse.udf.PresenceTracker' LANGUAGE JAVA;
+create temporary system function if not exists presence_tracker
+    as 'io.classpulse.udf.PresenceTracker' language JAVA;

@@ -7,7 +7,7 @@
 -- group: source_message
 -- The source message a cleaned row came from (the cleaning job carries the offset).
 source_split String,
-source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
+source_offset Nullable(Int64) comment 'Kafka offset; NULL for files',
 -- include: message_key
 
 -- group: classroom_message
@@ -16,8 +16,8 @@ source_offset Nullable(Int64) COMMENT 'Kafka offset; NULL for files',
 room_id UInt64,
 user_id Int64,
 role LowCardinality(String),
-client_time Int64 COMMENT 'epoch ms, the event time',
-server_time Int64 COMMENT 'epoch ms, receive time',
+client_time Int64 comment 'epoch ms, the event time',
+server_time Int64 comment 'epoch ms, receive time',
 
 -- group: cleaned
 -- When a cleaned row's source message was read, when Flink processed it, when it landed.
@@ -27,27 +27,27 @@ ingested_at DateTime64(3, 'UTC'),
 -- group: classroom_message_storage
 -- How the classroom message tables are stored (after their column list): by the client's
 -- business day, sorted by room, user and client time.
-ENGINE = MergeTree
-PARTITION BY toDate(intDiv(client_time, 1000), 'Asia/Shanghai')
-ORDER BY (room_id, user_id, client_time)
+engine = MergeTree
+partition by toDate(intDiv(client_time, 1000), 'Asia/Shanghai')
+order BY (room_id, user_id, client_time)
 -- include: deduplicated_inserts
 
 -- group: landed
 -- When Flink processed the row and when it landed in ClickHouse.
 processed_at DateTime64(3, 'UTC'),
-landed_at DateTime64(3, 'UTC') DEFAULT now64(3),
+landed_at DateTime64(3, 'UTC') default now64(3),
 
 -- group: kafka_provenance
 -- Where a row was landed from: the landing's dedup key and what the accounting by offsets
 -- counts (classpulse.kafka.accounting).
-kafka_topic LowCardinality(String) DEFAULT '' COMMENT 'provenance: the Kafka topic landed from (empty for files)',
-kafka_partition Int32 DEFAULT -1 COMMENT 'provenance: its partition (-1 for files)',
-kafka_offset Int64 DEFAULT -1 COMMENT 'provenance: its offset (-1 for files); landing dedups by the three',
+kafka_topic LowCardinality(String) default '' comment 'provenance: the Kafka topic landed from (empty for files)',
+kafka_partition Int32 default -1 comment 'provenance: its partition (-1 for files)',
+kafka_offset Int64 default -1 comment 'provenance: its offset (-1 for files); landing dedups by the three',
 
 -- group: room_dimensions
 -- The live-classroom marts' dimension columns (LIVE_CLASSROOM_CONTRACT.md C), from the stream
 -- lookup of the published lesson preheat.
-lesson_id UInt64 COMMENT 'dimension columns (LIVE_CLASSROOM_CONTRACT.md C), from the stream lookup',
+lesson_id UInt64 comment 'dimension columns (LIVE_CLASSROOM_CONTRACT.md C), from the stream lookup',
 lesson_date Date,
 room_role LowCardinality(String),
 expected_members UInt64,
@@ -55,12 +55,12 @@ tutor_id UInt64,
 class_id UInt64,
 org_node_id UInt64,
 dim_run_id UInt64,
-dim_status LowCardinality(String) COMMENT 'ok | room_unknown | member_unknown | lookup_timeout',
+dim_status LowCardinality(String) comment 'ok | room_unknown | member_unknown | lookup_timeout',
 
 -- group: rt_retention
 -- A real-time mart keeps 30 days; retention counts from landing, so replaying an old day keeps it.
-TTL toDateTime(landed_at) + INTERVAL 30 DAY
+ttl toDateTime(landed_at) + interval 30 day
 
 -- group: deduplicated_inserts
 -- Every landing table: a retried insert (same block, same deduplication token) lands once.
-SETTINGS non_replicated_deduplication_window = 10000
+settings non_replicated_deduplication_window = 10000

@@ -1,6 +1,6 @@
 -- topic: agora_record_clean
 -- grain: one row per valid audio/video quality record (cleaned by Flink job clean_agora_record)
-CREATE TABLE IF NOT EXISTS ods.agora_record_clean
+create table if not exists ods.agora_record_clean
 (
     -- include: source_message
     classroom_id Nullable(String),
@@ -12,10 +12,10 @@ CREATE TABLE IF NOT EXISTS ods.agora_record_clean
     video_uid Nullable(Int64),
     audio_lost Nullable(Int64),
     audio_uid Nullable(Int64),
-    message_create_time Int64 COMMENT 'epoch ms, the event time',
+    message_create_time Int64 comment 'epoch ms, the event time',
     -- include: cleaned, kafka_provenance
 )
-ENGINE = MergeTree
-PARTITION BY toDate(intDiv(message_create_time, 1000), 'Asia/Shanghai')
-ORDER BY (user_type, message_create_time)
+engine = MergeTree
+partition by toDate(intDiv(message_create_time, 1000), 'Asia/Shanghai')
+order BY (user_type, message_create_time)
 -- include: deduplicated_inserts

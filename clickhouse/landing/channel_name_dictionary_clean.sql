@@ -1,6 +1,6 @@
 -- topic: channel_name_dictionary_clean
 -- grain: one row per valid channel dictionary version (Flink job clean_channel_name_dictionary)
-CREATE TABLE IF NOT EXISTS ods.channel_name_dictionary_clean
+create table if not exists ods.channel_name_dictionary_clean
 (
     -- include: source_message
     id String,
@@ -14,6 +14,6 @@ CREATE TABLE IF NOT EXISTS ods.channel_name_dictionary_clean
     message_seq Int64,
     -- include: cleaned, kafka_provenance
 )
-ENGINE = MergeTree
-ORDER BY (id, update_time)
+engine = MergeTree
+order BY (id, update_time)
 -- include: deduplicated_inserts

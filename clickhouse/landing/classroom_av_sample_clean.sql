@@ -1,6 +1,6 @@
 -- topic: classroom_av_sample_clean
 -- grain: one row per valid audio or video sample (cleaned by Flink job clean_classroom_av_sample)
-CREATE TABLE IF NOT EXISTS ods.classroom_av_sample_clean
+create table if not exists ods.classroom_av_sample_clean
 (
     -- include: classroom_message
     media LowCardinality(String),

@@ -1,6 +1,6 @@
 -- topic: classroom_courseware_event_clean
 -- grain: one row per valid dynamic-courseware event (cleaned by Flink job clean_classroom_courseware_event)
-CREATE TABLE IF NOT EXISTS ods.classroom_courseware_event_clean
+create table if not exists ods.classroom_courseware_event_clean
 (
     -- include: classroom_message
     action LowCardinality(String),

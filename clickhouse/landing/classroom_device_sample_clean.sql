@@ -1,6 +1,6 @@
 -- topic: classroom_device_sample_clean
 -- grain: one row per valid device sample (cleaned by Flink job clean_classroom_device_sample)
-CREATE TABLE IF NOT EXISTS ods.classroom_device_sample_clean
+create table if not exists ods.classroom_device_sample_clean
 (
     -- include: classroom_message
     mic LowCardinality(String),

@@ -1,6 +1,6 @@
 -- topic: classroom_enter_clean
 -- grain: one row per valid room enter/leave attempt (cleaned by Flink job clean_classroom_enter)
-CREATE TABLE IF NOT EXISTS ods.classroom_enter_clean
+create table if not exists ods.classroom_enter_clean
 (
     -- include: classroom_message
     action LowCardinality(String),

@@ -1,6 +1,6 @@
 -- topic: data_pack_order_info_clean
 -- grain: one row per valid consultant order version (Flink job clean_data_pack_order_info)
-CREATE TABLE IF NOT EXISTS ods.data_pack_order_info_clean
+create table if not exists ods.data_pack_order_info_clean
 (
     -- include: source_message
     id String,
@@ -20,6 +20,6 @@ CREATE TABLE IF NOT EXISTS ods.data_pack_order_info_clean
     message_seq Int64,
     -- include: cleaned, kafka_provenance
 )
-ENGINE = MergeTree
-ORDER BY (id, update_time)
+engine = MergeTree
+order BY (id, update_time)
 -- include: deduplicated_inserts

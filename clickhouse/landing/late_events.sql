@@ -1,10 +1,10 @@
 -- topic: late_events
 -- grain: one row per event a real-time window dropped (it arrived behind the watermark)
-CREATE TABLE IF NOT EXISTS ods.late_events
+create table if not exists ods.late_events
 (
     mart LowCardinality(String),
-    origin LowCardinality(String) DEFAULT 'stream' COMMENT 'stream: dropped by a real-time window (the only origin since the replay was removed) | replay',
-    event_time String COMMENT 'business time zone',
+    origin LowCardinality(String) default 'stream' comment 'stream: dropped by a real-time window (the only origin since the replay was removed) | replay',
+    event_time String comment 'business time zone',
     event_time_ms Int64,
     watermark_at Nullable(String),
     window_start Nullable(String),
@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS ods.late_events
     metric_value Nullable(Int64),
     -- include: source_message, landed, kafka_provenance
 )
-ENGINE = MergeTree
-PARTITION BY toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')
-ORDER BY (mart, event_time_ms)
+engine = MergeTree
+partition by toDate(intDiv(event_time_ms, 1000), 'Asia/Shanghai')
+order BY (mart, event_time_ms)
 -- include: deduplicated_inserts

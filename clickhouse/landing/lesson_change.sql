@@ -3,7 +3,7 @@
 -- The new state itself arrives on the snapshot topics; an event only names what it touches:
 -- student_moved (course, student), tutor_changed (course, old tutor),
 -- lesson_rescheduled and lesson_reopened (lesson).
-CREATE TABLE IF NOT EXISTS ods.lesson_change
+create table if not exists ods.lesson_change
 (
     change_id UInt64,
     change_kind LowCardinality(String),
@@ -14,6 +14,6 @@ CREATE TABLE IF NOT EXISTS ods.lesson_change
     occurred_at DateTime64(3, 'UTC'),
     -- include: kafka_provenance
 )
-ENGINE = MergeTree
-ORDER BY change_id
+engine = MergeTree
+order by change_id
 -- include: deduplicated_inserts

@@ -1,7 +1,7 @@
 -- topic: lesson_enrollment
 -- grain: one row per (lesson, student) version; the latest update_time wins
 -- A withdrawal is a newer version with enrollment_status = 'withdrawn'.
-CREATE TABLE IF NOT EXISTS ods.lesson_enrollment
+create table if not exists ods.lesson_enrollment
 (
     lesson_id UInt64,
     student_id UInt64,
@@ -10,6 +10,6 @@ CREATE TABLE IF NOT EXISTS ods.lesson_enrollment
     update_time DateTime64(3, 'UTC'),
     -- include: kafka_provenance
 )
-ENGINE = ReplacingMergeTree(update_time)
-ORDER BY (lesson_id, student_id)
+engine = ReplacingMergeTree(update_time)
+order BY (lesson_id, student_id)
 -- include: deduplicated_inserts

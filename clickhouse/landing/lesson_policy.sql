@@ -2,7 +2,7 @@
 -- grain: one row per policy version; the latest update_time per policy_id wins
 -- Policies bind a lesson to its live-room business flow, stream, organisation tree, rooms
 -- and preheat depth (seed: lessonPolicy = bizType + streamPolicy + orgPolicy).
-CREATE TABLE IF NOT EXISTS ods.lesson_policy
+create table if not exists ods.lesson_policy
 (
     policy_id UInt32,
     policy_name String,
@@ -17,6 +17,6 @@ CREATE TABLE IF NOT EXISTS ods.lesson_policy
     update_time DateTime64(3, 'UTC'),
     -- include: kafka_provenance
 )
-ENGINE = ReplacingMergeTree(update_time)
-ORDER BY policy_id
+engine = ReplacingMergeTree(update_time)
+order by policy_id
 -- include: deduplicated_inserts

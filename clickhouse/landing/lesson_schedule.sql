@@ -1,7 +1,7 @@
 -- topic: lesson_schedule
 -- grain: one row per lesson (course chapter) version; the latest update_time per lesson wins
 -- A lesson moved to another time or day, cancelled or reopened arrives as a newer version.
-CREATE TABLE IF NOT EXISTS ods.lesson_schedule
+create table if not exists ods.lesson_schedule
 (
     lesson_id UInt64,
     course_id UInt64,
@@ -15,6 +15,6 @@ CREATE TABLE IF NOT EXISTS ods.lesson_schedule
     update_time DateTime64(3, 'UTC'),
     -- include: kafka_provenance
 )
-ENGINE = ReplacingMergeTree(update_time)
-ORDER BY lesson_id
+engine = ReplacingMergeTree(update_time)
+order by lesson_id
 -- include: deduplicated_inserts

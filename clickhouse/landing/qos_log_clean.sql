@@ -1,18 +1,18 @@
 -- topic: qos_log_clean
 -- grain: one row per valid recorded-course client log message (Flink job clean_qos_log)
-CREATE TABLE IF NOT EXISTS ods.qos_log_clean
+create table if not exists ods.qos_log_clean
 (
     -- include: source_message
     classroom_id String,
     user_type LowCardinality(String),
     user_id Int64,
-    event_time Int64 COMMENT 'epoch ms',
+    event_time Int64 comment 'epoch ms',
     sub_event LowCardinality(String),
-    data_time Int64 COMMENT 'extra.data_time, epoch ms',
+    data_time Int64 comment 'extra.data_time, epoch ms',
     ppt_index Nullable(Int64),
     -- include: cleaned, kafka_provenance
 )
-ENGINE = MergeTree
-PARTITION BY toDate(intDiv(data_time, 1000), 'Asia/Shanghai')
-ORDER BY (user_id, classroom_id, data_time)
+engine = MergeTree
+partition by toDate(intDiv(data_time, 1000), 'Asia/Shanghai')
+order BY (user_id, classroom_id, data_time)
 -- include: deduplicated_inserts

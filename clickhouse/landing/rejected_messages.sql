@@ -1,15 +1,15 @@
 -- topic: rejected_messages
 -- grain: one row per rejected source message, with its raw payload and the reason
-CREATE TABLE IF NOT EXISTS ods.rejected_messages
+create table if not exists ods.rejected_messages
 (
     topic LowCardinality(String),
-    payload String COMMENT 'the raw message text',
-    reason LowCardinality(String) COMMENT 'malformed_json | missing_field | wrong_type | future_timestamp',
+    payload String comment 'the raw message text',
+    reason LowCardinality(String) comment 'malformed_json | missing_field | wrong_type | future_timestamp',
     -- include: source_message
     -- include: cleaned, kafka_provenance
 )
-ENGINE = MergeTree
-PARTITION BY toDate(processed_at, 'Asia/Shanghai')
-ORDER BY (topic, reason, processed_at)
-TTL toDateTime(processed_at) + INTERVAL 90 DAY
+engine = MergeTree
+partition by toDate(processed_at, 'Asia/Shanghai')
+order BY (topic, reason, processed_at)
+ttl toDateTime(processed_at) + interval 90 day
 -- include: deduplicated_inserts

@@ -1,6 +1,6 @@
 -- topic: av_quality_30s
 -- grain: one row per 30-second window x user x channel x classroom x uid x event (real-time); re-deliveries replace
-CREATE TABLE IF NOT EXISTS rt.av_quality_30s_log
+create table if not exists rt.av_quality_30s_log
 (
     start_time DateTime('Asia/Shanghai'),
     end_time DateTime('Asia/Shanghai'),
@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS rt.av_quality_30s_log
     event_count Int64,
     -- include: landed, kafka_provenance
 )
-ENGINE = ReplacingMergeTree(processed_at)
-PARTITION BY toDate(start_time)
-ORDER BY (start_time, classroom_id, user_id, web_server_id, extra_uid, event)
+engine = ReplacingMergeTree(processed_at)
+partition by toDate(start_time)
+order BY (start_time, classroom_id, user_id, web_server_id, extra_uid, event)
 -- include: rt_retention, deduplicated_inserts

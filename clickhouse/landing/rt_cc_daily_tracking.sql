@@ -1,6 +1,6 @@
 -- topic: cc_daily_tracking
 -- grain: one row per consultant x type x confirm day; an upsert log (greatest version wins, is_deleted retracts)
-CREATE TABLE IF NOT EXISTS rt.cc_daily_tracking_log
+create table if not exists rt.cc_daily_tracking_log
 (
     cc_id Int64,
     cc_index Int64,
@@ -11,6 +11,6 @@ CREATE TABLE IF NOT EXISTS rt.cc_daily_tracking_log
     is_deleted UInt8,
     -- include: landed, kafka_provenance
 )
-ENGINE = ReplacingMergeTree(version, is_deleted)
-ORDER BY (cc_id, type, attribution_date)
+engine = ReplacingMergeTree(version, is_deleted)
+order BY (cc_id, type, attribution_date)
 -- include: deduplicated_inserts

@@ -1,6 +1,6 @@
 -- topic: classroom_performance_1min
 -- grain: one row per 1-minute window x room x user x event (real-time, from Flink); re-deliveries replace
-CREATE TABLE IF NOT EXISTS rt.classroom_performance_1min_log
+create table if not exists rt.classroom_performance_1min_log
 (
     start_time DateTime('Asia/Shanghai'),
     end_time DateTime('Asia/Shanghai'),
@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS rt.classroom_performance_1min_log
     event_count Int64,
     -- include: landed, kafka_provenance
 )
-ENGINE = ReplacingMergeTree(processed_at)
-PARTITION BY toDate(start_time)
-ORDER BY (start_time, webserver_id, user_id, role, event)
+engine = ReplacingMergeTree(processed_at)
+partition by toDate(start_time)
+order BY (start_time, webserver_id, user_id, role, event)
 -- include: rt_retention, deduplicated_inserts

@@ -1,13 +1,13 @@
 -- topic: help_request_triage
 -- grain: one row per help request or detected ticket (LIVE_CLASSROOM_CONTRACT.md A.4); an upsert log (greatest version wins, is_deleted retracts)
-CREATE TABLE IF NOT EXISTS rt.help_request_triage_log
+create table if not exists rt.help_request_triage_log
 (
     request_id String,
     source LowCardinality(String),
     room_id UInt64,
     user_id Int64,
     role LowCardinality(String),
-    request_time Int64 COMMENT 'epoch ms',
+    request_time Int64 comment 'epoch ms',
     received_time Int64,
     decided_at Int64,
     evidence_end Int64,
@@ -22,6 +22,6 @@ CREATE TABLE IF NOT EXISTS rt.help_request_triage_log
     is_deleted UInt8,
     -- include: room_dimensions, landed
 )
-ENGINE = ReplacingMergeTree(version, is_deleted)
-ORDER BY request_id
+engine = ReplacingMergeTree(version, is_deleted)
+order by request_id
 -- include: deduplicated_inserts

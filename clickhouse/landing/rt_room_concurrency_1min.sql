@@ -1,6 +1,6 @@
 -- topic: room_concurrency_1min
 -- grain: one row per room x minute with a user present (real-time, from Flink, once the watermark passed the minute); re-deliveries replace
-CREATE TABLE IF NOT EXISTS rt.room_concurrency_1min_log
+create table if not exists rt.room_concurrency_1min_log
 (
     start_time DateTime('Asia/Shanghai'),
     end_time DateTime('Asia/Shanghai'),
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS rt.room_concurrency_1min_log
     timeouts Int64,
     -- include: landed, kafka_provenance
 )
-ENGINE = ReplacingMergeTree(processed_at)
-PARTITION BY toDate(start_time)
-ORDER BY (start_time, bid, room_id)
+engine = ReplacingMergeTree(processed_at)
+partition by toDate(start_time)
+order BY (start_time, bid, room_id)
 -- include: rt_retention, deduplicated_inserts

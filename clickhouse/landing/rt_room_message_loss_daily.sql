@@ -1,6 +1,6 @@
 -- topic: room_message_loss_daily
 -- grain: one row per business day x bid x room x user x terminal; an upsert log (greatest version wins, is_deleted retracts)
-CREATE TABLE IF NOT EXISTS rt.room_message_loss_daily_log
+create table if not exists rt.room_message_loss_daily_log
 (
     day Date,
     bid Int64,
@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS rt.room_message_loss_daily_log
     is_deleted UInt8,
     -- include: landed, kafka_provenance
 )
-ENGINE = ReplacingMergeTree(version, is_deleted)
-PARTITION BY day
-ORDER BY (day, bid, room_id, uid, terminal)
+engine = ReplacingMergeTree(version, is_deleted)
+partition by day
+order BY (day, bid, room_id, uid, terminal)
 -- include: rt_retention, deduplicated_inserts

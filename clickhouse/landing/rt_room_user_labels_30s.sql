@@ -1,9 +1,9 @@
 -- topic: room_user_labels_30s
 -- grain: one row per room x user x 30-second window with a message (LIVE_CLASSROOM_CONTRACT.md A.3); re-deliveries replace
-CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s_log
+create table if not exists rt.room_user_labels_30s_log
 (
-    start_time Int64 COMMENT 'epoch ms',
-    end_time Int64 COMMENT 'epoch ms',
+    start_time Int64 comment 'epoch ms',
+    end_time Int64 comment 'epoch ms',
     room_id UInt64,
     user_id Int64,
     role LowCardinality(String),
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS rt.room_user_labels_30s_log
     problem_labels Array(LowCardinality(String)),
     -- include: room_dimensions, landed
 )
-ENGINE = ReplacingMergeTree(processed_at)
-PARTITION BY toDate(intDiv(start_time, 1000), 'Asia/Shanghai')
-ORDER BY (room_id, start_time, user_id)
+engine = ReplacingMergeTree(processed_at)
+partition by toDate(intDiv(start_time, 1000), 'Asia/Shanghai')
+order BY (room_id, start_time, user_id)
 -- include: deduplicated_inserts

@@ -2,7 +2,7 @@
 -- grain: one row per (course, student) version from a tutoring source; latest update_time wins
 -- Sources (seed): head_teacher and early_childhood give a tutor and maybe a small class,
 -- supervision gives an LPC and a WeChat group, zero_conversion an LPC only.
-CREATE TABLE IF NOT EXISTS ods.tutor_assignment
+create table if not exists ods.tutor_assignment
 (
     course_id UInt64,
     student_id UInt64,
@@ -13,6 +13,6 @@ CREATE TABLE IF NOT EXISTS ods.tutor_assignment
     update_time DateTime64(3, 'UTC'),
     -- include: kafka_provenance
 )
-ENGINE = ReplacingMergeTree(update_time)
-ORDER BY (course_id, student_id)
+engine = ReplacingMergeTree(update_time)
+order BY (course_id, student_id)
 -- include: deduplicated_inserts

@@ -8,37 +8,37 @@
 
 -- Students: missing or extra against the source, assignment drift, a member in two groups,
 -- rooms not matching the built policy, members pointing at rooms or nodes that do not exist.
-INSERT INTO dim.preheat_findings
+insert into dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-WITH
-    expected AS (
-        SELECT lesson_id, student_id, tutor_id, class_id, 1 AS present
-        FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
+with
+    expected as (
+        select lesson_id, student_id, tutor_id, class_id, 1 as present
+        from dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
     ),
-    built AS (
-        SELECT lesson_id, room_policy, preheat_mode
-        FROM dim.preheat_lesson_log
-        WHERE run_id = {run_id:UInt64} AND lesson_id IN {lessons:Array(UInt64)}
+    built as (
+        select lesson_id, room_policy, preheat_mode
+        from dim.preheat_lesson_log
+        where run_id = {run_id:UInt64} and lesson_id in {lessons:Array(UInt64)}
     ),
-    rooms AS (
-        SELECT room_id, tutor_id
-        FROM dim.live_room
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+    rooms as (
+        select room_id, tutor_id
+        from dim.live_room
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
     ),
-    nodes AS (
-        SELECT node_id
-        FROM dim.org_node
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+    nodes as (
+        select node_id
+        from dim.org_node
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
     ),
     -- Room and node ids hash the lesson in, so set lookups need no lesson key; roles are
     -- bits (main 1, pre 2, in 4, post 8) so a duplicated role shows as rows > bits set.
-    actual AS (
-        SELECT
+    actual as (
+        select
             lesson_id,
             student_id,
-            groupUniqArray(tutor_id) AS tutors,
-            groupUniqArray(class_id) AS classes,
-            uniqExact(node_id) AS node_count,
+            groupUniqArray(tutor_id) as tutors,
+            groupUniqArray(class_id) as classes,
+            uniqExact(node_id) as node_count,
             groupBitOr(
                 multiIf(
                     room_role = 'main', 1,
@@ -47,45 +47,45 @@ WITH
                     room_role = 'post_class', 8,
                     16
                 )
-            ) AS role_bits,
-            count() AS seats,
+            ) as role_bits,
+            count() as seats,
             countIf(
-                room_id NOT IN (SELECT room_id FROM rooms)
-                OR node_id NOT IN (SELECT node_id FROM nodes)
-            ) AS dangling,
+                room_id not in (select room_id from rooms)
+                or node_id not in (select node_id from nodes)
+            ) as dangling,
             countIf(
                 room_role != 'main'
-                AND room_id IN (SELECT room_id FROM rooms)
-                AND (room_id, tutor_id) NOT IN (SELECT room_id, tutor_id FROM rooms)
-            ) AS foreign,
-            1 AS present
-        FROM dim.room_membership
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-        GROUP BY lesson_id, student_id
+                and room_id in (select room_id from rooms)
+                and (room_id, tutor_id) not in (select room_id, tutor_id from rooms)
+            ) as foreign,
+            1 as present
+        from dim.room_membership
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
+        group by lesson_id, student_id
     ),
-    paired AS (
-        SELECT
-            if(expected.present = 1, expected.lesson_id, actual.lesson_id) AS lesson_id,
-            if(expected.present = 1, expected.student_id, actual.student_id) AS student_id,
-            expected.present AS is_expected,
-            expected.tutor_id AS expected_tutor_id,
-            expected.class_id AS expected_class_id,
-            actual.present AS is_built,
-            actual.tutors AS tutors,
-            actual.classes AS classes,
-            actual.node_count AS node_count,
-            actual.role_bits AS role_bits,
-            actual.seats AS seats,
-            actual.dangling AS dangling,
-            actual.foreign AS foreign
-        FROM expected
-        FULL OUTER JOIN actual
-            ON actual.lesson_id = expected.lesson_id AND actual.student_id = expected.student_id
+    paired as (
+        select
+            if(expected.present = 1, expected.lesson_id, actual.lesson_id) as lesson_id,
+            if(expected.present = 1, expected.student_id, actual.student_id) as student_id,
+            expected.present as is_expected,
+            expected.tutor_id as expected_tutor_id,
+            expected.class_id as expected_class_id,
+            actual.present as is_built,
+            actual.tutors as tutors,
+            actual.classes as classes,
+            actual.node_count as node_count,
+            actual.role_bits as role_bits,
+            actual.seats as seats,
+            actual.dangling as dangling,
+            actual.foreign as foreign
+        from expected
+        full outer join actual
+            on actual.lesson_id = expected.lesson_id and actual.student_id = expected.student_id
     ),
-    compared AS (
-        SELECT
-            paired.lesson_id AS lesson_id,
-            paired.student_id AS student_id,
+    compared as (
+        select
+            paired.lesson_id as lesson_id,
+            paired.student_id as student_id,
             arrayFilter(
                 kind -> kind != '',
                 [
@@ -93,10 +93,10 @@ WITH
                     if(paired.is_expected = 0, 'extra_student', ''),
                     if(
                         paired.is_expected = 1
-                        AND paired.is_built = 1
-                        AND (
+                        and paired.is_built = 1
+                        and (
                             paired.tutors != [paired.expected_tutor_id]
-                            OR paired.classes != [paired.expected_class_id]
+                            or paired.classes != [paired.expected_class_id]
                         ),
                         'stale_assignment',
                         ''
@@ -104,14 +104,14 @@ WITH
                     if(paired.node_count > 1, 'member_in_two_groups', ''),
                     if(
                         paired.is_built = 1
-                        AND (
+                        and (
                             paired.foreign > 0
-                            OR paired.seats != bitCount(paired.role_bits)
-                            OR paired.role_bits != if(
+                            or paired.seats != bitCount(paired.role_bits)
+                            or paired.role_bits != if(
                                 built.preheat_mode = 'full'
-                                AND built.room_policy = 'tutor_on_camera'
-                                AND length(paired.tutors) = 1
-                                AND paired.tutors[1] != 0,
+                                and built.room_policy = 'tutor_on_camera'
+                                and length(paired.tutors) = 1
+                                and paired.tutors[1] != 0,
                                 15,
                                 1
                             )
@@ -121,67 +121,67 @@ WITH
                     ),
                     if(paired.dangling > 0, 'dangling_member', '')
                 ]
-            ) AS kinds
-        FROM paired
-        LEFT JOIN built ON built.lesson_id = paired.lesson_id
+            ) as kinds
+        from paired
+        left join built on built.lesson_id = paired.lesson_id
     )
-SELECT
+select
     {check_id:UInt64},
     {run_id:UInt64},
     lesson_id,
     kind,
     'error',
-    concat('students ', arrayStringConcat(arrayMap(x -> toString(x), groupArray(5)(student_id)), ', ')),
+    concat('students ', arrayStringConcat(arrayMap(x -> toString(x), groupArray(5) (student_id)), ', ')),
     count(),
     now64(3)
-FROM compared
-ARRAY JOIN kinds AS kind
-GROUP BY lesson_id, kind;
+from compared
+array join kinds as kind
+group by lesson_id, kind;
 
 -- The ClickHouse grammar of sqlfluff reads format( as the FORMAT clause, which ends the select
 -- list early (then: trailing comma, unused CTE, unknown table). The engine parses it.
 -- noqa: disable=CV03,ST03,RF01
 -- Rooms per policy: the (role, tutor) pairs the policy and the source's tutors call for,
 -- against the rooms built (a duplicated room counts as extra).
-INSERT INTO dim.preheat_findings
+insert into dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-WITH
-    lessons AS (
-        SELECT lesson_id
-        FROM dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)})
-        WHERE lesson_status = 'scheduled' AND has_policy
+with
+    lessons as (
+        select lesson_id
+        from dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)})
+        where lesson_status = 'scheduled' and has_policy
     ),
-    wanted AS (
-        SELECT lesson_id, 'main' AS room_role, toUInt64(0) AS tutor_id FROM lessons
-        UNION ALL
-        SELECT lesson_id, role AS room_role, tutor_id
-        FROM
+    wanted as (
+        select lesson_id, 'main' as room_role, toUInt64(0) as tutor_id from lessons
+        union all
+        select lesson_id, role as room_role, tutor_id
+        from
             (
-                SELECT DISTINCT lesson_id, tutor_id
-                FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
-                WHERE tutor_id != 0 AND room_policy = 'tutor_on_camera'
+                select distinct lesson_id, tutor_id
+                from dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
+                where tutor_id != 0 and room_policy = 'tutor_on_camera'
             )
-        ARRAY JOIN ['pre_class', 'in_class', 'post_class'] AS role
+        array join ['pre_class', 'in_class', 'post_class'] as role
     ),
-    made AS (
-        SELECT lesson_id, toString(room_role) AS room_role, tutor_id, count() AS copies
-        FROM dim.live_room
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-        GROUP BY lesson_id, room_role, tutor_id
+    made as (
+        select lesson_id, toString(room_role) as room_role, tutor_id, count() as copies
+        from dim.live_room
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
+        group by lesson_id, room_role, tutor_id
     ),
-    compared AS (
-        SELECT
-            if(wanted.lesson_id != 0, wanted.lesson_id, made.lesson_id) AS lesson_id,
-            wanted.lesson_id != 0 AS is_wanted,
-            made.copies AS copies
-        FROM wanted
-        FULL OUTER JOIN made
-            ON
+    compared as (
+        select
+            if(wanted.lesson_id != 0, wanted.lesson_id, made.lesson_id) as lesson_id,
+            wanted.lesson_id != 0 as is_wanted,
+            made.copies as copies
+        from wanted
+        full outer join made
+            on
                 made.lesson_id = wanted.lesson_id
-                AND made.room_role = wanted.room_role
-                AND made.tutor_id = wanted.tutor_id
+                and made.room_role = wanted.room_role
+                and made.tutor_id = wanted.tutor_id
     )
-SELECT
+select
     {check_id:UInt64},
     {run_id:UInt64},
     lesson_id,
@@ -191,49 +191,49 @@ SELECT
         'expected {} rooms, built {} (missing {}, extra {})',
         toString(countIf(is_wanted)),
         toString(sum(copies)),
-        toString(countIf(is_wanted AND copies = 0)),
-        toString(sumIf(copies, NOT is_wanted) + sumIf(copies - 1, is_wanted AND copies > 1))
+        toString(countIf(is_wanted and copies = 0)),
+        toString(sumIf(copies, not is_wanted) + sumIf(copies - 1, is_wanted and copies > 1))
     ),
-    countIf(is_wanted AND copies = 0)
-    + sumIf(copies, NOT is_wanted)
-    + sumIf(copies - 1, is_wanted AND copies > 1),
+    countIf(is_wanted and copies = 0)
+    + sumIf(copies, not is_wanted)
+    + sumIf(copies - 1, is_wanted and copies > 1),
     now64(3)
-FROM compared
-GROUP BY lesson_id
-HAVING countIf(is_wanted AND copies = 0) + sumIf(copies, NOT is_wanted) > 0
-    OR sumIf(copies - 1, is_wanted AND copies > 1) > 0;
+from compared
+group by lesson_id
+having countIf(is_wanted and copies = 0) + sumIf(copies, not is_wanted) > 0
+    or sumIf(copies - 1, is_wanted and copies > 1) > 0;
 
 -- Org tree: nodes whose parent is not in the lesson's tree or whose root is not the
 -- lesson's root (orphans), and lessons without exactly one root when they should have one.
-INSERT INTO dim.preheat_findings
+insert into dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-WITH
-    lessons AS (
-        SELECT lesson_id, root_node_id, lesson_status = 'scheduled' AND has_policy AS has_tree
-        FROM dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)})
+with
+    lessons as (
+        select lesson_id, root_node_id, lesson_status = 'scheduled' and has_policy as has_tree
+        from dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)})
     ),
-    nodes AS (
-        SELECT lesson_id, node_id, parent_node_id, root_node_id, depth, path
-        FROM dim.org_node
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
+    nodes as (
+        select lesson_id, node_id, parent_node_id, root_node_id, depth, path
+        from dim.org_node
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
     )
-SELECT
+select
     {check_id:UInt64},
     {run_id:UInt64},
     node.lesson_id,
     'orphan_node',
     'error',
-    concat('nodes ', arrayStringConcat(groupArray(5)(node.path), ', ')),
+    concat('nodes ', arrayStringConcat(groupArray(5) (node.path), ', ')),
     count(),
     now64(3)
-FROM nodes AS node
-LEFT JOIN (SELECT lesson_id, node_id, 1 AS present FROM nodes) AS parent
-    ON parent.lesson_id = node.lesson_id AND parent.node_id = node.parent_node_id
-LEFT JOIN lessons AS lesson ON lesson.lesson_id = node.lesson_id
-WHERE (node.depth > 0 AND parent.present = 0) OR node.root_node_id != lesson.root_node_id
-GROUP BY node.lesson_id
-UNION ALL
-SELECT
+from nodes as node
+left join (select lesson_id, node_id, 1 as present from nodes) as parent
+    on parent.lesson_id = node.lesson_id and parent.node_id = node.parent_node_id
+left join lessons as lesson on lesson.lesson_id = node.lesson_id
+where (node.depth > 0 and parent.present = 0) or node.root_node_id != lesson.root_node_id
+group by node.lesson_id
+union all
+select
     {check_id:UInt64},
     {run_id:UInt64},
     lesson.lesson_id,
@@ -242,31 +242,31 @@ SELECT
     format('{} roots, expected {}', toString(roots.roots), if(lesson.has_tree, '1', '0')),
     1,
     now64(3)
-FROM lessons AS lesson
-LEFT JOIN
-    (SELECT lesson_id, countIf(depth = 0) AS roots FROM nodes GROUP BY lesson_id) AS roots
-    ON roots.lesson_id = lesson.lesson_id
-WHERE roots.roots != if(lesson.has_tree, 1, 0);
+from lessons as lesson
+left join
+    (select lesson_id, countIf(depth = 0) as roots from nodes group by lesson_id) as roots
+    on roots.lesson_id = lesson.lesson_id
+where roots.roots != if(lesson.has_tree, 1, 0);
 
 -- Lessons: the built policy or schedule no longer matches the source (re-preheat needed).
-INSERT INTO dim.preheat_findings
+insert into dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-WITH
-    built AS (
-        SELECT *
-        FROM dim.preheat_lesson_log
-        WHERE run_id = {run_id:UInt64} AND lesson_id IN {lessons:Array(UInt64)}
+with
+    built as (
+        select *
+        from dim.preheat_lesson_log
+        where run_id = {run_id:UInt64} and lesson_id in {lessons:Array(UInt64)}
     ),
-    main_rooms AS (
-        SELECT lesson_id, starts_at, ends_at
-        FROM dim.live_room
-        WHERE
-            lesson_id IN {lessons:Array(UInt64)}
-            AND run_id = {run_id:UInt64}
-            AND room_role = 'main'
+    main_rooms as (
+        select lesson_id, starts_at, ends_at
+        from dim.live_room
+        where
+            lesson_id in {lessons:Array(UInt64)}
+            and run_id = {run_id:UInt64}
+            and room_role = 'main'
     ),
-    source AS (SELECT * FROM dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}))
-SELECT
+    source as (select * from dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}))
+select
     {check_id:UInt64},
     {run_id:UInt64},
     built.lesson_id,
@@ -280,20 +280,20 @@ SELECT
     ),
     1,
     now64(3)
-FROM built
-INNER JOIN source ON source.lesson_id = built.lesson_id
-WHERE
+from built
+inner join source on source.lesson_id = built.lesson_id
+where
     built.build_status = 'built'
     AND (
         built.policy_id != source.policy_id
-        OR built.biz_type != source.biz_type
-        OR built.stream_policy != source.stream_policy
-        OR built.org_policy != source.org_policy
-        OR built.room_policy != source.room_policy
-        OR built.preheat_mode != source.preheat_mode
+        or built.biz_type != source.biz_type
+        or built.stream_policy != source.stream_policy
+        or built.org_policy != source.org_policy
+        or built.room_policy != source.room_policy
+        or built.preheat_mode != source.preheat_mode
     )
-UNION ALL
-SELECT
+union all
+select
     {check_id:UInt64},
     {run_id:UInt64},
     built.lesson_id,
@@ -306,47 +306,47 @@ SELECT
     ),
     1,
     now64(3)
-FROM built
-INNER JOIN source ON source.lesson_id = built.lesson_id
-LEFT JOIN main_rooms ON main_rooms.lesson_id = built.lesson_id
+from built
+inner join source on source.lesson_id = built.lesson_id
+left join main_rooms on main_rooms.lesson_id = built.lesson_id
 WHERE
     (built.build_status = 'cancelled') != (source.lesson_status = 'cancelled')
-    OR built.lesson_date != source.lesson_date
+    or built.lesson_date != source.lesson_date
     OR (
         built.build_status = 'built'
-        AND (main_rooms.starts_at != source.starts_at OR main_rooms.ends_at != source.ends_at)
+        AND (main_rooms.starts_at != source.starts_at or main_rooms.ends_at != source.ends_at)
     );
 
 -- noqa: enable=CV03,ST03,RF01
 -- Warnings about the source itself: enrolled students without a tutor in a tutor-based
 -- tree (they sit at the root), and tutors over their capacity (seed: at most 500).
-INSERT INTO dim.preheat_findings
+insert into dim.preheat_findings
 (check_id, run_id, lesson_id, kind, severity, detail, count, checked_at)
-WITH
-    per_tutor AS (
-        SELECT
+with
+    per_tutor as (
+        select
             lesson_id,
             tutor_id,
-            count() AS students,
-            any(tutor_capacity) AS capacity,
-            any(org_policy) AS org_policy,
-            groupArray(5)(student_id) AS sample
-        FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
-        GROUP BY lesson_id, tutor_id
+            count() as students,
+            any(tutor_capacity) as capacity,
+            any(org_policy) as org_policy,
+            groupArray(5) (student_id) as sample
+        from dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
+        group by lesson_id, tutor_id
     ),
-    per_lesson AS (
-        SELECT
+    per_lesson as (
+        select
             lesson_id,
-            sumIf(students, tutor_id = 0 AND org_policy != 'flat') AS unassigned,
-            arrayFlatten(groupArrayIf(sample, tutor_id = 0 AND org_policy != 'flat'))
-                AS unassigned_sample,
-            countIf(tutor_id != 0 AND capacity > 0 AND students > capacity) AS over,
-            groupArrayIf(5)(tutor_id, tutor_id != 0 AND capacity > 0 AND students > capacity)
-                AS over_sample
-        FROM per_tutor
-        GROUP BY lesson_id
+            sumIf(students, tutor_id = 0 and org_policy != 'flat') as unassigned,
+            arrayFlatten(groupArrayIf(sample, tutor_id = 0 and org_policy != 'flat'))
+                as unassigned_sample,
+            countIf(tutor_id != 0 and capacity > 0 and students > capacity) as over,
+            groupArrayIf(5) (tutor_id, tutor_id != 0 and capacity > 0 and students > capacity)
+                as over_sample
+        from per_tutor
+        group by lesson_id
     )
-SELECT
+select
     {check_id:UInt64},
     {run_id:UInt64},
     lesson_id,
@@ -355,8 +355,8 @@ SELECT
     finding.3,
     finding.2,
     now64(3)
-FROM per_lesson
-ARRAY JOIN
+from per_lesson
+array join
     [
         (
             'unassigned_student',
@@ -368,27 +368,27 @@ ARRAY JOIN
             toUInt64(over),
             concat('tutors ', arrayStringConcat(arrayMap(x -> toString(x), over_sample), ', '))
         )
-    ] AS finding
-WHERE finding.2 > 0;
+    ] as finding
+where finding.2 > 0;
 
 -- The check log: every lesson checked, with its error and warning findings.
-INSERT INTO dim.preheat_check_log (check_id, run_id, lesson_id, errors, warnings, checked_at)
-SELECT
+insert into dim.preheat_check_log (check_id, run_id, lesson_id, errors, warnings, checked_at)
+select
     {check_id:UInt64},
     {run_id:UInt64},
     requested.lesson_id,
     toUInt32(found.errors),
     toUInt32(found.warnings),
     now64(3)
-FROM (SELECT arrayJoin({lessons:Array(UInt64)}) AS lesson_id) AS requested
-LEFT JOIN
+from (select arrayJoin({lessons:Array(UInt64)}) as lesson_id) as requested
+left join
     (
-        SELECT
+        select
             lesson_id,
-            countIf(severity = 'error') AS errors,
-            countIf(severity = 'warning') AS warnings
-        FROM dim.preheat_findings
-        WHERE run_id = {run_id:UInt64} AND check_id = {check_id:UInt64}
-        GROUP BY lesson_id
-    ) AS found
-    ON found.lesson_id = requested.lesson_id
+            countIf(severity = 'error') as errors,
+            countIf(severity = 'warning') as warnings
+        from dim.preheat_findings
+        where run_id = {run_id:UInt64} and check_id = {check_id:UInt64}
+        group by lesson_id
+    ) as found
+    on found.lesson_id = requested.lesson_id

@@ -1,5 +1,5 @@
 -- Size estimate of given lessons for batching: their enrollment rows (versions included).
-SELECT lesson_id, count() AS students
-FROM ods.lesson_enrollment
-WHERE lesson_id IN {lessons:Array(UInt64)}
-GROUP BY lesson_id
+select lesson_id, count() as students
+from ods.lesson_enrollment
+where lesson_id in {lessons:Array(UInt64)}
+group by lesson_id

@@ -2,12 +2,12 @@
 -- placed student sits in the main room; in full preheat mode a tutor_on_camera lesson also
 -- seats the student in the tutor's pre-, in- and post-class rooms. Room ids come from
 -- step 2's rooms, so a student whose room is missing is left out and the check says so.
-INSERT INTO dim.room_membership
+insert into dim.room_membership
 (
     run_id, lesson_id, lesson_date, room_id, room_role, student_id, tutor_id, class_id,
     node_id, tutor_node_id
 )
-SELECT
+select
     placed.run_id,
     placed.lesson_id,
     placed.lesson_date,
@@ -18,35 +18,35 @@ SELECT
     placed.class_id,
     placed.node_id,
     placed.tutor_node_id
-FROM
+from
     (
-        SELECT
+        select
             run_id,
             lesson_id,
             lesson_date,
             student_id,
             tutor_id,
             class_id,
-            node_ids[-1] AS node_id,
-            if(tutor_id = 0, toUInt64(0), node_ids[2]) AS tutor_node_id,
+            node_ids[-1] as node_id,
+            if(tutor_id = 0, toUInt64(0), node_ids[2]) as tutor_node_id,
             arrayJoin(
                 if(
-                    preheat_mode = 'full' AND room_policy = 'tutor_on_camera' AND tutor_id != 0,
+                    preheat_mode = 'full' and room_policy = 'tutor_on_camera' and tutor_id != 0,
                     ['main', 'pre_class', 'in_class', 'post_class'],
                     ['main']
                 )
-            ) AS room_role,
-            if(room_role = 'main', toUInt64(0), tutor_id) AS room_tutor_id
-        FROM dim.preheat_placement
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-    ) AS placed
-INNER JOIN
+            ) as room_role,
+            if(room_role = 'main', toUInt64(0), tutor_id) as room_tutor_id
+        from dim.preheat_placement
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
+    ) as placed
+inner join
     (
-        SELECT lesson_id, room_id, room_role, tutor_id
-        FROM dim.live_room
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND run_id = {run_id:UInt64}
-    ) AS room
-    ON
+        select lesson_id, room_id, room_role, tutor_id
+        from dim.live_room
+        where lesson_id in {lessons:Array(UInt64)} and run_id = {run_id:UInt64}
+    ) as room
+    on
         room.lesson_id = placed.lesson_id
-        AND room.room_role = placed.room_role
-        AND room.tutor_id = placed.room_tutor_id
+        and room.room_role = placed.room_role
+        and room.tutor_id = placed.room_tutor_id

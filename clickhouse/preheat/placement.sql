@@ -2,13 +2,13 @@
 -- run, lesson, student): tutor, class and the org-node chain root .. leaf per org policy.
 -- Groups of group_size students (by student id within the tutor) form teams of team_size
 -- groups; node ids are cityHash64 of the path, so the same tree gets the same ids each run.
-INSERT INTO dim.preheat_placement
+insert into dim.preheat_placement
 (
     run_id, lesson_id, lesson_date, student_id, tutoring_source, tutor_id, class_id,
     org_policy, room_policy, preheat_mode, node_ids, node_names
 )
-SELECT
-    {run_id:UInt64} AS run_id,
+select
+    {run_id:UInt64} as run_id,
     lesson_id,
     lesson_date,
     student_id,
@@ -21,16 +21,16 @@ SELECT
     arrayMap(
         depth -> cityHash64(arrayStringConcat(arraySlice(names, 1, depth), '/')),
         arrayEnumerate(names)
-    ) AS node_ids,
-    names AS node_names
-FROM
+    ) as node_ids,
+    names as node_names
+from
     (
-        SELECT
+        select
             *,
             intDiv(
-                row_number() OVER (PARTITION BY lesson_id, tutor_id ORDER BY student_id) - 1,
+                row_number() over (partition by lesson_id, tutor_id order by student_id) - 1,
                 group_size
-            ) AS group_no,
+            ) as group_no,
             arrayConcat(
                 [root_path],
                 if(
@@ -38,7 +38,7 @@ FROM
                     [],
                     [
                         concat(
-                            if(org_policy IN ('lpc', 'lpc_wechat_group'), 'lpc:', 'tutor:'),
+                            if(org_policy in ('lpc', 'lpc_wechat_group'), 'lpc:', 'tutor:'),
                             toString(tutor_id)
                         )
                     ]
@@ -50,12 +50,12 @@ FROM
                         concat('team:', toString(intDiv(group_no, team_size))),
                         concat('group:', toString(group_no))
                     ],
-                    org_policy = 'tutor_small_class' AND class_id != 0,
+                    org_policy = 'tutor_small_class' and class_id != 0,
                     [concat('small_class:', toString(class_id))],
-                    org_policy = 'lpc_wechat_group' AND class_id != 0,
+                    org_policy = 'lpc_wechat_group' and class_id != 0,
                     [concat('wechat_group:', toString(class_id))],
                     []
                 )
-            ) AS names
-        FROM dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
+            ) as names
+        from dim.preheat_expected_students(lessons = {lessons:Array(UInt64)})
     )

@@ -1,25 +1,26 @@
 -- Plan a day: every lesson scheduled on the day (latest version) plus every lesson readers
 -- currently see on the day (so a lesson moved away is re-preheated on its new day), with its
 -- enrollment rows as the size estimate (versions included: cheap, and only for batching).
-SELECT
+select
     lesson_id,
-    toUInt64(ifNull(sizes.students, 0)) AS students
-FROM
+    toUInt64(ifNull(sizes.students, 0)) as students
+from
     (
-        SELECT lesson_id FROM ods.lesson_schedule FINAL WHERE lesson_date = {day:Date}
-        UNION DISTINCT
-        SELECT lesson_id FROM dim.lesson_current_run WHERE lesson_date = {day:Date}
-    ) AS planned
-LEFT JOIN
+        select lesson_id from ods.lesson_schedule final where lesson_date = {day:Date}
+        union distinct
+        select lesson_id from dim.lesson_current_run where lesson_date = {day:Date}
+    ) as planned
+left join
     (
-        SELECT lesson_id, count() AS students
-        FROM ods.lesson_enrollment
-        WHERE lesson_id IN (
-            SELECT lesson_id FROM ods.lesson_schedule FINAL WHERE lesson_date = {day:Date}
-            UNION DISTINCT
-            SELECT lesson_id FROM dim.lesson_current_run WHERE lesson_date = {day:Date}
-        )
-        GROUP BY lesson_id
-    ) AS sizes
-    ON sizes.lesson_id = planned.lesson_id
-ORDER BY lesson_id
+        select lesson_id, count() as students
+        from ods.lesson_enrollment
+        where
+            lesson_id in (
+                select lesson_id from ods.lesson_schedule final where lesson_date = {day:Date}
+                union distinct
+                select lesson_id from dim.lesson_current_run where lesson_date = {day:Date}
+            )
+        group by lesson_id
+    ) as sizes
+    on sizes.lesson_id = planned.lesson_id
+order by lesson_id

@@ -1,5 +1,5 @@
 -- A run's log, one row per lesson, with the lesson's latest check (if any).
-SELECT
+select
     log.lesson_id,
     log.lesson_date,
     log.build_status,
@@ -16,18 +16,18 @@ SELECT
     checks.checked,
     checks.errors,
     checks.warnings
-FROM dim.preheat_lesson_log AS log
-LEFT JOIN
+from dim.preheat_lesson_log as log
+left join
     (
-        SELECT
+        select
             lesson_id,
-            1 AS checked,
-            argMax(errors, check_id) AS errors,
-            argMax(warnings, check_id) AS warnings
-        FROM dim.preheat_check_log
-        WHERE run_id = {run_id:UInt64}
-        GROUP BY lesson_id
-    ) AS checks
-    ON checks.lesson_id = log.lesson_id
-WHERE log.run_id = {run_id:UInt64}
-ORDER BY log.lesson_id
+            1 as checked,
+            argMax(errors, check_id) as errors,
+            argMax(warnings, check_id) as warnings
+        from dim.preheat_check_log
+        where run_id = {run_id:UInt64}
+        group by lesson_id
+    ) as checks
+    on checks.lesson_id = log.lesson_id
+where log.run_id = {run_id:UInt64}
+order by log.lesson_id

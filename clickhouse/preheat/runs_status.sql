@@ -1,5 +1,5 @@
 -- The latest runs with their build, check and publication progress.
-SELECT
+select
     run.run_id,
     run.run_kind,
     run.run_day,
@@ -14,36 +14,36 @@ SELECT
     published.present,
     published.published_at,
     published.withheld
-FROM
-    (SELECT * FROM dim.preheat_runs ORDER BY run_id DESC LIMIT {limit:UInt32}) AS run
-LEFT JOIN
+from
+    (select * from dim.preheat_runs order by run_id desc limit {limit:UInt32}) as run
+left join
     (
-        SELECT run_id, count() AS lessons, sum(students) AS students, sum(members) AS members
-        FROM dim.preheat_lesson_log
-        GROUP BY run_id
-    ) AS built
-    ON built.run_id = run.run_id
-LEFT JOIN
+        select run_id, count() as lessons, sum(students) as students, sum(members) as members
+        from dim.preheat_lesson_log
+        group by run_id
+    ) as built
+    on built.run_id = run.run_id
+left join
     (
-        SELECT run_id, count() AS lessons, countIf(errors > 0) AS error_lessons
-        FROM
+        select run_id, count() as lessons, countIf(errors > 0) as error_lessons
+        from
             (
-                SELECT run_id, lesson_id, argMax(errors, check_id) AS errors
-                FROM dim.preheat_check_log
-                GROUP BY run_id, lesson_id
+                select run_id, lesson_id, argMax(errors, check_id) as errors
+                from dim.preheat_check_log
+                group by run_id, lesson_id
             )
-        GROUP BY run_id
-    ) AS checked
-    ON checked.run_id = run.run_id
-LEFT JOIN
+        group by run_id
+    ) as checked
+    on checked.run_id = run.run_id
+left join
     (
-        SELECT
+        select
             run_id,
-            1 AS present,
-            min(published_at) AS published_at,
-            length(any(withheld_lessons)) AS withheld
-        FROM dim.preheat_publications
-        GROUP BY run_id
-    ) AS published
-    ON published.run_id = run.run_id
-ORDER BY run.run_id DESC
+            1 as present,
+            min(published_at) as published_at,
+            length(any(withheld_lessons)) as withheld
+        from dim.preheat_publications
+        group by run_id
+    ) as published
+    on published.run_id = run.run_id
+order by run.run_id desc

@@ -3,34 +3,34 @@
 -- *_current views, which show each lesson from its latest *published* run (seed: 组织引擎).
 -- Source views are parameterized by {lessons:Array(UInt64)} and read the ods snapshots.
 
-CREATE DATABASE IF NOT EXISTS dim;
+create database if not exists dim;
 
 -- One row per preheat run: what it was started for and which lessons it plans to cover.
-CREATE TABLE IF NOT EXISTS dim.preheat_runs
+create table if not exists dim.preheat_runs
 (
     run_id UInt64,
     run_kind LowCardinality(String), -- day | lessons | changes | scratch
     run_day Date,
     lesson_ids Array(UInt64),
     note String,
-    created_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    created_at DateTime64(3, 'UTC') default now64(3)
 )
-ENGINE = MergeTree
-ORDER BY run_id;
+engine = MergeTree
+order by run_id;
 
 -- Publishing a run is one insert of one row: readers see all of a run or none of it.
 -- Withheld lessons (failed checks) keep showing their previous run.
-CREATE TABLE IF NOT EXISTS dim.preheat_publications
+create table if not exists dim.preheat_publications
 (
     run_id UInt64,
     withheld_lessons Array(UInt64),
-    published_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    published_at DateTime64(3, 'UTC') default now64(3)
 )
-ENGINE = MergeTree
-ORDER BY run_id;
+engine = MergeTree
+order by run_id;
 
 -- The run log: one row per (run, lesson) written when the lesson's batch is complete.
-CREATE TABLE IF NOT EXISTS dim.preheat_lesson_log
+create table if not exists dim.preheat_lesson_log
 (
     run_id UInt64,
     lesson_id UInt64,
@@ -54,11 +54,11 @@ CREATE TABLE IF NOT EXISTS dim.preheat_lesson_log
     batch_seconds Float64,
     built_at DateTime64(3, 'UTC')
 )
-ENGINE = MergeTree
-ORDER BY (run_id, lesson_id);
+engine = MergeTree
+order by (run_id, lesson_id);
 
 -- Where each enrolled student sits: tutor, class and org-node chain (root .. leaf).
-CREATE TABLE IF NOT EXISTS dim.preheat_placement
+create table if not exists dim.preheat_placement
 (
     run_id UInt64,
     lesson_id UInt64,
@@ -73,12 +73,12 @@ CREATE TABLE IF NOT EXISTS dim.preheat_placement
     node_ids Array(UInt64),
     node_names Array(String)
 )
-ENGINE = MergeTree
-PARTITION BY toYYYYMM(lesson_date)
-ORDER BY (lesson_id, run_id, student_id);
+engine = MergeTree
+partition by toYYYYMM(lesson_date)
+order by (lesson_id, run_id, student_id);
 
 -- Live rooms: one main room per lesson, plus pre/in/post-class rooms per tutor on camera.
-CREATE TABLE IF NOT EXISTS dim.live_room
+create table if not exists dim.live_room
 (
     run_id UInt64,
     lesson_id UInt64,
@@ -94,12 +94,12 @@ CREATE TABLE IF NOT EXISTS dim.live_room
     ends_at DateTime64(3, 'UTC'),
     expected_members UInt32
 )
-ENGINE = MergeTree
-PARTITION BY toYYYYMM(lesson_date)
-ORDER BY (lesson_id, run_id, room_id);
+engine = MergeTree
+partition by toYYYYMM(lesson_date)
+order by (lesson_id, run_id, room_id);
 
 -- Organisation tree nodes: /lesson[/tutor|lpc[/team/group|small_class|wechat_group]].
-CREATE TABLE IF NOT EXISTS dim.org_node
+create table if not exists dim.org_node
 (
     run_id UInt64,
     lesson_id UInt64,
@@ -113,12 +113,12 @@ CREATE TABLE IF NOT EXISTS dim.org_node
     path String,
     student_count UInt32   -- students placed at or below the node
 )
-ENGINE = MergeTree
-PARTITION BY toYYYYMM(lesson_date)
-ORDER BY (lesson_id, run_id, node_id);
+engine = MergeTree
+partition by toYYYYMM(lesson_date)
+order by (lesson_id, run_id, node_id);
 
 -- Room membership: which student sits in which room, at which org node (leaf).
-CREATE TABLE IF NOT EXISTS dim.room_membership
+create table if not exists dim.room_membership
 (
     run_id UInt64,
     lesson_id UInt64,
@@ -131,12 +131,12 @@ CREATE TABLE IF NOT EXISTS dim.room_membership
     node_id UInt64,       -- the student's leaf node (group, small class, WeChat group, ...)
     tutor_node_id UInt64  -- 0 when the student has no tutor
 )
-ENGINE = MergeTree
-PARTITION BY toYYYYMM(lesson_date)
-ORDER BY (lesson_id, run_id, room_id, student_id);
+engine = MergeTree
+partition by toYYYYMM(lesson_date)
+order by (lesson_id, run_id, room_id, student_id);
 
 -- Check findings: one row per (check, lesson, kind).
-CREATE TABLE IF NOT EXISTS dim.preheat_findings
+create table if not exists dim.preheat_findings
 (
     check_id UInt64,
     run_id UInt64,
@@ -147,11 +147,11 @@ CREATE TABLE IF NOT EXISTS dim.preheat_findings
     count UInt64,
     checked_at DateTime64(3, 'UTC')
 )
-ENGINE = MergeTree
-ORDER BY (run_id, lesson_id, check_id, kind);
+engine = MergeTree
+order by (run_id, lesson_id, check_id, kind);
 
 -- One row per (check, lesson): the lesson was checked, with this many findings.
-CREATE TABLE IF NOT EXISTS dim.preheat_check_log
+create table if not exists dim.preheat_check_log
 (
     check_id UInt64,
     run_id UInt64,
@@ -160,58 +160,58 @@ CREATE TABLE IF NOT EXISTS dim.preheat_check_log
     warnings UInt32,
     checked_at DateTime64(3, 'UTC')
 )
-ENGINE = MergeTree
-ORDER BY (run_id, lesson_id, check_id);
+engine = MergeTree
+order by (run_id, lesson_id, check_id);
 
 -- Change events already re-preheated: the highest change_id of each processed slice.
-CREATE TABLE IF NOT EXISTS dim.preheat_change_cursor
+create table if not exists dim.preheat_change_cursor
 (
     processed_up_to UInt64,
     run_id UInt64,
     events UInt32,
     lessons UInt32,
-    processed_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    processed_at DateTime64(3, 'UTC') default now64(3)
 )
-ENGINE = MergeTree
-ORDER BY processed_up_to;
+engine = MergeTree
+order by processed_up_to;
 
 -- Source: each requested lesson's latest schedule version and its bound policy.
-CREATE OR REPLACE VIEW dim.preheat_source_lessons AS
-SELECT
-    schedule.lesson_id AS lesson_id,
-    schedule.course_id AS course_id,
-    schedule.lesson_date AS lesson_date,
-    schedule.starts_at AS starts_at,
-    schedule.ends_at AS ends_at,
-    schedule.lesson_status AS lesson_status,
-    schedule.policy_id AS policy_id,
-    concat('lesson:', toString(schedule.lesson_id)) AS root_path,
-    cityHash64(root_path) AS root_node_id,
+create or replace view dim.preheat_source_lessons as
+select
+    schedule.lesson_id as lesson_id,
+    schedule.course_id as course_id,
+    schedule.lesson_date as lesson_date,
+    schedule.starts_at as starts_at,
+    schedule.ends_at as ends_at,
+    schedule.lesson_status as lesson_status,
+    schedule.policy_id as policy_id,
+    concat('lesson:', toString(schedule.lesson_id)) as root_path,
+    cityHash64(root_path) as root_node_id,
     (
         policy.policy_id != 0
-        AND policy.org_policy IN (
+        and policy.org_policy in (
             'flat', 'tutor_team_group', 'tutor_small_class', 'lpc_wechat_group', 'lpc'
         )
-        AND policy.room_policy IN ('main_only', 'tutor_on_camera')
-        AND policy.preheat_mode IN ('minimal', 'simple', 'full')
-    ) AS has_policy,
-    policy.biz_type AS biz_type,
-    policy.stream_policy AS stream_policy,
-    policy.org_policy AS org_policy,
-    policy.room_policy AS room_policy,
-    policy.preheat_mode AS preheat_mode,
-    greatest(policy.group_size, 1) AS group_size,
-    greatest(policy.team_size, 1) AS team_size,
-    policy.tutor_capacity AS tutor_capacity
-FROM
+        and policy.room_policy in ('main_only', 'tutor_on_camera')
+        and policy.preheat_mode in ('minimal', 'simple', 'full')
+    ) as has_policy,
+    policy.biz_type as biz_type,
+    policy.stream_policy as stream_policy,
+    policy.org_policy as org_policy,
+    policy.room_policy as room_policy,
+    policy.preheat_mode as preheat_mode,
+    greatest(policy.group_size, 1) as group_size,
+    greatest(policy.team_size, 1) as team_size,
+    policy.tutor_capacity as tutor_capacity
+from
     (
-        SELECT lesson_id, course_id, lesson_date, starts_at, ends_at, lesson_status, policy_id
-        FROM ods.lesson_schedule FINAL
-        WHERE lesson_id IN {lessons:Array(UInt64)}
-    ) AS schedule
-LEFT JOIN
+        select lesson_id, course_id, lesson_date, starts_at, ends_at, lesson_status, policy_id
+        from ods.lesson_schedule final
+        where lesson_id in {lessons:Array(UInt64)}
+    ) as schedule
+left join
     (
-        SELECT
+        select
             policy_id,
             biz_type,
             stream_policy,
@@ -221,90 +221,90 @@ LEFT JOIN
             group_size,
             team_size,
             tutor_capacity
-        FROM ods.lesson_policy FINAL
-    ) AS policy
-    ON policy.policy_id = schedule.policy_id;
+        from ods.lesson_policy final
+    ) as policy
+    on policy.policy_id = schedule.policy_id;
 
 -- Source: each requested lesson's enrolled students with their active tutor assignment.
-CREATE OR REPLACE VIEW dim.preheat_source_students AS
-SELECT
-    enrolled.lesson_id AS lesson_id,
-    enrolled.student_id AS student_id,
-    assigned.tutoring_source AS tutoring_source,
-    assigned.tutor_id AS tutor_id,
-    assigned.class_id AS class_id
-FROM
+create or replace view dim.preheat_source_students as
+select
+    enrolled.lesson_id as lesson_id,
+    enrolled.student_id as student_id,
+    assigned.tutoring_source as tutoring_source,
+    assigned.tutor_id as tutor_id,
+    assigned.class_id as class_id
+from
     (
-        SELECT lesson_id, student_id, course_id
-        FROM ods.lesson_enrollment FINAL
-        WHERE lesson_id IN {lessons:Array(UInt64)} AND enrollment_status = 'enrolled'
-    ) AS enrolled
-LEFT JOIN
+        select lesson_id, student_id, course_id
+        from ods.lesson_enrollment final
+        where lesson_id in {lessons:Array(UInt64)} and enrollment_status = 'enrolled'
+    ) as enrolled
+left join
     (
-        SELECT course_id, student_id, tutoring_source, tutor_id, class_id
-        FROM ods.tutor_assignment FINAL
-        WHERE
-            course_id IN (
-                SELECT course_id FROM ods.lesson_schedule
-                WHERE lesson_id IN {lessons:Array(UInt64)}
+        select course_id, student_id, tutoring_source, tutor_id, class_id
+        from ods.tutor_assignment final
+        where
+            course_id in (
+                select course_id from ods.lesson_schedule
+                where lesson_id in {lessons:Array(UInt64)}
             )
-            AND assignment_status = 'active'
-    ) AS assigned
-    ON assigned.course_id = enrolled.course_id AND assigned.student_id = enrolled.student_id;
+            and assignment_status = 'active'
+    ) as assigned
+    on assigned.course_id = enrolled.course_id and assigned.student_id = enrolled.student_id;
 
 -- What the policy says each student should get: the students the engine must place
 -- (scheduled lessons with a usable policy, preheat mode above minimal), with the tutor
 -- and class the org policy uses (flat trees have no tutor; only class policies a class).
-CREATE OR REPLACE VIEW dim.preheat_expected_students AS
-SELECT
-    lesson.lesson_id AS lesson_id,
-    lesson.lesson_date AS lesson_date,
-    lesson.root_path AS root_path,
-    student.student_id AS student_id,
-    if(lesson.org_policy = 'flat', '', student.tutoring_source) AS tutoring_source,
-    if(lesson.org_policy = 'flat', 0, student.tutor_id) AS tutor_id,
+create or replace view dim.preheat_expected_students as
+select
+    lesson.lesson_id as lesson_id,
+    lesson.lesson_date as lesson_date,
+    lesson.root_path as root_path,
+    student.student_id as student_id,
+    if(lesson.org_policy = 'flat', '', student.tutoring_source) as tutoring_source,
+    if(lesson.org_policy = 'flat', 0, student.tutor_id) as tutor_id,
     if(
-        lesson.org_policy IN ('tutor_small_class', 'lpc_wechat_group') AND tutor_id != 0,
+        lesson.org_policy in ('tutor_small_class', 'lpc_wechat_group') and tutor_id != 0,
         student.class_id,
         0
-    ) AS class_id,
-    lesson.org_policy AS org_policy,
-    lesson.room_policy AS room_policy,
-    lesson.preheat_mode AS preheat_mode,
-    lesson.group_size AS group_size,
-    lesson.team_size AS team_size,
-    lesson.tutor_capacity AS tutor_capacity
-FROM dim.preheat_source_students(lessons = {lessons:Array(UInt64)}) AS student
-INNER JOIN dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}) AS lesson
-    ON lesson.lesson_id = student.lesson_id
-WHERE
+    ) as class_id,
+    lesson.org_policy as org_policy,
+    lesson.room_policy as room_policy,
+    lesson.preheat_mode as preheat_mode,
+    lesson.group_size as group_size,
+    lesson.team_size as team_size,
+    lesson.tutor_capacity as tutor_capacity
+from dim.preheat_source_students(lessons = {lessons:Array(UInt64)}) as student
+inner join dim.preheat_source_lessons(lessons = {lessons:Array(UInt64)}) as lesson
+    on lesson.lesson_id = student.lesson_id
+where
     lesson.lesson_status = 'scheduled'
-    AND lesson.has_policy
-    AND lesson.preheat_mode != 'minimal';
+    and lesson.has_policy
+    and lesson.preheat_mode != 'minimal';
 
 -- Per lesson, the run readers see: the latest-built run among published runs, unless the
 -- publication withheld the lesson.
-CREATE OR REPLACE VIEW dim.lesson_current_run AS
-SELECT
-    published.lesson_id AS lesson_id,
-    argMax(published.run_id, (published.built_at, published.run_id)) AS run_id,
-    argMax(published.lesson_date, (published.built_at, published.run_id)) AS lesson_date,
-    argMax(published.build_status, (published.built_at, published.run_id)) AS build_status,
-    max(published.built_at) AS built_at
-FROM
+create or replace view dim.lesson_current_run as
+select
+    published.lesson_id as lesson_id,
+    argMax(published.run_id, (published.built_at, published.run_id)) as run_id,
+    argMax(published.lesson_date, (published.built_at, published.run_id)) as lesson_date,
+    argMax(published.build_status, (published.built_at, published.run_id)) as build_status,
+    max(published.built_at) as built_at
+from
     (
-        SELECT lesson_id, run_id, lesson_date, build_status, built_at
-        FROM dim.preheat_lesson_log
-        WHERE
-            run_id IN (SELECT run_id FROM dim.preheat_publications)
-            AND (run_id, lesson_id) NOT IN (
-                SELECT run_id, arrayJoin(withheld_lessons) FROM dim.preheat_publications
+        select lesson_id, run_id, lesson_date, build_status, built_at
+        from dim.preheat_lesson_log
+        where
+            run_id in (select run_id from dim.preheat_publications)
+            and (run_id, lesson_id) not in (
+                select run_id, arrayJoin(withheld_lessons) from dim.preheat_publications
             )
-    ) AS published
-GROUP BY published.lesson_id;
+    ) as published
+group by published.lesson_id;
 
-CREATE OR REPLACE VIEW dim.live_room_current AS
-SELECT
+create or replace view dim.live_room_current as
+select
     lesson_date,
     lesson_id,
     room_id,
@@ -318,11 +318,11 @@ SELECT
     ends_at,
     expected_members,
     run_id
-FROM dim.live_room
-WHERE (lesson_id, run_id) IN (SELECT lesson_id, run_id FROM dim.lesson_current_run);
+from dim.live_room
+where (lesson_id, run_id) in (select lesson_id, run_id from dim.lesson_current_run);
 
-CREATE OR REPLACE VIEW dim.org_node_current AS
-SELECT
+create or replace view dim.org_node_current as
+select
     lesson_date,
     lesson_id,
     node_id,
@@ -334,12 +334,12 @@ SELECT
     path,
     student_count,
     run_id
-FROM dim.org_node
-WHERE (lesson_id, run_id) IN (SELECT lesson_id, run_id FROM dim.lesson_current_run);
+from dim.org_node
+where (lesson_id, run_id) in (select lesson_id, run_id from dim.lesson_current_run);
 
 -- For marts: one row per (lesson, room, student) with the tutor and group to join on.
-CREATE OR REPLACE VIEW dim.room_membership_current AS
-SELECT
+create or replace view dim.room_membership_current as
+select
     lesson_date,
     lesson_id,
     room_id,
@@ -347,57 +347,57 @@ SELECT
     student_id,
     tutor_id,
     tutor_node_id,
-    node_id AS group_node_id,
+    node_id as group_node_id,
     class_id,
     run_id
-FROM dim.room_membership
-WHERE (lesson_id, run_id) IN (SELECT lesson_id, run_id FROM dim.lesson_current_run);
+from dim.room_membership
+where (lesson_id, run_id) in (select lesson_id, run_id from dim.lesson_current_run);
 
 -- For marts: one row per (lesson, student): tutor, group and the group's path.
-CREATE OR REPLACE VIEW dim.lesson_student_current AS
-SELECT
+create or replace view dim.lesson_student_current as
+select
     lesson_date,
     lesson_id,
     student_id,
     tutoring_source,
     tutor_id,
-    if(tutor_id = 0, toUInt64(0), node_ids[2]) AS tutor_node_id,
-    node_ids[-1] AS group_node_id,
-    splitByChar(':', node_names[-1])[1] AS group_kind,
+    if(tutor_id = 0, toUInt64(0), node_ids[2]) as tutor_node_id,
+    node_ids[-1] as group_node_id,
+    splitByChar(':', node_names[-1])[1] as group_kind,
     class_id,
-    arrayStringConcat(node_names, '/') AS group_path,
+    arrayStringConcat(node_names, '/') as group_path,
     run_id
-FROM dim.preheat_placement
-WHERE (lesson_id, run_id) IN (SELECT lesson_id, run_id FROM dim.lesson_current_run);
+from dim.preheat_placement
+where (lesson_id, run_id) in (select lesson_id, run_id from dim.lesson_current_run);
 
 -- Per lesson: the current run's log and its latest check.
-CREATE OR REPLACE VIEW dim.preheat_lesson_status AS
-SELECT
-    log.lesson_id AS lesson_id,
-    log.lesson_date AS lesson_date,
-    log.run_id AS run_id,
-    log.build_status AS build_status,
-    log.policy_id AS policy_id,
-    log.students AS students,
-    log.tutors AS tutors,
-    log.rooms AS rooms,
-    log.nodes AS nodes,
-    log.members AS members,
-    log.built_at AS built_at,
-    checks.errors AS errors,
-    checks.warnings AS warnings,
-    checks.checked_at AS checked_at
-FROM dim.preheat_lesson_log AS log
-LEFT JOIN
+create or replace view dim.preheat_lesson_status as
+select
+    log.lesson_id as lesson_id,
+    log.lesson_date as lesson_date,
+    log.run_id as run_id,
+    log.build_status as build_status,
+    log.policy_id as policy_id,
+    log.students as students,
+    log.tutors as tutors,
+    log.rooms as rooms,
+    log.nodes as nodes,
+    log.members as members,
+    log.built_at as built_at,
+    checks.errors as errors,
+    checks.warnings as warnings,
+    checks.checked_at as checked_at
+from dim.preheat_lesson_log as log
+left join
     (
-        SELECT
+        select
             run_id,
             lesson_id,
-            argMax(errors, check_id) AS errors,
-            argMax(warnings, check_id) AS warnings,
-            max(checked_at) AS checked_at
-        FROM dim.preheat_check_log
-        GROUP BY run_id, lesson_id
-    ) AS checks
-    ON checks.run_id = log.run_id AND checks.lesson_id = log.lesson_id
-WHERE (log.lesson_id, log.run_id) IN (SELECT lesson_id, run_id FROM dim.lesson_current_run)
+            argMax(errors, check_id) as errors,
+            argMax(warnings, check_id) as warnings,
+            max(checked_at) as checked_at
+        from dim.preheat_check_log
+        group by run_id, lesson_id
+    ) as checks
+    on checks.run_id = log.run_id and checks.lesson_id = log.lesson_id
+where (log.lesson_id, log.run_id) in (select lesson_id, run_id from dim.lesson_current_run)

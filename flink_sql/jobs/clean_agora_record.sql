@@ -5,13 +5,13 @@
 -- Parsing as in clean_timeline_client_topic (parse_message: malformed_json, then missing_field,
 -- then wrong_type). Required: event, user_type, messageCreateTime; either state object may be
 -- absent; every numeric field, when present, must hold an integer.
-CREATE TEMPORARY VIEW agora_checked AS
-SELECT
+create temporary view agora_checked as
+select
     message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
     parsed.reason, parsed.classroom_id, parsed.user_type, parsed.user_id, parsed.agora_channel_id, parsed.event_text,
     parsed.video_fr, parsed.video_uid, parsed.audio_lost, parsed.audio_uid, parsed.create_time
-FROM agora_record AS message,
-    LATERAL TABLE(parse_message(message.payload, '
+from agora_record as message,
+    lateral table(parse_message(message.payload, '
         classroom_id      ID      classroom_id,
         user_type         STRING  user_type           NOT NULL,
         user_id           BIGINT  user_id,
@@ -22,14 +22,14 @@ FROM agora_record AS message,
         audio_lost        BIGINT  agora_audioState.lost,
         audio_uid         BIGINT  agora_audioState.uid,
         create_time       BIGINT  messageCreateTime   NOT NULL
-    ')) AS parsed;
+    ')) as parsed;
 
-INSERT INTO agora_record_clean
-SELECT
+insert into agora_record_clean
+select
     source_split, source_offset, classroom_id, user_type, user_id, agora_channel_id, event_text,
     video_fr, video_uid, audio_lost, audio_uid, create_time, ingested_at, processed_at
-FROM agora_checked
-WHERE reason IS NULL;
+from agora_checked
+where reason is NULL;
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
 apply template route_checked_messages (topic = 'agora_record', checked = 'agora_checked');

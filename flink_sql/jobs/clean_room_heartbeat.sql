@@ -8,39 +8,39 @@
 -- order of its partition) keys it: message_key = <topic>|<partition>|<offset>, as the warehouse
 -- computes it for the other cleaned tables (docs/contract.md 1.1; the clean topic carries no
 -- other copy of the offset).
-CREATE TEMPORARY VIEW heartbeat_fields AS
-SELECT
+create temporary view heartbeat_fields as
+select
     message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
-    message.source_offset AS message_position,
-    parsed.reason AS parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.kind, parsed.server_time
-FROM room_heartbeat AS message,
-    LATERAL TABLE(parse_message(message.payload, '
+    message.source_offset as message_position,
+    parsed.reason as parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.kind, parsed.server_time
+from room_heartbeat as message,
+    lateral table(parse_message(message.payload, '
         bid          BIGINT  bid          NOT NULL,
         room_id      STRING  room_id      NOT NULL,
         uid          BIGINT  uid          NOT NULL,
         terminal     STRING  terminal     NOT NULL,
         kind         STRING  kind         NOT NULL,
         server_time  BIGINT  server_time  NOT NULL
-    ')) AS parsed;
+    ')) as parsed;
 
 -- Rules beyond the parse (section 0: an enum outside its list or a number outside its range is
 -- wrong_type): integers have at most 18 digits, terminal is not empty, kind is enter|beat|leave.
-CREATE TEMPORARY VIEW heartbeat_verdicts AS
-SELECT
+create temporary view heartbeat_verdicts as
+select
     *,
-    COALESCE(parse_reason, CASE
-        WHEN bid NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR uid NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR server_time NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR terminal = ''
-            OR kind NOT IN ('enter', 'beat', 'leave')
-            THEN 'wrong_type'
-    END) AS reason
-FROM heartbeat_fields;
+    coalesce(parse_reason, case
+        when bid not between -999999999999999999 and 999999999999999999
+            or uid not between -999999999999999999 and 999999999999999999
+            or server_time not between -999999999999999999 and 999999999999999999
+            or terminal = ''
+            or kind not in ('enter', 'beat', 'leave')
+            then 'wrong_type'
+    end) as reason
+from heartbeat_fields;
 
-INSERT INTO room_heartbeat_clean
-SELECT
-    CONCAT(REPLACE(source_split, '/', '|'), '|', CAST(message_position AS STRING)),
+insert into room_heartbeat_clean
+select
+    concat(replace(source_split, '/', '|'), '|', cast(message_position as string)),
     source_split,
     bid,
     room_id,
@@ -50,8 +50,8 @@ SELECT
     server_time,
     ingested_at,
     processed_at
-FROM heartbeat_verdicts
-WHERE reason IS NULL;
+from heartbeat_verdicts
+where reason is NULL;
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
 apply template route_checked_messages (topic = 'room_heartbeat', checked = 'heartbeat_verdicts');

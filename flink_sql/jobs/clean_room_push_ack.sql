@@ -8,14 +8,14 @@
 -- The message's Kafka offset (message_position, in the order of its partition) keys it:
 -- message_key = <topic>|<partition>|<offset>, as the warehouse computes it for the other cleaned
 -- tables (docs/contract.md 1.1; the clean topic carries no other copy of the offset).
-CREATE TEMPORARY VIEW push_ack_fields AS
-SELECT
+create temporary view push_ack_fields as
+select
     message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at,
-    message.source_offset AS message_position,
-    parsed.reason AS parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.server_time, parsed.max_msgid,
+    message.source_offset as message_position,
+    parsed.reason as parse_reason, parsed.bid, parsed.room_id, parsed.uid, parsed.terminal, parsed.server_time, parsed.max_msgid,
     parsed.missing_ids
-FROM room_push_ack AS message,
-    LATERAL TABLE(parse_message(message.payload, '
+from room_push_ack as message,
+    lateral table(parse_message(message.payload, '
         bid          BIGINT        bid             NOT NULL,
         room_id      STRING        room_id         NOT NULL,
         uid          BIGINT        uid             NOT NULL,
@@ -23,30 +23,30 @@ FROM room_push_ack AS message,
         server_time  BIGINT        server_time     NOT NULL,
         max_msgid    BIGINT        max_msgid       NOT NULL,
         missing_ids  BIGINT_ARRAY  missing_msgids  NOT NULL
-    ')) AS parsed;
+    ')) as parsed;
 
 -- Rules beyond the parse (B.1; section 0: a number outside its range is wrong_type): integers
 -- have at most 18 digits, max_msgid is not negative, terminal is not empty, missing_msgids are
 -- distinct and each 1 <= x < max_msgid.
-CREATE TEMPORARY VIEW push_ack_verdicts AS
-SELECT
+create temporary view push_ack_verdicts as
+select
     *,
-    COALESCE(parse_reason, CASE
-        WHEN bid NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR uid NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR server_time NOT BETWEEN -999999999999999999 AND 999999999999999999
-            OR max_msgid NOT BETWEEN 0 AND 999999999999999999
-            OR terminal = ''
-            OR COALESCE(CARDINALITY(ARRAY_DISTINCT(missing_ids)) <> CARDINALITY(missing_ids), TRUE)
-            OR COALESCE(ARRAY_MIN(missing_ids), 1) < 1
-            OR COALESCE(ARRAY_MAX(missing_ids) >= max_msgid, FALSE)
-            THEN 'wrong_type'
-    END) AS reason
-FROM push_ack_fields;
+    coalesce(parse_reason, case
+        when bid not between -999999999999999999 and 999999999999999999
+            or uid not between -999999999999999999 and 999999999999999999
+            or server_time not between -999999999999999999 and 999999999999999999
+            or max_msgid not between 0 and 999999999999999999
+            or terminal = ''
+            or coalesce(cardinality(array_distinct(missing_ids)) <> cardinality(missing_ids), TRUE)
+            or coalesce(array_min(missing_ids), 1) < 1
+            or coalesce(array_max(missing_ids) >= max_msgid, FALSE)
+            then 'wrong_type'
+    end) as reason
+from push_ack_fields;
 
-INSERT INTO room_push_ack_clean
-SELECT
-    CONCAT(REPLACE(source_split, '/', '|'), '|', CAST(message_position AS STRING)),
+insert into room_push_ack_clean
+select
+    concat(replace(source_split, '/', '|'), '|', cast(message_position as string)),
     source_split,
     bid,
     room_id,
@@ -55,12 +55,12 @@ SELECT
     server_time,
     max_msgid,
     missing_ids,
-    CARDINALITY(missing_ids),
+    cardinality(missing_ids),
     message_position,
     ingested_at,
     processed_at
-FROM push_ack_verdicts
-WHERE reason IS NULL;
+from push_ack_verdicts
+where reason is NULL;
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
 apply template route_checked_messages (topic = 'room_push_ack', checked = 'push_ack_verdicts');

@@ -9,20 +9,25 @@
 -- (an object or array, a non-integer for a number) -> wrong_type. Then, on valid messages only:
 -- client time more than 5 minutes after the server time -> future_timestamp (unnatural: rejected
 -- here, before any watermark can see the event). The view is shared by the sinks (one parse).
-CREATE TEMPORARY VIEW timeline_checked AS
-SELECT
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    CASE
-        WHEN p.reason IS NOT NULL THEN p.reason
+create temporary view timeline_checked as
+select
+    message.payload, message.source_split, message.source_offset, message.ingested_at,
+    message.processed_at,
+    case
+        when parsed.reason is not NULL then parsed.reason
         -- client_time - create_time > 300000 exactly: a difference beyond BIGINT wraps negative
-        WHEN p.client_time > p.create_time
-            AND (p.client_time - p.create_time > 300000 OR p.client_time - p.create_time < 0)
-            THEN 'future_timestamp'
-    END AS reason,
-    p.create_time, p.client_time, p.user_id, p.room_id, p.`role`, p.msg_id, p.msg_type,
-    p.target_id, p.target_type, p.action_text, p.sub_action, p.page_index
-FROM timeline_client_topic AS m,
-    LATERAL TABLE(parse_message(m.payload, '
+        when parsed.client_time > parsed.create_time
+            and (
+                parsed.client_time - parsed.create_time > 300000
+                or parsed.client_time - parsed.create_time < 0
+            )
+            then 'future_timestamp'
+    end as reason,
+    parsed.create_time, parsed.client_time, parsed.user_id, parsed.room_id, parsed.`role`,
+    parsed.msg_id, parsed.msg_type, parsed.target_id, parsed.target_type, parsed.action_text,
+    parsed.sub_action, parsed.page_index
+from timeline_client_topic as message,
+    lateral table(parse_message(message.payload, '
         create_time  BIGINT  createTime                         NOT NULL,
         user_id      BIGINT  data.userid                        NOT NULL,
         room_id      BIGINT  data.roomid                        NOT NULL,
@@ -35,35 +40,39 @@ FROM timeline_client_topic AS m,
         action_text  STRING  data.msg.msg_data.action,
         sub_action   STRING  data.msg.msg_data.sub_action,
         page_index   BIGINT  data.msg.msg_data.page_index
-    ')) AS p;
+    ')) as parsed;
 
 -- Student interaction events: msgid 305, msgtype 116, role 2, then the matching rule. The rules
 -- are data, one row per event type ('*' matches anything): adding an event type is one row. The
 -- array is unnested per candidate message, a stateless lookup (a join with a VALUES view, or an
 -- array that does not depend on the message, is planned as a stateful join holding every event).
-INSERT INTO timeline_analysis_student
-SELECT
-    c.source_split, c.source_offset, c.create_time, c.client_time, c.user_id, c.room_id, c.`role`,
-    c.msg_id, c.msg_type, c.target_id, c.target_type, c.action_text, c.sub_action, c.page_index,
-    r.`event`,
-    c.ingested_at, c.processed_at
-FROM timeline_checked AS c
-CROSS JOIN UNNEST(
-    CASE WHEN c.reason IS NULL AND c.msg_id = 305 AND c.msg_type = 116 AND c.`role` = 2 THEN ARRAY[
+insert into timeline_analysis_student
+select
+    checked.source_split, checked.source_offset, checked.create_time, checked.client_time,
+    checked.user_id, checked.room_id, checked.`role`, checked.msg_id, checked.msg_type,
+    checked.target_id, checked.target_type, checked.action_text, checked.sub_action,
+    checked.page_index,
+    event_rule.`event`,
+    checked.ingested_at, checked.processed_at
+from timeline_checked as checked
+cross join unnest(
+    case
+        when checked.reason is NULL and checked.msg_id = 305 and checked.msg_type = 116
+            and checked.`role` = 2 then ARRAY[
         --   event                   target_id  target_type  action   sub_action
-        ROW('STUDENT_MOVE_PICTURE',  '*',       'shape',     'move',  '*'),
-        ROW('STUDENT_HOVER_PICTURE', '*',       'shape',     'mouse', 'over'),
-        ROW('STUDENT_LINE_DRAW',     '*',       'shape',     'add',   '*'),
-        ROW('STUDENT_AUDIO_PLAY',    '*',       'template',  'audio', 'start'),
-        ROW('STUDENT_AUDIO_PAUSE',   '*',       'template',  'audio', 'pause'),
-        ROW('STUDENT_MATCH_WRONG',   'match',   'template',  'match', 'drop:wrong'),
-        ROW('STUDENT_MATCH_CORRECT', 'match',   'template',  'match', 'drop:correct')
-    ] END
-) AS r (`event`, target_id, target_type, `action`, sub_action)
-WHERE r.target_type = c.target_type
-    AND r.`action` = c.action_text
-    AND r.target_id IN ('*', c.target_id)
-    AND r.sub_action IN ('*', c.sub_action);
+        row('STUDENT_MOVE_PICTURE', '*', 'shape', 'move', '*'),
+        row('STUDENT_HOVER_PICTURE', '*',       'shape',     'mouse', 'over'),
+        row('STUDENT_LINE_DRAW',     '*',       'shape',     'add',   '*'),
+        row('STUDENT_AUDIO_PLAY',    '*',       'template',  'audio', 'start'),
+        row('STUDENT_AUDIO_PAUSE',   '*',       'template',  'audio', 'pause'),
+        row('STUDENT_MATCH_WRONG',   'match',   'template',  'match', 'drop:wrong'),
+        row('STUDENT_MATCH_CORRECT', 'match',   'template',  'match', 'drop:correct')
+    ] end
+) as event_rule (`event`, target_id, target_type, `action`, sub_action)
+where event_rule.target_type = checked.target_type
+    and event_rule.`action` = checked.action_text
+    and event_rule.target_id in ('*', checked.target_id)
+    and event_rule.sub_action in ('*', checked.sub_action);
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
 apply template route_checked_messages (

@@ -7,29 +7,29 @@
 -- one JSON object -> malformed_json; a NOT NULL field absent or null -> missing_field; a value its
 -- type does not take (an object or array, an update_time that is not a real YYYY-MM-DD HH:MM:SS)
 -- -> wrong_type. channel_id may be null or absent: such a student counts under level 'other'.
-CREATE TEMPORARY VIEW student_checked AS
-SELECT
+create temporary view student_checked as
+select
     message.payload, message.source_split, message.source_offset, message.ingested_at, message.processed_at, parsed.reason,
     parsed.id, parsed.channel_id, parsed.update_time
-FROM uc_account_student AS message,
-    LATERAL TABLE(parse_message(message.payload, '
+from uc_account_student as message,
+    lateral table(parse_message(message.payload, '
         id           ID        id            NOT NULL,
         channel_id   ID        channel_id,
         update_time  DATETIME  update_time   NOT NULL
-    ')) AS parsed;
+    ')) as parsed;
 
 -- message_seq numbers the valid messages of each split in reading order (a file is read front to
 -- back by one reader): the tie-break when two versions share an update_time.
-INSERT INTO uc_account_student_clean
-SELECT
+insert into uc_account_student_clean
+select
     source_split, source_offset, id, channel_id, update_time,
-    COUNT(*) OVER (
-        PARTITION BY source_split ORDER BY processed_at
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    count(*) over (
+        partition by source_split order by processed_at
+        rows between unbounded preceding and current row
     ),
     ingested_at, processed_at
-FROM student_checked
-WHERE reason IS NULL;
+from student_checked
+where reason is NULL;
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.
 apply template route_checked_messages (topic = 'uc_account-student', checked = 'student_checked');

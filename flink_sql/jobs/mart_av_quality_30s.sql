@@ -11,20 +11,20 @@ apply template late_by_split_watermark (
 );
 
 -- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom).
-CREATE TEMPORARY VIEW av_metrics AS
-SELECT
+create temporary view av_metrics as
+select
     event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
-    COALESCE(user_id, -1) AS user_id,
-    COALESCE(agora_channel_id, -1) AS web_server_id,
-    COALESCE(classroom_id, '-1') AS classroom_id,
+    COALESCE(user_id, -1) as user_id,
+    COALESCE(agora_channel_id, -1) as web_server_id,
+    COALESCE(classroom_id, '-1') as classroom_id,
     user_type,
-    audio_uid AS extra_uid,
-    CONCAT(`event`, '_AUDIO_STATE') AS `event`,
-    audio_lost AS metric_value
-FROM av_records
-WHERE user_type = 'student' AND audio_lost >= 0
-UNION ALL
-SELECT
+    audio_uid as extra_uid,
+    CONCAT(`event`, '_AUDIO_STATE') as `event`,
+    audio_lost as metric_value
+from av_records
+where user_type = 'student' and audio_lost >= 0
+union all
+select
     event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
     COALESCE(user_id, -1),
     COALESCE(agora_channel_id, -1),
@@ -33,14 +33,14 @@ SELECT
     video_uid,
     CONCAT(`event`, '_VIDEO_STATE'),
     video_fr
-FROM av_records
-WHERE user_type = 'student' AND video_fr >= 0;
+from av_records
+where user_type = 'student' and video_fr >= 0;
 
-CREATE TEMPORARY VIEW av_metrics_on_time AS
-SELECT * FROM av_metrics WHERE NOT is_late;
+create temporary view av_metrics_on_time as
+select * from av_metrics where not is_late;
 
-INSERT INTO av_quality_30s
-SELECT
+insert into av_quality_30s
+select
     DATE_FORMAT(window_start, 'yyyy-MM-dd HH:mm:ss'),
     DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss'),
     user_id,
@@ -50,11 +50,11 @@ SELECT
     extra_uid,
     `event`,
     SUM(metric_value),
-    AVG(CAST(metric_value AS DOUBLE)),
+    AVG(cast(metric_value as double)),
     COUNT(*),
-    CURRENT_TIMESTAMP
-FROM TABLE(TUMBLE(TABLE av_metrics_on_time, DESCRIPTOR(event_at), INTERVAL '30' SECOND))
-GROUP BY
+    current_timestamp
+from table(TUMBLE(table av_metrics_on_time, DESCRIPTOR(event_at), interval '30' second))
+group by
     window_start, window_end, user_id, web_server_id, classroom_id, user_type, extra_uid, `event`;
 
 apply template route_late_events (

@@ -9,57 +9,57 @@
 -- usual form, but Flink 2.3 plans a top-1 Rank feeding an aggregate without retraction (MAX and
 -- COUNT keep the versions that a later version replaced); an aggregate feeding an aggregate is
 -- exact.
-CREATE TEMPORARY VIEW latest_orders AS
-SELECT
-    CAST(version_fields[4] AS BIGINT) AS cc_id,
-    CAST(version_fields[5] AS INT) AS `status`,
+create temporary view latest_orders as
+select
+    cast(version_fields[4] as bigint) as cc_id,
+    cast(version_fields[5] as int) as `status`,
     -- '+' marks a confirm_date_time that is set, '-' one that is null
-    CASE
-        WHEN version_fields[6] LIKE '+%' THEN SUBSTR(version_fields[6], 2)
-    END AS confirm_date_time,
-    version_fields[1] AS update_time
-FROM (
-    SELECT
+    case
+        when version_fields[6] like '+%' then substr(version_fields[6], 2)
+    end as confirm_date_time,
+    version_fields[1] as update_time
+from (
+    select
         id,
-        SPLIT(MAX(CONCAT(
-            update_time, CHR(0),
-            source_split, CHR(0),
-            LPAD(CAST(message_seq AS STRING), 19, '0'), CHR(0),
-            CAST(cc_id AS STRING), CHR(0),
-            CAST(`status` AS STRING), CHR(0),
-            COALESCE(CONCAT('+', confirm_date_time), '-')
-        )), CHR(0)) AS version_fields
-    FROM data_pack_order_info_clean
-    GROUP BY id
+        split(max(concat(
+            update_time, chr(0),
+            source_split, chr(0),
+            lpad(cast(message_seq as string), 19, '0'), chr(0),
+            cast(cc_id as string), chr(0),
+            cast(`status` as string), chr(0),
+            coalesce(concat('+', confirm_date_time), '-')
+        )), chr(0)) as version_fields
+    from data_pack_order_info_clean
+    group by id
 );
 
 -- confirm_date_time is a business-time-zone string: its date part is the attribution day.
-CREATE TEMPORARY VIEW cc_confirmations AS
-SELECT
+create temporary view cc_confirmations as
+select
     cc_id,
-    SUBSTR(confirm_date_time, 1, 10) AS attribution_date,
-    COUNT(*) AS cc_index,
-    MAX(update_time) AS update_time
-FROM latest_orders
-WHERE `status` = 3 AND confirm_date_time IS NOT NULL
-GROUP BY cc_id, SUBSTR(confirm_date_time, 1, 10);
+    substr(confirm_date_time, 1, 10) as attribution_date,
+    count(*) as cc_index,
+    max(update_time) as update_time
+from latest_orders
+where `status` = 3 and confirm_date_time is not NULL
+group by cc_id, substr(confirm_date_time, 1, 10);
 
 -- Upsert log as in mart_registrations_hourly_by_level: latest value per key by version, a
 -- consultant day whose last order moved away is a DELETE (is_deleted = 1).
-CREATE TEMPORARY VIEW cc_changes AS
-SELECT cc_id, attribution_date, cc_index, update_time, op, PROCTIME() AS changed_at
-FROM TO_CHANGELOG(input => TABLE cc_confirmations);
+create temporary view cc_changes as
+select cc_id, attribution_date, cc_index, update_time, op, proctime() as changed_at
+from TO_CHANGELOG(input => table cc_confirmations);
 
-INSERT INTO cc_daily_tracking
-SELECT cc_id, cc_index, 1, attribution_date, update_time, `version`, is_deleted, CURRENT_TIMESTAMP
-FROM (
-    SELECT
+insert into cc_daily_tracking
+select cc_id, cc_index, 1, attribution_date, update_time, `version`, is_deleted, current_timestamp
+from (
+    select
         cc_id, cc_index, attribution_date, update_time, op,
-        CAST(UNIX_TIMESTAMP() AS BIGINT) * 1000000000 + COUNT(*) OVER (
-            PARTITION BY cc_id, attribution_date ORDER BY changed_at
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS `version`,
-        CAST(CASE WHEN op = 'DELETE' THEN 1 ELSE 0 END AS TINYINT) AS is_deleted
-    FROM cc_changes
+        cast(unix_timestamp() as bigint) * 1000000000 + count(*) over (
+            partition by cc_id, attribution_date order by changed_at
+            rows between unbounded preceding and current row
+        ) as `version`,
+        cast(case when op = 'DELETE' then 1 else 0 end as tinyint) as is_deleted
+    from cc_changes
 )
-WHERE op <> 'UPDATE_BEFORE';
+where op <> 'UPDATE_BEFORE';

@@ -11,11 +11,11 @@ apply template late_by_split_watermark (
     event_time_ms = 'messageTimeStamp', split = 'sourceSplit'
 );
 
-CREATE TEMPORARY VIEW classroom_events_on_time AS
-SELECT * FROM classroom_events WHERE NOT is_late;
+create temporary view classroom_events_on_time as
+select * from classroom_events where not is_late;
 
-INSERT INTO classroom_performance_1min
-SELECT
+insert into classroom_performance_1min
+select
     DATE_FORMAT(window_start, 'yyyy-MM-dd HH:mm:ss'),
     DATE_FORMAT(window_end, 'yyyy-MM-dd HH:mm:ss'),
     roomId,
@@ -23,9 +23,9 @@ SELECT
     `role`,
     `event`,
     COUNT(*),
-    CURRENT_TIMESTAMP
-FROM TABLE(TUMBLE(TABLE classroom_events_on_time, DESCRIPTOR(event_at), INTERVAL '1' MINUTE))
-GROUP BY window_start, window_end, roomId, userId, `role`, `event`;
+    current_timestamp
+from table(TUMBLE(table classroom_events_on_time, DESCRIPTOR(event_at), interval '1' minute))
+group by window_start, window_end, roomId, userId, `role`, `event`;
 
 apply template route_late_events (
     mart = 'classroom_performance_1min', events = 'classroom_events',

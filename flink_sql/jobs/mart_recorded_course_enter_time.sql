@@ -9,8 +9,8 @@ apply template late_by_split_watermark (
     view = 'qos_events', source = 'qos_log_clean', event_time_ms = 'data_time'
 );
 
-CREATE TEMPORARY VIEW qos_events_on_time AS
-SELECT * FROM qos_events WHERE NOT is_late;
+create temporary view qos_events_on_time as
+select * from qos_events where not is_late;
 
 -- A range OVER window on event time replaces the seed's self-join: it keeps only the look-back of
 -- each user and classroom in state (bounded) and yields exactly one row per event. The frame ends
@@ -18,39 +18,39 @@ SELECT * FROM qos_events WHERE NOT is_late;
 -- below the event's own. Among earliest-time ties the smallest event_time wins; user_type and
 -- event_time come from that earliest event: all three ride in one zero-padded key whose MIN picks
 -- them together.
-CREATE TEMPORARY VIEW qos_sessions AS
-SELECT
+create temporary view qos_sessions as
+select
     user_id,
     classroom_id,
     sub_event,
     data_time,
     event_time,
-    MIN(data_time) OVER look_back AS earliest_data_time,
+    MIN(data_time) over look_back as earliest_data_time,
     MIN(CONCAT(
-        LPAD(CAST(data_time AS STRING), 19, '0'),
-        LPAD(CAST(event_time AS STRING), 19, '0'),
-        COALESCE(user_type, ''))) OVER look_back AS earliest_key
-FROM qos_events_on_time
-WINDOW look_back AS (
-    PARTITION BY user_id, classroom_id
-    ORDER BY event_at
-    RANGE BETWEEN INTERVAL '${RECORDED_COURSE_LOOKBACK}' DAY TO SECOND PRECEDING AND CURRENT ROW
+        LPAD(cast(data_time as string), 19, '0'),
+        LPAD(cast(event_time as string), 19, '0'),
+        COALESCE(user_type, ''))) over look_back as earliest_key
+from qos_events_on_time
+window look_back as (
+    partition by user_id, classroom_id
+    order by event_at
+    range between interval '${RECORDED_COURSE_LOOKBACK}' day to second preceding and current row
 );
 
-INSERT INTO recorded_course_enter_time
-SELECT
+insert into recorded_course_enter_time
+select
     user_id,
     classroom_id,
     NULLIF(SUBSTR(earliest_key, 39), ''),
     data_time - earliest_data_time,
     -- epoch fields are milliseconds end to end: both times keep theirs
     DATE_FORMAT(
-        TO_TIMESTAMP_LTZ(CAST(SUBSTR(earliest_key, 20, 19) AS BIGINT), 3),
+        TO_TIMESTAMP_LTZ(cast(SUBSTR(earliest_key, 20, 19) as bigint), 3),
         'yyyy-MM-dd HH:mm:ss.SSS'),
     DATE_FORMAT(TO_TIMESTAMP_LTZ(event_time, 3), 'yyyy-MM-dd HH:mm:ss.SSS'),
-    CURRENT_TIMESTAMP
-FROM qos_sessions
-WHERE sub_event = 'PPT_SUCCESS' AND earliest_data_time < data_time;
+    current_timestamp
+from qos_sessions
+where sub_event = 'PPT_SUCCESS' and earliest_data_time < data_time;
 
 apply template route_late_events (
     mart = 'recorded_course_enter_time', events = 'qos_events', event_time_ms = 'data_time',

@@ -18,40 +18,40 @@ apply template latest_version (
 );
 
 -- register_date_time is a business-time-zone string, so its hour bucket is a plain reformat.
-CREATE TEMPORARY VIEW registration_leads AS
-SELECT
-    CAST(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') AS INT) AS reg_hour,
-    CASE WHEN channels.`level` IN ('A', 'B', 'C', 'D') THEN channels.`level` ELSE 'other' END AS `level`,
-    COUNT(DISTINCT students.id) AS leads
-FROM latest_students AS students
-JOIN latest_users AS users ON users.id = students.id
-LEFT JOIN latest_channels AS channels ON channels.id = students.channel_id
-WHERE users.`status` = 'NORMAL'
-    AND users.`name` NOT LIKE '%测试%'
-    AND users.`name` NOT LIKE '%test%'
-    AND users.`name` NOT LIKE 'DM!_%' ESCAPE '!'
-GROUP BY
-    CAST(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') AS INT),
-    CASE WHEN channels.`level` IN ('A', 'B', 'C', 'D') THEN channels.`level` ELSE 'other' END;
+create temporary view registration_leads as
+select
+    cast(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') as int) as reg_hour,
+    case when channels.`level` in ('A', 'B', 'C', 'D') then channels.`level` else 'other' end as `level`,
+    COUNT(distinct students.id) as leads
+from latest_students as students
+join latest_users as users on users.id = students.id
+left join latest_channels as channels on channels.id = students.channel_id
+where users.`status` = 'NORMAL'
+    and users.`name` not like '%测试%'
+    and users.`name` not like '%test%'
+    and users.`name` not like 'DM!_%' escape '!'
+group by
+    cast(DATE_FORMAT(users.register_date_time, 'yyyyMMddHH') as int),
+    case when channels.`level` in ('A', 'B', 'C', 'D') then channels.`level` else 'other' end;
 
 -- The aggregate updates as versions arrive. TO_CHANGELOG turns it into an append-only log: every
 -- current value (INSERT / UPDATE_AFTER) and every vanished key (DELETE, is_deleted = 1) with a
 -- version that grows per key (emission second * 1e9 + the key's change count), so a
 -- ReplacingMergeTree(version, is_deleted) ordered by the key keeps exactly the latest value.
-CREATE TEMPORARY VIEW registration_changes AS
-SELECT reg_hour, `level`, leads, op, PROCTIME() AS changed_at
-FROM TO_CHANGELOG(input => TABLE registration_leads);
+create temporary view registration_changes as
+select reg_hour, `level`, leads, op, PROCTIME() as changed_at
+from TO_CHANGELOG(input => table registration_leads);
 
-INSERT INTO registrations_hourly_by_level
-SELECT reg_hour, `level`, leads, `version`, is_deleted, CURRENT_TIMESTAMP
-FROM (
-    SELECT
+insert into registrations_hourly_by_level
+select reg_hour, `level`, leads, `version`, is_deleted, current_timestamp
+from (
+    select
         reg_hour, `level`, leads, op,
-        CAST(UNIX_TIMESTAMP() AS BIGINT) * 1000000000 + COUNT(*) OVER (
-            PARTITION BY reg_hour, `level` ORDER BY changed_at
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS `version`,
-        CAST(CASE WHEN op = 'DELETE' THEN 1 ELSE 0 END AS TINYINT) AS is_deleted
-    FROM registration_changes
+        cast(UNIX_TIMESTAMP() as bigint) * 1000000000 + COUNT(*) OVER (
+            partition by reg_hour, `level` order by changed_at
+            rows between unbounded preceding and current row
+        ) as `version`,
+        cast(case when op = 'DELETE' then 1 else 0 end as tinyint) as is_deleted
+    from registration_changes
 )
-WHERE op <> 'UPDATE_BEFORE';
+where op <> 'UPDATE_BEFORE';

@@ -7,53 +7,53 @@
 -- dim_room_membership are lookup tables, connector classpulse-warehouse).
 
 -- One shape for the four topics: each message says what it contributes to the label rules.
-CREATE TEMPORARY VIEW label_inputs AS
-    SELECT
+create temporary view label_inputs as
+    select
         room_id, user_id, `role`, client_time, server_time, source_split, source_offset, event_at,
-        'classroom_enter' AS topic, 0 AS topic_rank,
-        `action` = 'enter' AND `result` = 'success' AS is_presence,
-        `action` = 'leave' AS is_leave,
-        `action` = 'enter' AS is_enter_attempt,
-        `action` = 'enter' AND `result` = 'fail' AS is_enter_fail,
-        `action` = 'enter' AND `result` = 'success' AS is_enter_success,
-        `action` = 'enter' AND `result` = 'success' AND client_time - started_at > 10000
-            AS is_enter_slow,
+        'classroom_enter' as topic, 0 as topic_rank,
+        `action` = 'enter' and `result` = 'success' as is_presence,
+        `action` = 'leave' as is_leave,
+        `action` = 'enter' as is_enter_attempt,
+        `action` = 'enter' and `result` = 'fail' as is_enter_fail,
+        `action` = 'enter' and `result` = 'success' as is_enter_success,
+        `action` = 'enter' and `result` = 'success' and client_time - started_at > 10000
+            as is_enter_slow,
         failed_component,
-        CAST(NULL AS STRING) AS media, 0 AS interval_ms, 0 AS freeze_ms, FALSE AS is_silent,
-        0 AS loss_pct, 0 AS rtt_ms,
-        FALSE AS is_device_abnormal,
-        FALSE AS is_load_fail, FALSE AS is_load_ok, FALSE AS is_out_of_sync, FALSE AS is_draw_fail
-    FROM classroom_enter_clean
-    UNION ALL
-    SELECT
+        cast(NULL as string) as media, 0 as interval_ms, 0 as freeze_ms, FALSE as is_silent,
+        0 as loss_pct, 0 as rtt_ms,
+        FALSE as is_device_abnormal,
+        FALSE as is_load_fail, FALSE as is_load_ok, FALSE as is_out_of_sync, FALSE as is_draw_fail
+    from classroom_enter_clean
+    union all
+    select
         room_id, user_id, `role`, client_time, server_time, source_split, source_offset, event_at,
         'classroom_av_sample', 1,
-        TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, CAST(NULL AS STRING),
+        TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, cast(NULL as string),
         media, interval_ms, freeze_ms, bitrate_kbps = 0, loss_pct, rtt_ms,
         FALSE,
         FALSE, FALSE, FALSE, FALSE
-    FROM classroom_av_sample_clean
-    UNION ALL
-    SELECT
+    from classroom_av_sample_clean
+    union all
+    select
         room_id, user_id, `role`, client_time, server_time, source_split, source_offset, event_at,
         'classroom_device_sample', 2,
-        TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, CAST(NULL AS STRING),
-        CAST(NULL AS STRING), 0, 0, FALSE, 0, 0,
-        mic <> 'ok' OR speaker <> 'ok' OR camera <> 'ok' OR cpu_pct >= 90,
+        TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, cast(NULL as string),
+        cast(NULL as string), 0, 0, FALSE, 0, 0,
+        mic <> 'ok' or speaker <> 'ok' or camera <> 'ok' or cpu_pct >= 90,
         FALSE, FALSE, FALSE, FALSE
-    FROM classroom_device_sample_clean
-    UNION ALL
-    SELECT
+    from classroom_device_sample_clean
+    union all
+    select
         room_id, user_id, `role`, client_time, server_time, source_split, source_offset, event_at,
         'classroom_courseware_event', 3,
-        FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, CAST(NULL AS STRING),
-        CAST(NULL AS STRING), 0, 0, FALSE, 0, 0,
+        FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, cast(NULL as string),
+        cast(NULL as string), 0, 0, FALSE, 0, 0,
         FALSE,
-        `action` = 'load' AND `result` = 'fail',
-        `action` = 'load' AND `result` = 'ok',
-        origin = 'peer' AND `action` <> 'load' AND (`result` = 'fail' OR COALESCE(lag_ms > 3000, FALSE)),
-        origin = 'self' AND `action` IN ('draw', 'drag') AND `result` = 'fail'
-    FROM classroom_courseware_event_clean;
+        `action` = 'load' and `result` = 'fail',
+        `action` = 'load' and `result` = 'ok',
+        origin = 'peer' and `action` <> 'load' and (`result` = 'fail' or coalesce(lag_ms > 3000, FALSE)),
+        origin = 'self' and `action` in ('draw', 'drag') and `result` = 'fail'
+    from classroom_courseware_event_clean;
 
 -- The union's watermark is the least of its inputs' (Flink union), so lateness is judged after it
 -- (flink_sql/templates/late_by_split_watermark.sql): at or behind its split's watermark (kept in
@@ -64,144 +64,144 @@ apply template late_by_split_watermark (
 );
 
 -- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
-CREATE TEMPORARY VIEW label_messages AS
-SELECT
+create temporary view label_messages as
+select
     *,
     CONCAT(
-        LPAD(CAST(client_time AS STRING), 19, '0'), LPAD(CAST(server_time AS STRING), 19, '0'),
-        CAST(topic_rank AS STRING), source_split, CHR(0),
-        LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0')
-    ) AS order_key
-FROM label_messages_timed;
+        LPAD(cast(client_time as string), 19, '0'), LPAD(cast(server_time as string), 19, '0'),
+        cast(topic_rank as string), source_split, CHR(0),
+        LPAD(cast(COALESCE(source_offset, 0) as string), 19, '0')
+    ) as order_key
+from label_messages_timed;
 
-CREATE TEMPORARY VIEW label_messages_on_time AS
-SELECT * FROM label_messages WHERE NOT is_late;
+create temporary view label_messages_on_time as
+select * from label_messages where not is_late;
 
 -- A.3 per user and window. "Latest" picks ride in MAX(CONCAT(order_key, CHR(1), value)).
-CREATE TEMPORARY VIEW label_user_windows AS
-SELECT
+create temporary view label_user_windows as
+select
     window_start, window_end, window_time, room_id, user_id,
     -- the epoch-aligned window start in epoch ms, whatever the session time zone
-    MIN(client_time - MOD(client_time, 30000)) AS start_ms,
-    SPLIT_INDEX(MAX(CONCAT(order_key, CHR(1), `role`)), CHR(1), 1) AS `role`,
-    COUNT(*) AS messages,
+    MIN(client_time - MOD(client_time, 30000)) as start_ms,
+    SPLIT_INDEX(MAX(CONCAT(order_key, CHR(1), `role`)), CHR(1), 1) as `role`,
+    COUNT(*) as messages,
     -- some presence strictly later than every leave (none: -infinity, here '')
-    CASE WHEN MAX(order_key) FILTER (WHERE is_presence)
-            > COALESCE(MAX(order_key) FILTER (WHERE is_leave), '') THEN 1 ELSE 0 END AS in_room,
-    COUNT(*) FILTER (WHERE is_enter_attempt) AS enter_attempts,
-    CASE WHEN COUNT(*) FILTER (WHERE is_enter_fail) > 0
-            AND COUNT(*) FILTER (WHERE is_enter_success) = 0 THEN 1 ELSE 0 END AS enter_fail,
-    CASE WHEN COUNT(*) FILTER (WHERE is_enter_slow) > 0 THEN 1 ELSE 0 END AS enter_slow,
+    case when MAX(order_key) filter (where is_presence)
+            > COALESCE(MAX(order_key) filter (where is_leave), '') then 1 else 0 end as in_room,
+    COUNT(*) filter (where is_enter_attempt) as enter_attempts,
+    case when COUNT(*) filter (where is_enter_fail) > 0
+            and COUNT(*) filter (where is_enter_success) = 0 then 1 else 0 end as enter_fail,
+    case when COUNT(*) filter (where is_enter_slow) > 0 then 1 else 0 end as enter_slow,
     COALESCE(SPLIT_INDEX(
-        MAX(CONCAT(order_key, CHR(1), failed_component)) FILTER (WHERE is_enter_fail),
-        CHR(1), 1), '') AS enter_fail_component,
+        MAX(CONCAT(order_key, CHR(1), failed_component)) filter (where is_enter_fail),
+        CHR(1), 1), '') as enter_fail_component,
     -- >= 20 % of the covered span frozen, in integers: 5 * sum(freeze) >= sum(interval)
-    CASE WHEN COUNT(*) FILTER (WHERE media = 'audio') > 0
-            AND 5 * SUM(freeze_ms) FILTER (WHERE media = 'audio')
-                >= SUM(interval_ms) FILTER (WHERE media = 'audio') THEN 1 ELSE 0 END
-        AS audio_stall,
-    CASE WHEN COUNT(*) FILTER (WHERE media = 'video') > 0
-            AND 5 * SUM(freeze_ms) FILTER (WHERE media = 'video')
-                >= SUM(interval_ms) FILTER (WHERE media = 'video') THEN 1 ELSE 0 END
-        AS video_stall,
-    CASE WHEN COUNT(*) FILTER (WHERE media = 'audio') > 0
-            AND COUNT(*) FILTER (WHERE media = 'audio' AND NOT is_silent) = 0 THEN 1 ELSE 0 END
-        AS cannot_hear,
-    CASE WHEN COUNT(*) FILTER (WHERE media = 'video') > 0
-            AND COUNT(*) FILTER (WHERE media = 'video' AND NOT is_silent) = 0 THEN 1 ELSE 0 END
-        AS cannot_see,
+    case when COUNT(*) filter (where media = 'audio') > 0
+            and 5 * SUM(freeze_ms) filter (where media = 'audio')
+                >= SUM(interval_ms) filter (where media = 'audio') then 1 else 0 end
+        as audio_stall,
+    case when COUNT(*) filter (where media = 'video') > 0
+            and 5 * SUM(freeze_ms) filter (where media = 'video')
+                >= SUM(interval_ms) filter (where media = 'video') then 1 else 0 end
+        as video_stall,
+    case when COUNT(*) filter (where media = 'audio') > 0
+            and COUNT(*) filter (where media = 'audio' and not is_silent) = 0 then 1 else 0 end
+        as cannot_hear,
+    case when COUNT(*) filter (where media = 'video') > 0
+            and COUNT(*) filter (where media = 'video' and not is_silent) = 0 then 1 else 0 end
+        as cannot_see,
     -- n av samples, L = sum(loss_pct), R = sum(rtt_ms)
-    CASE
-        WHEN COUNT(media) = 0 THEN 'none'
-        WHEN SUM(loss_pct) >= 10 * COUNT(media) OR SUM(rtt_ms) >= 600 * COUNT(media) THEN 'bad'
-        WHEN SUM(loss_pct) >= 3 * COUNT(media) OR SUM(rtt_ms) >= 300 * COUNT(media) THEN 'poor'
-        ELSE 'good'
-    END AS net_quality,
-    CASE WHEN COUNT(*) FILTER (WHERE is_device_abnormal) > 0 THEN 1 ELSE 0 END
-        AS device_abnormal,
+    case
+        when COUNT(media) = 0 then 'none'
+        when SUM(loss_pct) >= 10 * COUNT(media) or SUM(rtt_ms) >= 600 * COUNT(media) then 'bad'
+        when SUM(loss_pct) >= 3 * COUNT(media) or SUM(rtt_ms) >= 300 * COUNT(media) then 'poor'
+        else 'good'
+    end as net_quality,
+    case when COUNT(*) filter (where is_device_abnormal) > 0 then 1 else 0 end
+        as device_abnormal,
     -- some load failure with no later successful load
-    CASE WHEN MAX(order_key) FILTER (WHERE is_load_fail)
-            > COALESCE(MAX(order_key) FILTER (WHERE is_load_ok), '') THEN 1 ELSE 0 END
-        AS courseware_load_fail,
-    CASE WHEN COUNT(*) FILTER (WHERE is_out_of_sync) > 0 THEN 1 ELSE 0 END
-        AS courseware_out_of_sync,
-    CASE WHEN COUNT(*) FILTER (WHERE is_draw_fail) > 0 THEN 1 ELSE 0 END AS cannot_draw
-FROM TABLE(TUMBLE(TABLE label_messages_on_time, DESCRIPTOR(event_at), INTERVAL '30' SECOND))
-GROUP BY window_start, window_end, window_time, room_id, user_id;
+    case when MAX(order_key) filter (where is_load_fail)
+            > COALESCE(MAX(order_key) filter (where is_load_ok), '') then 1 else 0 end
+        as courseware_load_fail,
+    case when COUNT(*) filter (where is_out_of_sync) > 0 then 1 else 0 end
+        as courseware_out_of_sync,
+    case when COUNT(*) filter (where is_draw_fail) > 0 then 1 else 0 end as cannot_draw
+from table(TUMBLE(table label_messages_on_time, DESCRIPTOR(event_at), interval '30' second))
+group by window_start, window_end, window_time, room_id, user_id;
 
 -- Who is in the room in each window (for peer_in_room and fm_in_room): a window aggregate over
 -- the user windows (their window_time is the event time; start and end are renamed away).
-CREATE TEMPORARY VIEW label_user_presence AS
-SELECT room_id, `role`, in_room, window_time AS user_window_time FROM label_user_windows;
+create temporary view label_user_presence as
+select room_id, `role`, in_room, window_time as user_window_time from label_user_windows;
 
-CREATE TEMPORARY VIEW label_room_windows AS
-SELECT
+create temporary view label_room_windows as
+select
     window_start, window_end, room_id,
-    MAX(CASE WHEN `role` = 'teacher' THEN in_room ELSE 0 END) AS teacher_in_room,
-    MAX(CASE WHEN `role` = 'student' THEN in_room ELSE 0 END) AS student_in_room,
-    MAX(CASE WHEN `role` = 'fm' THEN in_room ELSE 0 END) AS fm_in_room
-FROM TABLE(TUMBLE(TABLE label_user_presence, DESCRIPTOR(user_window_time), INTERVAL '30' SECOND))
-GROUP BY window_start, window_end, room_id;
+    MAX(case when `role` = 'teacher' then in_room else 0 end) as teacher_in_room,
+    MAX(case when `role` = 'student' then in_room else 0 end) as student_in_room,
+    MAX(case when `role` = 'fm' then in_room else 0 end) as fm_in_room
+from table(TUMBLE(table label_user_presence, DESCRIPTOR(user_window_time), interval '30' second))
+group by window_start, window_end, room_id;
 
-CREATE TEMPORARY VIEW label_rows AS
-SELECT
+create temporary view label_rows as
+select
     u.*,
-    CASE u.`role`
-        WHEN 'teacher' THEN r.student_in_room
-        WHEN 'student' THEN r.teacher_in_room
-        ELSE 0
-    END AS peer_in_room,
+    case u.`role`
+        when 'teacher' then r.student_in_room
+        when 'student' then r.teacher_in_room
+        else 0
+    end as peer_in_room,
     r.fm_in_room
-FROM label_user_windows AS u
-INNER JOIN label_room_windows AS r
-    ON u.window_start = r.window_start AND u.window_end = r.window_end AND u.room_id = r.room_id;
+from label_user_windows as u
+inner join label_room_windows as r
+    on u.window_start = r.window_start and u.window_end = r.window_end and u.room_id = r.room_id;
 
 -- Enrichment (C): one lookup per room-window row through the caches; only students have a
 -- member key. Both lookups depend on the row alone (a lookup join keys on its input only).
-CREATE TEMPORARY VIEW label_rows_keyed AS
-SELECT
+create temporary view label_rows_keyed as
+select
     -- the window's time attributes stay behind: the lookup joins on processing time
     start_ms, room_id, user_id, `role`, messages, in_room, enter_attempts, enter_fail,
     enter_slow, enter_fail_component, audio_stall, video_stall, cannot_hear, cannot_see,
     net_quality, device_abnormal, courseware_load_fail, courseware_out_of_sync, cannot_draw,
     peer_in_room, fm_in_room,
-    CASE WHEN `role` = 'student' THEN user_id END AS member_key,
-    PROCTIME() AS lookup_time
-FROM label_rows;
+    case when `role` = 'student' then user_id end as member_key,
+    PROCTIME() as lookup_time
+from label_rows;
 
 apply template room_dimensions (
     view = 'label_rows_enriched', rows = 'label_rows_keyed', time_ms = 'start_ms'
 );
 
-INSERT INTO room_user_labels_30s
-SELECT
+insert into room_user_labels_30s
+select
     start_ms, start_ms + 30000,
     room_id, user_id, `role`, messages, in_room, enter_attempts, enter_fail, enter_slow,
     enter_fail_component, audio_stall, video_stall, cannot_hear, cannot_see, net_quality,
     device_abnormal, courseware_load_fail, courseware_out_of_sync, cannot_draw, peer_in_room,
     fm_in_room,
     -- A.3's order of problem labels
-    ARRAY_REMOVE(ARRAY[
-        IF(in_room = 0, 'not_in_room', ''),
-        IF(enter_fail = 1, 'enter_fail', ''),
-        IF(enter_slow = 1, 'enter_slow', ''),
-        IF(`role` <> 'fm' AND peer_in_room = 0, 'peer_absent', ''),
-        IF(audio_stall = 1, 'audio_stall', ''),
-        IF(video_stall = 1, 'video_stall', ''),
-        IF(cannot_hear = 1, 'cannot_hear', ''),
-        IF(cannot_see = 1, 'cannot_see', ''),
-        IF(net_quality = 'bad', 'net_bad', ''),
-        IF(net_quality = 'poor', 'net_poor', ''),
-        IF(device_abnormal = 1, 'device_abnormal', ''),
-        IF(courseware_load_fail = 1, 'courseware_load_fail', ''),
-        IF(courseware_out_of_sync = 1, 'courseware_out_of_sync', ''),
-        IF(cannot_draw = 1, 'cannot_draw', '')
+    ARRAY_REMOVE(array[
+        if(in_room = 0, 'not_in_room', ''),
+        if(enter_fail = 1, 'enter_fail', ''),
+        if(enter_slow = 1, 'enter_slow', ''),
+        if(`role` <> 'fm' and peer_in_room = 0, 'peer_absent', ''),
+        if(audio_stall = 1, 'audio_stall', ''),
+        if(video_stall = 1, 'video_stall', ''),
+        if(cannot_hear = 1, 'cannot_hear', ''),
+        if(cannot_see = 1, 'cannot_see', ''),
+        if(net_quality = 'bad', 'net_bad', ''),
+        if(net_quality = 'poor', 'net_poor', ''),
+        if(device_abnormal = 1, 'device_abnormal', ''),
+        if(courseware_load_fail = 1, 'courseware_load_fail', ''),
+        if(courseware_out_of_sync = 1, 'courseware_out_of_sync', ''),
+        if(cannot_draw = 1, 'cannot_draw', '')
     ], ''),
     -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
     dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
     dim_class_id, dim_org_node_id, dim_run_id, dim_status,
-    CURRENT_TIMESTAMP
-FROM label_rows_enriched;
+    current_timestamp
+from label_rows_enriched;
 
 -- In late_events the room id rides in classroom_id (room ids are UInt64), the role in user_type,
 -- the input topic in event.
@@ -219,59 +219,59 @@ apply template route_late_events (
 -- mart is an upsert log by request_id (decision, then verdict), as the other updating marts.
 
 -- Per room, window and role: the smallest user on whom each peer-checked rule holds.
-CREATE TEMPORARY VIEW triage_role_flags AS
-SELECT
+create temporary view triage_role_flags as
+select
     room_id, start_ms, `role`,
-    MIN(user_id) FILTER (WHERE device_abnormal = 1) AS device_user,
-    MIN(user_id) FILTER (WHERE net_quality = 'bad') AS network_user,
-    MIN(user_id) FILTER (
-        WHERE audio_stall = 1 OR video_stall = 1 OR cannot_hear = 1 OR cannot_see = 1
-    ) AS media_user,
-    MIN(user_id) FILTER (
-        WHERE courseware_load_fail = 1 OR courseware_out_of_sync = 1 OR cannot_draw = 1
-    ) AS courseware_user
-FROM label_rows
-WHERE `role` IN ('teacher', 'student')
-GROUP BY room_id, start_ms, `role`;
+    MIN(user_id) filter (where device_abnormal = 1) as device_user,
+    MIN(user_id) filter (where net_quality = 'bad') as network_user,
+    MIN(user_id) filter (
+        where audio_stall = 1 or video_stall = 1 or cannot_hear = 1 or cannot_see = 1
+    ) as media_user,
+    MIN(user_id) filter (
+        where courseware_load_fail = 1 or courseware_out_of_sync = 1 or cannot_draw = 1
+    ) as courseware_user
+from label_rows
+where `role` in ('teacher', 'student')
+group by room_id, start_ms, `role`;
 
 -- The eight ordered rules of A.4 on one label row R (the user's) and the other role's rows P:
 -- a rule "fires" on R, else on some P; rule_no is the first that fires (8: none).
-CREATE TEMPORARY VIEW triage_rules AS
-SELECT
+create temporary view triage_rules as
+select
     *,
-    CASE
-        WHEN fires_1 THEN 1 WHEN fires_2 THEN 2 WHEN fires_3 THEN 3 WHEN fires_4 THEN 4
-        WHEN fires_5 THEN 5 WHEN fires_6 THEN 6 WHEN fires_7 THEN 7 ELSE 8
-    END AS rule_no
-FROM (
-    SELECT
-        r.room_id, r.user_id, r.`role`, r.start_ms + 30000 AS end_ms, r.fm_in_room,
-        r.device_abnormal = 1 AS fires_1,
-        p.device_user IS NOT NULL AS fires_2,
-        r.in_room = 0 OR r.enter_fail = 1 AS fires_3,
-        r.peer_in_room = 0 AND r.`role` <> 'fm' AS fires_4,
-        r.net_quality = 'bad' OR p.network_user IS NOT NULL AS fires_5,
-        r.audio_stall = 1 OR r.video_stall = 1 OR r.cannot_hear = 1 OR r.cannot_see = 1
-            OR p.media_user IS NOT NULL AS fires_6,
-        r.courseware_load_fail = 1 OR r.courseware_out_of_sync = 1 OR r.cannot_draw = 1
-            OR p.courseware_user IS NOT NULL AS fires_7,
+    case
+        when fires_1 then 1 when fires_2 then 2 when fires_3 then 3 when fires_4 then 4
+        when fires_5 then 5 when fires_6 then 6 when fires_7 then 7 else 8
+    end as rule_no
+from (
+    select
+        r.room_id, r.user_id, r.`role`, r.start_ms + 30000 as end_ms, r.fm_in_room,
+        r.device_abnormal = 1 as fires_1,
+        p.device_user is not null as fires_2,
+        r.in_room = 0 or r.enter_fail = 1 as fires_3,
+        r.peer_in_room = 0 and r.`role` <> 'fm' as fires_4,
+        r.net_quality = 'bad' or p.network_user is not null as fires_5,
+        r.audio_stall = 1 or r.video_stall = 1 or r.cannot_hear = 1 or r.cannot_see = 1
+            or p.media_user is not null as fires_6,
+        r.courseware_load_fail = 1 or r.courseware_out_of_sync = 1 or r.cannot_draw = 1
+            or p.courseware_user is not null as fires_7,
         -- the user a rule acts on: the requester when R holds it, else the smallest P user
-        p.device_user AS peer_device_user,
-        CASE WHEN r.net_quality = 'bad' THEN r.user_id ELSE p.network_user END AS network_user,
-        CASE
-            WHEN r.audio_stall = 1 OR r.video_stall = 1 OR r.cannot_hear = 1
-                OR r.cannot_see = 1 THEN r.user_id
-            ELSE p.media_user
-        END AS media_user,
-        CASE
-            WHEN r.courseware_load_fail = 1 OR r.courseware_out_of_sync = 1
-                OR r.cannot_draw = 1 THEN r.user_id
-            ELSE p.courseware_user
-        END AS courseware_user
-    FROM label_rows AS r
-    LEFT JOIN triage_role_flags AS p
-        ON p.room_id = r.room_id AND p.start_ms = r.start_ms
-        AND p.`role` = CASE r.`role` WHEN 'teacher' THEN 'student' WHEN 'student' THEN 'teacher' END
+        p.device_user as peer_device_user,
+        case when r.net_quality = 'bad' then r.user_id else p.network_user end as network_user,
+        case
+            when r.audio_stall = 1 or r.video_stall = 1 or r.cannot_hear = 1
+                or r.cannot_see = 1 then r.user_id
+            else p.media_user
+        end as media_user,
+        case
+            when r.courseware_load_fail = 1 or r.courseware_out_of_sync = 1
+                or r.cannot_draw = 1 then r.user_id
+            else p.courseware_user
+        end as courseware_user
+    from label_rows as r
+    left join triage_role_flags as p
+        on p.room_id = r.room_id and p.start_ms = r.start_ms
+        and p.`role` = case r.`role` when 'teacher' then 'student' when 'student' then 'teacher' end
 );
 
 -- Help presses with their lateness: behind the help stream's watermark on arrival (contract 0) a
@@ -295,205 +295,205 @@ apply template route_late_events (
 
 -- First delivery per request_id: least server_time, then place in the topic; its fields ride in
 -- one MIN key (redeliveries are accepted and produce no row).
-CREATE TEMPORARY VIEW triage_requests AS
-SELECT
+create temporary view triage_requests as
+select
     request_id,
-    CAST(SPLIT_INDEX(first_delivery, CHR(1), 3) AS DECIMAL(20, 0)) AS room_id,
-    CAST(SPLIT_INDEX(first_delivery, CHR(1), 4) AS BIGINT) AS user_id,
-    SPLIT_INDEX(first_delivery, CHR(1), 5) AS `role`,
-    CAST(SPLIT_INDEX(first_delivery, CHR(1), 6) AS BIGINT) AS client_time,
-    CAST(SPLIT_INDEX(first_delivery, CHR(1), 0) AS BIGINT) AS server_time
-FROM (
-    SELECT
+    cast(SPLIT_INDEX(first_delivery, CHR(1), 3) as decimal(20, 0)) as room_id,
+    cast(SPLIT_INDEX(first_delivery, CHR(1), 4) as bigint) as user_id,
+    SPLIT_INDEX(first_delivery, CHR(1), 5) as `role`,
+    cast(SPLIT_INDEX(first_delivery, CHR(1), 6) as bigint) as client_time,
+    cast(SPLIT_INDEX(first_delivery, CHR(1), 0) as bigint) as server_time
+from (
+    select
         request_id,
         MIN(CONCAT_WS(CHR(1),
-            LPAD(CAST(server_time AS STRING), 19, '0'), source_split,
-            LPAD(CAST(COALESCE(source_offset, 0) AS STRING), 19, '0'),
-            CAST(room_id AS STRING), CAST(user_id AS STRING), `role`, CAST(client_time AS STRING)
-        )) AS first_delivery
-    FROM help_messages
-    GROUP BY request_id
+            LPAD(cast(server_time as string), 19, '0'), source_split,
+            LPAD(cast(COALESCE(source_offset, 0) as string), 19, '0'),
+            cast(room_id as string), cast(user_id as string), `role`, cast(client_time as string)
+        )) as first_delivery
+    from help_messages
+    group by request_id
 );
 
-CREATE TEMPORARY VIEW triage_requests_timed AS
-SELECT
+create temporary view triage_requests_timed as
+select
     *,
-    15000 * (FLOOR(client_time / 15000) + 1) AS decided_at
-FROM (SELECT request_id, room_id, user_id, `role`, client_time, server_time FROM triage_requests);
+    15000 * (FLOOR(client_time / 15000) + 1) as decided_at
+from (select request_id, room_id, user_id, `role`, client_time, server_time from triage_requests);
 
-CREATE TEMPORARY VIEW triage_requests_windows AS
-SELECT
+create temporary view triage_requests_windows as
+select
     *,
-    30000 * FLOOR(decided_at / 30000) AS evidence_end,
-    30000 * CEIL(decided_at / 30000.0) AS verify_start
-FROM triage_requests_timed;
+    30000 * FLOOR(decided_at / 30000) as evidence_end,
+    30000 * CEIL(decided_at / 30000.0) as verify_start
+from triage_requests_timed;
 
 -- Pre-check 1: an earlier first delivery of the same room and user within 60 s.
-CREATE TEMPORARY VIEW triage_merged AS
-SELECT DISTINCT p.request_id
-FROM triage_requests AS p
-INNER JOIN triage_requests AS q
-    ON q.room_id = p.room_id AND q.user_id = p.user_id
-    AND q.client_time >= p.client_time - 60000 AND q.client_time < p.client_time;
+create temporary view triage_merged as
+select distinct p.request_id
+from triage_requests as p
+inner join triage_requests as q
+    on q.room_id = p.room_id and q.user_id = p.user_id
+    and q.client_time >= p.client_time - 60000 and q.client_time < p.client_time;
 
-CREATE TEMPORARY VIEW triage_help_decisions AS
-SELECT
-    h.request_id, 'help' AS source, h.room_id, h.user_id, h.`role`,
-    h.client_time AS request_time, h.server_time AS received_time,
-    CAST(h.decided_at AS BIGINT) AS decided_at, CAST(h.evidence_end AS BIGINT) AS evidence_end,
-    CAST(h.verify_start AS BIGINT) AS verify_start,
-    CASE
-        WHEN m.request_id IS NOT NULL THEN 0
-        WHEN h.server_time - h.client_time > 60000 THEN -2  -- expired
-        WHEN h.`role` = 'fm' OR r.user_id IS NULL THEN -3  -- no evidence
-        WHEN r.fm_in_room = 1 THEN -4  -- a supervisor is there
-        ELSE r.rule_no
-    END AS decision,
-    r.user_id AS requester, r.peer_device_user, r.network_user, r.media_user, r.courseware_user,
-    w.user_id AS verify_user,
-    CASE r.rule_no
-        WHEN 1 THEN w.fires_1 WHEN 2 THEN w.fires_2 WHEN 3 THEN w.fires_3 WHEN 4 THEN w.fires_4
-        WHEN 5 THEN w.fires_5 WHEN 6 THEN w.fires_6 WHEN 7 THEN w.fires_7
-    END AS still_fires
-FROM triage_requests_windows AS h
-LEFT JOIN triage_merged AS m ON m.request_id = h.request_id
-LEFT JOIN triage_rules AS r
-    ON r.room_id = h.room_id AND r.user_id = h.user_id AND r.end_ms = h.evidence_end
-LEFT JOIN triage_rules AS w
-    ON w.room_id = h.room_id AND w.user_id = h.user_id AND w.end_ms = h.verify_start + 30000;
+create temporary view triage_help_decisions as
+select
+    h.request_id, 'help' as source, h.room_id, h.user_id, h.`role`,
+    h.client_time as request_time, h.server_time as received_time,
+    cast(h.decided_at as bigint) as decided_at, cast(h.evidence_end as bigint) as evidence_end,
+    cast(h.verify_start as bigint) as verify_start,
+    case
+        when m.request_id is not null then 0
+        when h.server_time - h.client_time > 60000 then -2  -- expired
+        when h.`role` = 'fm' or r.user_id is null then -3  -- no evidence
+        when r.fm_in_room = 1 then -4  -- a supervisor is there
+        else r.rule_no
+    end as decision,
+    r.user_id as requester, r.peer_device_user, r.network_user, r.media_user, r.courseware_user,
+    w.user_id as verify_user,
+    case r.rule_no
+        when 1 then w.fires_1 when 2 then w.fires_2 when 3 then w.fires_3 when 4 then w.fires_4
+        when 5 then w.fires_5 when 6 then w.fires_6 when 7 then w.fires_7
+    end as still_fires
+from triage_requests_windows as h
+left join triage_merged as m on m.request_id = h.request_id
+left join triage_rules as r
+    on r.room_id = h.room_id and r.user_id = h.user_id and r.end_ms = h.evidence_end
+left join triage_rules as w
+    on w.room_id = h.room_id and w.user_id = h.user_id and w.end_ms = h.verify_start + 30000;
 
 -- The rooms and evidence ends of primary help requests (proactive detection stays away).
-CREATE TEMPORARY VIEW triage_help_evidence AS
-SELECT DISTINCT room_id, CAST(evidence_end AS BIGINT) AS evidence_end
-FROM triage_requests_windows;
+create temporary view triage_help_evidence as
+select distinct room_id, cast(evidence_end as bigint) as evidence_end
+from triage_requests_windows;
 
 -- Proactive detection: the first firing rule is the same at e and e - 30 s but not e - 60 s, no
 -- supervisor, and no help request of the room has its evidence at e or e - 30 s.
-CREATE TEMPORARY VIEW triage_detected_decisions AS
-SELECT
-    CONCAT('det:', CAST(x.room_id AS STRING), ':', CAST(x.user_id AS STRING), ':',
-        CAST(x.end_ms AS STRING)) AS request_id,
-    'detected' AS source, x.room_id, x.user_id, x.`role`,
-    x.end_ms AS request_time, x.end_ms AS received_time, x.end_ms AS decided_at,
-    x.end_ms AS evidence_end, x.end_ms AS verify_start,
-    x.rule_no AS decision,
-    x.user_id AS requester, x.peer_device_user, x.network_user, x.media_user, x.courseware_user,
-    w.user_id AS verify_user,
-    CASE x.rule_no
-        WHEN 1 THEN w.fires_1 WHEN 2 THEN w.fires_2 WHEN 3 THEN w.fires_3 WHEN 4 THEN w.fires_4
-        WHEN 5 THEN w.fires_5 WHEN 6 THEN w.fires_6 WHEN 7 THEN w.fires_7
-    END AS still_fires
-FROM triage_rules AS x
-INNER JOIN triage_rules AS y
-    ON y.room_id = x.room_id AND y.user_id = x.user_id AND y.end_ms = x.end_ms - 30000
-    AND y.rule_no = x.rule_no
-LEFT JOIN triage_rules AS z
-    ON z.room_id = x.room_id AND z.user_id = x.user_id AND z.end_ms = x.end_ms - 60000
-    AND z.rule_no = x.rule_no
-LEFT JOIN triage_rules AS w
-    ON w.room_id = x.room_id AND w.user_id = x.user_id AND w.end_ms = x.end_ms + 30000
+create temporary view triage_detected_decisions as
+select
+    CONCAT('det:', cast(x.room_id as string), ':', cast(x.user_id as string), ':',
+        cast(x.end_ms as string)) as request_id,
+    'detected' as source, x.room_id, x.user_id, x.`role`,
+    x.end_ms as request_time, x.end_ms as received_time, x.end_ms as decided_at,
+    x.end_ms as evidence_end, x.end_ms as verify_start,
+    x.rule_no as decision,
+    x.user_id as requester, x.peer_device_user, x.network_user, x.media_user, x.courseware_user,
+    w.user_id as verify_user,
+    case x.rule_no
+        when 1 then w.fires_1 when 2 then w.fires_2 when 3 then w.fires_3 when 4 then w.fires_4
+        when 5 then w.fires_5 when 6 then w.fires_6 when 7 then w.fires_7
+    end as still_fires
+from triage_rules as x
+inner join triage_rules as y
+    on y.room_id = x.room_id and y.user_id = x.user_id and y.end_ms = x.end_ms - 30000
+    and y.rule_no = x.rule_no
+left join triage_rules as z
+    on z.room_id = x.room_id and z.user_id = x.user_id and z.end_ms = x.end_ms - 60000
+    and z.rule_no = x.rule_no
+left join triage_rules as w
+    on w.room_id = x.room_id and w.user_id = x.user_id and w.end_ms = x.end_ms + 30000
 -- anti-joins, not NOT EXISTS: a correlated subquery is not decorrelated once the rows meet the
 -- dimension lookup downstream
-LEFT JOIN triage_help_evidence AS h0
-    ON h0.room_id = x.room_id AND h0.evidence_end = x.end_ms
-LEFT JOIN triage_help_evidence AS h1
-    ON h1.room_id = x.room_id AND h1.evidence_end = x.end_ms - 30000
-WHERE x.`role` IN ('teacher', 'student') AND x.rule_no < 8 AND x.fm_in_room = 0
-    AND z.user_id IS NULL AND h0.room_id IS NULL AND h1.room_id IS NULL;
+left join triage_help_evidence as h0
+    on h0.room_id = x.room_id and h0.evidence_end = x.end_ms
+left join triage_help_evidence as h1
+    on h1.room_id = x.room_id and h1.evidence_end = x.end_ms - 30000
+where x.`role` in ('teacher', 'student') and x.rule_no < 8 and x.fm_in_room = 0
+    and z.user_id is null and h0.room_id is null and h1.room_id is null;
 
 -- decision: 0 merged, -2 expired, -3 no evidence, -4 fm present, 1-8 the rule that fired.
-CREATE TEMPORARY VIEW triage_rows AS
-SELECT
+create temporary view triage_rows as
+select
     request_id, source, room_id, user_id, `role`, request_time, received_time, decided_at,
     evidence_end,
-    CASE WHEN decision = 0 THEN 'merged' WHEN decision BETWEEN 1 AND 7 THEN 'auto'
-        ELSE 'manual' END AS outcome,
-    CASE decision
-        WHEN 0 THEN 'duplicate' WHEN -2 THEN 'expired' WHEN -3 THEN 'no_evidence'
-        WHEN -4 THEN 'fm_present' WHEN 1 THEN 'device' WHEN 2 THEN 'peer_device'
-        WHEN 3 THEN 'enter' WHEN 4 THEN 'peer_absent' WHEN 5 THEN 'network'
-        WHEN 6 THEN 'media' WHEN 7 THEN 'courseware' ELSE 'uncovered'
-    END AS category,
-    CASE decision
-        WHEN 1 THEN 'guide_device_check' WHEN 2 THEN 'guide_device_check' WHEN 3 THEN 'rejoin'
-        WHEN 4 THEN 'call_peer' WHEN 5 THEN 'switch_line' WHEN 6 THEN 'switch_line'
-        WHEN 7 THEN 'reload_courseware' ELSE ''
-    END AS `action`,
+    case when decision = 0 then 'merged' when decision between 1 and 7 then 'auto'
+        else 'manual' end as outcome,
+    case decision
+        when 0 then 'duplicate' when -2 then 'expired' when -3 then 'no_evidence'
+        when -4 then 'fm_present' when 1 then 'device' when 2 then 'peer_device'
+        when 3 then 'enter' when 4 then 'peer_absent' when 5 then 'network'
+        when 6 then 'media' when 7 then 'courseware' else 'uncovered'
+    end as category,
+    case decision
+        when 1 then 'guide_device_check' when 2 then 'guide_device_check' when 3 then 'rejoin'
+        when 4 then 'call_peer' when 5 then 'switch_line' when 6 then 'switch_line'
+        when 7 then 'reload_courseware' else ''
+    end as `action`,
     -- rule 4 calls the requester's tutor, a dimension column (C): set after the lookup below
-    COALESCE(CASE decision
-        WHEN 1 THEN requester WHEN 2 THEN peer_device_user WHEN 3 THEN requester
-        WHEN 5 THEN network_user WHEN 6 THEN media_user WHEN 7 THEN courseware_user
-    END, 0) AS target_user_id,
-    CASE WHEN decision BETWEEN 1 AND 7 THEN verify_start END AS verify_start,
-    CASE
-        WHEN decision NOT BETWEEN 1 AND 7 THEN ''
-        WHEN verify_user IS NOT NULL AND NOT still_fires THEN 'resolved'
-        ELSE 'escalated'
-    END AS verify_status,
-    CASE WHEN decision = 0 THEN 0 ELSE decided_at - request_time END AS handle_ms
-FROM (
-    SELECT * FROM triage_help_decisions
-    UNION ALL
-    SELECT * FROM triage_detected_decisions
+    COALESCE(case decision
+        when 1 then requester when 2 then peer_device_user when 3 then requester
+        when 5 then network_user when 6 then media_user when 7 then courseware_user
+    end, 0) as target_user_id,
+    case when decision between 1 and 7 then verify_start end as verify_start,
+    case
+        when decision not between 1 and 7 then ''
+        when verify_user is not null and not still_fires then 'resolved'
+        else 'escalated'
+    end as verify_status,
+    case when decision = 0 then 0 else decided_at - request_time end as handle_ms
+from (
+    select * from triage_help_decisions
+    union all
+    select * from triage_detected_decisions
 );
 
 -- One current row per request_id. The joins above retract and re-insert rows as evidence arrives,
 -- and mini-batching may deliver a retraction after the row that replaced it; an aggregate counts
 -- them apart, so once all evidence is in each MAX is that of the one remaining row.
-CREATE TEMPORARY VIEW triage_current AS
-SELECT
-    request_id, MAX(source) AS source, MAX(room_id) AS room_id, MAX(user_id) AS user_id,
-    MAX(`role`) AS `role`, MAX(request_time) AS request_time,
-    MAX(received_time) AS received_time, MAX(decided_at) AS decided_at,
-    MAX(evidence_end) AS evidence_end, MAX(outcome) AS outcome, MAX(category) AS category,
-    MAX(`action`) AS `action`, MAX(target_user_id) AS target_user_id,
-    MAX(verify_start) AS verify_start, MAX(verify_status) AS verify_status,
-    MAX(handle_ms) AS handle_ms
-FROM triage_rows
-GROUP BY request_id;
+create temporary view triage_current as
+select
+    request_id, MAX(source) as source, MAX(room_id) as room_id, MAX(user_id) as user_id,
+    MAX(`role`) as `role`, MAX(request_time) as request_time,
+    MAX(received_time) as received_time, MAX(decided_at) as decided_at,
+    MAX(evidence_end) as evidence_end, MAX(outcome) as outcome, MAX(category) as category,
+    MAX(`action`) as `action`, MAX(target_user_id) as target_user_id,
+    MAX(verify_start) as verify_start, MAX(verify_status) as verify_status,
+    MAX(handle_ms) as handle_ms
+from triage_rows
+group by request_id;
 
-CREATE TEMPORARY VIEW triage_changes AS
-SELECT *, PROCTIME() AS changed_at
-FROM TO_CHANGELOG(input => TABLE triage_current);
+create temporary view triage_changes as
+select *, PROCTIME() as changed_at
+from TO_CHANGELOG(input => table triage_current);
 
 -- Upsert log as in mart_registrations_hourly_by_level: the greatest version per request_id is
 -- the current row; a row a later input replaced is a DELETE (is_deleted = 1).
-CREATE TEMPORARY VIEW triage_versions AS
-SELECT
+create temporary view triage_versions as
+select
     request_id, source, room_id, user_id, `role`, request_time, received_time, decided_at,
     evidence_end, outcome, category, `action`, target_user_id, verify_start, verify_status,
     handle_ms, `version`, is_deleted,
-    CASE WHEN `role` = 'student' THEN user_id END AS member_key,
-    PROCTIME() AS lookup_time
-FROM (
-    SELECT
+    case when `role` = 'student' then user_id end as member_key,
+    PROCTIME() as lookup_time
+from (
+    select
         *,
-        CAST(UNIX_TIMESTAMP() AS BIGINT) * 1000000000 + COUNT(*) OVER (
-            PARTITION BY request_id ORDER BY changed_at
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS `version`,
-        CAST(CASE WHEN op = 'DELETE' THEN 1 ELSE 0 END AS TINYINT) AS is_deleted
-    FROM triage_changes
+        cast(UNIX_TIMESTAMP() as bigint) * 1000000000 + COUNT(*) OVER (
+            partition by request_id order by changed_at
+            rows between unbounded preceding and current row
+        ) as `version`,
+        cast(case when op = 'DELETE' then 1 else 0 end as tinyint) as is_deleted
+    from triage_changes
 )
-WHERE op <> 'UPDATE_BEFORE';
+where op <> 'UPDATE_BEFORE';
 
 -- Enrichment (C) of each version, at request_time, as the label rows.
 apply template room_dimensions (
     view = 'triage_enriched', rows = 'triage_versions', time_ms = 'request_time'
 );
 
-INSERT INTO help_request_triage
-SELECT
+insert into help_request_triage
+select
     request_id, source, room_id, user_id, `role`, request_time, received_time, decided_at,
     evidence_end, outcome, category, `action`,
     -- rule 4 (peer_absent) calls the requester's tutor when a student asks, else nobody
-    CASE
-        WHEN category = 'peer_absent' THEN IF(`role` = 'student', dim_tutor_id, 0)
-        ELSE target_user_id
-    END,
+    case
+        when category = 'peer_absent' then if(`role` = 'student', dim_tutor_id, 0)
+        else target_user_id
+    end,
     verify_start, verify_status, handle_ms, `version`, is_deleted,
     -- dimension columns (C, flink_sql/templates/room_dimensions.sql)
     dim_lesson_id, dim_lesson_date, dim_room_role, dim_expected_members, dim_tutor_id,
     dim_class_id, dim_org_node_id, dim_run_id, dim_status,
-    CURRENT_TIMESTAMP
-FROM triage_enriched;
+    current_timestamp
+from triage_enriched;

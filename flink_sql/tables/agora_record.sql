@@ -1,3 +1,3 @@
 -- Live-class audio/video quality records.
 -- role: raw_source
-CREATE TABLE agora_record (payload STRING);
+create table agora_record (payload string);

@@ -1,16 +1,16 @@
 -- Mart: student audio/video quality per 30-second event-time window (insert-only).
 -- role: output
-CREATE TABLE av_quality_30s (
-    start_time    STRING,
-    end_time      STRING,
-    user_id       BIGINT,
-    web_server_id BIGINT,
-    classroom_id  STRING,
-    user_type     STRING,
-    extra_uid     BIGINT,
-    `event`       STRING,
-    event_sum     BIGINT,
-    event_avg     DOUBLE,
-    event_count   BIGINT,
-    processed_at  TIMESTAMP_LTZ(3)
+create table av_quality_30s (
+    start_time string,
+    end_time string,
+    user_id bigint,
+    web_server_id bigint,
+    classroom_id string,
+    user_type string,
+    extra_uid bigint,
+    `event` string,
+    event_sum bigint,
+    event_avg double,
+    event_count bigint,
+    processed_at timestamp_ltz(3)
 );

@@ -1,3 +1,3 @@
 -- Channel dictionary snapshots (channel id -> level).
 -- role: raw_source
-CREATE TABLE channel_name_dictionary (payload STRING);
+create table channel_name_dictionary (payload string);

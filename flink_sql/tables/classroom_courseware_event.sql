@@ -1,3 +1,3 @@
 -- Dynamic-courseware events (LIVE_CLASSROOM_CONTRACT.md A.1).
 -- role: raw_source
-CREATE TABLE classroom_courseware_event (payload STRING);
+create table classroom_courseware_event (payload string);

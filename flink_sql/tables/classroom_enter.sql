@@ -1,3 +1,3 @@
 -- Room enter/leave attempts (LIVE_CLASSROOM_CONTRACT.md A.1).
 -- role: raw_source
-CREATE TABLE classroom_enter (payload STRING);
+create table classroom_enter (payload string);

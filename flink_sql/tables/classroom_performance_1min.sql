@@ -1,12 +1,12 @@
 -- Mart: student events per 1-minute event-time window (insert-only).
 -- role: output
-CREATE TABLE classroom_performance_1min (
-    start_time   STRING,
-    end_time     STRING,
-    webserver_id BIGINT,
-    user_id      BIGINT,
-    `role`       INT,
-    `event`      STRING,
-    event_count  BIGINT,
-    processed_at TIMESTAMP_LTZ(3)
+create table classroom_performance_1min (
+    start_time string,
+    end_time string,
+    webserver_id bigint,
+    user_id bigint,
+    `role` int,
+    `event` string,
+    event_count bigint,
+    processed_at timestamp_ltz(3)
 );

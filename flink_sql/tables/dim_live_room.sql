@@ -3,14 +3,14 @@
 -- warehouse. lookup_status: ok, or timeout/error when the warehouse did not answer within 500 ms
 -- after one retry (then only room_id is set). Several rows for a room: the greatest lesson_id.
 -- role: warehouse_lookup
-CREATE TABLE dim_live_room (
-    room_id          DECIMAL(20, 0),
-    lesson_id        BIGINT,
-    lesson_date      DATE,
-    room_role        STRING,
-    expected_members BIGINT,
-    tutor_id         BIGINT,
-    scope_node_id    BIGINT,
-    run_id           BIGINT,
-    lookup_status    STRING
+create table dim_live_room (
+    room_id decimal(20, 0),
+    lesson_id bigint,
+    lesson_date date,
+    room_role string,
+    expected_members bigint,
+    tutor_id bigint,
+    scope_node_id bigint,
+    run_id bigint,
+    lookup_status string
 );

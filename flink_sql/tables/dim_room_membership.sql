@@ -3,13 +3,13 @@
 -- when it is the room's lesson; LIVE_CLASSROOM_CONTRACT.md C),
 -- read by an asynchronous lookup with a cache from the warehouse. lookup_status as dim_live_room.
 -- role: warehouse_lookup
-CREATE TABLE dim_room_membership (
-    lesson_id     BIGINT,
-    room_id       DECIMAL(20, 0),
-    student_id    BIGINT,
-    tutor_id      BIGINT,
-    class_id      BIGINT,
-    group_node_id BIGINT,
-    run_id        BIGINT,
-    lookup_status STRING
+create table dim_room_membership (
+    lesson_id bigint,
+    room_id decimal(20, 0),
+    student_id bigint,
+    tutor_id bigint,
+    class_id bigint,
+    group_node_id bigint,
+    run_id bigint,
+    lookup_status string
 );

@@ -1,21 +1,21 @@
 -- Events a real-time window dropped because they arrived behind its watermark.
 -- role: output
-CREATE TABLE late_events (
-    mart          STRING,
-    event_time    STRING,  -- business time zone
-    event_time_ms BIGINT,
-    watermark_at  STRING,  -- the watermark the event was at or behind
-    window_start  STRING,  -- the window it belonged to (windowed marts)
-    window_end    STRING,
-    user_id       BIGINT,
-    web_server_id BIGINT,  -- roomId / agora_channel_id
-    classroom_id  STRING,
-    user_type     STRING,
-    `role`        INT,
-    `event`       STRING,
-    extra_uid     BIGINT,
-    metric_value  BIGINT,  -- lost / fr for av_quality_30s
-    source_split  STRING,
-    source_offset BIGINT,  -- Kafka offset; NULL for files
-    processed_at  TIMESTAMP_LTZ(3)
+create table late_events (
+    mart string,
+    event_time string,  -- business time zone
+    event_time_ms bigint,
+    watermark_at string,  -- the watermark the event was at or behind
+    window_start string,  -- the window it belonged to (windowed marts)
+    window_end string,
+    user_id bigint,
+    web_server_id bigint,  -- roomId / agora_channel_id
+    classroom_id string,
+    user_type string,
+    `role` int,
+    `event` string,
+    extra_uid bigint,
+    metric_value bigint,  -- lost / fr for av_quality_30s
+    source_split string,
+    source_offset bigint,  -- Kafka offset; NULL for files
+    processed_at timestamp_ltz(3)
 );

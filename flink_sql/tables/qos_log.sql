@@ -1,3 +1,3 @@
 -- Recorded-course client log.
 -- role: raw_source
-CREATE TABLE qos_log (payload STRING);
+create table qos_log (payload string);

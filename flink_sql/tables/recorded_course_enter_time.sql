@@ -1,11 +1,11 @@
 -- Mart: one row per PPT_SUCCESS with an earlier event in the look-back (insert-only).
 -- role: output
-CREATE TABLE recorded_course_enter_time (
-    user_id      BIGINT,
-    classroom_id STRING,
-    user_type    STRING,
-    spend_time   BIGINT,  -- ms
-    event_time   STRING,
-    create_time  STRING,
-    processed_at TIMESTAMP_LTZ(3)
+create table recorded_course_enter_time (
+    user_id bigint,
+    classroom_id string,
+    user_type string,
+    spend_time bigint,  -- ms
+    event_time string,
+    create_time string,
+    processed_at timestamp_ltz(3)
 );

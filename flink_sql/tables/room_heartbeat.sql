@@ -1,3 +1,3 @@
 -- Room heartbeats (enter, beat, leave) per user and terminal.
 -- role: raw_source
-CREATE TABLE room_heartbeat (payload STRING);
+create table room_heartbeat (payload string);

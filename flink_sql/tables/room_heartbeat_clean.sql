@@ -2,18 +2,18 @@
 -- JSON lines; read back by the presence job with an event-time watermark on server_time (the
 -- heartbeat service's clock decides time-outs, LIVE_CLASSROOM_CONTRACT.md B.1).
 -- role: clean_topic
-CREATE TABLE room_heartbeat_clean (
-    message_key  STRING,  -- <topic>|<split>|<position>
-    source_split STRING,
-    bid          BIGINT,
-    room_id      STRING,
-    uid          BIGINT,
-    terminal     STRING,
-    kind         STRING,  -- enter | beat | leave
-    server_time  BIGINT,  -- epoch ms, the event time
-    ingested_at  TIMESTAMP_LTZ(3),
-    processed_at TIMESTAMP_LTZ(3),
-    event_at AS TO_TIMESTAMP_LTZ(server_time, 3),
+create table room_heartbeat_clean (
+    message_key string,  -- <topic>|<split>|<position>
+    source_split string,
+    bid bigint,
+    room_id string,
+    uid bigint,
+    terminal string,
+    kind string,  -- enter | beat | leave
+    server_time bigint,  -- epoch ms, the event time
+    ingested_at timestamp_ltz(3),
+    processed_at timestamp_ltz(3),
+    event_at as to_timestamp_ltz(server_time, 3),
     -- 10 s (configurable) of disorder before a heartbeat is late (contract section 0)
-    WATERMARK FOR event_at AS event_at - INTERVAL '${WATERMARK_DELAY_SECONDS}' SECOND
+    watermark for event_at as event_at - interval '${WATERMARK_DELAY_SECONDS}' second
 );

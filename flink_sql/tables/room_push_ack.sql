@@ -1,3 +1,3 @@
 -- Client reports of pushed room messages (highest msgid held, msgids missing).
 -- role: raw_source
-CREATE TABLE room_push_ack (payload STRING);
+create table room_push_ack (payload string);

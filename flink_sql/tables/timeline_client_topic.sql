@@ -1,3 +1,3 @@
 -- Courseware interaction signals (nested JSON).
 -- role: raw_source
-CREATE TABLE timeline_client_topic (payload STRING);
+create table timeline_client_topic (payload string);
