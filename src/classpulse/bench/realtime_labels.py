@@ -51,7 +51,7 @@ from classpulse.bench.live_classroom_load import (
     produce_live_classroom,
     publish_rooms,
 )
-from classpulse.classroom_help.records import TOPICS
+from classpulse.classroom_help.records import LABEL_JOBS, TOPICS
 from classpulse.config import Settings
 
 # the load's steps ``bench realtime`` calls from here
@@ -65,14 +65,6 @@ __all__ = [
     "run_round",
 ]
 
-LABEL_JOBS = (
-    "clean_classroom_enter",
-    "clean_classroom_av_sample",
-    "clean_classroom_device_sample",
-    "clean_classroom_courseware_event",
-    "clean_classroom_help_request",
-    "mart_room_user_labels_30s",
-)
 TRIAGE_TABLE = "rt.help_request_triage_log"
 LOOKUP_METRIC_GROUP = "classpulse_lookup"
 GOALS = {"labels_per_second": 100_000.0, "triage_p95_seconds": 20.0, "cache_hit_rate": 0.95}
