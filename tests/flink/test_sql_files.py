@@ -29,14 +29,14 @@ from classpulse.flink.variables import (
 
 ROOT = load_settings().root
 KAFKA_VARIABLES = {"KAFKA_BOOTSTRAP_SERVERS": "broker-1:9092,broker-2:9092"}
-_COLUMN = re.compile(r"^\s*`?(\w+)`?\s+(AS\b|[A-Z_]+(?:\(\d+\))?)", re.M)
+_COLUMN = re.compile(r"^\s*`?(\w+)`?\s+(AS\b|[A-Z_]+(?:\(\d+\))?)", re.M | re.I)
 CONNECTOR_HELPERS = {"kafka_partition"}  # read only to build source_split
 
 
 def logical_columns(ddl: str) -> dict[str, str]:
     """Columns the jobs see: name -> type (physical) or 'derived' (metadata, computed)."""
-    body = strip_comments(ddl).split("(", 1)[1].rsplit(") WITH", 1)[0]
-    body = re.sub(r"\n\s+METADATA", " METADATA", body)
+    body = re.split(r"\)\s*WITH\b", strip_comments(ddl).split("(", 1)[1], flags=re.I)[0]
+    body = re.sub(r"\n\s+METADATA", " METADATA", body, flags=re.I)
     columns = {}
     for line in body.splitlines():
         match = _COLUMN.match(line)
@@ -44,8 +44,8 @@ def logical_columns(ddl: str) -> dict[str, str]:
             continue
         if match.group(1) in CONNECTOR_HELPERS:
             continue
-        derived = match.group(2) == "AS" or "METADATA" in line
-        columns[match.group(1)] = "derived" if derived else match.group(2)
+        derived = match.group(2).upper() == "AS" or "METADATA" in line.upper()
+        columns[match.group(1)] = "derived" if derived else match.group(2).upper()
     return columns
 
 
@@ -217,12 +217,12 @@ def test_the_functions_the_jobs_call_are_declared() -> None:
 
     statements = function_statements(ROOT)
     assert statements == [
-        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS parse_message\n"
-        "    AS 'io.classpulse.udf.ParseMessage' LANGUAGE JAVA",
-        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS max_overlap\n"
-        "    AS 'io.classpulse.udf.MaxOverlap' LANGUAGE JAVA",
-        "CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS presence_tracker\n"
-        "    AS 'io.classpulse.udf.PresenceTracker' LANGUAGE JAVA",
+        "create temporary system function if not exists parse_message\n"
+        "    as 'io.classpulse.udf.ParseMessage' language JAVA",
+        "create temporary system function if not exists max_overlap\n"
+        "    as 'io.classpulse.udf.MaxOverlap' language JAVA",
+        "create temporary system function if not exists presence_tracker\n"
+        "    as 'io.classpulse.udf.PresenceTracker' language JAVA",
     ]
     for name in ("ParseMessage", "MaxOverlap", "PresenceTracker"):
         assert (ROOT / f"jvm/udf/src/main/java/io/classpulse/udf/{name}.java").is_file()
