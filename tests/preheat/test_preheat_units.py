@@ -139,9 +139,9 @@ def test_engine_sql_files_split_into_statements() -> None:
     for step in (*BUILD_STEPS, "lesson_log", "publish", "plan", "diff", "changes"):
         assert len(read_statements(ROOT, step)) == 1, step
     checks = read_statements(ROOT, "check")
-    assert len(checks) == 6 and all(text.startswith(("--", "INSERT")) for text in checks)
+    assert len(checks) == 6 and all(text.lower().startswith(("--", "insert")) for text in checks)
     schema = read_statements(ROOT, "schema")
-    assert sum("CREATE OR REPLACE VIEW" in text for text in schema) == 9
+    assert sum("create or replace view" in text.lower() for text in schema) == 9
     with pytest.raises(PreheatError, match="missing engine SQL"):
         read_statements(ROOT, "no_such_step")
 
