@@ -152,6 +152,7 @@ def expand_templates(statements: list[str], root: Path, where: str) -> list[str]
     statement does not give, is an error.
     """
     expanded: list[str] = []
+    templates: dict[str, str] = {}  # a template applied several times is read once
     for statement in statements:
         code = strip_comments(statement)
         if not _APPLY_TEMPLATE.match(code):
@@ -164,10 +165,12 @@ def expand_templates(statements: list[str], root: Path, where: str) -> list[str]
                 f"found {code.strip()!r}"
             )
         name, arguments = call.group(1), _template_arguments(call.group(2), where)
-        path = root / TEMPLATES_DIR / f"{name}.sql"
-        if not path.is_file():
-            raise SqlFileError(f"{where}: no template {name!r} ({path} is missing)")
-        filled = _fill_template(path.read_text(encoding="utf-8"), arguments, f"{where}: {name}")
+        if name not in templates:
+            path = root / TEMPLATES_DIR / f"{name}.sql"
+            if not path.is_file():
+                raise SqlFileError(f"{where}: no template {name!r} ({path} is missing)")
+            templates[name] = path.read_text(encoding="utf-8")
+        filled = _fill_template(templates[name], arguments, f"{where}: {name}")
         expanded += split_statements(filled)
     return expanded
 
@@ -206,11 +209,13 @@ def _template_arguments(text: str, where: str) -> dict[str, str]:
     return arguments
 
 
-def job_statements(path: Path) -> list[str]:
-    """The statements of a job file, templates expanded (``path`` is
-    ``<root>/flink_sql/jobs/<job>.sql``)."""
+def job_statements(path: Path, text: str | None = None) -> list[str]:
+    """The statements of a job file (``text``, when already read), templates expanded
+    (``path`` is ``<root>/flink_sql/jobs/<job>.sql``)."""
     root = path.parent.parent.parent
-    return expand_templates(split_statements(path.read_text(encoding="utf-8")), root, str(path))
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    return expand_templates(split_statements(text), root, str(path))
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,7 @@ def parse_job(path: Path, table_names: Iterable[str]) -> Job:
     text = path.read_text(encoding="utf-8")
     views: list[tuple[str, str]] = []
     inserts: list[tuple[str, str]] = []
-    for statement in job_statements(path):
+    for statement in job_statements(path, text):
         code = strip_comments(statement)
         view = _CREATE_VIEW.match(code)
         insert = _INSERT.match(code)
