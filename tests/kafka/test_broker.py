@@ -12,6 +12,7 @@ from kafka_helpers import broker_settings, cli_environment, end_offsets, free_po
 
 from classpulse.config import Settings, load_settings
 from classpulse.kafka import admin, broker
+from classpulse.kafka.accounting import group_positions
 from classpulse.kafka.produce import TopicProducer
 from classpulse.topics import TOPICS
 
@@ -134,6 +135,10 @@ def test_restarts_keep_topics_and_messages_after_a_stop_or_a_kill(own_broker) ->
         kafka_controller_port=free_port(),
     )
     broker.start(moved)
+    # at once: the group coordinator may still be loading; positions wait for it
+    positions = group_positions(moved, "after-restart", ["kept"])
+    assert {item.partition: item.end for item in positions} == before
+    assert all(item.committed is None for item in positions)
     assert end_offsets(moved, "kept") == before
     assert sorted(record.value for record in read_records(moved, "kept")) == sorted(values)
 
@@ -190,3 +195,39 @@ def test_cluster_ids_never_read_as_an_option() -> None:
     ids = [broker.new_cluster_id() for _ in range(2000)]
     assert not [value for value in ids if value.startswith("-")]
     assert all(len(base64.urlsafe_b64decode(value + "==")) == 16 for value in ids)
+
+
+def test_coordinator_and_leader_moments_are_waited_out_other_errors_are_not() -> None:
+    from confluent_kafka import KafkaError, KafkaException
+
+    from classpulse.kafka.client import retrying, transient
+
+    passing = [
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+    ]
+    for code in passing:
+        assert transient(KafkaException(KafkaError(code))), code
+    for code in (KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.INVALID_CONFIG):
+        assert not transient(KafkaException(KafkaError(code))), code
+    assert not transient(ValueError("not a Kafka error"))
+
+    answers = iter([KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS, None])
+
+    def call() -> str:
+        code = next(answers)
+        if code is not None:
+            raise KafkaException(KafkaError(code))
+        return "answered"
+
+    assert retrying(call, timeout=5, pause=0) == "answered"
+
+    def refused() -> str:
+        raise KafkaException(KafkaError(KafkaError.INVALID_CONFIG))
+
+    with pytest.raises(KafkaException):  # at once, not after the timeout
+        retrying(refused, timeout=3600)

@@ -41,7 +41,6 @@ Before that a mismatch is "catching up", not a failure: :attr:`Accounting.caught
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +174,7 @@ def group_positions(
     ``topics`` (topics that do not exist are left out). The group is not joined."""
     from confluent_kafka import Consumer, TopicPartition
 
-    from classpulse.kafka.client import ErrorRecorder, client_config, unavailable
+    from classpulse.kafka.client import ErrorRecorder, client_config, retrying, unavailable
 
     consumer = Consumer(
         client_config(
@@ -201,9 +200,10 @@ def group_positions(
         ]
         if not partitions:
             return []
+        # right after a broker starts, its group coordinator may still be loading
         committed = {
             (item.topic, item.partition): item.offset
-            for item in consumer.committed(partitions, timeout=timeout)
+            for item in retrying(lambda: consumer.committed(partitions, timeout=timeout), timeout)
         }
         positions = []
         for item in partitions:
@@ -225,16 +225,13 @@ def group_positions(
 
 def _watermarks(consumer: Any, partition: Any, timeout: float) -> tuple[int, int]:
     """(start, last stable offset); retried while a new partition has no leader yet."""
-    from confluent_kafka import KafkaException
+    from classpulse.kafka.client import retrying
 
-    for attempt in range(20):
-        try:
-            return consumer.get_watermark_offsets(partition, timeout=timeout, cached=False)
-        except KafkaException:
-            if attempt == 19:
-                raise
-            time.sleep(0.25)
-    raise AssertionError("unreachable")
+    return retrying(
+        lambda: consumer.get_watermark_offsets(partition, timeout=timeout, cached=False),
+        timeout,
+        pause=0.25,
+    )
 
 
 # -- the accounting --------------------------------------------------------------------------

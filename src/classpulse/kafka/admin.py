@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from classpulse.config import Settings
-from classpulse.kafka.client import ErrorRecorder, KafkaUnavailable, client_config, unavailable
+from classpulse.kafka.client import (
+    ErrorRecorder,
+    KafkaUnavailable,
+    client_config,
+    retrying,
+    unavailable,
+)
 from classpulse.topics import TOPICS
 
 
@@ -85,17 +91,14 @@ def describe_topics(
     if not partitions:
         return [TopicInfo(name, ()) for name in wanted]
     offsets: dict[tuple[str, int], list[int]] = {}
-    deadline = time.monotonic() + timeout
     for spec in (OffsetSpec.earliest(), OffsetSpec.latest()):  # -> [start, end]
-        while True:
-            try:
-                found = _list_offsets(admin, partitions, spec, timeout)
-                break
-            except Exception as exc:
-                # a topic created a moment ago may not have its leader known yet
-                if not _retriable(exc) or time.monotonic() > deadline:
-                    raise unavailable(settings, exc) from None
-                time.sleep(0.2)
+        try:
+            # a topic created a moment ago may not have its leader known yet
+            found = retrying(
+                lambda spec=spec: _list_offsets(admin, partitions, spec, timeout), timeout
+            )
+        except Exception as exc:
+            raise unavailable(settings, exc) from None
         for key, offset in found.items():
             offsets.setdefault(key, []).append(offset)
     return [
@@ -141,22 +144,6 @@ def _list_offsets(admin, partitions, spec, timeout: float) -> dict[tuple[str, in
         (partition.topic, partition.partition): future.result().offset
         for partition, future in futures.items()
     }
-
-
-def _retriable(exc: BaseException) -> bool:
-    from confluent_kafka import KafkaError
-
-    error = exc.args[0] if exc.args else None
-    if not isinstance(error, KafkaError):
-        return False
-    # librdkafka does not flag these as retriable in admin results, but right after a topic
-    # is created the broker may not lead its partitions yet
-    transient = {
-        KafkaError.NOT_LEADER_FOR_PARTITION,
-        KafkaError.LEADER_NOT_AVAILABLE,
-        KafkaError.UNKNOWN_TOPIC_OR_PART,
-    }
-    return error.retriable() or error.code() in transient
 
 
 def wait_for_leaders(settings: Settings, names: Iterable[str], timeout: float = 30.0) -> None:

@@ -8,7 +8,9 @@ failure can be explained in one sentence.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from classpulse.config import Settings
 
@@ -17,6 +19,8 @@ LOG.addHandler(logging.NullHandler())
 LOG.propagate = False
 
 BOOTSTRAP_VARIABLE = "CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS"
+
+T = TypeVar("T")
 
 
 class KafkaUnavailable(RuntimeError):
@@ -55,3 +59,40 @@ def unavailable(settings: Settings, detail: object = None) -> KafkaUnavailable:
     return KafkaUnavailable(
         f"Kafka at {settings.kafka_bootstrap_servers} does not answer{reason}; {hint}"
     )
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a client call failed for a reason that passes by itself on a healthy cluster.
+
+    Besides what librdkafka flags as retriable, this covers the moments after a topic is
+    created (its partitions have no leader yet) and after a broker starts (the group
+    coordinator is still loading ``__consumer_offsets``): librdkafka does not flag these as
+    retriable in admin and ``committed()`` results.
+    """
+    from confluent_kafka import KafkaError
+
+    error = exc.args[0] if exc.args else None
+    if not isinstance(error, KafkaError):
+        return False
+    passing = {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+    return error.retriable() or error.code() in passing
+
+
+def retrying(call: Callable[[], T], timeout: float, pause: float = 0.2) -> T:
+    """``call()``, again while it fails for a :func:`transient` reason, for up to ``timeout``
+    seconds; then its last error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not transient(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
