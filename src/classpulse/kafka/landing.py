@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classpulse.config import Settings
-from classpulse.kafka.client import ErrorRecorder, client_config
+from classpulse.kafka.client import ErrorRecorder, client_config, retrying
 from classpulse.loader import LandingTable
 
 INTENT_PREFIX = "intent:"
@@ -234,7 +234,7 @@ class LandingConsumer:
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         if self._closing:  # an assignment served while leaving the group: nothing to land
             return
-        committed = consumer.committed(partitions, timeout=30)
+        committed = retrying(lambda: consumer.committed(partitions, timeout=30), 30)
         for partition in committed:
             key = (partition.topic, partition.partition)
             self.assigned.add(key)
@@ -408,7 +408,7 @@ class LandingConsumer:
             return True
         committed = {
             (item.topic, item.partition): item.offset
-            for item in self.consumer.committed(partitions, timeout=30)
+            for item in retrying(lambda: self.consumer.committed(partitions, timeout=30), 30)
         }
         for partition in partitions:
             low, high = self.consumer.get_watermark_offsets(partition, timeout=10, cached=False)

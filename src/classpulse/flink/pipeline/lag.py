@@ -46,7 +46,7 @@ def lag(settings: Settings | None = None, group: str | None = None) -> Lag:
     from confluent_kafka import Consumer, TopicPartition
 
     from classpulse.kafka.admin import describe_topics
-    from classpulse.kafka.client import client_config
+    from classpulse.kafka.client import client_config, retrying
 
     settings = settings or load_settings()
     if group is None:
@@ -64,20 +64,8 @@ def lag(settings: Settings | None = None, group: str | None = None) -> Lag:
         partitions = [
             TopicPartition(info.name, part.partition) for info in infos for part in info.partitions
         ]
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # the group coordinator moves (a broker restart, a new group): retry
-                found = consumer.committed(partitions, timeout=30)
-                break
-            except Exception as exc:
-                error = exc.args[0] if exc.args else None
-                retriable = (
-                    getattr(error, "retriable", lambda: False)()
-                    or "coordinator" in str(exc).lower()
-                )
-                if not retriable or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        # the group coordinator moves (a broker restart, a new group): wait it out
+        found = retrying(lambda: consumer.committed(partitions, timeout=30), 60, pause=0.5)
         committed = {(tp.topic, tp.partition): tp.offset for tp in found}
     finally:
         consumer.close()
