@@ -1,8 +1,11 @@
-"""ClickHouse's own parser and DDL reader, for code that holds no warehouse connection.
+"""ClickHouse's own lexer, parser and DDL reader, for code that holds no warehouse connection.
 
-A scratch chDB engine (in memory, or in a temporary directory) answers two questions about SQL
-text, so that no decision about SQL is made by matching text:
+A scratch chDB engine answers questions about SQL text, so that no decision about SQL is made by
+matching text:
 
+- :func:`tokens`: the engine's lexer (``tokenizeQuery``): each token's span and kind, so a
+  ``;`` or ``--`` inside a string literal or a comment is never taken for a statement end or a
+  comment; :func:`split_statements` cuts a file into statements on its ``Semicolon`` tokens;
 - :func:`parse`: each statement as the engine's parser reads it: its canonical text
   (``formatQuery``) and its syntax tree (``EXPLAIN AST``); nothing runs;
 - :func:`declared_columns`: the columns CREATE TABLE statements declare, as the engine creates
@@ -10,17 +13,36 @@ text, so that no decision about SQL is made by matching text:
 
 The engine runs in a child process (``python -m classpulse.warehouse.scratch``): chDB hosts one
 engine per process, fixes its time zone when it loads, and the caller may hold another or be a
-process that only reads files. Answers are cached per process and question.
+process that only reads files. Lexing and parsing share one child per process, started when
+first needed (about 1 s). Every answer is kept per process and on disk, under
+``.cache/chdb-scratch/``, named by a hash of the question and the chDB version: a later process
+asking the same question about the same text starts no engine at all. A cache file is written
+whole under a temporary name and renamed, so concurrent processes never read half of one.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import IO, Any
+
+from classpulse.config import project_root
+
+CACHE_DIR = Path(".cache") / "chdb-scratch"
+"""Where answers are kept, under the project root."""
+CACHE_FORMAT = 1
+"""Part of every cache key: raise it when an answer's shape changes."""
 
 
 @dataclass(frozen=True)
@@ -62,33 +84,100 @@ class Parsed:
         return names[0], names[1]
 
 
+@dataclass(frozen=True)
+class Token:
+    """One token of the engine's lexer: its span in the text (characters) and its kind
+    (``BareWord``, ``StringLiteral``, ``Comment``, ``Semicolon``, ``Whitespace``, ...)."""
+
+    start: int
+    end: int
+    kind: str
+
+    def text(self, source: str) -> str:
+        return source[self.start : self.end]
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind not in ("Whitespace", "Comment")
+
+
+def tokens(texts: Sequence[str]) -> list[list[Token]]:
+    """Each text's tokens as the engine's lexer reads them, in order (one call for all)."""
+    answer = _ask("tokens", list(texts))
+    return [[Token(*token) for token in found] for found in answer]
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a multi-statement text, without their ``;``: cut at the lexer's
+    ``Semicolon`` tokens (never one in a string, a quoted name or a comment); a part with no
+    code (only comments and blanks) is no statement. Comments inside a statement, and those
+    that open it, stay in its text."""
+    (found,) = tokens([text])
+    statements: list[str] = []
+    start, has_code = 0, False
+    for token in found:
+        if token.kind == "Semicolon":
+            if has_code:
+                statements.append(text[start : token.start].strip())
+            start, has_code = token.end, False
+        elif token.is_code:
+            has_code = True
+    if has_code:
+        statements.append(text[start:].strip())
+    return statements
+
+
 def parse(statements: Sequence[str]) -> list[Parsed]:
     """Each statement as the engine's parser reads it, in order."""
-    answer = _parse(tuple(statements))
+    answer = _ask("parse", list(statements))
     return [Parsed(row["formatted"], tuple(row["ast"]), row["error"]) for row in answer]
 
 
 def declared_columns(tables: Sequence[tuple[str, str]]) -> dict[str, list[Column]]:
     """(database.table, CREATE TABLE statement) pairs -> each table's columns, in order, as the
     engine creates them."""
-    answer = _columns(tuple(tables))
+    answer = _ask("columns", [list(pair) for pair in tables])
     return {table: [Column(*row) for row in rows] for table, rows in answer.items()}
 
 
-@functools.lru_cache(maxsize=16)
-def _parse(statements: tuple[str, ...]) -> list[dict]:
-    return _ask("parse", statements)
+def _ask(task: str, question: list) -> Any:
+    """The answer to ``question``: from this process, else from the disk cache, else from
+    the engine (then kept in both)."""
+    return json.loads(_ask_text(task, json.dumps(question, sort_keys=True)))
 
 
-@functools.lru_cache(maxsize=8)
-def _columns(tables: tuple[tuple[str, str], ...]) -> dict[str, list[list[str]]]:
-    return _ask("columns", tables)
+@functools.lru_cache(maxsize=64)
+def _ask_text(task: str, question: str) -> str:
+    key = hashlib.sha256(
+        json.dumps([CACHE_FORMAT, version("chdb"), task, question]).encode()
+    ).hexdigest()
+    cached = project_root() / CACHE_DIR / f"{task}-{key}.json"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    answer = _one_shot(task, question) if task == "columns" else _SERVED.ask(task, question)
+    _store(cached, answer)
+    return answer
 
 
-def _ask(task: str, question: object):
+def _store(path: Path, answer: str) -> None:
+    """Write ``answer`` whole under a temporary name, then rename it into place (atomic)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(answer)
+        os.replace(temporary, path)
+    except OSError:  # a read-only checkout: the answer still serves this process
+        pass
+
+
+def _one_shot(task: str, question: str) -> str:
+    """Ask a child of its own (the DDL reader needs an engine with a data directory)."""
     result = subprocess.run(
         [sys.executable, "-m", "classpulse.warehouse.scratch"],
-        input=json.dumps({"task": task, "question": question}),
+        input=json.dumps({"task": task, "question": json.loads(question)}),
         capture_output=True,
         text=True,
         timeout=300,
@@ -98,37 +187,124 @@ def _ask(task: str, question: object):
         raise RuntimeError(
             f"the scratch ClickHouse engine failed ({task}):\n{result.stderr[-3000:]}"
         )
-    return json.loads(result.stdout)
+    return result.stdout
+
+
+class _ServedEngine:
+    """One child engine per process for lexing and parsing: one JSON line a question, one a
+    answer. Started on the first question; a forked process starts its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._child: subprocess.Popen[str] | None = None
+        self._errors: IO[str] | None = None
+        self._owner = 0
+
+    def ask(self, task: str, question: str) -> str:
+        with self._lock:
+            child = self._running()
+            assert child.stdin is not None and child.stdout is not None
+            try:
+                child.stdin.write(json.dumps({"task": task, "question": json.loads(question)}))
+                child.stdin.write("\n")
+                child.stdin.flush()
+                line = child.stdout.readline()
+            except OSError:
+                line = ""
+            if not line:
+                self._child = None
+                raise RuntimeError(
+                    f"the scratch ClickHouse engine stopped ({task}):\n{self._tail()}"
+                )
+            reply = json.loads(line)
+            if "failure" in reply:
+                raise RuntimeError(
+                    f"the scratch ClickHouse engine failed ({task}):\n{reply['failure']}"
+                )
+            return json.dumps(reply["answer"])
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._child is None or self._owner != os.getpid() or self._child.poll() is not None:
+            # the child writes its errors here for as long as it lives
+            self._errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "classpulse.warehouse.scratch", "--serve"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._errors,
+                text=True,
+                encoding="utf-8",
+            )
+            self._owner = os.getpid()
+        return self._child
+
+    def _tail(self) -> str:
+        if self._errors is None:
+            return ""
+        self._errors.seek(0)
+        return self._errors.read()[-3000:]
+
+    def close(self) -> None:
+        child, self._child = self._child, None
+        if child is not None and self._owner == os.getpid():
+            if child.stdin is not None:
+                child.stdin.close()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+_SERVED = _ServedEngine()
+atexit.register(_SERVED.close)
 
 
 # ---------------------------------------------------------------------------------------
 # In the child process
 
 
-def _parse_here(statements: list[str]) -> list[dict]:
-    import chdb
-
-    engine = chdb.connect(":memory:")
+def _tokens_here(engine, texts: list[str]) -> list[list[list]]:
     answers = []
-    try:
-        for statement in statements:
-            try:
-                (formatted,) = json.loads(
-                    str(
-                        engine.query(
-                            "SELECT formatQuery({statement:String})",
-                            "JSONCompactEachRow",
-                            params={"statement": _escaped(statement)},
-                        )
+    for text in texts:
+        (found,) = json.loads(
+            str(
+                engine.query(
+                    "SELECT tokenizeQuery({text:String})",
+                    "JSONCompactEachRow",
+                    params={"text": _escaped(text)},
+                )
+            )
+        )
+        # the lexer counts bytes, the caller slices characters: each byte's character
+        characters = [index for index, char in enumerate(text) for _ in char.encode("utf-8")]
+        characters.append(len(text))
+        answers.append(
+            [
+                [characters[int(token["begin"])], characters[int(token["end"])], token["type"]]
+                for token in found
+            ]
+        )
+    return answers
+
+
+def _parse_here(engine, statements: list[str]) -> list[dict]:
+    answers = []
+    for statement in statements:
+        try:
+            (formatted,) = json.loads(
+                str(
+                    engine.query(
+                        "SELECT formatQuery({statement:String})",
+                        "JSONCompactEachRow",
+                        params={"statement": _escaped(statement)},
                     )
                 )
-                # the canonical text is one statement (formatQuery refuses more): its tree
-                ast = str(engine.query(f"EXPLAIN AST {formatted}", "TabSeparatedRaw"))
-                answers.append({"formatted": formatted, "ast": ast.splitlines(), "error": ""})
-            except Exception as error:  # the engine's own message is the answer
-                answers.append({"formatted": "", "ast": [], "error": str(error).strip()})
-    finally:
-        engine.close()
+            )
+            # the canonical text is one statement (formatQuery refuses more): its tree
+            ast = str(engine.query(f"EXPLAIN AST {formatted}", "TabSeparatedRaw"))
+            answers.append({"formatted": formatted, "ast": ast.splitlines(), "error": ""})
+        except Exception as error:  # the engine's own message is the answer
+            answers.append({"formatted": "", "ast": [], "error": str(error).strip()})
     return answers
 
 
@@ -171,7 +347,30 @@ def _columns_here(tables: list[tuple[str, str]]) -> dict[str, list[list[str]]]:
     return out
 
 
+def _serve() -> None:
+    """Answer one JSON question a line until stdin closes; chDB's own output goes to stderr."""
+    import chdb
+
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    engine = chdb.connect(":memory:")
+    tasks = {"tokens": _tokens_here, "parse": _parse_here}
+    try:
+        for line in sys.stdin:
+            request = json.loads(line)
+            try:
+                reply = {"answer": tasks[request["task"]](engine, request["question"])}
+            except Exception as error:
+                reply = {"failure": f"{type(error).__name__}: {error}"}
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+    finally:
+        engine.close()
+
+
 if __name__ == "__main__":
-    request = json.load(sys.stdin)
-    tasks = {"parse": _parse_here, "columns": _columns_here}
-    json.dump(tasks[request["task"]](request["question"]), sys.stdout)
+    if sys.argv[1:] == ["--serve"]:
+        _serve()
+    else:
+        request = json.load(sys.stdin)
+        json.dump(_columns_here(request["question"]), sys.stdout)
