@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -13,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from classpulse.config import Settings
+from classpulse.warehouse.scratch import split_statements
 
 SQL_DIR = Path("clickhouse") / "preheat"
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
@@ -36,7 +36,6 @@ SECONDS_PER_LESSON = 0.003
 SECONDS_PER_STUDENT = 8e-6
 SAFETY_FACTOR = 3.0
 
-_STATEMENT_END = re.compile(r";[ \t]*(?:--[^\n]*)?\n")
 _schema_ready: set[tuple[str, str]] = set()
 _schema_lock = threading.Lock()
 
@@ -50,7 +49,8 @@ class PreheatError(RuntimeError):
 
 
 def read_statements(root: Path, name: str) -> list[str]:
-    """The statements of ``clickhouse/preheat/<name>.sql`` in file order."""
+    """The statements of ``clickhouse/preheat/<name>.sql`` in file order, as ClickHouse's own
+    lexer cuts them (:func:`classpulse.warehouse.scratch.split_statements`)."""
     path = root / SQL_DIR / f"{name}.sql"
     if not path.is_file():  # running outside the checkout: the package's own repository
         path = REPOSITORY_ROOT / SQL_DIR / f"{name}.sql"
@@ -58,14 +58,7 @@ def read_statements(root: Path, name: str) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PreheatError(f"missing engine SQL file {path}") from None
-    statements = []
-    for chunk in _STATEMENT_END.split(text + "\n"):
-        code = "\n".join(
-            line for line in chunk.splitlines() if not line.lstrip().startswith("--")
-        ).strip()
-        if code:
-            statements.append(chunk.strip().rstrip(";"))
-    return statements
+    return split_statements(text)
 
 
 def connect(settings: Settings):
