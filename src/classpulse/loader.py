@@ -10,7 +10,9 @@ topic it is fed from::
 Columns and clauses many tables share (where a row came from, when it landed, its Kafka
 provenance) are written once, as named groups in ``clickhouse/landing/_column_groups.sql``; a
 table file puts a group's lines in place with a comment line ``-- include: <group>[, <group>]``
-(:func:`compose`). The composed statement is read by ClickHouse's own parser
+(:func:`compose`). Headers, groups and includes are comment lines as ClickHouse's own lexer
+finds them (:func:`classpulse.warehouse.scratch.tokens`): a line inside a string literal or a
+block comment is never one. The composed statement is read by ClickHouse's own parser
 (:func:`classpulse.warehouse.scratch.parse`): it must be one ``CREATE TABLE database.table``, in
 any keyword case, and its canonical text is the table's DDL.
 
@@ -24,16 +26,18 @@ that consumes Kafka itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import takewhile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from classpulse.warehouse.scratch import Token
 
 LANDING_DIR = Path("clickhouse") / "landing"
 GROUPS_FILE = "_column_groups.sql"
 """The shared groups, in ``LANDING_DIR``; a file whose name starts with ``_`` is not a table."""
-_GROUP = "-- group:"
-_INCLUDE = "-- include:"
 _BROKERS = re.compile(r"^[A-Za-z0-9._-]+:\d+(,[A-Za-z0-9._-]+:\d+)*$")
 
 
@@ -58,19 +62,22 @@ class LandingTable:
 
 def read_landing_tables(root: Path) -> list[LandingTable]:
     """The landing tables defined under ``<root>/clickhouse/landing``, in file-name order."""
-    from classpulse.warehouse.scratch import parse
+    from classpulse.warehouse.scratch import parse, tokens
 
     directory = root / LANDING_DIR
-    groups = read_groups(directory / GROUPS_FILE)
+    paths = [path for path in sorted(directory.glob("*.sql")) if not path.name.startswith("_")]
+    groups_path = directory / GROUPS_FILE
+    groups_text = groups_path.read_text(encoding="utf-8") if groups_path.is_file() else ""
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    groups_tokens, *file_tokens = tokens([groups_text, *texts])  # one question to the lexer
+    groups = group_lines(groups_path, source_lines(groups_text, groups_tokens))
     files = []
-    for path in sorted(directory.glob("*.sql")):
-        if path.name.startswith("_"):
-            continue
-        text = path.read_text(encoding="utf-8")
-        header = read_header(text)
+    for path, text, found in zip(paths, texts, file_tokens, strict=True):
+        lines = source_lines(text, found)
+        header = read_header(lines)
         if "topic" not in header:
             raise LoadError(f"{path}: a landing DDL file needs a '-- topic: <name>' header")
-        files.append((path, header, compose(text, groups, path)))
+        files.append((path, header, compose(lines, groups, path)))
     tables = []
     statements = parse([composed for *_, composed in files])
     for (path, header, _), statement in zip(files, statements, strict=True):
@@ -91,61 +98,133 @@ def read_landing_tables(root: Path) -> list[LandingTable]:
     return tables
 
 
-def read_header(text: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of a SQL file as the engine's lexer sees it.
+
+    ``kind`` is ``code`` when any token on it is code (a line inside a multi-line string literal
+    is), else ``comment`` or ``blank``. ``directive`` is the (lower-case name, value) of a line
+    that is one ``-- name: value`` comment and nothing else, the comment starting there."""
+
+    text: str  # without its line end
+    kind: str
+    directive: tuple[str, str] | None = None
+
+
+def source_lines(text: str, found: Sequence[Token]) -> list[SourceLine]:
+    """``text``'s lines, classified by its tokens (:func:`classpulse.warehouse.scratch.tokens`)."""
+    raw = text.splitlines(keepends=True)
+    starts = [0]
+    for line in raw:
+        starts.append(starts[-1] + len(line))
+    on_line: list[list[Token]] = [[] for _ in raw]
+    for token in found:
+        if token.kind == "Whitespace" or token.start >= token.end:
+            continue
+        first = bisect_right(starts, token.start) - 1
+        last = bisect_right(starts, token.end - 1) - 1
+        for number in range(first, min(last, len(raw) - 1) + 1):
+            on_line[number].append(token)
+    lines = []
+    for number, line in enumerate(raw):
+        here = on_line[number]
+        kind = "code" if any(t.is_code for t in here) else "comment" if here else "blank"
+        content = (line.splitlines() or [""])[0]  # without its line end, whichever it is
+        lines.append(SourceLine(content, kind, _directive(text, here, starts[number])))
+    return lines
+
+
+def _directive(text: str, here: Sequence[Token], line_start: int) -> tuple[str, str] | None:
+    if len(here) != 1 or here[0].kind != "Comment" or here[0].start < line_start:
+        return None
+    comment = here[0].text(text)
+    if not comment.startswith("--"):
+        return None
+    name, colon, value = comment[2:].strip().partition(":")
+    if not colon or not name.strip().isidentifier():
+        return None
+    return name.strip().lower(), value.strip()
+
+
+def read_header(lines: Sequence[SourceLine]) -> dict[str, str]:
     """The ``-- name: value`` lines of the comment block a DDL file opens with."""
-    block = takewhile(
-        lambda line: line.lstrip().startswith("--") or not line.strip(), text.split("\n")
-    )
-    fields = (line.strip().removeprefix("--").partition(":") for line in block)
-    return {
-        name.strip(): value.strip()
-        for name, colon, value in fields
-        if colon and name.strip().isidentifier()
+    header: dict[str, str] = {}
+    for line in lines:
+        if line.kind == "code":
+            break
+        if line.directive is not None:
+            header.setdefault(*line.directive)
+    return header
+
+
+@dataclass(frozen=True)
+class Include:
+    """An ``-- include:`` line inside a group: the groups it puts in place."""
+
+    names: tuple[str, ...]
+
+
+def read_groups(path: Path) -> dict[str, list[str | Include]]:
+    """The groups of lines the groups file ``path`` defines (:func:`group_lines`)."""
+    from classpulse.warehouse.scratch import tokens
+
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return group_lines(path, source_lines(text, tokens([text])[0]))
+
+
+def group_lines(path: Path, lines: Sequence[SourceLine]) -> dict[str, list[str | Include]]:
+    """The groups the lines of ``path`` define, and :data:`BUILT_IN_GROUPS`. A group runs from
+    its ``-- group: <name>`` line to the next; comment lines in it are its documentation, an
+    ``-- include:`` line stays to be composed."""
+    groups: dict[str, list[str | Include]] = {
+        name: list(members) for name, members in BUILT_IN_GROUPS.items()
     }
-
-
-def read_groups(path: Path) -> dict[str, list[str]]:
-    """The groups of lines ``path`` defines (none when there is no such file), and
-    :data:`BUILT_IN_GROUPS`. A group runs from its ``-- group: <name>`` line to the next;
-    comment lines in it are its documentation, an ``-- include:`` line stays to be composed."""
-    groups: dict[str, list[str]] = {name: list(lines) for name, lines in BUILT_IN_GROUPS.items()}
-    if not path.is_file():
-        return groups
-    current: list[str] | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(_GROUP):
-            name = stripped.removeprefix(_GROUP).strip()
-            if not name.isidentifier() or name in groups:
-                raise LoadError(f"{path}:{number}: not a new group name: {name!r}")
-            current = groups[name] = []
-        elif stripped.startswith(_INCLUDE) or stripped and not stripped.startswith("--"):
+    current: list[str | Include] | None = None
+    for number, line in enumerate(lines, start=1):
+        name, value = line.directive or ("", "")
+        if name == "group":
+            if not value.isidentifier() or value in groups:
+                raise LoadError(f"{path}:{number}: not a new group name: {value!r}")
+            current = groups[value] = []
+        elif name == "include" or line.kind == "code":
             if current is None:
-                raise LoadError(f"{path}:{number}: a line before the first '{_GROUP} <name>'")
-            current.append(stripped)
+                raise LoadError(f"{path}:{number}: a line before the first '-- group: <name>'")
+            current.append(_included(value) if name == "include" else line.text.strip())
     return groups
 
 
-def compose(text: str, groups: Mapping[str, list[str]], path: Path) -> str:
-    """``text`` with each ``-- include: <group>[, <group>]`` line replaced by the groups' lines
-    (a group may include others), at the include line's indentation."""
+def _included(value: str) -> Include:
+    return Include(tuple(part.strip() for part in value.split(",")))
 
-    def expand(line: str, within: tuple[str, ...]) -> list[str]:
-        stripped = line.strip()
-        if not stripped.startswith(_INCLUDE):
-            return [line]
-        indent = line[: len(line) - len(line.lstrip())]
-        lines = []
-        for name in (part.strip() for part in stripped.removeprefix(_INCLUDE).split(",")):
+
+def compose(
+    lines: Sequence[SourceLine], groups: Mapping[str, Sequence[str | Include]], path: Path
+) -> str:
+    """The file's text with each ``-- include: <group>[, <group>]`` line replaced by the
+    groups' lines (a group may include others), at the include line's indentation."""
+
+    def expand(include: Include, indent: str, within: tuple[str, ...]) -> list[str]:
+        expanded = []
+        for name in include.names:
             if name not in groups:
                 raise LoadError(f"{path}: no group {name!r} (groups: {sorted(groups)})")
             if name in within:
                 raise LoadError(f"{path}: group {name!r} includes itself")
             for member in groups[name]:
-                lines += [indent + part for part in expand(member, (*within, name))]
-        return lines
+                if isinstance(member, Include):
+                    expanded += expand(member, indent, (*within, name))
+                else:
+                    expanded.append(indent + member)
+        return expanded
 
-    return "\n".join(line for original in text.splitlines() for line in expand(original, ()))
+    composed: list[str] = []
+    for line in lines:
+        if line.directive is not None and line.directive[0] == "include":
+            indent = line.text[: len(line.text) - len(line.text.lstrip())]
+            composed += expand(_included(line.directive[1]), indent, ())
+        else:
+            composed.append(line.text)
+    return "\n".join(composed)
 
 
 PROVENANCE_COLUMNS = (
