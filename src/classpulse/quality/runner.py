@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from classpulse.config import Settings
 from classpulse.quality.errors import QualityError
 from classpulse.quality.results import Outcome, QualityReport, SuiteResult
-from classpulse.quality.sqlchecks import JOIN_KEYWORD, SqlCheck
+from classpulse.quality.sqlchecks import SqlCheck
 from classpulse.quality.suites import (
     SUITE_SUFFIX,
     SUITES_DIRECTORY,
@@ -371,7 +371,7 @@ def _sample_offending_row(client: Client, suite: Suite, check: SqlCheck) -> str 
     # The same text GX substitutes for {batch}: a derived table, aliased `subselect`
     # unless the query joins (then the author aliases it).
     inner = suite.batch_query() or f"SELECT * FROM `{suite.layer}`.`{suite.table}` WHERE true"
-    batch = f"({inner})" if JOIN_KEYWORD.search(check.sql) else f"({inner}) AS subselect"
+    batch = f"({inner})" if check.joins else f"({inner}) AS subselect"
     try:
         sql = check.sql.rstrip("; \t\r\n").format(batch=batch)
         result = client.query(f"SELECT * FROM ({sql}) LIMIT 1")

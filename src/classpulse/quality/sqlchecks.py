@@ -1,22 +1,28 @@
-"""A suite's sql_checks: queries of offending rows, parsed and checked without a warehouse."""
+"""A suite's sql_checks: queries of offending rows, parsed and checked without a warehouse.
+
+Each query is read by ClickHouse's own parser (:func:`classpulse.warehouse.scratch.parse`), with
+a stand-in table name for ``{batch}``: the syntax tree says whether the query joins (a JOIN
+clause or ARRAY JOIN; tables listed with commas do not count, as GX counts the word JOIN), for
+GX then puts the batch in place bare, else as a derived table it aliases ``subselect`` itself;
+and whether the query aliases ``{batch}``.
+"""
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
-
+from classpulse.warehouse.scratch import Parsed, parse
 
 SQL_CHECK_KEYS = ("name", "description", "sql")
 SQL_CHECK_OPTIONAL_KEYS = ("severity",)
 SEVERITIES = ("critical", "warning")  # a failed `warning` is reported, never gates
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-JOIN_KEYWORD = re.compile(r"\bJOIN\b", re.IGNORECASE)
-BATCH_ALIAS = re.compile(r"\{batch\}\s+AS\s+\w", re.IGNORECASE)
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # a name (of a check, table, layer)
+BATCH_STAND_IN = "classpulse_batch_stand_in"
+"""The table name ``{batch}`` becomes while the engine's parser reads a query."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class SqlCheck:
     description: str
     sql: str
     severity: str = "critical"
+    joins: bool = False  # the query has a JOIN or ARRAY JOIN (GX then leaves {batch} unaliased)
 
 
 def parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
@@ -35,7 +42,7 @@ def parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
     if not isinstance(value, list):
         problems.append("`sql_checks` must be a list of {name, description, sql}")
         return []
-    checks: list[SqlCheck] = []
+    candidates: list[tuple[str, dict]] = []
     names: set[str] = set()
     for index, item in enumerate(value):
         where = f"sql_checks[{index}]"
@@ -58,7 +65,16 @@ def parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
         if name in names:
             problems.append(f"{where}: duplicate name")
         names.add(name)
-        sql_problem = _check_sql(item["sql"])
+        placeholder_problem = _check_placeholders(item["sql"])
+        if placeholder_problem:
+            problems.append(f"{where}: {placeholder_problem}")
+            continue
+        candidates.append((where, item))
+    # one question to the engine's parser for all of the suite's queries
+    parsed = parse([_with_stand_in(item["sql"]) for _, item in candidates])
+    checks: list[SqlCheck] = []
+    for (where, item), tree in zip(candidates, parsed, strict=True):
+        sql_problem = _check_tree(tree)
         if sql_problem:
             problems.append(f"{where}: {sql_problem}")
             continue
@@ -68,16 +84,17 @@ def parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
             continue
         checks.append(
             SqlCheck(
-                name=name,
+                name=item["name"],
                 description=item["description"].strip(),
                 sql=item["sql"],
                 severity=severity,
+                joins=_joins(tree),
             )
         )
     return checks
 
 
-def _check_sql(sql: str) -> str | None:
+def _check_placeholders(sql: str) -> str | None:
     try:
         fields = {parsed[1] for parsed in string.Formatter().parse(sql) if parsed[1] is not None}
     except ValueError as exc:
@@ -90,7 +107,46 @@ def _check_sql(sql: str) -> str | None:
         )
     if "batch" not in fields:
         return "sql must read the suite's table as {batch}"
-    if not JOIN_KEYWORD.search(sql) and BATCH_ALIAS.search(sql):
+    return None
+
+
+def _with_stand_in(sql: str) -> str:
+    """The query as GX would send it, with a plain table name for the batch."""
+    return sql.rstrip("; \t\r\n").format(batch=BATCH_STAND_IN)
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every node of a ``parseQueryToJSON`` tree."""
+    if isinstance(value, dict):
+        yield value
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            yield from _nodes(item)
+
+
+def _joins(tree: Parsed) -> bool:
+    """A JOIN clause (not a comma between tables) or an ARRAY JOIN: where GX sees ``JOIN``."""
+    return any(
+        node.get("type") == "ArrayJoin"
+        or node.get("type") == "TableJoin"
+        and node.get("kind") != "COMMA"
+        for node in _nodes(tree.tree)
+    )
+
+
+def _check_tree(tree: Parsed) -> str | None:
+    if tree.error or tree.tree is None:
+        reason = tree.error.splitlines()[0] if tree.error else "the engine gives no syntax tree"
+        return f"sql is not one ClickHouse query ({reason}); fix it so the engine can parse it"
+    batches = [
+        node
+        for node in _nodes(tree.tree)
+        if node.get("type") == "TableIdentifier" and node.get("name") == BATCH_STAND_IN
+    ]
+    if not batches:
+        return "sql must read {batch} as a table (FROM {batch}, JOIN {batch})"
+    if any(node.get("alias") for node in batches) and not _joins(tree):
         return (
             "do not alias {batch} in a query without JOIN: GX names it `subselect` itself "
             "(with a JOIN, alias it yourself)"

@@ -41,7 +41,7 @@ from classpulse.config import project_root
 
 CACHE_DIR = Path(".cache") / "chdb-scratch"
 """Where answers are kept, under the project root."""
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Part of every cache key: raise it when an answer's shape changes."""
 
 
@@ -66,6 +66,7 @@ class Parsed:
     formatted: str = ""
     ast: tuple[str, ...] = ()  # EXPLAIN AST lines: one node a line, one space a level
     error: str = ""
+    tree: dict[str, Any] | None = None  # parseQueryToJSON; None where it has no JSON form
 
     def created_table(self) -> tuple[str, str] | None:
         """(database, table) of a ``CREATE TABLE database.table (columns) ENGINE = ...``; None
@@ -103,6 +104,8 @@ class Token:
 
 def tokens(texts: Sequence[str]) -> list[list[Token]]:
     """Each text's tokens as the engine's lexer reads them, in order (one call for all)."""
+    if not texts:
+        return []
     answer = _ask("tokens", list(texts))
     return [[Token(*token) for token in found] for found in answer]
 
@@ -129,8 +132,12 @@ def split_statements(text: str) -> list[str]:
 
 def parse(statements: Sequence[str]) -> list[Parsed]:
     """Each statement as the engine's parser reads it, in order."""
+    if not statements:
+        return []
     answer = _ask("parse", list(statements))
-    return [Parsed(row["formatted"], tuple(row["ast"]), row["error"]) for row in answer]
+    return [
+        Parsed(row["formatted"], tuple(row["ast"]), row["error"], row["tree"]) for row in answer
+    ]
 
 
 def declared_columns(tables: Sequence[tuple[str, str]]) -> dict[str, list[Column]]:
@@ -266,15 +273,7 @@ atexit.register(_SERVED.close)
 def _tokens_here(engine, texts: list[str]) -> list[list[list]]:
     answers = []
     for text in texts:
-        (found,) = json.loads(
-            str(
-                engine.query(
-                    "SELECT tokenizeQuery({text:String})",
-                    "JSONCompactEachRow",
-                    params={"text": _escaped(text)},
-                )
-            )
-        )
+        found = _only_value(engine, "tokenizeQuery", text)
         # the lexer counts bytes, the caller slices characters: each byte's character
         characters = [index for index, char in enumerate(text) for _ in char.encode("utf-8")]
         characters.append(len(text))
@@ -287,24 +286,36 @@ def _tokens_here(engine, texts: list[str]) -> list[list[list]]:
     return answers
 
 
+def _only_value(engine, function: str, text: str) -> Any:
+    """``function(text)`` evaluated by the engine, ``text`` bound as a parameter."""
+    (value,) = json.loads(
+        str(
+            engine.query(
+                f"SELECT {function}({{text:String}})",
+                "JSONCompactEachRow",
+                params={"text": _escaped(text)},
+            )
+        )
+    )
+    return value
+
+
 def _parse_here(engine, statements: list[str]) -> list[dict]:
     answers = []
     for statement in statements:
         try:
-            (formatted,) = json.loads(
-                str(
-                    engine.query(
-                        "SELECT formatQuery({statement:String})",
-                        "JSONCompactEachRow",
-                        params={"statement": _escaped(statement)},
-                    )
-                )
-            )
+            formatted = _only_value(engine, "formatQuery", statement)
             # the canonical text is one statement (formatQuery refuses more): its tree
             ast = str(engine.query(f"EXPLAIN AST {formatted}", "TabSeparatedRaw"))
-            answers.append({"formatted": formatted, "ast": ast.splitlines(), "error": ""})
+            try:  # the same tree as a document, where the engine has a JSON form for it
+                tree = json.loads(_only_value(engine, "parseQueryToJSON", formatted))
+            except Exception:
+                tree = None
+            answers.append(
+                {"formatted": formatted, "ast": ast.splitlines(), "error": "", "tree": tree}
+            )
         except Exception as error:  # the engine's own message is the answer
-            answers.append({"formatted": "", "ast": [], "error": str(error).strip()})
+            answers.append({"formatted": "", "ast": [], "error": str(error).strip(), "tree": None})
     return answers
 
 
