@@ -10,47 +10,37 @@ import pytest
 from classpulse.preheat import read_statements
 from classpulse.warehouse.scratch import split_statements
 
-CASES = [
-    pytest.param(
-        "insert into t select 'a;b', \"c;d\", `e;f`;\nselect 2;\n",
-        ["insert into t select 'a;b', \"c;d\", `e;f`", "select 2"],
-        id="semicolons-in-strings-and-names",
-    ),
-    pytest.param(
-        "select 'it''s; still', 'back\\'slash; too';\nselect 3\n",
-        ["select 'it''s; still', 'back\\'slash; too'", "select 3"],
-        id="escaped-quotes",
-    ),
-    pytest.param(
-        "-- a header; with a semicolon\n-- and another;\nselect 1;\n",
-        ["-- a header; with a semicolon\n-- and another;\nselect 1"],
-        id="semicolons-in-header-comments",
-    ),
-    pytest.param(
-        "select 1 /* one; /* nested; */ still; */ + 1;\nselect 2;",
-        ["select 1 /* one; /* nested; */ still; */ + 1", "select 2"],
-        id="semicolons-in-nested-block-comments",
-    ),
-    pytest.param(
-        "select 1; -- ends here; really\nselect 2; -- the last; word\n",
-        ["select 1", "-- ends here; really\nselect 2"],
-        id="comments-after-statement-ends",
-    ),
-    pytest.param(
-        "SELECT 1;\r\nselect {n:UInt64};\r\n\r\nSeLeCt 'x;\r\ny'\r\n",
-        ["SELECT 1", "select {n:UInt64}", "SeLeCt 'x;\ny'"],  # a file is read as text
-        id="crlf-line-ends-and-any-case",
-    ),
-    pytest.param(
-        "select $$heredoc; text$$;\n;\n  ;  -- nothing between\nselect 'é;ü';",
-        ["select $$heredoc; text$$", "-- nothing between\nselect 'é;ü'"],
-        id="heredoc-empty-statements-and-non-ascii",
-    ),
-    pytest.param("-- only a comment; nothing to run\n/* ; */\n", [], id="comments-only"),
-]
+# what a file holds -> its statements, as written out by hand
+CASES: dict[str, list[str]] = {
+    "select 'a;b', \"c;d\", `e;f`;\nselect 2;\n": ["select 'a;b', \"c;d\", `e;f`", "select 2"],
+    "select 'it''s;', 'back\\'slash;';\nselect 3\n": [
+        "select 'it''s;', 'back\\'slash;'",
+        "select 3",
+    ],
+    "-- a header;\n-- and another;\nselect 1;\n": ["-- a header;\n-- and another;\nselect 1"],
+    "select 1 /* a; /* nested; */ b; */ + 1;\nselect 2;": [
+        "select 1 /* a; /* nested; */ b; */ + 1",
+        "select 2",
+    ],
+    "select 1; -- ends here; really\nselect 2; -- the end; word\n": [
+        "select 1",
+        "-- ends here; really\nselect 2",
+    ],
+    # a file is read as text: its CRLF line ends become LF
+    "SELECT 1;\r\nselect {n:UInt64};\r\n\r\nSeLeCt 'x;\r\ny'\r\n": [
+        "SELECT 1",
+        "select {n:UInt64}",
+        "SeLeCt 'x;\ny'",
+    ],
+    "select $$here; doc$$;\n;\n ; -- no statement\nselect 'é;ü';": [
+        "select $$here; doc$$",
+        "-- no statement\nselect 'é;ü'",
+    ],
+    "-- only a comment; nothing to run\n/* ; */\n": [],
+}
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES)
+@pytest.mark.parametrize(("text", "expected"), list(CASES.items()))
 def test_statements_end_only_at_the_lexers_semicolons(
     tmp_path: Path, text: str, expected: list[str]
 ) -> None:

@@ -112,36 +112,6 @@ SUPPORTED_CASES: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
             {"column_list": ["present", "absent"], "sum_total": 11},
         )
     ],
-    "ExpectColumnMinToBeBetween": [
-        (
-            {"column": "attendees", "min_value": 10, "max_value": 10},
-            {"column": "attendees", "min_value": 11},
-        )
-    ],
-    "ExpectColumnMaxToBeBetween": [
-        (
-            {"column": "attendees", "min_value": 60, "max_value": 60},
-            {"column": "attendees", "max_value": 59},
-        )
-    ],
-    "ExpectColumnMeanToBeBetween": [
-        (
-            {"column": "attendees", "min_value": 35, "max_value": 35},
-            {"column": "attendees", "min_value": 36},
-        )
-    ],
-    "ExpectColumnMedianToBeBetween": [
-        (
-            {"column": "attendees", "min_value": 35, "max_value": 35},
-            {"column": "attendees", "min_value": 36},
-        )
-    ],
-    "ExpectColumnSumToBeBetween": [
-        (
-            {"column": "attendees", "min_value": 210, "max_value": 210},
-            {"column": "attendees", "min_value": 211},
-        )
-    ],
     "ExpectColumnStdevToBeBetween": [
         (
             {"column": "attendees", "min_value": 18, "max_value": 19},
@@ -194,6 +164,26 @@ SUPPORTED_CASES: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
         )
     ],
 }
+
+# aggregates of `attendees` (10, 20, ..., 60): name -> (its value, a bound the value violates)
+ATTENDEE_AGGREGATES: dict[str, tuple[int, dict[str, int]]] = {
+    "ExpectColumnMinToBeBetween": (10, {"min_value": 11}),
+    "ExpectColumnMaxToBeBetween": (60, {"max_value": 59}),
+    "ExpectColumnMeanToBeBetween": (35, {"min_value": 36}),
+    "ExpectColumnMedianToBeBetween": (35, {"min_value": 36}),
+    "ExpectColumnSumToBeBetween": (210, {"min_value": 211}),
+}
+SUPPORTED_CASES.update(
+    {
+        name: [
+            (
+                {"column": "attendees", "min_value": value, "max_value": value},
+                {"column": "attendees", **violated},
+            )
+        ]
+        for name, (value, violated) in ATTENDEE_AGGREGATES.items()
+    }
+)
 
 # name -> arguments the probe rows satisfy (so anything but a clean pass means "broken")
 UNSUPPORTED_CASES: dict[str, dict[str, Any]] = {
