@@ -1,10 +1,10 @@
 """A suite's sql_checks: queries of offending rows, parsed and checked without a warehouse.
 
 Each query is read by ClickHouse's own parser (:func:`classpulse.warehouse.scratch.parse`), with
-a stand-in table name for ``{batch}``: the syntax tree says whether the query joins (a JOIN
-clause or ARRAY JOIN; tables listed with commas do not count, as GX counts the word JOIN), for
-GX then puts the batch in place bare, else as a derived table it aliases ``subselect`` itself;
-and whether the query aliases ``{batch}``.
+a stand-in table name for ``{batch}``. Its syntax tree says whether the query joins (a JOIN
+clause or ARRAY JOIN; tables listed with commas do not count, as GX counts the word JOIN): GX
+puts the batch in a joining query bare, in any other as a derived table it aliases
+``subselect`` itself, so such a query must not alias ``{batch}``.
 """
 
 from __future__ import annotations
