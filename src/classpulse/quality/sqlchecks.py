@@ -71,7 +71,7 @@ def parse_sql_checks(value: object, problems: list[str]) -> list[SqlCheck]:
             continue
         candidates.append((where, item))
     # one question to the engine's parser for all of the suite's queries
-    parsed = parse([_with_stand_in(item["sql"]) for _, item in candidates])
+    parsed = parse([_with_stand_in(item["sql"]) for _, item in candidates], trees=True)
     checks: list[SqlCheck] = []
     for (where, item), tree in zip(candidates, parsed, strict=True):
         sql_problem = _check_tree(tree)

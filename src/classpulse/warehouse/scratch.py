@@ -130,11 +130,12 @@ def split_statements(text: str) -> list[str]:
     return statements
 
 
-def parse(statements: Sequence[str]) -> list[Parsed]:
-    """Each statement as the engine's parser reads it, in order."""
+def parse(statements: Sequence[str], trees: bool = False) -> list[Parsed]:
+    """Each statement as the engine's parser reads it, in order; with ``trees``, its syntax
+    tree as a document too (``parseQueryToJSON``)."""
     if not statements:
         return []
-    answer = _ask("parse", list(statements))
+    answer = _ask("parse_trees" if trees else "parse", list(statements))
     return [
         Parsed(row["formatted"], tuple(row["ast"]), row["error"], row["tree"]) for row in answer
     ]
@@ -300,17 +301,19 @@ def _only_value(engine, function: str, text: str) -> Any:
     return value
 
 
-def _parse_here(engine, statements: list[str]) -> list[dict]:
+def _parse_here(engine, statements: list[str], trees: bool = False) -> list[dict]:
     answers = []
     for statement in statements:
         try:
             formatted = _only_value(engine, "formatQuery", statement)
             # the canonical text is one statement (formatQuery refuses more): its tree
             ast = str(engine.query(f"EXPLAIN AST {formatted}", "TabSeparatedRaw"))
-            try:  # the same tree as a document, where the engine has a JSON form for it
-                tree = json.loads(_only_value(engine, "parseQueryToJSON", formatted))
-            except Exception:
-                tree = None
+            tree = None
+            if trees:  # the same tree as a document, where the engine has a JSON form for it
+                try:
+                    tree = json.loads(_only_value(engine, "parseQueryToJSON", formatted))
+                except Exception:
+                    tree = None
             answers.append(
                 {"formatted": formatted, "ast": ast.splitlines(), "error": "", "tree": tree}
             )
@@ -365,7 +368,11 @@ def _serve() -> None:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     engine = chdb.connect(":memory:")
-    tasks = {"tokens": _tokens_here, "parse": _parse_here}
+    tasks = {
+        "tokens": _tokens_here,
+        "parse": _parse_here,
+        "parse_trees": functools.partial(_parse_here, trees=True),
+    }
     try:
         for line in sys.stdin:
             request = json.loads(line)
