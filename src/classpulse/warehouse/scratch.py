@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import atexit
 import functools
-import hashlib
 import json
 import os
 import subprocess
@@ -33,11 +32,8 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import IO, Any
-
-from classpulse.config import project_root
 
 CACHE_DIR = Path(".cache") / "chdb-scratch"
 """Where answers are kept, under the project root."""
@@ -156,6 +152,12 @@ def _ask(task: str, question: list) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _ask_text(task: str, question: str) -> str:
+    # imported here, in the asking process only: the child starts without them
+    import hashlib
+    from importlib.metadata import version
+
+    from classpulse.config import project_root
+
     key = hashlib.sha256(
         json.dumps([CACHE_FORMAT, version("chdb"), task, question]).encode()
     ).hexdigest()
