@@ -39,6 +39,7 @@ CACHE_DIR = Path(".cache") / "chdb-scratch"
 """Where answers are kept, under the project root."""
 CACHE_FORMAT = 2
 """Part of every cache key: raise it when an answer's shape changes."""
+_REPAIR = "check that chDB loads (.venv/bin/python -c 'import chdb'); `make venv` reinstalls it"
 
 
 @dataclass(frozen=True)
@@ -195,14 +196,14 @@ def _one_shot(task: str, question: str) -> str:
     )
     if result.returncode != 0:
         raise RuntimeError(
-            f"the scratch ClickHouse engine failed ({task}):\n{result.stderr[-3000:]}"
+            f"the scratch ClickHouse engine failed ({task}); {_REPAIR}:\n{result.stderr[-3000:]}"
         )
     return result.stdout
 
 
 class _ServedEngine:
-    """One child engine per process for lexing and parsing: one JSON line a question, one a
-    answer. Started on the first question; a forked process starts its own."""
+    """One child engine per process for lexing and parsing: one JSON line a question, one
+    an answer. Started on the first question; a forked process starts its own."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -224,7 +225,7 @@ class _ServedEngine:
             if not line:
                 self._child = None
                 raise RuntimeError(
-                    f"the scratch ClickHouse engine stopped ({task}):\n{self._tail()}"
+                    f"the scratch ClickHouse engine stopped ({task}); {_REPAIR}:\n{self._tail()}"
                 )
             reply = json.loads(line)
             if "failure" in reply:
