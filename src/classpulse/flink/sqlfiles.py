@@ -16,6 +16,10 @@ connector files, so the same job runs bounded and continuously, on a local broke
 INSERT targets of a job are its outputs; the connector tables it mentions otherwise are its
 inputs. In a bounded run a job that reads a table another job writes runs in a later stage (see
 :func:`plan_stages`).
+
+Text is split into statements on sqlfluff's lexer (:mod:`.sqltokens`); what a statement is (a
+view, an INSERT and its target, the tables it reads, a table's watermark) Flink's own parser
+says (:mod:`.sqlparser`), after the templates are expanded (``apply template`` is no Flink SQL).
 """
 
 from __future__ import annotations
