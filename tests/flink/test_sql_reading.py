@@ -259,3 +259,13 @@ def test_every_job_reads_and_writes_what_its_roles_allow() -> None:
             # an output table it reads is one another job writes (triage reads the labels)
             read_outputs = {name for name in job.inputs if role[name] == "output"}
             assert read_outputs <= written - job.outputs, job.name
+
+
+def test_positions_hold_with_tabs_line_ends_and_wide_characters() -> None:
+    insert = "insert\tinto\t\t`t` select 1"
+    assert insert[: read_statement(insert).target_end] == "insert\tinto\t\t`t`"
+    view = "create temporary view v as\r\n\tselect '中文' as a\r\n\tfrom `表`"
+    span = read_statement(view).query_span
+    assert span is not None
+    assert view[span[0] : span[1]] == "select '中文' as a\r\n\tfrom `表`"
+    assert read_statement(view).reads == ("表",)
