@@ -20,11 +20,13 @@ from classpulse.flink.sqlfiles import (
 )
 from classpulse.flink.sqlparser import read_statement
 from classpulse.flink.sqltokens import (
+    _KNOWN,
     comment_directives,
     header_comment,
     read_template_call,
     split_statements,
     strip_comments,
+    tokens,
 )
 
 ROOT = load_settings().root
@@ -269,3 +271,15 @@ def test_positions_hold_with_tabs_line_ends_and_wide_characters() -> None:
     assert span is not None
     assert view[span[0] : span[1]] == "select '中文' as a\r\n\tfrom `表`"
     assert read_statement(view).reads == ("表",)
+
+
+def test_a_statement_split_from_a_file_has_the_tokens_of_its_own_text() -> None:
+    """Statements reuse their file's tokens; lexed on their own they give the same."""
+    texts = [TRICKY, "select 1 -- trailing   \n;  \n\t select 2 /* x */  "]
+    texts += [path.read_text("utf-8") for path in sorted((ROOT / "flink_sql").rglob("*.sql"))]
+    for text in texts:
+        for statement in split_statements(text):
+            reused = tokens(statement)
+            _KNOWN.clear()
+            assert tokens(statement) == reused, statement[:60]
+            assert "".join(token.text for token in reused) == statement

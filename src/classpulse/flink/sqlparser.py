@@ -98,7 +98,7 @@ class _Parser:
         """The one SqlNode of ``text``; SqlFileError with Flink's message when it does not parse."""
         try:
             parser = self.create.invoke(None, self._objects(text, self.config))
-            nodes = list(parser.parseStmtList().getList())
+            nodes = _items(parser.parseStmtList().getList())
         except Exception as exc:  # py4j wraps the parser's SqlParseException
             cause = str(exc).split("\n")
             detail = next((line for line in cause if "Exception" in line), cause[0])
@@ -115,6 +115,8 @@ def _parser() -> _Parser:
 
 def _parsable(text: str) -> str:
     """``text`` with each ``${VARIABLE}`` token as a backquoted name of the same length."""
+    if "${" not in text:  # no variable, nothing to lex
+        return text
     parts = []
     for token in tokens(text):
         is_variable = token.kind == "flink_variable"
@@ -148,10 +150,15 @@ def _class_name(node: Any) -> str:
     return str(node.getClass().getSimpleName())
 
 
+def _items(java_list: Any) -> list[Any]:
+    """The items of a Java list, by index (py4j's iterator ends on a Java exception: 8 calls)."""
+    return [java_list.get(index) for index in range(java_list.size())]
+
+
 def _children(node: Any) -> list[Any]:
     """The operands of a call, the items of a list; nothing for a leaf."""
     if isinstance(node, JavaList):  # a SqlNodeList, converted by py4j
-        return [item for item in node if item is not None]
+        return [item for item in _items(node) if item is not None]
     class_name = _class_name(node)
     if class_name in ("SqlIdentifier", "SqlDataTypeSpec") or "Literal" in class_name:
         return []
@@ -159,7 +166,7 @@ def _children(node: Any) -> list[Any]:
         operands = node.getOperandList()
     except Py4JError:  # a node that is no call has no operands
         return []
-    return [operand for operand in operands if operand is not None]
+    return [operand for operand in _items(operands) if operand is not None]
 
 
 # Every node is a round trip to the JVM: a subtree whose unparsed text (keywords in capitals,

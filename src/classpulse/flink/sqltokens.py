@@ -63,13 +63,48 @@ def _lexer() -> Lexer:
     return lexer
 
 
-@lru_cache(maxsize=512)
+# The tokens of texts lexed before, and of the statements split from them (sqlfluff's lexer is
+# slow: a statement is not lexed again when its file was). Emptied when it grows large.
+_KNOWN: dict[str, tuple[Token, ...]] = {}
+_KNOWN_LIMIT = 4096
+
+
 def tokens(text: str) -> tuple[Token, ...]:
     """The tokens of ``text``; a string written with doubled quotes (``'it''s'``) is one token.
 
     Raises :class:`SqlFileError` for characters the lexer cannot read and for a ``\\'`` inside a
     string (sqlfluff reads it as an escaped quote, Flink as a backslash and the string's end).
     """
+    known = _KNOWN.get(text)
+    if known is None:
+        known = _lex(text)
+        _remember(text, known)
+    return known
+
+
+def _remember(text: str, lexed: tuple[Token, ...]) -> None:
+    if len(_KNOWN) >= _KNOWN_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[text] = lexed
+
+
+def _tokens_between(lexed: tuple[Token, ...], start: int, end: int) -> tuple[Token, ...]:
+    """The tokens of ``text[start:end]`` from those of ``text``, where both ends fall inside
+    layout (whitespace) tokens or between tokens: a layout token is cut at the ends."""
+    out = []
+    for token in lexed:
+        if token.end <= start or token.start >= end:
+            continue
+        if token.start < start or token.end > end:
+            cut = token.text[
+                max(start - token.start, 0) : len(token.text) - max(token.end - end, 0)
+            ]
+            token = Token(cut, token.kind, max(token.start, start))
+        out.append(Token(token.text, token.kind, token.start - start))
+    return tuple(out)
+
+
+def _lex(text: str) -> tuple[Token, ...]:
     segments, errors = _lexer().lex(text)
     if errors:
         raise SqlFileError(f"the SQL lexer cannot read it: {errors[0]}")
@@ -107,17 +142,20 @@ def split_statements(text: str) -> list[str]:
 
     Comments stay with the statement that follows them; a part with no code is dropped.
     """
+    lexed = tokens(text)
     statements: list[str] = []
     start, has_code = 0, False
-    for token in tokens(text):
+    for token in (*lexed, Token(";", "semicolon", len(text))):
         if token.kind == "semicolon":
             if has_code:
-                statements.append(text[start : token.start].strip())
+                part = text[start : token.start]
+                first = start + len(part) - len(part.lstrip())
+                statement = part.strip()
+                _remember(statement, _tokens_between(lexed, first, first + len(statement)))
+                statements.append(statement)
             start, has_code = token.end, False
         elif token.is_code:
             has_code = True
-    if has_code:
-        statements.append(text[start:].strip())
     return statements
 
 
