@@ -137,15 +137,23 @@ def find_miscased_keywords(path: Path) -> list[Finding]:
     return [unique[start] for start in sorted(unique)]
 
 
+def misread_literal(segments: Iterable[BaseSegment]) -> BaseSegment | None:
+    """The first string literal with a ``\\'`` inside (misread in a dialect without escapes)."""
+    for segment in segments:
+        if segment.raw.startswith("'") and "\\'" in segment.raw[1:-1]:
+            return segment
+    return None
+
+
 def _refuse_backslash_quotes(path: Path, tree: BaseSegment) -> None:
-    for segment in tree.raw_segments:
-        if segment.raw.startswith("'") and "\\'" in segment.raw[1:-1] and segment.pos_marker:
-            line, column = segment.pos_marker.source_position()
-            raise MisreadLiteral(
-                f"{path}:{line}:{column}: sqlfluff's lexer reads \\' in a string literal as an "
-                "escaped quote, Flink does not: write the literal without a backslash before "
-                "its closing quote (LIKE 'DM!_%' ESCAPE '!')"
-            )
+    segment = misread_literal(tree.raw_segments)
+    if segment is not None and segment.pos_marker:
+        line, column = segment.pos_marker.source_position()
+        raise MisreadLiteral(
+            f"{path}:{line}:{column}: sqlfluff's lexer reads \\' in a string literal as an "
+            "escaped quote, Flink does not: write the literal without a backslash before "
+            "its closing quote (LIKE 'DM!_%' ESCAPE '!')"
+        )
 
 
 def fix_file(path: Path, findings: list[Finding]) -> None:

@@ -1,4 +1,4 @@
-"""The Flink SQL files without a JVM: layout rules, job discovery, stages, strict ${VAR}s."""
+"""The Flink SQL files read by Flink's parser (no job run): layout, jobs, stages, ${VAR}s."""
 
 from __future__ import annotations
 

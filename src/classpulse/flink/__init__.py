@@ -4,7 +4,8 @@
   cleaned topics, dead letters, late events, accounting, marts); ``flink_sql/connectors/<env>.yaml``
   the WITH options of each role (:mod:`.connectors`), strict ``${VAR}`` placeholders
   (:mod:`.variables`).
-- ``flink_sql/jobs/*.sql``: one job per file, views and INSERTs only (:mod:`.sqlfiles`).
+- ``flink_sql/jobs/*.sql``: one job per file, views and INSERTs only (:mod:`.sqlfiles`), split
+  on sqlfluff's lexer (:mod:`.sqltokens`) and read by Flink's own parser (:mod:`.sqlparser`).
 - ``flink_sql/functions.sql``: the Java functions the jobs call (``parse_message`` from
   ``jvm/udf``), on every session's classpath and registered by it (:mod:`.functions`).
 - :func:`run_jobs` runs them bounded or continuously in one TableEnvironment (:mod:`.runner`);

@@ -10,7 +10,6 @@ DDL keeps its ``${VAR}`` placeholders; :func:`classpulse.flink.variables.render`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +17,12 @@ from typing import Any
 
 import yaml
 
-from classpulse.flink.sqlfiles import strip_comments
+from classpulse.flink.sqlfiles import fill_placeholders
+from classpulse.flink.sqltokens import comment_directives, strip_comments
 from classpulse.kafka.splits import split_expression
 
 TABLES_DIR = Path("flink_sql") / "tables"
 CONNECTORS_DIR = Path("flink_sql") / "connectors"
-_ROLE_LINE = re.compile(r"^\s*--\s*role:\s*(\w+)\s*$", re.M)
-_TEMPLATE = re.compile(r"(?<!\$)\{(\w+)\}")
 
 
 class ConnectorConfigError(ValueError):
@@ -57,9 +55,9 @@ def environments(root: Path) -> list[str]:
 
 
 def declared_role(text: str, where: str) -> str:
-    """The role named by the table file's ``-- role:`` header line (exactly one)."""
-    roles = _ROLE_LINE.findall(text)
-    if len(roles) != 1:
+    """The role named by the table file's ``-- role:`` comment (exactly one, one word)."""
+    roles = comment_directives(text, "role")
+    if len(roles) != 1 or not roles[0].isidentifier():
         raise ConnectorConfigError(f"{where}: expected one '-- role: <role>' line, found {roles}")
     return roles[0]
 
@@ -123,16 +121,17 @@ class Environment:
         if topic is not None:
             values["source_split"] = split_expression(topic)
 
-        def fill(text: str) -> str:
-            def one(match: re.Match[str]) -> str:
-                if match.group(1) not in values:
-                    raise ConnectorConfigError(
-                        f"{self.path}: {table}: unknown template {{{match.group(1)}}} "
-                        f"(known: {sorted(values)})"
-                    )
-                return values[match.group(1)]
+        def one(name: str, default: str | None) -> str:
+            if name not in values or default is not None:
+                written = name if default is None else f"{name}:{default}"
+                raise ConnectorConfigError(
+                    f"{self.path}: {table}: unknown template {{{written}}} "
+                    f"(known: {sorted(values)})"
+                )
+            return values[name]
 
-            return _TEMPLATE.sub(one, text)
+        def fill(text: str) -> str:
+            return fill_placeholders(text, one)
 
         return Connection(
             role=role,

@@ -16,7 +16,6 @@ order, so a stage reads its input in the order it was written.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import threading
 import time
@@ -58,9 +57,6 @@ def parse_properties(text: str) -> dict[str, str]:
     return properties
 
 
-_INSERT_TARGET = re.compile(r"^(\s*INSERT\s+INTO\s+`?(\w+)`?)", re.I)
-
-
 def unique_transactional_ids(statement: str, prefix: str, job: str, number: int) -> str:
     """Give one INSERT's Kafka sink a transactional-id prefix of its own (a table hint).
 
@@ -68,15 +64,16 @@ def unique_transactional_ids(statement: str, prefix: str, job: str, number: int)
     each is a sink of its own, and two exactly-once Kafka sinks with one prefix fail. The
     prefix is derived from the job and the INSERT's place in it, so a restored job keeps it.
     """
-    from classpulse.flink.sqlfiles import strip_comments
+    from classpulse.flink.sqlparser import read_statement
+    from classpulse.flink.sqltokens import strip_comments
 
     text = strip_comments(statement)
-    match = _INSERT_TARGET.match(text)
-    if match is None:
+    insert = read_statement(text)
+    if insert.kind != "insert" or insert.target_end is None:
         return statement
-    value = f"{prefix}-{match.group(2)}-{job}-{number}"
+    value = f"{prefix}-{insert.name}-{job}-{number}"
     hint = f" /*+ OPTIONS('sink.transactional-id-prefix' = '{value}') */"
-    return text[: match.end()] + hint + text[match.end() :]
+    return text[: insert.target_end] + hint + text[insert.target_end :]
 
 
 class RunError(RuntimeError):

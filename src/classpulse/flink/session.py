@@ -8,7 +8,6 @@ their options (a bounded run's ``scan.bounded.mode``).
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from classpulse.flink.functions import register_functions, udf_jar
-from classpulse.flink.sqlfiles import ConnectorTable, strip_comments
+from classpulse.flink.sqlfiles import ConnectorTable
+from classpulse.flink.sqlparser import read_statement
 from classpulse.flink.variables import Variables, render
-
-_VIEW_QUERY = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?\s+AS\s+(.*)$", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -148,11 +146,14 @@ class FlinkSession:
         as SQL DDL is expanded per INSERT, and the copies (their correlation ids differ) are
         not recognised as the same: the parse would run once per sink.
         """
-        match = _VIEW_QUERY.match(strip_comments(statement))
-        if match is None or match.group(1) != name:
+        view = read_statement(statement)
+        if view.kind != "create view" or not view.temporary or view.name != name:
             raise ValueError(f"not a CREATE TEMPORARY VIEW {name} AS <query>: {statement[:80]!r}")
+        if view.query_span is None:
+            raise ValueError(f"{name}: Flink's parser found no query in {statement[:80]!r}")
+        query = statement[view.query_span[0] : view.query_span[1]]
         self.table_env.execute_sql(f"DROP TEMPORARY VIEW IF EXISTS `{name}`")
-        self.table_env.create_temporary_view(name, self.table_env.sql_query(match.group(2)))
+        self.table_env.create_temporary_view(name, self.table_env.sql_query(query))
         self.views.append(name)
 
     def drop_views(self) -> None:

@@ -16,129 +16,46 @@ connector files, so the same job runs bounded and continuously, on a local broke
 INSERT targets of a job are its outputs; the connector tables it mentions otherwise are its
 inputs. In a bounded run a job that reads a table another job writes runs in a later stage (see
 :func:`plan_stages`).
+
+Text is split into statements on sqlfluff's lexer (:mod:`.sqltokens`); what a statement is (a
+view, an INSERT and its target, the tables it reads, a table's watermark) Flink's own parser
+says (:mod:`.sqlparser`), after the templates are expanded (``apply template`` is no Flink SQL).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from classpulse.flink.sqlparser import Statement, read_statement
+from classpulse.flink.sqltokens import (
+    SqlFileError,
+    code_tokens,
+    header_comment,
+    read_template_call,
+    split_statements,
+    strip_comments,
+)
+
+__all__ = ["SqlFileError", "header_comment", "split_statements", "strip_comments"]
 
 JOBS_DIR = Path("flink_sql") / "jobs"
 CONNECTORS_DIR = Path("flink_sql") / "connectors"
 TABLES_DIR = Path("flink_sql") / "tables"
 TEMPLATES_DIR = Path("flink_sql") / "templates"
 
-_CREATE_TABLE = re.compile(r"^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?", re.I)
-_CREATE_VIEW = re.compile(r"^\s*CREATE\s+TEMPORARY\s+VIEW\s+`?(\w+)`?", re.I)
-_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+`?(\w+)`?", re.I)
-_WATERMARK = re.compile(r"\bWATERMARK\s+FOR\b", re.I)
-_WORD = re.compile(r"`?([A-Za-z_]\w*)`?")
-_APPLY_TEMPLATE = re.compile(r"^\s*APPLY\s+TEMPLATE\b", re.I)
-_APPLY_TEMPLATE_CALL = re.compile(r"^\s*APPLY\s+TEMPLATE\s+(\w+)\s*\((.*)\)\s*$", re.I | re.S)
-# <argument> = '<text>' (a quote doubled) or <argument> = $$<text>$$ (SQL with its quotes as is)
-_TEMPLATE_ARGUMENT = re.compile(
-    r"\s*(\w+)\s*=\s*(?:'((?:[^']|'')*)'|\$\$(.*?)\$\$)\s*(?:,|$)", re.S
-)
-# {name} or {name:default}; a ${VARIABLE} (filled when the job runs) is neither
-_TEMPLATE_PLACEHOLDER = re.compile(r"(?<!\$)\{(\w+)(?::((?:[^{}$]|\$\{\w+\})*))?\}")
+# {name} or {name:default}; a ${VARIABLE} (filled when the job runs) is neither. A placeholder
+# is found in the template's text, not on SQL tokens: it stands inside string literals
+# ('{topic}') and for parts of names ({checked}_split_counts), and the text is no SQL until
+# filled; filling it decides nothing about SQL (what the filled text is, the parser says).
+PLACEHOLDER = re.compile(r"(?<!\$)\{(\w+)(?::((?:[^{}$]|\$\{\w+\})*))?\}")
 
 
-class SqlFileError(ValueError):
-    """A SQL file that the runner cannot use, with the file and the reason."""
-
-
-def split_statements(text: str) -> list[str]:
-    """Split SQL text on top-level semicolons (not inside quotes or comments).
-
-    Comments stay attached to the statement that follows them; empty statements are dropped.
-    """
-    statements: list[str] = []
-    current: list[str] = []
-    index, length = 0, len(text)
-    while index < length:
-        char = text[index]
-        if char == "-" and text.startswith("--", index):
-            end = text.find("\n", index)
-            end = length if end < 0 else end
-            current.append(text[index:end])
-            index = end
-            continue
-        if char == "/" and text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            end = length if end < 0 else end + 2
-            current.append(text[index:end])
-            index = end
-            continue
-        if char in "'`\"":
-            end = index + 1
-            while end < length:
-                if text[end] == char:
-                    if char == "'" and end + 1 < length and text[end + 1] == "'":
-                        end += 2
-                        continue
-                    break
-                end += 1
-            current.append(text[index : end + 1])
-            index = end + 1
-            continue
-        if char == ";":
-            statement = "".join(current).strip()
-            if strip_comments(statement).strip():
-                statements.append(statement)
-            current = []
-            index += 1
-            continue
-        current.append(char)
-        index += 1
-    tail = "".join(current).strip()
-    if strip_comments(tail).strip():
-        statements.append(tail)
-    return statements
-
-
-def strip_comments(text: str, *, strings: bool = False) -> str:
-    """The text without ``--`` and ``/* */`` comments (and string literals if ``strings``)."""
-    out: list[str] = []
-    index, length = 0, len(text)
-    while index < length:
-        if text.startswith("--", index):
-            end = text.find("\n", index)
-            index = length if end < 0 else end
-            continue
-        if text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            index = length if end < 0 else end + 2
-            continue
-        char = text[index]
-        if char == "'":
-            end = index + 1
-            while end < length:
-                if text[end] == "'":
-                    if end + 1 < length and text[end + 1] == "'":
-                        end += 2
-                        continue
-                    break
-                end += 1
-            out.append("''" if strings else text[index : end + 1])
-            index = end + 1
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
-def header_comment(text: str) -> str:
-    """The leading ``--`` comment block of a file, without the dashes."""
-    lines = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("--"):
-            break
-        if not stripped[2:].strip().startswith("role:"):  # a table's role (connectors.py)
-            lines.append(stripped[2:].strip())
-    return " ".join(line for line in lines if line)
+def fill_placeholders(text: str, value_of: Callable[[str, str | None], str]) -> str:
+    """``text`` with each ``{name}`` / ``{name:default}`` replaced by ``value_of(name, default)``."""
+    return PLACEHOLDER.sub(lambda match: value_of(match.group(1), match.group(2)), text)
 
 
 def expand_templates(statements: list[str], root: Path, where: str) -> list[str]:
@@ -154,32 +71,27 @@ def expand_templates(statements: list[str], root: Path, where: str) -> list[str]
     expanded: list[str] = []
     templates: dict[str, str] = {}  # a template applied several times is read once
     for statement in statements:
-        code = strip_comments(statement)
-        if not _APPLY_TEMPLATE.match(code):
+        call = read_template_call(statement, where)
+        if call is None:
             expanded.append(statement)
             continue
-        call = _APPLY_TEMPLATE_CALL.match(code)
-        if call is None:
-            raise SqlFileError(
-                f"{where}: write apply template <name> (<argument> = '<text>', ...); "
-                f"found {code.strip()!r}"
-            )
-        name, arguments = call.group(1), _template_arguments(call.group(2), where)
-        if name not in templates:
-            path = root / TEMPLATES_DIR / f"{name}.sql"
+        if call.name not in templates:
+            path = root / TEMPLATES_DIR / f"{call.name}.sql"
             if not path.is_file():
-                raise SqlFileError(f"{where}: no template {name!r} ({path} is missing)")
-            templates[name] = path.read_text(encoding="utf-8")
-        filled = _fill_template(templates[name], arguments, f"{where}: {name}")
-        expanded += split_statements(filled)
+                raise SqlFileError(f"{where}: no template {call.name!r} ({path} is missing)")
+            templates[call.name] = path.read_text(encoding="utf-8")
+        filled = _fill_template(templates[call.name], call.arguments, f"{where}: {call.name}")
+        try:
+            expanded += split_statements(filled)
+        except SqlFileError as exc:
+            raise SqlFileError(f"{where}: {call.name}: {exc}") from None
     return expanded
 
 
 def _fill_template(text: str, arguments: dict[str, str], where: str) -> str:
     used: set[str] = set()
 
-    def fill(match: re.Match[str]) -> str:
-        argument, default = match.group(1), match.group(2)
+    def fill(argument: str, default: str | None) -> str:
         used.add(argument)
         if argument in arguments:
             return arguments[argument]
@@ -187,26 +99,11 @@ def _fill_template(text: str, arguments: dict[str, str], where: str) -> str:
             raise SqlFileError(f"{where}: the template needs argument {argument!r}")
         return default
 
-    filled = _TEMPLATE_PLACEHOLDER.sub(fill, text)
+    filled = fill_placeholders(text, fill)
     unknown = sorted(set(arguments) - used)
     if unknown:
         raise SqlFileError(f"{where}: the template takes no argument(s) {unknown}")
     return filled
-
-
-def _template_arguments(text: str, where: str) -> dict[str, str]:
-    arguments: dict[str, str] = {}
-    index = 0
-    while text[index:].strip():
-        match = _TEMPLATE_ARGUMENT.match(text, index)
-        if match is None:
-            raise SqlFileError(f"{where}: expected <argument> = '<text>' at {text[index:]!r}")
-        if match.group(1) in arguments:
-            raise SqlFileError(f"{where}: argument {match.group(1)!r} given twice")
-        quoted, dollar_quoted = match.group(2), match.group(3)
-        arguments[match.group(1)] = dollar_quoted if quoted is None else quoted.replace("''", "'")
-        index = match.end()
-    return arguments
 
 
 def job_statements(path: Path, text: str | None = None) -> list[str]:
@@ -215,7 +112,14 @@ def job_statements(path: Path, text: str | None = None) -> list[str]:
     root = path.parent.parent.parent
     if text is None:
         text = path.read_text(encoding="utf-8")
-    return expand_templates(split_statements(text), root, str(path))
+    return expand_templates(_statements_of(text, path), root, str(path))
+
+
+def _statements_of(text: str, path: Path) -> list[str]:
+    try:
+        return split_statements(text)
+    except SqlFileError as exc:
+        raise SqlFileError(f"{path}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -249,16 +153,19 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
     for path in sorted((root / TABLES_DIR).glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         # a table may be written as a template applied (columns several tables share)
-        statements = expand_templates(split_statements(text), root, str(path))
+        statements = expand_templates(_statements_of(text, path), root, str(path))
         if len(statements) != 1:
             raise SqlFileError(
                 f"{path}: expected exactly one CREATE TABLE, found {len(statements)}"
             )
-        match = _CREATE_TABLE.match(strip_comments(statements[0]))
-        if match is None:
+        try:
+            table = read_statement(statements[0])
+        except SqlFileError as exc:
+            raise SqlFileError(f"{path}: {exc}") from None
+        if table.kind != "create table":
             raise SqlFileError(f"{path}: the statement is not a CREATE TABLE")
-        if match.group(1) != path.stem:
-            raise SqlFileError(f"{path}: defines table {match.group(1)!r}; name the file after it")
+        if table.name != path.stem:
+            raise SqlFileError(f"{path}: defines table {table.name!r}; name the file after it")
         try:
             connection = environment.connection(path.stem, declared_role(text, str(path)))
             ddl = compose_ddl(statements[0], connection, str(path))
@@ -266,11 +173,12 @@ def read_connector_tables(root: Path, env: str) -> list[ConnectorTable]:
             raise SqlFileError(str(exc)) from exc
         tables.append(
             ConnectorTable(
-                name=match.group(1),
+                name=table.name,
                 path=path,
                 ddl=ddl,
                 description=header_comment(text),
-                has_watermark=bool(_WATERMARK.search(strip_comments(ddl))),
+                # the role adds columns and options, never a watermark
+                has_watermark=table.has_watermark,
                 role=connection.role,
                 topic=connection.topic,
             )
@@ -292,6 +200,8 @@ class Job:
     views: tuple[tuple[str, str], ...]  # (view name, statement), in file order
     inserts: tuple[tuple[str, str], ...]  # (target table, statement), in file order
     inputs: frozenset[str] = field(default_factory=frozenset)
+    # what Flink's parser read in each view and INSERT, in file order
+    statements: tuple[Statement, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def outputs(self) -> frozenset[str]:
@@ -303,41 +213,38 @@ def parse_job(path: Path, table_names: Iterable[str]) -> Job:
     text = path.read_text(encoding="utf-8")
     views: list[tuple[str, str]] = []
     inserts: list[tuple[str, str]] = []
+    read: list[Statement] = []
     for statement in job_statements(path, text):
-        code = strip_comments(statement)
-        view = _CREATE_VIEW.match(code)
-        insert = _INSERT.match(code)
-        if view:
-            views.append((view.group(1), statement))
-        elif insert:
-            inserts.append((insert.group(1), statement))
+        try:
+            shape = read_statement(statement)
+        except SqlFileError as exc:
+            raise SqlFileError(f"{path}: {exc}\nin: {statement[:200]}") from None
+        if shape.kind == "create view" and shape.temporary and shape.name:
+            views.append((shape.name, statement))
+        elif shape.kind == "insert" and shape.name:
+            inserts.append((shape.name, statement))
         else:
-            first = code.strip().split(None, 2)[:2]
+            first = " ".join(token.text for token in code_tokens(statement)[:2])
             raise SqlFileError(
                 f"{path}: only CREATE TEMPORARY VIEW and INSERT INTO belong in a job file, with "
                 "apply template (connector options go in flink_sql/connectors/); found "
-                f"{' '.join(first)!r}"
+                f"{first!r}"
             )
+        read.append(shape)
     if not inserts:
         raise SqlFileError(f"{path}: a job needs at least one INSERT INTO")
     known = set(table_names)
     unknown = sorted({target for target, _ in inserts} - known)
     if unknown:
         raise SqlFileError(f"{path}: INSERT INTO unknown table(s) {unknown}")
-    mentioned: set[str] = set()
-    for _, statement in views + inserts:
-        body = strip_comments(statement, strings=True)
-        insert = _INSERT.match(body)
-        if insert:
-            body = body[insert.end() :]
-        mentioned.update(word for word in _WORD.findall(body) if word in known)
     return Job(
         name=path.stem,
         path=path,
         description=header_comment(text),
         views=tuple(views),
         inserts=tuple(inserts),
-        inputs=frozenset(mentioned),
+        inputs=frozenset(name for shape in read for name in shape.reads if name in known),
+        statements=tuple(read),
     )
 
 

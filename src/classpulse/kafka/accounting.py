@@ -40,14 +40,16 @@ Before that a mismatch is "catching up", not a failure: :attr:`Accounting.caught
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from classpulse.config import Settings
 from classpulse.kafka.splits import split_name
+
+if TYPE_CHECKING:
+    from classpulse.flink.sqlparser import Statement
 
 JOBS_DIR = Path("flink_sql") / "jobs"
 FLINK_COUNTER_SINKS = frozenset({"rejected_messages", "topic_accounting", "late_events"})
@@ -71,11 +73,6 @@ ENGINE = MergeTree
 ORDER BY (checked_at, kind, name)
 TTL toDateTime(checked_at) + INTERVAL 30 DAY
 """
-
-_INSERT_INTO = re.compile(r"\bINSERT\s+INTO\s+`?(\w+)`?", re.I)
-_REFERENCE = re.compile(r"\b(?:FROM|JOIN)\s+`?(\w+)`?", re.I)
-_MART_NAME = re.compile(r"'(\w+)'\s+AS\s+mart\b", re.I)
-_COMMENT = re.compile(r"--[^\n]*")
 
 
 # -- the pipeline's shape, read from its SQL files ------------------------------------------
@@ -115,44 +112,43 @@ def read_pipeline_shape(root: Path) -> PipelineShape:
     ``mart_accounting`` (the mart named by its ``'<mart>' AS mart``). A new job file is
     accounted for with no code change.
     """
-    from classpulse.flink.sqlfiles import job_statements, read_connector_tables
+    from classpulse.flink.sqlfiles import parse_job, read_connector_tables
 
-    topics = {
-        table.name: table.topic
-        for table in read_connector_tables(root, "kafka")
-        if table.topic is not None
-    }
+    tables = read_connector_tables(root, "kafka")
+    topics = {table.name: table.topic for table in tables if table.topic is not None}
     cleaners, marts = [], []
     for path in sorted((root / JOBS_DIR).glob("*.sql")):
-        # the job's statements with its templates expanded (flink_sql/templates)
-        text = _COMMENT.sub("", "".join(f"{statement};\n" for statement in job_statements(path)))
-        sinks = set(_INSERT_INTO.findall(text))
-        sources = [name for name in dict.fromkeys(_REFERENCE.findall(text)) if name in topics]
-        sources = [name for name in sources if name not in sinks]
+        # what Flink's parser reads in the job's statements, templates expanded
+        job = parse_job(path, [table.name for table in tables])
+        sinks = job.outputs
+        sources = sorted(name for name in job.inputs - sinks if name in topics)
         if "topic_accounting" in sinks and len(sources) == 1:
             outputs = sorted(sinks - FLINK_COUNTER_SINKS - {"mart_accounting"})
             if len(outputs) == 1:
-                filtered = "UNNEST" in text.upper() or _filters_clean_rows(text, outputs[0])
+                unnests = any(statement.unnests for statement in job.statements)
+                filtered = unnests or _filters_clean_rows(job.statements, outputs[0])
                 cleaners.append(
                     Cleaner(path.stem, topics[sources[0]], topics[outputs[0]], not filtered)
                 )
         elif "mart_accounting" in sinks and len(sources) == 1:
-            named = _MART_NAME.search(text)
-            mart = named.group(1) if named else path.stem.removeprefix("mart_")
+            named = [
+                value
+                for statement in job.statements
+                for alias, value in statement.aliased_literals
+                if alias.lower() == "mart"
+            ]
+            mart = named[0] if named else path.stem.removeprefix("mart_")
             marts.append(MartJob(mart, path.stem, topics[sources[0]]))
     return PipelineShape(tuple(cleaners), tuple(marts))
 
 
-def _filters_clean_rows(text: str, clean_table: str) -> bool:
+def _filters_clean_rows(statements: Iterable[Statement], clean_table: str) -> bool:
     """True when the INSERT into the cleaned table keeps fewer rows than the accepted ones
-    (a WHERE beyond ``reason IS NULL``)."""
-    match = re.search(rf"INSERT\s+INTO\s+`?{clean_table}`?(.*?);", text, re.I | re.S)
-    if match is None:
+    (a WHERE beyond ``reason IS NULL``, or a query that is no plain SELECT)."""
+    insert = next((s for s in statements if s.kind == "insert" and s.name == clean_table), None)
+    if insert is None:
         return True
-    where = re.search(r"\bWHERE\b(.*)$", match.group(1), re.I | re.S)
-    if where is None:
-        return False
-    return re.sub(r"\s+", " ", where.group(1)).strip().lower() != "reason is null"
+    return insert.has_where and (insert.where_is_null or "").lower() != "reason"
 
 
 # -- what Kafka holds ------------------------------------------------------------------------

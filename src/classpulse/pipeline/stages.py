@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -179,9 +178,6 @@ def start_from_empty_topics(settings: Settings) -> dict[str, Any]:
     return timed({"emptied": emptied, "tables": len(tables)}, started)
 
 
-_TOPIC_OPTION = re.compile(r"'topic'\s*=\s*'([^']+)'")
-
-
 def _job_topics(settings: Settings, jobs: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(source topics, intermediate topics) the selected jobs (all when none) read."""
     from classpulse.flink.pipeline import pipeline_topics
@@ -189,10 +185,9 @@ def _job_topics(settings: Settings, jobs: tuple[str, ...]) -> tuple[list[str], l
 
     catalog = load_catalog(settings.root, "kafka")
     selected = catalog.select(jobs) if jobs else catalog.jobs
-    topic = {}
-    for table in catalog.tables:
-        match = _TOPIC_OPTION.search(table.ddl)
-        topic[table.name] = match.group(1) if match else table.name
+    # the topic the connector environment gives the table (its 'topic' option); a table that is
+    # no topic (a warehouse lookup) by its name
+    topic = {table.name: table.topic or table.name for table in catalog.tables}
     read = {topic[name] for job in selected for name in job.inputs if name in topic}
     sources, middle, _ = pipeline_topics(settings)
     return sorted(read & set(sources)), sorted(read & set(middle))
