@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classpulse.warehouse.engine import ServerError, engine_error
+from classpulse.warehouse.sqltext import escape_parameter
 
 # Parsed statement heads kept (an INSERT's head repeats on every batch of a table)
 PARSED_CACHE_SIZE = 256
@@ -240,17 +241,6 @@ def parse_tree(dump: str) -> Node:
     if root is None:
         raise ServerError(62, "SYNTAX_ERROR", "Empty query")
     return root
-
-
-def escape_parameter(value: str) -> str:
-    """A query-parameter value in the escaped form ClickHouse parses parameters in."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace("\n", "\\n")
-        .replace("\t", "\\t")
-        .replace("\r", "\\r")
-        .replace("\0", "\\0")
-    )
 
 
 def unquote_literal(text: str) -> str | None:
