@@ -231,6 +231,19 @@ def test_into_outfile_is_refused_and_writes_nothing(http_request, secured, metho
         "SELECT 1 UNION ALL SELECT 2 INTO OUTFILE {path}",
         "CREATE TABLE IF NOT EXISTS sandbox.outfile_probe (x Int8) ENGINE = Memory INTO OUTFILE {path}",
         "DROP TABLE IF EXISTS sandbox.no_such_table INTO OUTFILE {path}",
+        # however it is written: the engine's syntax tree decides
+        "SELECT 1 /* INTO */ INTO /* c */ OUTFILE {path}",
+        "SELECT 1 INTO -- c\n OUTFILE {path}",
+        "select 1 into outfile {path}",
+        "SeLeCt 1 InTo OuTfIlE {path} AppEnD",
+        "SELECT * FROM (SELECT 1 AS `into`) INTO OUTFILE {path}",
+        "SELECT (SELECT 'INTO OUTFILE') INTO OUTFILE {path}",
+        "EXPLAIN AST SELECT 1 INTO OUTFILE {path}",
+        "EXPLAIN SYNTAX SELECT * FROM (SELECT 1) INTO OUTFILE {path}",
+        "WITH a AS (SELECT 1) SELECT * FROM a INTO OUTFILE {path}",
+        # statements the engine has no JSON tree of: its lexer's words decide
+        "EXISTS TABLE system.one INTO /* c */ OUTFILE {path}",
+        "SHOW CREATE TABLE system.one into outfile {path}",
     ],
 )
 def test_into_outfile_is_refused_on_every_kind_of_statement(http_request, secured, query):
@@ -250,30 +263,6 @@ def test_insert_from_infile_is_refused_and_stores_nothing(http_request, outside_
 
 # The engine's syntax tree decides, not the words: comments, case, nesting and quoting
 # neither hide a clause nor invent one.
-@pytest.mark.parametrize(
-    "query",
-    [
-        "SELECT 1 /* INTO */ INTO /* c */ OUTFILE {path}",
-        "SELECT 1 INTO -- c\n OUTFILE {path}",
-        "select 1 into outfile {path}",
-        "SeLeCt 1 InTo OuTfIlE {path} AppEnD",
-        "SELECT * FROM (SELECT 1 AS `into`) INTO OUTFILE {path}",
-        "SELECT (SELECT 'INTO OUTFILE') INTO OUTFILE {path}",
-        "EXPLAIN AST SELECT 1 INTO OUTFILE {path}",
-        "EXPLAIN SYNTAX SELECT * FROM (SELECT 1) INTO OUTFILE {path}",
-        "WITH a AS (SELECT 1) SELECT * FROM a INTO OUTFILE {path}",
-        # statements the engine has no JSON tree of: its lexer's words decide
-        "EXISTS TABLE system.one INTO /* c */ OUTFILE {path}",
-        "SHOW CREATE TABLE system.one into outfile {path}",
-    ],
-)
-def test_into_outfile_is_found_however_it_is_written(http_request, secured, query):
-    target = secured.scratch / f"hidden-{uuid.uuid4().hex}"
-    reply = http_request(body=query.format(path=repr(str(target))).encode())
-    assert_refused(reply, "358")
-    assert not target.exists()
-
-
 @pytest.mark.parametrize(
     "query, expected",
     [

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classpulse.warehouse.engine import ServerError, engine_error
-from classpulse.warehouse.sqltext import escape_parameter
+from classpulse.warehouse.sqltext import escape_parameter, unquote_literal
 
 # Parsed statement heads kept (an INSERT's head repeats on every batch of a table)
 PARSED_CACHE_SIZE = 256
@@ -167,6 +167,7 @@ _OUTPUT_STATEMENT_PREFIXES = (
 )
 
 STATEMENT_PARAMETER = "classpulse_statement"
+STATEMENT_ARGUMENT = f"{{{STATEMENT_PARAMETER}:String}}"  # the text, bound
 # Characters that make a string more than a name (a table, a host): SQL.
 _SQL_CHARACTERS = frozenset(" \t\n()'\";`,=<>")
 # Settings whose values are SQL expressions the engine evaluates (file() in one of them
@@ -243,41 +244,6 @@ def parse_tree(dump: str) -> Node:
     return root
 
 
-def unquote_literal(text: str) -> str | None:
-    """The value of a string literal as EXPLAIN AST shows it ('...'), or None if the
-    text is not a string literal this function can read exactly."""
-    if len(text) < 2 or text[0] != "'" or text[-1] != "'":
-        return None
-    body = text[1:-1]
-    out: list[str] = []
-    simple = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "a": "\a"}
-    simple.update({"v": "\v", "e": "\x1b", "\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/"})
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\":
-            if index + 1 >= len(body):
-                return None
-            escaped = body[index + 1]
-            if escaped in simple:
-                out.append(simple[escaped])
-                index += 2
-            elif escaped == "x" and index + 3 < len(body) + 1:
-                try:
-                    out.append(chr(int(body[index + 2 : index + 4], 16)))
-                except ValueError:
-                    return None
-                index += 4
-            else:
-                return None
-        elif char == "'":
-            return None  # an unescaped quote: not one literal
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
-
-
 def denied(message: str) -> ServerError:
     return ServerError(497, "ACCESS_DENIED", message)
 
@@ -330,16 +296,22 @@ def one_line(formatted: str) -> str:
     return formatted
 
 
+def select_on_text(connection, expressions: str, text: str):
+    """``SELECT expressions`` with ``text`` bound as the statement parameter (nothing of
+    the text runs), one JSON array a row."""
+    return connection.query(
+        f"SELECT {expressions}",
+        "JSONCompactEachRow",
+        params={STATEMENT_PARAMETER: escape_parameter(text)},
+    )
+
+
 def refuse_words_of_files_and_expression_settings(connection, formatted: str) -> None:
     """For a statement the engine has no JSON tree of: refuse it if the engine's lexer
     (``tokenizeQuery``) finds the word OUTFILE or INFILE, or a setting whose value is
     SQL, anywhere in it outside string literals and comments (it fails closed)."""
     try:
-        result = connection.query(
-            f"SELECT tokenizeQuery({{{STATEMENT_PARAMETER}:String}})",
-            "JSONCompactEachRow",
-            params={STATEMENT_PARAMETER: escape_parameter(formatted)},
-        )
+        result = select_on_text(connection, f"tokenizeQuery({STATEMENT_ARGUMENT})", formatted)
     except Exception as exc:
         raise engine_error(exc) from None
     data = formatted.encode("utf-8")
@@ -432,11 +404,11 @@ class AccessPolicy:
         nothing of it runs. The tree is of the rendering because EXPLAIN is given the
         rendering (EXPLAIN would itself write an INTO OUTFILE it is handed)."""
         try:
-            result = connection.query(
-                f"SELECT formatQuerySingleLine({{{STATEMENT_PARAMETER}:String}}) AS statement, "
+            result = select_on_text(
+                connection,
+                f"formatQuerySingleLine({STATEMENT_ARGUMENT}) AS statement, "
                 "parseQueryToJSON(statement)",
-                "JSONCompactEachRow",
-                params={STATEMENT_PARAMETER: escape_parameter(text)},
+                text,
             )
         except Exception:
             # A syntax error (raised here as the engine words it), or a statement the
@@ -450,21 +422,18 @@ class AccessPolicy:
     @staticmethod
     def _format(connection, text: str) -> str:
         try:
-            result = connection.query(
-                f"SELECT formatQuerySingleLine({{{STATEMENT_PARAMETER}:String}})",
-                "TabSeparatedRaw",
-                params={STATEMENT_PARAMETER: escape_parameter(text)},
+            result = select_on_text(
+                connection, f"formatQuerySingleLine({STATEMENT_ARGUMENT})", text
             )
         except Exception as exc:
             error = engine_error(exc)
             # The engine names the function and the parameter in a syntax error; the
             # client wants to know about its statement only.
             error.text = error.text.replace(
-                f": In scope SELECT formatQuerySingleLine({{{STATEMENT_PARAMETER}:String}})",
-                "",
+                f": In scope SELECT formatQuerySingleLine({STATEMENT_ARGUMENT})", ""
             )
             raise error from None
-        return result.bytes().decode("utf-8", errors="replace").rstrip("\n")
+        return json.loads(result.bytes().decode("utf-8", errors="replace"))[0]
 
     # -- the rules -----------------------------------------------------------------------
 

@@ -226,3 +226,38 @@ def escape_parameter(value: str) -> str:
         .replace("\r", "\\r")
         .replace("\0", "\\0")
     )
+
+
+def unquote_literal(text: str) -> str | None:
+    """The value of a string literal as EXPLAIN AST shows it ('...'), or None if the
+    text is not a string literal this function can read exactly."""
+    if len(text) < 2 or text[0] != "'" or text[-1] != "'":
+        return None
+    body = text[1:-1]
+    out: list[str] = []
+    simple = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "a": "\a"}
+    simple.update({"v": "\v", "e": "\x1b", "\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/"})
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            if index + 1 >= len(body):
+                return None
+            escaped = body[index + 1]
+            if escaped in simple:
+                out.append(simple[escaped])
+                index += 2
+            elif escaped == "x" and index + 3 < len(body) + 1:
+                try:
+                    out.append(chr(int(body[index + 2 : index + 4], 16)))
+                except ValueError:
+                    return None
+                index += 4
+            else:
+                return None
+        elif char == "'":
+            return None  # an unescaped quote: not one literal
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
