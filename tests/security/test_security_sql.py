@@ -231,6 +231,19 @@ def test_into_outfile_is_refused_and_writes_nothing(http_request, secured, metho
         "SELECT 1 UNION ALL SELECT 2 INTO OUTFILE {path}",
         "CREATE TABLE IF NOT EXISTS sandbox.outfile_probe (x Int8) ENGINE = Memory INTO OUTFILE {path}",
         "DROP TABLE IF EXISTS sandbox.no_such_table INTO OUTFILE {path}",
+        # however it is written: the engine's syntax tree decides
+        "SELECT 1 /* INTO */ INTO /* c */ OUTFILE {path}",
+        "SELECT 1 INTO -- c\n OUTFILE {path}",
+        "select 1 into outfile {path}",
+        "SeLeCt 1 InTo OuTfIlE {path} AppEnD",
+        "SELECT * FROM (SELECT 1 AS `into`) INTO OUTFILE {path}",
+        "SELECT (SELECT 'INTO OUTFILE') INTO OUTFILE {path}",
+        "EXPLAIN AST SELECT 1 INTO OUTFILE {path}",
+        "EXPLAIN SYNTAX SELECT * FROM (SELECT 1) INTO OUTFILE {path}",
+        "WITH a AS (SELECT 1) SELECT * FROM a INTO OUTFILE {path}",
+        # statements the engine has no JSON tree of: its lexer's words decide
+        "EXISTS TABLE system.one INTO /* c */ OUTFILE {path}",
+        "SHOW CREATE TABLE system.one into outfile {path}",
     ],
 )
 def test_into_outfile_is_refused_on_every_kind_of_statement(http_request, secured, query):
@@ -244,6 +257,60 @@ def test_insert_from_infile_is_refused_and_stores_nothing(http_request, outside_
     reply = http_request(
         body=f"INSERT INTO {table} FROM INFILE '{outside_file}' FORMAT CSV".encode()
     )
+    assert_refused(reply, "497")
+    assert http_request.value(f"SELECT count() FROM {table}") == "0"
+
+
+# The engine's syntax tree decides, not the words: comments, case, nesting and quoting
+# neither hide a clause nor invent one.
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("SELECT 'INTO OUTFILE /tmp/x' AS w", "INTO OUTFILE /tmp/x"),
+        ("SELECT 1 AS `INTO OUTFILE`", "1"),
+        ("SELECT 'x' AS `into`, 'y' AS outfile", "x\ty"),
+        ("SELECT 'FROM INFILE' /* INTO OUTFILE 'a' */", "FROM INFILE"),
+        (
+            "SELECT 'additional_result_filter' AS additional_table_filters",
+            "additional_result_filter",
+        ),
+        ("SELECT 2 SETTINGS max_threads = 1", "2"),
+        ("EXISTS TABLE system.one /* INTO OUTFILE 'x' */", "1"),
+    ],
+)
+def test_the_words_in_strings_names_and_comments_are_not_clauses(http_request, query, expected):
+    assert http_request.value(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM system.one SETTINGS `additional_result_filter` = 'length({read}) > 0'",
+        "SELECT * FROM system.one SETTINGS max_threads = 1, /* c */ additional_result_filter"
+        " = 'length({read}) > 0'",
+        "SELECT * FROM (SELECT * FROM system.one SETTINGS additional_result_filter ="
+        " 'length({read}) > 0')",
+        "WITH a AS (SELECT * FROM system.one SETTINGS additional_result_filter ="
+        " 'length({read}) > 0') SELECT * FROM a",
+        "SELECT * FROM system.one WHERE dummy IN (SELECT 0 SETTINGS additional_result_filter ="
+        " 'length({read}) > 0')",
+        "SET additional_result_filter = 'length({read}) > 0'",
+        "EXPLAIN SELECT * FROM system.one SETTINGS additional_result_filter = 'length({read}) > 0'",
+    ],
+)
+def test_expression_settings_are_found_wherever_they_sit(http_request, outside_file, query):
+    read = READ_IT.format(path=outside_file).replace("'", "''")
+    reply = http_request(body=query.format(read=read).encode())
+    assert_refused(reply, "497")
+
+
+@pytest.mark.parametrize(
+    "clause",
+    ["from infile {path}", "FROM /* c */ INFILE {path}", "FROM -- c\n INFILE {path}"],
+)
+def test_from_infile_is_found_however_it_is_written(http_request, outside_file, table, clause):
+    query = f"INSERT INTO {table} {clause.format(path=repr(outside_file))} FORMAT CSV"
+    reply = http_request(body=query.encode())
     assert_refused(reply, "497")
     assert http_request.value(f"SELECT count() FROM {table}") == "0"
 

@@ -8,6 +8,10 @@ them here, before the statement runs, the way a server would:
 - the engine parses the statement (``formatQuerySingleLine``, with the text passed as a
   query parameter, so nothing of it runs): one statement only, as ClickHouse's HTTP
   interface accepts;
+- the engine's syntax tree of that rendering as a document (``parseQueryToJSON``, in the
+  same engine call) is walked for ``INTO OUTFILE``, ``FROM INFILE`` and settings whose
+  values are SQL, wherever they sit, before anything is explained (``EXPLAIN`` would
+  write an ``INTO OUTFILE`` it is handed);
 - the engine's syntax tree of that statement (``EXPLAIN AST``, with the request's
   ``param_*`` values substituted, as they will be when it runs) is walked:
 
@@ -30,14 +34,15 @@ Anything the walk does not understand is refused (it fails closed).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classpulse.warehouse import sqltext
 from classpulse.warehouse.engine import ServerError, engine_error
+from classpulse.warehouse.sqltext import escape_parameter, unquote_literal
 
 # Parsed statement heads kept (an INSERT's head repeats on every batch of a table)
 PARSED_CACHE_SIZE = 256
@@ -162,6 +167,7 @@ _OUTPUT_STATEMENT_PREFIXES = (
 )
 
 STATEMENT_PARAMETER = "classpulse_statement"
+STATEMENT_ARGUMENT = f"{{{STATEMENT_PARAMETER}:String}}"  # the text, bound
 # Characters that make a string more than a name (a table, a host): SQL.
 _SQL_CHARACTERS = frozenset(" \t\n()'\";`,=<>")
 # Settings whose values are SQL expressions the engine evaluates (file() in one of them
@@ -238,52 +244,6 @@ def parse_tree(dump: str) -> Node:
     return root
 
 
-def escape_parameter(value: str) -> str:
-    """A query-parameter value in the escaped form ClickHouse parses parameters in."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace("\n", "\\n")
-        .replace("\t", "\\t")
-        .replace("\r", "\\r")
-        .replace("\0", "\\0")
-    )
-
-
-def unquote_literal(text: str) -> str | None:
-    """The value of a string literal as EXPLAIN AST shows it ('...'), or None if the
-    text is not a string literal this function can read exactly."""
-    if len(text) < 2 or text[0] != "'" or text[-1] != "'":
-        return None
-    body = text[1:-1]
-    out: list[str] = []
-    simple = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "a": "\a"}
-    simple.update({"v": "\v", "e": "\x1b", "\\": "\\", "'": "'", '"': '"', "`": "`", "/": "/"})
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if char == "\\":
-            if index + 1 >= len(body):
-                return None
-            escaped = body[index + 1]
-            if escaped in simple:
-                out.append(simple[escaped])
-                index += 2
-            elif escaped == "x" and index + 3 < len(body) + 1:
-                try:
-                    out.append(chr(int(body[index + 2 : index + 4], 16)))
-                except ValueError:
-                    return None
-                index += 4
-            else:
-                return None
-        elif char == "'":
-            return None  # an unescaped quote: not one literal
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
-
-
 def denied(message: str) -> ServerError:
     return ServerError(497, "ACCESS_DENIED", message)
 
@@ -295,6 +255,78 @@ def outfile_refused() -> ServerError:
         "INTO OUTFILE is not allowed: the server does not write files for HTTP clients. "
         "Read the result from the response (curl -o file, or your client's export)",
     )
+
+
+def infile_refused() -> ServerError:
+    return denied(
+        "INSERT ... FROM INFILE is not allowed: the server does not read files for HTTP "
+        "clients. Send the data in the request body"
+    )
+
+
+def refuse_files_and_expression_settings(document: object) -> None:
+    """Walk the engine's syntax tree of a statement (``parseQueryToJSON``) and refuse
+    ``INTO OUTFILE`` and ``FROM INFILE`` wherever they sit (a subquery, an ``EXPLAIN``),
+    and any ``SETTINGS`` or ``SET`` naming a setting whose value is SQL."""
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "out_file" in node:
+            raise outfile_refused()
+        if "infile" in node:
+            raise infile_refused()
+        if node.get("type") == "SetQuery":
+            for change in node.get("changes") or ():
+                name = str(change.get("name", "")) if isinstance(change, dict) else ""
+                if name.lower() in EXPRESSION_SETTINGS:
+                    raise denied(expression_setting_message(name))
+        pending.extend(node.values())
+
+
+def one_line(formatted: str) -> str:
+    """The engine's rendering of one statement, or refused if it is anything else."""
+    formatted = formatted.rstrip("\n")
+    if "\n" in formatted:  # one line, one statement: anything else is not understood
+        raise denied("the statement could not be checked (unexpected rendering)")
+    return formatted
+
+
+def select_on_text(connection, expressions: str, text: str):
+    """``SELECT expressions`` with ``text`` bound as the statement parameter (nothing of
+    the text runs), one JSON array a row."""
+    return connection.query(
+        f"SELECT {expressions}",
+        "JSONCompactEachRow",
+        params={STATEMENT_PARAMETER: escape_parameter(text)},
+    )
+
+
+def refuse_words_of_files_and_expression_settings(connection, formatted: str) -> None:
+    """For a statement the engine has no JSON tree of: refuse it if the engine's lexer
+    (``tokenizeQuery``) finds the word OUTFILE or INFILE, or a setting whose value is
+    SQL, anywhere in it outside string literals and comments (it fails closed)."""
+    try:
+        result = select_on_text(connection, f"tokenizeQuery({STATEMENT_ARGUMENT})", formatted)
+    except Exception as exc:
+        raise engine_error(exc) from None
+    data = formatted.encode("utf-8")
+    for token in json.loads(result.bytes())[0]:
+        if token["type"] not in ("BareWord", "QuotedIdentifier"):
+            continue
+        word = data[token["begin"] : token["end"]].decode("utf-8", errors="replace")
+        if token["type"] == "QuotedIdentifier":
+            word = word[1:-1]
+        elif word.upper() == "OUTFILE":
+            raise outfile_refused()
+        elif word.upper() == "INFILE":
+            raise infile_refused()
+        if word.lower() in EXPRESSION_SETTINGS:
+            raise denied(expression_setting_message(word))
 
 
 @dataclass(frozen=True)
@@ -342,8 +374,8 @@ class AccessPolicy:
         return tree
 
     def _parse(self, connection, text: str, params: dict[str, str]) -> Node:
-        formatted = self._format(connection, text)
-        self._refuse_outfile_in_text(formatted)
+        formatted, document = self._format_and_read(connection, text)
+        refuse_files_and_expression_settings(document)
         try:
             dump = connection.query(
                 "EXPLAIN AST " + formatted, "TabSeparatedRaw", params=params
@@ -365,58 +397,43 @@ class AccessPolicy:
             while len(self._parsed) > PARSED_CACHE_SIZE:
                 self._parsed.popitem(last=False)
 
+    @classmethod
+    def _format_and_read(cls, connection, text: str) -> tuple[str, object]:
+        """The engine's one-line rendering of ``text`` and its syntax tree of that rendering
+        (``parseQueryToJSON``), in one engine call. Both take the text as a bound parameter:
+        nothing of it runs. The tree is of the rendering because EXPLAIN is given the
+        rendering (EXPLAIN would itself write an INTO OUTFILE it is handed)."""
+        try:
+            result = select_on_text(
+                connection,
+                f"formatQuerySingleLine({STATEMENT_ARGUMENT}) AS statement, "
+                "parseQueryToJSON(statement)",
+                text,
+            )
+        except Exception:
+            # A syntax error (raised here as the engine words it), or a statement the
+            # engine has no JSON form of (EXISTS, SHOW CREATE...): its tokens instead.
+            formatted = one_line(cls._format(connection, text))
+            refuse_words_of_files_and_expression_settings(connection, formatted)
+            return formatted, None
+        row = json.loads(result.bytes().decode("utf-8", errors="replace"))
+        return one_line(str(row[0])), json.loads(row[1])
+
     @staticmethod
     def _format(connection, text: str) -> str:
         try:
-            result = connection.query(
-                f"SELECT formatQuerySingleLine({{{STATEMENT_PARAMETER}:String}})",
-                "TabSeparatedRaw",
-                params={STATEMENT_PARAMETER: escape_parameter(text)},
+            result = select_on_text(
+                connection, f"formatQuerySingleLine({STATEMENT_ARGUMENT})", text
             )
         except Exception as exc:
             error = engine_error(exc)
             # The engine names the function and the parameter in a syntax error; the
             # client wants to know about its statement only.
             error.text = error.text.replace(
-                f": In scope SELECT formatQuerySingleLine({{{STATEMENT_PARAMETER}:String}})",
-                "",
+                f": In scope SELECT formatQuerySingleLine({STATEMENT_ARGUMENT})", ""
             )
             raise error from None
-        formatted = result.bytes().decode("utf-8", errors="replace").rstrip("\n")
-        if "\n" in formatted:  # one line, one statement: anything else is not understood
-            raise denied("the statement could not be checked (unexpected rendering)")
-        return formatted
-
-    @staticmethod
-    def _refuse_outfile_in_text(formatted: str) -> None:
-        # EXPLAIN would itself write an INTO OUTFILE that the statement did not take, so
-        # the engine's own rendering is looked at before anything is explained.
-        previous = None
-        for token in sqltext.tokens(formatted):
-            if (
-                token.kind == "word"
-                and token.text.upper() == "OUTFILE"
-                and previous is not None
-                and previous.kind == "word"
-                and previous.text.upper() == "INTO"
-                and token.depth == 0
-            ):
-                raise outfile_refused()
-            if token.kind == "word" and token.text in EXPRESSION_SETTINGS and token.depth == 0:
-                raise denied(expression_setting_message(token.text))
-            if (
-                token.kind == "word"
-                and token.text.upper() == "INFILE"
-                and token.depth == 0
-                and previous is not None
-                and previous.kind == "word"
-                and previous.text.upper() == "FROM"
-            ):
-                raise denied(
-                    "INSERT ... FROM INFILE is not allowed: the server does not read files "
-                    "for HTTP clients. Send the data in the request body"
-                )
-            previous = token
+        return json.loads(result.bytes().decode("utf-8", errors="replace"))[0]
 
     # -- the rules -----------------------------------------------------------------------
 
@@ -436,10 +453,7 @@ class AccessPolicy:
     def _check_output_clause(root: Node) -> None:
         literals = [index for index, c in enumerate(root.children) if c.kind == "Literal"]
         if root.kind == "InsertQuery" and literals:
-            raise denied(
-                "INSERT ... FROM INFILE is not allowed: the server does not read files for "
-                "HTTP clients. Send the data in the request body"
-            )
+            raise infile_refused()
         if root.kind == "KillQueryQuery":
             literals = [index for index in literals if index > 0]  # the first is WHERE
         elif not root.kind.startswith(_OUTPUT_STATEMENT_PREFIXES):

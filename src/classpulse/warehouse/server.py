@@ -1029,7 +1029,9 @@ class WarehouseHandler(BaseHTTPRequestHandler):
                 # with it (log_comment), so KILL QUERY WHERE query_id = '...' finds it.
                 by_client_id = kill_by_client_query_id(tree)
                 if by_client_id is not None:
-                    statement = Statement(by_client_id, by_client_id, None, b"")
+                    kill, kill_params = by_client_id
+                    statement = Statement(kill, kill, None, b"")
+                    query_params = {**query_params, **kill_params}
             created_tables = self._load_external(connection, request, params, scope)
             if insert is None:
                 # The whole request is in: a client that closes its end now has left.
@@ -1401,11 +1403,11 @@ class WarehouseHandler(BaseHTTPRequestHandler):
             self.wfile.write(text)
 
 
-def kill_by_client_query_id(tree) -> str | None:
+def kill_by_client_query_id(tree) -> tuple[str, dict[str, str]] | None:
     """``KILL QUERY WHERE query_id = 'x'`` for the query a client started with id x.
 
-    Returns the statement to run instead (also matching the engine's own id x), or None
-    when the KILL has another condition.
+    Returns the statement to run instead (also matching the engine's own id x) and its
+    bound parameters, or None when the KILL has another condition.
     """
     if not tree.children:
         return None
@@ -1425,14 +1427,17 @@ def kill_by_client_query_id(tree) -> str | None:
     mode = tree.text.split()[-1] if tree.text.split() else "ASYNC"
     if mode not in ("SYNC", "ASYNC", "TEST"):
         mode = "ASYNC"
-    markers = ", ".join(
-        sqltext.quote_string(owner + query_id)
-        for owner in ("classpulse:default:", ANALYST_MARKER_PREFIX)
+    # The ids ride as bound parameters (their names are the server's own).
+    bound = {
+        "classpulse_kill_id": query_id,
+        "classpulse_kill_mark": "classpulse:default:" + query_id,
+        "classpulse_kill_analyst_mark": ANALYST_MARKER_PREFIX + query_id,
+    }
+    statement = (
+        "KILL QUERY WHERE query_id = {classpulse_kill_id:String} OR Settings['log_comment'] "
+        "IN ({classpulse_kill_mark:String}, {classpulse_kill_analyst_mark:String}) " + mode
     )
-    return (
-        f"KILL QUERY WHERE query_id = {sqltext.quote_string(query_id)} "
-        f"OR Settings['log_comment'] IN ({markers}) {mode}"
-    )
+    return statement, {name: sqltext.escape_parameter(value) for name, value in bound.items()}
 
 
 def _session_timeout(text: str | None) -> float | None:
