@@ -4,6 +4,11 @@ A broker of the module's own, one partition per topic (see rooms_kafka). Hand-ma
 presence jobs run bounded; the sessions they commit equal both the sessions written out by hand
 and the pure-Python oracle (:mod:`classpulse.rooms.expected`). A heartbeat sent after the
 watermark passed it is accounted as late, never silently lost.
+
+The users share the presence function's subtasks, and their timers interleave, closing by the
+data's watermark and by the end of input: a user whose state is cleared must leave the others'
+state and timers alone (PresenceTracker's class comment: with ``clearAll()`` users 2, 6, 7 and
+10 lost their sessions here).
 """
 
 from __future__ import annotations

@@ -19,6 +19,18 @@ import org.apache.flink.types.Row;
  * {@code server_time}). The state is one packed byte array per user plus one event-time timer:
  * the next instant at which something is due (a buffered message, the reach, a minute's end).
  * A user with nothing buffered and no session open keeps no state at all.
+ *
+ * <p>Why an idle user's state goes by {@code clearAllState()} and never {@code clearAll()} (Flink
+ * 2.3.0): {@code clearAll()} also runs {@code clearAllTimers()}, which lists the timers through
+ * {@code InternalTimerService.forEachEventTimeTimer}. On the heap timer service that walks the
+ * timers of every key of the subtask and sets each one as the current key, so afterwards the
+ * current key is some other user's: the timestamps of all users' timers are deleted for that user,
+ * and the state written back when {@code onTimer} returns lands on that user too. Other users lost
+ * their state and their timers, and their sessions were never emitted (in bounded runs too: this,
+ * not an interrupted timer chain as first suspected under FLINK-39481, is what lost the sessions
+ * that the end-of-input watermark should close; tests/flink/test_room_presence.py fails with
+ * {@code clearAll()}). Here the timer that fired was the user's only one (one per user, see
+ * {@link #schedule}), so clearing the state is all that is needed.
  */
 @DataTypeHint(
         "ROW<row_kind STRING, online_from BIGINT, online_to BIGINT, end_reason STRING, "
@@ -104,7 +116,9 @@ public class PresenceTracker extends ProcessTableFunction<Row> {
         }
         user.advance(time.time(), output);
         if (user.isIdle()) {
-            context.clearAll();
+            // the fired timer was the only one; clearAll() would corrupt other keys (see above)
+            state.bytes = null;
+            context.clearAllState();
             return;
         }
         schedule(time, user);
