@@ -28,6 +28,7 @@ loaded = {
 READ_ALL_JOBS = (
     """
 import json, sys
+from pathlib import Path
 from classpulse.flink.runner import load_catalog
 catalog = load_catalog(Path(sys.argv[1]), "kafka")
 """
