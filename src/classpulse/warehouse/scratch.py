@@ -16,8 +16,8 @@ engine per process, fixes its time zone when it loads, and the caller may hold a
 process that only reads files. Lexing and parsing share one child per process, started when
 first needed (about 1 s). Every answer is kept per process and on disk, under
 ``.cache/chdb-scratch/``, named by a hash of the question and the chDB version: a later process
-asking the same question about the same text starts no engine at all. A cache file is written
-whole under a temporary name and renamed, so concurrent processes never read half of one.
+asking the same question about the same text starts no engine at all (the store is
+:class:`classpulse.answer_cache.AnswerCache`, shared with the Flink SQL readers).
 """
 
 from __future__ import annotations
