@@ -10,21 +10,21 @@ subqueries), its ``UNNEST``s, its literals named by an alias (``'x' AS mart``) a
 is exactly ``<column> IS NULL``.
 
 The JVM is PyFlink's gateway (``pyflink.java_gateway.get_gateway``), started once per process
-(a FlinkSession of the same process reuses it); each statement's reading is cached by its text.
+(a FlinkSession of the same process reuses it) and only for a statement no process read before:
+each statement's reading is kept per process and on disk (:mod:`classpulse.answer_cache`), by its
+text and the versions of PyFlink and sqlfluff, its rejection by the parser too.
 A ``${VARIABLE}`` outside a string (filled when the job runs) is parsed as a backquoted name of
 the same length, so positions in the tree are positions in the text given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from py4j.java_collections import JavaList
-from py4j.protocol import Py4JError
-
-from classpulse.flink.sqltokens import SqlFileError, tokens
+from classpulse.flink.sqltokens import FLINK_SQL_ANSWERS, SqlFileError, tokens
 
 _PARSER = "org.apache.flink.sql.parser.impl.FlinkSqlParserImpl"
 _CONFORMANCE = "org.apache.flink.sql.parser.validate.FlinkSqlConformance"
@@ -95,17 +95,27 @@ class _Parser:
         return array
 
     def parse(self, text: str) -> Any:
-        """The one SqlNode of ``text``; SqlFileError with Flink's message when it does not parse."""
+        """The one SqlNode of ``text``; SqlFileError with Flink's message when it does not parse
+        (a :class:`_Rejected` when the parser itself said so, an answer to keep)."""
+        from py4j.protocol import Py4JJavaError
+
         try:
             parser = self.create.invoke(None, self._objects(text, self.config))
             nodes = _items(parser.parseStmtList().getList())
         except Exception as exc:  # py4j wraps the parser's SqlParseException
             cause = str(exc).split("\n")
             detail = next((line for line in cause if "Exception" in line), cause[0])
-            raise SqlFileError(f"Flink's SQL parser rejects it: {detail.strip()}") from None
+            message = f"Flink's SQL parser rejects it: {detail.strip()}"
+            if isinstance(exc, Py4JJavaError):  # thrown in the JVM: the parser's own answer
+                raise _Rejected(message) from None
+            raise SqlFileError(message) from None
         if len(nodes) != 1:
-            raise SqlFileError(f"expected one statement, Flink's parser read {len(nodes)}")
+            raise _Rejected(f"expected one statement, Flink's parser read {len(nodes)}")
         return nodes[0]
+
+
+class _Rejected(SqlFileError):
+    """The parser's own rejection of a text: the same text is rejected again (kept on disk)."""
 
 
 @lru_cache(maxsize=1)
@@ -157,6 +167,9 @@ def _items(java_list: Any) -> list[Any]:
 
 def _children(node: Any) -> list[Any]:
     """The operands of a call, the items of a list; nothing for a leaf."""
+    from py4j.java_collections import JavaList
+    from py4j.protocol import Py4JError
+
     if isinstance(node, JavaList):  # a SqlNodeList, converted by py4j
         return [item for item in _items(node) if item is not None]
     class_name = _class_name(node)
@@ -176,6 +189,8 @@ _QUERY_KEYWORDS = ("SELECT", "TABLE", "UNNEST")
 
 
 def _may_read_tables(node: Any) -> bool:
+    from py4j.protocol import Py4JError
+
     try:
         text = str(node.toString())
     except Py4JError:  # a node Calcite unparses only inside its parent (TABLE x PARTITION BY)
@@ -192,6 +207,8 @@ class _QueryWalk:
         self.aliased_literals: list[tuple[str, str]] = []
 
     def walk(self, node: Any, table_position: bool) -> None:
+        from py4j.java_collections import JavaList
+
         if not table_position and not _may_read_tables(node):
             return
         if isinstance(node, JavaList):
@@ -255,7 +272,28 @@ def _where_is_null(where: Any) -> str | None:
 
 @lru_cache(maxsize=1024)
 def read_statement(text: str) -> Statement:
-    """What Flink's parser says ``text`` (one statement, no ``apply template``) is."""
+    """What Flink's parser says ``text`` (one statement, no ``apply template``) is.
+
+    Read from disk when a process read the same text before (no JVM started); else parsed."""
+    read = json.loads(FLINK_SQL_ANSWERS.answer("statement", text, lambda: _answer(text)))
+    if "error" in read:
+        raise SqlFileError(read["error"])
+    for name in ("reads", "query_span"):
+        if read[name] is not None:
+            read[name] = tuple(read[name])
+    read["aliased_literals"] = tuple(tuple(pair) for pair in read["aliased_literals"])
+    return Statement(**read)
+
+
+def _answer(text: str) -> str:
+    """The parser's reading of ``text`` as kept on disk, or its rejection."""
+    try:
+        return json.dumps(asdict(_parse_statement(text)))
+    except _Rejected as exc:
+        return json.dumps({"error": str(exc)})
+
+
+def _parse_statement(text: str) -> Statement:
     node = _parser().parse(_parsable(text))
     class_name = str(node.getClass().getSimpleName())
     offsets = _Offsets(text)

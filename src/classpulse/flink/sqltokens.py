@@ -13,14 +13,15 @@ directive.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from sqlfluff.core import Lexer
-from sqlfluff.core.parser.lexer import RegexLexer
-from sqlfluff.core.parser.segments import CodeSegment
+from classpulse.answer_cache import AnswerCache
 
-from classpulse.sql_keyword_case import misread_literal
+if TYPE_CHECKING:
+    from sqlfluff.core import Lexer
 
 _LAYOUT = frozenset({"whitespace", "newline", "end_of_file"})
 _COMMENTS = frozenset({"inline_comment", "block_comment"})
@@ -55,8 +56,19 @@ class Token:
         return self.kind == "word" and self.text.lower() == word
 
 
+# What the lexer answered, kept on disk per text (sqlfluff takes seconds to import, a file a
+# second to lex): a process whose files were read before imports no sqlfluff. Shared with the
+# parser (:mod:`.sqlparser`); raise the format when a kept answer's shape or meaning changes.
+FLINK_SQL_ANSWERS = AnswerCache("flink-sql", ["apache-flink", "sqlfluff"], format_number=1)
+
+
 @lru_cache(maxsize=1)
 def _lexer() -> Lexer:
+    # imported on the first text no process lexed before
+    from sqlfluff.core import Lexer
+    from sqlfluff.core.parser.lexer import RegexLexer
+    from sqlfluff.core.parser.segments import CodeSegment
+
     lexer = Lexer(dialect="flink")
     variable = RegexLexer("flink_variable", r"\$\{\w+\}", CodeSegment)
     lexer.lexer_matchers = [variable, *lexer.lexer_matchers]
@@ -77,9 +89,30 @@ def tokens(text: str) -> tuple[Token, ...]:
     """
     known = _KNOWN.get(text)
     if known is None:
-        known = _lex(text)
+        known = _from_answer(text, FLINK_SQL_ANSWERS.answer("tokens", text, lambda: _answer(text)))
         _remember(text, known)
     return known
+
+
+def _answer(text: str) -> str:
+    """The lexer's answer as kept on disk: each token's kind and length, or the error."""
+    try:
+        lexed = _lex(text)
+    except SqlFileError as exc:
+        return json.dumps({"error": str(exc)})
+    return json.dumps({"tokens": [[token.kind, len(token.text)] for token in lexed]})
+
+
+def _from_answer(text: str, answer: str) -> tuple[Token, ...]:
+    read = json.loads(answer)
+    if "error" in read:
+        raise SqlFileError(read["error"])
+    out = []
+    offset = 0
+    for kind, length in read["tokens"]:
+        out.append(Token(text[offset : offset + length], kind, offset))
+        offset += length
+    return tuple(out)
 
 
 def _remember(text: str, lexed: tuple[Token, ...]) -> None:
@@ -105,6 +138,8 @@ def _tokens_between(lexed: tuple[Token, ...], start: int, end: int) -> tuple[Tok
 
 
 def _lex(text: str) -> tuple[Token, ...]:
+    from classpulse.sql_keyword_case import misread_literal
+
     segments, errors = _lexer().lex(text)
     if errors:
         raise SqlFileError(f"the SQL lexer cannot read it: {errors[0]}")

@@ -16,8 +16,8 @@ engine per process, fixes its time zone when it loads, and the caller may hold a
 process that only reads files. Lexing and parsing share one child per process, started when
 first needed (about 1 s). Every answer is kept per process and on disk, under
 ``.cache/chdb-scratch/``, named by a hash of the question and the chDB version: a later process
-asking the same question about the same text starts no engine at all. A cache file is written
-whole under a temporary name and renamed, so concurrent processes never read half of one.
+asking the same question about the same text starts no engine at all (the store is
+:class:`classpulse.answer_cache.AnswerCache`, shared with the Flink SQL readers).
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from classpulse.answer_cache import AnswerCache
 
 CACHE_DIR = Path(".cache") / "chdb-scratch"
 """Where answers are kept, under the project root."""
@@ -153,35 +156,20 @@ def _ask(task: str, question: list) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _ask_text(task: str, question: str) -> str:
-    # imported here, in the asking process only: the child starts without them
-    import hashlib
-    from importlib.metadata import version
+    def ask() -> str:
+        if task == "columns":
+            return _one_shot(task, question)
+        return _SERVED.ask(task, question)
 
-    from classpulse.config import project_root
-
-    key = hashlib.sha256(
-        json.dumps([CACHE_FORMAT, version("chdb"), task, question]).encode()
-    ).hexdigest()
-    cached = project_root() / CACHE_DIR / f"{task}-{key}.json"
-    try:
-        return cached.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    answer = _one_shot(task, question) if task == "columns" else _SERVED.ask(task, question)
-    _store(cached, answer)
-    return answer
+    return _answers().answer(task, question, ask)
 
 
-def _store(path: Path, answer: str) -> None:
-    """Write ``answer`` whole under a temporary name, then rename it into place (atomic)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(answer)
-        os.replace(temporary, path)
-    except OSError:  # a read-only checkout: the answer still serves this process
-        pass
+@functools.lru_cache(maxsize=1)
+def _answers() -> AnswerCache:
+    # imported here, in the asking process only: the child starts without it
+    from classpulse.answer_cache import AnswerCache
+
+    return AnswerCache(CACHE_DIR.name, ["chdb"], CACHE_FORMAT)
 
 
 def _one_shot(task: str, question: str) -> str:
