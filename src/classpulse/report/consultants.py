@@ -24,6 +24,7 @@ from classpulse.report.model import (
     TREND_DAYS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -94,14 +95,8 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
         numeric=(False, True, True, True, False),
     )
     notes = [] if not on_day.empty else [note_no_data("consultant follow-ups", day)]
-    return Section(
-        key="consultants",
-        title=SECTION_TITLES["consultants"],
-        lead=lead,
-        charts=(chart,),
-        tables=(table,),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=[chart], tables=[table], notes=notes)
+    return parts.section("consultants", SECTION_TITLES["consultants"], lead)
 
 
 @with_chart_style

@@ -27,6 +27,7 @@ from classpulse.report.model import (
     SECTION_TITLES,
     Chart,
     Section,
+    SectionParts,
     TableFreshness,
     TableView,
 )
@@ -155,14 +156,8 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
         ),
         numeric=(False, False, True, False, False, True),
     )
-    return Section(
-        key="freshness",
-        title=SECTION_TITLES["freshness"],
-        lead=lead,
-        charts=tuple(charts),
-        tables=(summary, table),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=charts, tables=[summary, table], notes=notes)
+    return parts.section("freshness", SECTION_TITLES["freshness"], lead)
 
 
 def group_by_layer(

@@ -26,6 +26,7 @@ from classpulse.report.model import (
     TREND_DAYS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -86,14 +87,8 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
         rows=tuple(rows),
         numeric=(False, True, True, True),
     )
-    return Section(
-        key="registrations",
-        title=SECTION_TITLES["registrations"],
-        lead=lead,
-        charts=(chart,),
-        tables=(table,),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=[chart], tables=[table], notes=notes)
+    return parts.section("registrations", SECTION_TITLES["registrations"], lead)
 
 
 @with_chart_style
