@@ -26,17 +26,11 @@ from contract_classifier import STUDENT_EVENTS
 from classpulse.business_rules import bad_audio_lost, bad_video_fr
 from classpulse.commands.generate import command
 from classpulse.generator import MART_COLUMNS, GeneratorOptions, generate
+from classpulse.generator.contract import AGORA, CHANNEL, ORDER, QOS, STUDENT, TIMELINE, USER
 from classpulse.generator.expected import registration_rows as registrations_rule
 
 DAY = date(2026, 11, 21)
 ZONE = ZoneInfo("Asia/Shanghai")
-TIMELINE = "timeline_client_topic"
-AGORA = "agora_record"
-QOS = "qos_log"
-STUDENT = "uc_account-student"
-USER = "uc_account-user"
-CHANNEL = "blink_stg_activity__channel_name_dictionary_da"
-ORDER = "data_pack_order_info"
 TOPICS = (TIMELINE, AGORA, QOS, STUDENT, USER, CHANNEL, ORDER)
 REASONS = ("malformed_json", "missing_field", "wrong_type", "future_timestamp")
 

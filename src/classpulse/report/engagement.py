@@ -24,7 +24,6 @@ from classpulse.report.formatting import (
     note_no_data,
 )
 from classpulse.report.model import (
-    SECTION_TITLES,
     TOP_TUTORS,
     Chart,
     Section,
@@ -59,7 +58,7 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
         )
     if hourly is None or hourly.empty:
         parts.notes.append(note_no_data(HOURLY_MART, day))
-        return parts.section("engagement", SECTION_TITLES["engagement"], describe_engagement())
+        return parts.numbered_section("engagement", describe_engagement())
     parts.charts.append(plot_events_by_hour(hourly, day))
     totals = reader.frame(
         "SELECT event, student_events AS events, students, rooms "
@@ -89,7 +88,7 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
     parts.charts.extend(tutor_chart)
     parts.tables.extend(tutor_tables)
     parts.notes.extend(tutor_notes)
-    return parts.section("engagement", SECTION_TITLES["engagement"], describe_engagement())
+    return parts.numbered_section("engagement", describe_engagement())
 
 
 def describe_engagement() -> str:

@@ -24,7 +24,6 @@ from classpulse.report.formatting import (
 from classpulse.report.model import (
     LANDING_DATABASES,
     REPORT_DATABASES,
-    SECTION_TITLES,
     Chart,
     Section,
     SectionParts,
@@ -110,12 +109,9 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
         "preheat tables show when their data was last written. Views are not listed."
     )
     if not freshness:
-        return Section(
-            key="freshness",
-            title=SECTION_TITLES["freshness"],
-            lead=lead,
-            notes=(note_no_data("any warehouse table (nothing landed or built yet)"),),
-        )
+        return SectionParts(
+            notes=[note_no_data("any warehouse table (nothing landed or built yet)")]
+        ).numbered_section("freshness", lead)
     charts = []
     notes = []
     written = [item for item in freshness if item.age_seconds is not None]
@@ -157,7 +153,7 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
         numeric=(False, False, True, False, False, True),
     )
     parts = SectionParts(charts=charts, tables=[summary, table], notes=notes)
-    return parts.section("freshness", SECTION_TITLES["freshness"], lead)
+    return parts.numbered_section("freshness", lead)
 
 
 def group_by_layer(
