@@ -51,4 +51,4 @@ select
     ingested_at,
     processed_at
 from {view}_verdicts
-where reason is NULL;
+where reason is null;
