@@ -1,14 +1,23 @@
 {#-
   Metrics as SQL files. A metric is one model under models/ads/metrics/ that returns
-  (metric_date Date, dimension String, value Float64) and declares its header in config:
+  (metric_date Date, dimension String, value Float64) and declares its header with metric():
 
-    {{ config(meta={'metric': {'description': '...', 'owner': '...', 'grain': 'day x room',
-                               'unit': 'ms', 'min': 0, 'max': 60000}}) }}
+    {{ metric(description='...', owner='...', grain='day x room', unit='ms', min=0, max=60000) }}
+
+  metric() stores the header as the model's config meta {'metric': {...}}.
 
   metric_models() finds them in the graph; ads.metrics_daily and ads.metric_definitions
   (tag metric_rollup, built after every metric) read them from there, so adding a metric
   file needs no other edit.
 -#}
+
+{% macro metric(description, owner, grain, unit, min, max) -%}
+    {{- config(meta={'metric': {
+        'description': description, 'owner': owner, 'grain': grain, 'unit': unit,
+        'min': min, 'max': max,
+    }}) -}}
+{%- endmacro %}
+
 
 {% macro metric_models() -%}
     {%- set found = [] -%}
@@ -28,7 +37,7 @@
     {%- if header is none -%}
         {{ exceptions.raise_compiler_error(
             "metric " ~ node.name ~ " (" ~ node.original_file_path ~ ") has no "
-            ~ "config(meta={'metric': {...}}) header with description, owner, grain, unit") }}
+            ~ "metric(description=..., owner=..., grain=..., unit=..., min=..., max=...) header") }}
     {%- endif -%}
     {%- for key in ['description', 'owner', 'grain', 'unit'] -%}
         {%- if not header.get(key) -%}

@@ -2,18 +2,10 @@
 -- JSON lines; read back by the presence job with an event-time watermark on server_time (the
 -- heartbeat service's clock decides time-outs, LIVE_CLASSROOM_CONTRACT.md B.1).
 -- role: clean_topic
-create table room_heartbeat_clean (
-    message_key string,  -- <topic>|<split>|<position>
-    source_split string,
-    bid bigint,
-    room_id string,
-    uid bigint,
-    terminal string,
+apply template room_message_table (table = 'room_heartbeat_clean', columns = '
     kind string,  -- enter | beat | leave
     server_time bigint,  -- epoch ms, the event time
-    ingested_at timestamp_ltz(3),
-    processed_at timestamp_ltz(3),
+', time = $$,
     event_at as to_timestamp_ltz(server_time, 3),
     -- 10 s (configurable) of disorder before a heartbeat is late (contract section 0)
-    watermark for event_at as event_at - interval '${WATERMARK_DELAY_SECONDS}' second
-);
+    watermark for event_at as event_at - interval '${WATERMARK_DELAY_SECONDS}' second$$);

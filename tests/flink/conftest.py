@@ -10,9 +10,12 @@ tests are exact (the streaming tests in tests/kafka run the pipeline on several 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from flink_helpers import FlinkRun, RunOverTopics, run_all
 from kafka_helpers import broker_settings
 
 from classpulse.config import Settings
@@ -36,3 +39,21 @@ def flink_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         broker.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def run_over_topics(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> RunOverTopics:
+    """``run(name, write, jobs=())``: in a fresh directory named for ``name``, ``write(topics)``
+    writes the topic files, then ``jobs`` (default all) run bounded over them
+    (:func:`flink_helpers.run_all`); returns the run and what ``write`` returned."""
+
+    def run(
+        name: str, write: Callable[[Path], Any], jobs: tuple[str, ...] = ()
+    ) -> tuple[FlinkRun, Any]:
+        base = tmp_path_factory.mktemp(name)
+        written = write(base / "topics")
+        return run_all(flink_session, flink_kafka, base / "home", base / "topics", jobs), written
+
+    return run

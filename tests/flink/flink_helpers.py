@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,10 @@ def read_outputs(
     for (topic, _), values in sorted(records.items()):
         rows[topic].extend(json.loads(value) for value in values if value is not None)
     return rows
+
+
+# the run_over_topics fixture (conftest.py): run(name, write, jobs=()) -> (run, what write returned)
+RunOverTopics = Callable[..., tuple[FlinkRun, Any]]
 
 
 def run_all(

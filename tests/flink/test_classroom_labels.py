@@ -30,7 +30,7 @@ from classroom_help_cases import (
     video,
     write_topics,
 )
-from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, RunOverTopics, latest_versions, read_topic, run_all
 
 from classpulse.classroom_help import rules
 from classpulse.classroom_help.generator import LabelsOptions, generate_labels_day
@@ -161,14 +161,9 @@ def flink_rows(run: FlinkRun) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def boundary_run(
-    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
-):
-    root = tmp_path_factory.mktemp("labels")
-    topics = root / "topics"
+def boundary_run(run_over_topics: RunOverTopics):
     messages = boundary_messages()
-    write_topics(topics, messages)
-    result = run_all(flink_session, flink_kafka, root / "home", topics, JOBS)
+    result, _ = run_over_topics("labels", lambda topics: write_topics(topics, messages), JOBS)
     return result, messages, result
 
 

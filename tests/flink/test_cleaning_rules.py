@@ -11,14 +11,10 @@ the outputs are read back read_committed; every expected row below is written ou
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pytest
-from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
-
-from classpulse.config import Settings
-from classpulse.flink.session import FlinkSession
+from flink_helpers import FlinkRun, RunOverTopics, latest_versions
 
 T0 = 1_795_132_800_000  # 2026-11-20 08:00:00 Asia/Shanghai
 
@@ -278,28 +274,19 @@ JOBS = (
 )
 
 
-@dataclass
-class Outputs:
-    run: FlinkRun
-
-    def rows(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.run, topic)
-
-
-@pytest.fixture(scope="module")
-def outputs(
-    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Outputs:
-    base = tmp_path_factory.mktemp("cleaning_rules")
-    topics = base / "topics"
+def write_topic_lines(topics: Path) -> None:
     for topic, lines in TOPIC_LINES.items():
         (topics / topic).mkdir(parents=True)
         text = "\n".join(lines.values()) + "\n"
         (topics / topic / "20261120T000000Z.jsonl").write_text(text, encoding="utf-8")
-    return Outputs(run_all(flink_session, flink_kafka, base / "home", topics, jobs=JOBS))
 
 
-def test_every_rejection_has_its_reason_and_nothing_else_is_rejected(outputs: Outputs) -> None:
+@pytest.fixture(scope="module")
+def outputs(run_over_topics: RunOverTopics) -> FlinkRun:
+    return run_over_topics("cleaning_rules", write_topic_lines, JOBS)[0]
+
+
+def test_every_rejection_has_its_reason_and_nothing_else_is_rejected(outputs: FlinkRun) -> None:
     got = Counter(
         (row["topic"], row["payload"], row["reason"]) for row in outputs.rows("rejected_messages")
     )
@@ -311,7 +298,7 @@ def test_every_rejection_has_its_reason_and_nothing_else_is_rejected(outputs: Ou
     assert got == want
 
 
-def test_trailing_content_is_rejected_as_malformed_json_in_every_topic(outputs: Outputs) -> None:
+def test_trailing_content_is_rejected_as_malformed_json_in_every_topic(outputs: FlinkRun) -> None:
     got = {
         (row["topic"], row["payload"]): row["reason"]
         for row in outputs.rows("rejected_messages")
@@ -324,13 +311,13 @@ def test_trailing_content_is_rejected_as_malformed_json_in_every_topic(outputs: 
     }
 
 
-def test_counts_add_up_per_topic(outputs: Outputs) -> None:
-    accounting = outputs.run.accounting
+def test_counts_add_up_per_topic(outputs: FlinkRun) -> None:
+    accounting = outputs.accounting
     assert accounting.holds
     # what each topic holds by its offsets: every line produced, none lost, none doubled
     assert (
-        outputs.run.held
-        == outputs.run.produced
+        outputs.held
+        == outputs.produced
         == {topic: len(lines) for topic, lines in TOPIC_LINES.items()}
     )
     got = {
@@ -342,7 +329,7 @@ def test_counts_add_up_per_topic(outputs: Outputs) -> None:
     }
 
 
-def test_courseware_layouts_clean_to_the_same_event(outputs: Outputs) -> None:
+def test_courseware_layouts_clean_to_the_same_event(outputs: FlinkRun) -> None:
     rows = sorted(
         (
             row["messageTimeStamp"] - T0,
@@ -365,7 +352,7 @@ def test_courseware_layouts_clean_to_the_same_event(outputs: Outputs) -> None:
     ]
 
 
-def test_agora_and_qos_take_ids_and_numbers_as_strings_or_integers(outputs: Outputs) -> None:
+def test_agora_and_qos_take_ids_and_numbers_as_strings_or_integers(outputs: FlinkRun) -> None:
     agora = sorted(
         (row["classroom_id"], row["user_id"], row["video_fr"], row["audio_lost"])
         for row in outputs.rows("agora_record_clean")
@@ -378,7 +365,7 @@ def test_agora_and_qos_take_ids_and_numbers_as_strings_or_integers(outputs: Outp
     assert qos == [("52", 32, 400, 0)]
 
 
-def test_students_without_a_channel_are_valid(outputs: Outputs) -> None:
+def test_students_without_a_channel_are_valid(outputs: FlinkRun) -> None:
     students = sorted(
         (row["id"], row["channel_id"], row["update_time"])
         for row in outputs.rows("uc_account_student_clean")
@@ -390,7 +377,7 @@ def test_students_without_a_channel_are_valid(outputs: Outputs) -> None:
     ]
 
 
-def test_students_without_a_channel_count_as_other(outputs: Outputs) -> None:
+def test_students_without_a_channel_count_as_other(outputs: FlinkRun) -> None:
     current = latest_versions(outputs.rows("registrations_hourly_by_level"), ("reg_hour", "level"))
     assert {key: row["leads"] for key, row in current.items()} == {
         (2026112009, "other"): 1,  # s1: channel_id null
@@ -399,7 +386,7 @@ def test_students_without_a_channel_count_as_other(outputs: Outputs) -> None:
     }
 
 
-def test_snapshot_rows_keep_their_text_and_typed_numbers(outputs: Outputs) -> None:
+def test_snapshot_rows_keep_their_text_and_typed_numbers(outputs: FlinkRun) -> None:
     channels = [
         (row["id"], row["pid"], row["dept_id"])
         for row in outputs.rows("channel_name_dictionary_clean")

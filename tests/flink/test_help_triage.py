@@ -25,7 +25,7 @@ from classroom_help_cases import (
     help_press,
     write_topics,
 )
-from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, RunOverTopics, latest_versions, read_topic, run_all
 from labels_kafka import latest_accounting
 from test_classroom_labels import JOBS
 
@@ -143,14 +143,9 @@ def current_rows(run: FlinkRun) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def triage_run(
-    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
-):
-    root = tmp_path_factory.mktemp("triage")
-    topics = root / "topics"
+def triage_run(run_over_topics: RunOverTopics):
     messages = cases()
-    write_topics(topics, messages)
-    result = run_all(flink_session, flink_kafka, root / "home", topics, JOBS)
+    result, _ = run_over_topics("triage", lambda topics: write_topics(topics, messages), JOBS)
     return result, messages, result
 
 

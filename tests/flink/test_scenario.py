@@ -10,39 +10,28 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from contract_classifier import STUDENT_EVENTS
-from flink_helpers import FlinkRun, latest_versions, read_topic, run_all
+from flink_helpers import FlinkRun, RunOverTopics, latest_versions
 from flink_scenario import TIMELINE_REJECTED, at, write_scenario
-
-from classpulse.config import Settings
-from classpulse.flink.session import FlinkSession
 
 DAY = "2026-11-20"
 
 
 @dataclass
 class Outputs:
-    topics: Path
     result: FlinkRun
     messages: dict[str, int]
 
     def rows(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.result, topic)
+        return self.result.rows(topic)
 
 
 @pytest.fixture(scope="module")
-def outputs(
-    flink_session: FlinkSession, flink_kafka: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Outputs:
-    base = tmp_path_factory.mktemp("flink_scenario")
-    topics = base / "topics"
-    messages = write_scenario(topics)
-    result = run_all(flink_session, flink_kafka, base / "home", topics)
-    return Outputs(topics, result, messages)
+def outputs(run_over_topics: RunOverTopics) -> Outputs:
+    return Outputs(*run_over_topics("flink_scenario", write_scenario))
 
 
 # -- courseware cleaning ---------------------------------------------------------------------

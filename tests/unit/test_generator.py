@@ -25,17 +25,12 @@ from contract_classifier import STUDENT_EVENTS
 
 from classpulse.business_rules import bad_audio_lost, bad_video_fr
 from classpulse.commands.generate import command
-from classpulse.generator import GeneratorOptions, generate
+from classpulse.generator import MART_COLUMNS, GeneratorOptions, generate
+from classpulse.generator.contract import AGORA, CHANNEL, ORDER, QOS, STUDENT, TIMELINE, USER
+from classpulse.generator.expected import registration_rows as registrations_rule
 
 DAY = date(2026, 11, 21)
 ZONE = ZoneInfo("Asia/Shanghai")
-TIMELINE = "timeline_client_topic"
-AGORA = "agora_record"
-QOS = "qos_log"
-STUDENT = "uc_account-student"
-USER = "uc_account-user"
-CHANNEL = "blink_stg_activity__channel_name_dictionary_da"
-ORDER = "data_pack_order_info"
 TOPICS = (TIMELINE, AGORA, QOS, STUDENT, USER, CHANNEL, ORDER)
 REASONS = ("malformed_json", "missing_field", "wrong_type", "future_timestamp")
 
@@ -84,40 +79,6 @@ DATETIMES = {  # required 'YYYY-MM-DD HH:MM:SS' fields
     ORDER: ["update_time"],
 }
 DATETIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-MART_COLUMNS = {
-    "classroom_performance_1min": [
-        "start_time",
-        "end_time",
-        "webserver_id",
-        "user_id",
-        "role",
-        "event",
-        "event_count",
-    ],
-    "recorded_course_enter_time": [
-        "user_id",
-        "classroom_id",
-        "user_type",
-        "spend_time",
-        "event_time",
-        "create_time",
-    ],
-    "av_quality_30s": [
-        "start_time",
-        "end_time",
-        "user_id",
-        "web_server_id",
-        "classroom_id",
-        "user_type",
-        "extra_uid",
-        "event",
-        "event_sum",
-        "event_avg",
-        "event_count",
-    ],
-    "registrations_hourly_by_level": ["reg_hour", "level", "leads"],
-    "cc_daily_tracking": ["cc_id", "cc_index", "type", "attribution_date", "update_time"],
-}
 EVENT_TIME_PATH = {TIMELINE: "data.timestamp", AGORA: "messageCreateTime", QOS: "extra.data_time"}
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 MISSING = object()
@@ -390,21 +351,12 @@ def recorded_rows(view: TopicView) -> list[tuple[Any, ...]]:
 
 
 def registration_rows(views: dict[str, TopicView]) -> list[tuple[Any, ...]]:
+    """The registrations rule (one definition, in the generator) over the latest versions
+    read back from the written files."""
     users, _, _ = latest_versions(views[USER])
     students, _, _ = latest_versions(views[STUDENT])
     channels, _, _ = latest_versions(views[CHANNEL])
-    leads: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for student_id, student in students.items():
-        user = users.get(student_id)
-        if user is None or user["status"] != "NORMAL" or is_test_account(user["name"]):
-            continue
-        channel = channels.get(str(student.get("channel_id")))
-        level = (
-            channel["level"] if channel and channel["level"] in ("A", "B", "C", "D") else "other"
-        )
-        hour = int(re.sub(r"[^0-9]", "", user["register_date_time"])[:10])
-        leads[(hour, level)].add(student_id)
-    return sorted((hour, level, len(ids)) for (hour, level), ids in leads.items())
+    return sorted(tuple(row.values()) for row in registrations_rule(users, students, channels))
 
 
 def tracking_rows(view: TopicView) -> list[tuple[Any, ...]]:
@@ -640,7 +592,7 @@ def test_expected_marts_follow_the_contract(
     expected = {mart: read_expected(out, mart) for mart in MART_COLUMNS}
     for mart, rows in expected.items():
         assert rows, mart
-        assert all(list(row) == MART_COLUMNS[mart] for row in rows), mart
+        assert all(list(row) == list(MART_COLUMNS[mart]) for row in rows), mart
         assert manifest["marts"][mart]["rows"] == len(rows)
 
     classroom = Counter()

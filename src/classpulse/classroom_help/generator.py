@@ -38,27 +38,20 @@ from classpulse.classroom_help.records import (
     UnionMessage,
     render,
 )
+from classpulse.classroom_help.rules.labels import PROBLEM_LABELS
 
 EXPECTED_DIR = "_expected"
 FUTURE_LIMIT_MS = 300_000
 
-# problem -> who has it ("requester" presses for their own problem, "peer" for the other's)
-PROBLEMS = (
-    "enter_fail",
-    "enter_slow",
-    "peer_absent",
-    "audio_stall",
-    "video_stall",
-    "cannot_hear",
-    "cannot_see",
-    "net_bad",
-    "net_poor",
-    "device",
-    "cpu",
-    "peer_device",
-    "courseware_load_fail",
-    "courseware_out_of_sync",
-    "cannot_draw",
+# The problem a lesson is given: each problem label of the rules (rules.labels.PROBLEM_LABELS)
+# but not_in_room, in their order, with device_abnormal as its three causes (the user's device, a
+# busy CPU, the peer's device).
+DEVICE_CAUSES = ("device", "cpu", "peer_device")
+PROBLEMS = tuple(
+    problem
+    for label in PROBLEM_LABELS
+    if label != "not_in_room"
+    for problem in (DEVICE_CAUSES if label == "device_abnormal" else (label,))
 )
 REPORTING = ("pressed",) * 8 + ("redelivered", "expired", "fm_present", "unreported")
 

@@ -39,3 +39,14 @@ def report_stopped(what: str, pid: int | None, path: Path) -> None:
         console.print(f"no {what} is running for {path}")
     else:
         console.print(f"[green]stopped[/green] {what} pid {pid}")
+
+
+def refuse_if_external(
+    local: bool, setting: str, target: str, managed: str, unset_advice: str
+) -> None:
+    """Stop a start or stop command when ``setting`` points the tools at a server someone else
+    runs (``target``): there is no ``managed`` daemon here; say how to use the local one."""
+    if not local:
+        raise click.ClickException(
+            f"{setting} points at {target}; there is no {managed} to manage. {unset_advice}"
+        )

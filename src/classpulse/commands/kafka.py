@@ -6,7 +6,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from classpulse.commands.background import report_stopped, start_under_spinner
+from classpulse.commands.background import (
+    refuse_if_external,
+    report_stopped,
+    start_under_spinner,
+)
 from classpulse.config import load_settings
 from classpulse.kafka import admin, broker
 from classpulse.kafka.client import KafkaUnavailable
@@ -16,12 +20,13 @@ console = Console(stderr=True)
 
 
 def _refuse_if_external(settings) -> None:
-    if not settings.kafka_is_local:
-        raise click.ClickException(
-            f"CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} points at a "
-            "Kafka cluster; there is no local broker to manage. Unset it (default "
-            "127.0.0.1:9092) to use the local broker."
-        )
+    refuse_if_external(
+        settings.kafka_is_local,
+        f"CLASSPULSE_KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers}",
+        "a Kafka cluster",
+        "local broker",
+        "Unset it (default 127.0.0.1:9092) to use the local broker.",
+    )
 
 
 @click.group("kafka")

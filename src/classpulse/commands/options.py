@@ -44,3 +44,14 @@ def scale_option(text: str) -> Decorator:
         show_default=True,
         help=text,
     )
+
+
+def topic_files_option(text: str, required: bool = False) -> Decorator:
+    """``--topics``: an existing root of topic directories to read (``topics_dir``)."""
+    return click.option(
+        "--topics",
+        "topics_dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        required=required,
+        help=text,
+    )

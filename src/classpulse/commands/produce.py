@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from classpulse.commands.options import topic_files_option
 from classpulse.config import load_settings
 from classpulse.kafka.client import KafkaUnavailable
 from classpulse.kafka.produce import (
@@ -29,13 +30,7 @@ console = Console(stderr=True)
 
 
 @click.command("produce")
-@click.option(
-    "--topics",
-    "topics_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=None,
-    help="Root of the topic directories (default CLASSPULSE_TOPICS_DIR).",
-)
+@topic_files_option("Root of the topic directories (default CLASSPULSE_TOPICS_DIR).")
 @click.option(
     "--only", multiple=True, metavar="TOPIC", help="Publish only this topic (repeatable)."
 )

@@ -8,16 +8,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from classpulse.commands.options import topic_files_option
 from classpulse.config import load_settings
 
 
 @click.command("run")
-@click.option(
-    "--topics",
-    "topics_dir",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
+@topic_files_option(
+    "Root holding one directory per source topic (JSON lines; hidden files are ignored).",
     required=True,
-    help="Root holding one directory per source topic (JSON lines; hidden files are ignored).",
 )
 @click.option("--skip-quality", is_flag=True, help="Do not run the quality gate.")
 def command(topics_dir: Path, skip_quality: bool) -> None:

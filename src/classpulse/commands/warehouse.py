@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
-from classpulse.commands.background import report_stopped, start_under_spinner
+from classpulse.commands.background import (
+    refuse_if_external,
+    report_stopped,
+    start_under_spinner,
+)
 from classpulse.config import load_settings
 from classpulse.warehouse import daemon
 
@@ -13,12 +17,13 @@ console = Console(stderr=True)
 
 
 def _refuse_if_external(settings) -> None:
-    if not settings.is_embedded:
-        raise click.ClickException(
-            f"CLASSPULSE_CLICKHOUSE_HOST={settings.clickhouse_host} points at an external "
-            "ClickHouse server; there is no embedded server to manage. Unset it to use the "
-            "embedded warehouse."
-        )
+    refuse_if_external(
+        settings.is_embedded,
+        f"CLASSPULSE_CLICKHOUSE_HOST={settings.clickhouse_host}",
+        "an external ClickHouse server",
+        "embedded server",
+        "Unset it to use the embedded warehouse.",
+    )
 
 
 @click.group("warehouse")

@@ -177,22 +177,16 @@ class AgoraTopic(BaseTopic):
                 non_student += 1
                 continue
             window = created - created % 30_000
-            if lost is not None and lost >= 0:
-                key = (window, user, channel, classroom, auid, event, AUDIO_SUFFIX)
-                totals = get(key)
-                if totals is None:
-                    windows[key] = [lost, 1]
-                else:
-                    totals[0] += lost
-                    totals[1] += 1
-            if fr is not None and fr >= 0:
-                key = (window, user, channel, classroom, vuid, event, VIDEO_SUFFIX)
-                totals = get(key)
-                if totals is None:
-                    windows[key] = [fr, 1]
-                else:
-                    totals[0] += fr
-                    totals[1] += 1
+            # audio (packets lost) then video (frame rate): each reading adds to its window
+            for value, media_uid, suffix in ((lost, auid, AUDIO_SUFFIX), (fr, vuid, VIDEO_SUFFIX)):
+                if value is not None and value >= 0:
+                    key = (window, user, channel, classroom, media_uid, event, suffix)
+                    totals = get(key)
+                    if totals is None:
+                        windows[key] = [value, 1]
+                    else:
+                        totals[0] += value
+                        totals[1] += 1
         self.null_keys += null_keys
         self.bad_quality += bad_quality
         self.non_student += non_student

@@ -22,7 +22,6 @@ from classpulse.report.formatting import (
 from classpulse.report.model import (
     BAD_AUDIO_LOST,
     BAD_VIDEO_FR,
-    SECTION_TITLES,
     WORST_ROOMS,
     Chart,
     Section,
@@ -105,7 +104,7 @@ def build_av_quality_section(reader: MartReader, day: date) -> Section:
                 numeric=(False, False, True, True, True, True, True, True, False),
             )
         )
-    return parts.section("av-quality", SECTION_TITLES["av-quality"], LEAD)
+    return parts.numbered_section("av-quality", LEAD)
 
 
 @with_chart_style

@@ -19,11 +19,11 @@ from classpulse.report.formatting import (
     note_no_data,
 )
 from classpulse.report.model import (
-    SECTION_TITLES,
     TOP_CONSULTANTS,
     TREND_DAYS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -50,16 +50,13 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
         f"day, over the {TREND_DAYS} days up to the report's day."
     )
     if frame.empty:
-        return Section(
-            key="consultants",
-            title=SECTION_TITLES["consultants"],
-            lead=lead,
-            notes=(
+        return SectionParts(
+            notes=[
                 note_no_data(
                     f"ads.cc_daily_tracking in the {TREND_DAYS} days up to {day.isoformat()}"
-                ),
-            ),
-        )
+                )
+            ]
+        ).numbered_section("consultants", lead)
     per_consultant = (
         frame.groupby("cc_id")
         .agg(
@@ -94,14 +91,8 @@ def build_consultant_section(reader: MartReader, day: date) -> Section:
         numeric=(False, True, True, True, False),
     )
     notes = [] if not on_day.empty else [note_no_data("consultant follow-ups", day)]
-    return Section(
-        key="consultants",
-        title=SECTION_TITLES["consultants"],
-        lead=lead,
-        charts=(chart,),
-        tables=(table,),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=[chart], tables=[table], notes=notes)
+    return parts.numbered_section("consultants", lead)
 
 
 @with_chart_style

@@ -22,7 +22,6 @@ from classpulse.report.formatting import (
 from classpulse.report.headline import summarize_quality
 from classpulse.report.model import (
     RECONCILIATION_DAYS,
-    SECTION_TITLES,
     Chart,
     Section,
     SectionParts,
@@ -164,7 +163,7 @@ def build_data_quality_section(
         parts.charts.append(plot_reconciliation(on_day, day))
     if not rejected.empty:
         parts.charts.append(plot_rejections(rejected))
-    return parts.section("data-quality", SECTION_TITLES["data-quality"], LEAD)
+    return parts.numbered_section("data-quality", LEAD)
 
 
 def tabulate_rejections(rejected: pd.DataFrame) -> TableView:

@@ -24,10 +24,10 @@ from classpulse.report.formatting import (
     note_no_data,
 )
 from classpulse.report.model import (
-    SECTION_TITLES,
     TOP_TUTORS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -47,9 +47,7 @@ ENGAGEMENT_MARTS = (
 
 def build_engagement_section(reader: MartReader, day: date) -> Section:
     """Student events by type per hour, and by tutor and group kind (preheat dimension)."""
-    charts: list[Chart] = []
-    tables: list[TableView] = []
-    notes: list[str] = []
+    parts = SectionParts()
     hourly = None
     if reader.has(HOURLY_MART, DAILY_MART):
         hourly = reader.frame(
@@ -59,14 +57,9 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
             day=day,
         )
     if hourly is None or hourly.empty:
-        notes.append(note_no_data(HOURLY_MART, day))
-        return Section(
-            key="engagement",
-            title=SECTION_TITLES["engagement"],
-            lead=describe_engagement(),
-            notes=tuple(notes),
-        )
-    charts.append(plot_events_by_hour(hourly, day))
+        parts.notes.append(note_no_data(HOURLY_MART, day))
+        return parts.numbered_section("engagement", describe_engagement())
+    parts.charts.append(plot_events_by_hour(hourly, day))
     totals = reader.frame(
         "SELECT event, student_events AS events, students, rooms "
         "FROM ads.student_events_daily_by_type WHERE event_date = {day:Date} "
@@ -74,7 +67,7 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
         day=day,
     )
     all_events = float(totals.events.sum())
-    tables.append(
+    parts.tables.append(
         TableView(
             caption=f"Student events by type on {day.isoformat()}",
             columns=("event", "events", "share", "students", "rooms"),
@@ -92,17 +85,10 @@ def build_engagement_section(reader: MartReader, day: date) -> Section:
         )
     )
     tutor_chart, tutor_tables, tutor_notes = summarize_tutors(reader, day)
-    charts.extend(tutor_chart)
-    tables.extend(tutor_tables)
-    notes.extend(tutor_notes)
-    return Section(
-        key="engagement",
-        title=SECTION_TITLES["engagement"],
-        lead=describe_engagement(),
-        charts=tuple(charts),
-        tables=tuple(tables),
-        notes=tuple(notes),
-    )
+    parts.charts.extend(tutor_chart)
+    parts.tables.extend(tutor_tables)
+    parts.notes.extend(tutor_notes)
+    return parts.numbered_section("engagement", describe_engagement())
 
 
 def describe_engagement() -> str:

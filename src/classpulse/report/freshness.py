@@ -24,9 +24,9 @@ from classpulse.report.formatting import (
 from classpulse.report.model import (
     LANDING_DATABASES,
     REPORT_DATABASES,
-    SECTION_TITLES,
     Chart,
     Section,
+    SectionParts,
     TableFreshness,
     TableView,
 )
@@ -109,12 +109,9 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
         "preheat tables show when their data was last written. Views are not listed."
     )
     if not freshness:
-        return Section(
-            key="freshness",
-            title=SECTION_TITLES["freshness"],
-            lead=lead,
-            notes=(note_no_data("any warehouse table (nothing landed or built yet)"),),
-        )
+        return SectionParts(
+            notes=[note_no_data("any warehouse table (nothing landed or built yet)")]
+        ).numbered_section("freshness", lead)
     charts = []
     notes = []
     written = [item for item in freshness if item.age_seconds is not None]
@@ -155,14 +152,8 @@ def build_freshness_section(freshness: Sequence[TableFreshness]) -> Section:
         ),
         numeric=(False, False, True, False, False, True),
     )
-    return Section(
-        key="freshness",
-        title=SECTION_TITLES["freshness"],
-        lead=lead,
-        charts=tuple(charts),
-        tables=(summary, table),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=charts, tables=[summary, table], notes=notes)
+    return parts.numbered_section("freshness", lead)
 
 
 def group_by_layer(

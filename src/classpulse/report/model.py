@@ -129,6 +129,10 @@ class SectionParts:
             tuple(self.notes),
         )
 
+    def numbered_section(self, key: str, lead: str = "") -> Section:
+        """The section of one of the report's numbered parts (its title from SECTION_TITLES)."""
+        return self.section(key, SECTION_TITLES[key], lead)
+
 
 @dataclass(frozen=True)
 class TableFreshness:

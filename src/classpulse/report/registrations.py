@@ -22,10 +22,10 @@ from classpulse.report.formatting import (
     note_no_data,
 )
 from classpulse.report.model import (
-    SECTION_TITLES,
     TREND_DAYS,
     Chart,
     Section,
+    SectionParts,
     TableView,
 )
 
@@ -56,11 +56,8 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
         "the report's day."
     )
     if frame.empty:
-        return Section(
-            key="registrations",
-            title=SECTION_TITLES["registrations"],
-            lead=lead,
-            notes=(note_no_data(TREND_MART, day),),
+        return SectionParts(notes=[note_no_data(TREND_MART, day)]).numbered_section(
+            "registrations", lead
         )
     on_day = frame[frame.reg_date == day]
     notes = [] if not on_day.empty else [note_no_data("registrations", day)]
@@ -86,14 +83,8 @@ def build_registrations_section(reader: MartReader, day: date) -> Section:
         rows=tuple(rows),
         numeric=(False, True, True, True),
     )
-    return Section(
-        key="registrations",
-        title=SECTION_TITLES["registrations"],
-        lead=lead,
-        charts=(chart,),
-        tables=(table,),
-        notes=tuple(notes),
-    )
+    parts = SectionParts(charts=[chart], tables=[table], notes=notes)
+    return parts.numbered_section("registrations", lead)
 
 
 @with_chart_style

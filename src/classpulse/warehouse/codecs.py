@@ -19,8 +19,8 @@ from __future__ import annotations
 import bz2
 import lzma
 import zlib
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import brotli
 import lz4.frame
@@ -89,6 +89,13 @@ class _MemberDecoder:
     def _step(self, data: bytes) -> tuple[bytes, bytes]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # encoding: subclasses set ``self._encoder``, an incremental compressor
+    def compress(self, data: bytes) -> bytes:
+        return self._encoder.compress(data)
+
+    def flush(self) -> bytes:
+        return self._encoder.flush()
+
     def _at_end(self) -> bool:
         return bool(self._decoder.eof)
 
@@ -141,12 +148,6 @@ class _Zlib(_MemberDecoder):
         out = self._decoder.decompress(data, PIECE)
         return out, self._decoder.unconsumed_tail
 
-    def compress(self, data: bytes) -> bytes:
-        return self._encoder.compress(data)
-
-    def flush(self) -> bytes:
-        return self._encoder.flush()
-
 
 class _Bounded(_MemberDecoder):
     """Decoders with ``decompress(data, max_length)`` and ``needs_input`` (lzma, bz2, lz4)."""
@@ -159,38 +160,19 @@ class _Bounded(_MemberDecoder):
         return not self._decoder.eof and not self._decoder.needs_input
 
 
-class _Lzma(_Bounded):
-    name = "xz"
+class _Library(_Bounded):
+    """xz and bz2: the standard library's incremental compressor and decompressor."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, name: str, compressor: Callable[[], Any], decompressor: Callable[[], Any]
+    ) -> None:
+        self.name = name
+        self._decompressor = decompressor
         super().__init__()
-        self._encoder = lzma.LZMACompressor()
+        self._encoder = compressor()
 
     def _new(self):
-        return lzma.LZMADecompressor()
-
-    def compress(self, data: bytes) -> bytes:
-        return self._encoder.compress(data)
-
-    def flush(self) -> bytes:
-        return self._encoder.flush()
-
-
-class _Bz2(_Bounded):
-    name = "bz2"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._encoder = bz2.BZ2Compressor()
-
-    def _new(self):
-        return bz2.BZ2Decompressor()
-
-    def compress(self, data: bytes) -> bytes:
-        return self._encoder.compress(data)
-
-    def flush(self) -> bytes:
-        return self._encoder.flush()
+        return self._decompressor()
 
 
 class _Lz4(_Bounded):
@@ -234,12 +216,6 @@ class _Zstd(_MemberDecoder):
         for out in super().feed(data):
             for start in range(0, len(out), PIECE):
                 yield out[start : start + PIECE]
-
-    def compress(self, data: bytes) -> bytes:
-        return self._encoder.compress(data)
-
-    def flush(self) -> bytes:
-        return self._encoder.flush()
 
 
 class _Brotli:
@@ -304,9 +280,9 @@ def codec(name: str, level: int = 3):
     if key == "lz4":
         return _Lz4()
     if key in {"xz", "lzma"}:
-        return _Lzma()
+        return _Library("xz", lzma.LZMACompressor, lzma.LZMADecompressor)
     if key in {"bz2", "bzip2"}:
-        return _Bz2()
+        return _Library("bz2", bz2.BZ2Compressor, bz2.BZ2Decompressor)
     raise UnsupportedEncoding(name)
 
 
