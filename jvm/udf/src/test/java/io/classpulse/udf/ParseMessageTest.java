@@ -401,9 +401,8 @@ class ParseMessageTest {
         assertThrows(IllegalArgumentException.class, () -> MessageSpec.parse(spec));
     }
 
-    @Test
-    void evalEmitsExactlyOneRowPerMessage() {
-        ParseMessage function = new ParseMessage();
+    /** The rows {@code function} emits, as it emits them. */
+    private static List<Row> collectedRows(ParseMessage function) {
         List<Row> rows = new ArrayList<>();
         function.setCollector(
                 new Collector<Row>() {
@@ -415,6 +414,13 @@ class ParseMessageTest {
                     @Override
                     public void close() {}
                 });
+        return rows;
+    }
+
+    @Test
+    void evalEmitsExactlyOneRowPerMessage() {
+        ParseMessage function = new ParseMessage();
+        List<Row> rows = collectedRows(function);
         StringData spec = StringData.fromString("a BIGINT a NOT NULL");
         function.eval(StringData.fromString("{\"a\":1}"), spec);
         function.eval(StringData.fromString("{\"a\":1} x"), spec);
@@ -431,17 +437,7 @@ class ParseMessageTest {
         // a payload that is a window of a larger buffer (as a record's bytes in a segment): only
         // the window is the message, the bytes around it are not read
         ParseMessage function = new ParseMessage();
-        List<Row> rows = new ArrayList<>();
-        function.setCollector(
-                new Collector<Row>() {
-                    @Override
-                    public void collect(Row row) {
-                        rows.add(row);
-                    }
-
-                    @Override
-                    public void close() {}
-                });
+        List<Row> rows = collectedRows(function);
         StringData spec = StringData.fromString("a BIGINT a NOT NULL");
         byte[] buffer = "x{\"a\":7}} y{\"a\":8} z".getBytes(StandardCharsets.UTF_8);
         MemorySegment[] segments = {MemorySegmentFactory.wrap(buffer)};
