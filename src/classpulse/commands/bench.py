@@ -249,7 +249,15 @@ def realtime(
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the JFR recordings go (default: a scratch directory).",
 )
-def sustained(messages: int, variants: tuple[str, ...], output_dir: Path | None) -> None:
+@click.option(
+    "--live-classroom",
+    is_flag=True,
+    help="The five live-classroom topics and their jobs only (cleaning, then the union + "
+    "labels + triage job), instead of every other topic and job.",
+)
+def sustained(
+    messages: int, variants: tuple[str, ...], output_dir: Path | None, live_classroom: bool
+) -> None:
     """The continuous pipeline's sustained rate per variant, side by side on one backlog.
 
     Every job as one continuous job on one generated day produced once into a broker of its
@@ -264,7 +272,9 @@ def sustained(messages: int, variants: tuple[str, ...], output_dir: Path | None)
         raise click.BadParameter(str(error), param_hint="--variant") from None
     interrupt_on_sigterm()
     console = Console()
-    results = compare_variants(messages, chosen, log=console.log, output_dir=output_dir)
+    results = compare_variants(
+        messages, chosen, log=console.log, output_dir=output_dir, live_classroom=live_classroom
+    )
     table = Table(title="Continuous pipeline, sustained (10 %..90 % of the backlog)")
     for column in ("variant", "cleaning msg/s", "marts msg/s", "tasks", "busiest vertex"):
         table.add_column(

@@ -5,12 +5,14 @@ import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.Optional;
 
+import org.apache.flink.core.memory.MemorySegment;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.catalog.DataTypeFactory;
 import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.table.functions.TableFunction;
 import org.apache.flink.table.types.inference.StaticArgument;
 import org.apache.flink.table.types.inference.TypeInference;
@@ -106,6 +108,17 @@ public final class ParseMessage extends TableFunction<Row> {
         if (specText == null || !specText.equals(specLiteral)) {
             compile(specLiteral);
         }
+        if (payload instanceof BinaryStringData) {
+            // the raw format hands over the record's bytes in one heap segment: read them in
+            // place instead of copying every message (toBytes)
+            BinaryStringData binary = (BinaryStringData) payload;
+            binary.ensureMaterialized();
+            MemorySegment[] segments = binary.getSegments();
+            if (segments.length == 1 && !segments[0].isOffHeap()) {
+                collect(parse(segments[0].getArray(), binary.getOffset(), binary.getSizeInBytes()));
+                return;
+            }
+        }
         collect(parse(payload == null ? null : payload.toBytes()));
     }
 
@@ -119,9 +132,16 @@ public final class ParseMessage extends TableFunction<Row> {
 
     /** The row for one message: reason, then the fields. Visible for tests. */
     Row parse(byte[] payload) {
+        return payload == null ? parse(null, 0, 0) : parse(payload, 0, payload.length);
+    }
+
+    /** The row for the message in {@code payload[offset, offset + length)}. */
+    Row parse(byte[] payload, int offset, int length) {
         Arrays.fill(kinds, ABSENT);
         Arrays.fill(texts, null);
-        if (payload == null || !plainUtf8(payload) || !readObject(payload)) {
+        if (payload == null
+                || !plainUtf8(payload, offset, length)
+                || !readObject(payload, offset, length)) {
             return rejected(MALFORMED_JSON);
         }
         for (int slot = 0; slot < kinds.length; slot++) { // a PRESENT field sees its twin's value
@@ -166,14 +186,14 @@ public final class ParseMessage extends TableFunction<Row> {
      * Not a byte-order mark and no NUL among the first bytes: Jackson would otherwise skip the BOM
      * or read the bytes as UTF-16/32. A JSON text in UTF-8 starts with neither (RFC 8259, 8.1).
      */
-    private static boolean plainUtf8(byte[] payload) {
-        if (payload.length >= 3
-                && payload[0] == (byte) 0xEF
-                && payload[1] == (byte) 0xBB
-                && payload[2] == (byte) 0xBF) {
+    private static boolean plainUtf8(byte[] payload, int offset, int length) {
+        if (length >= 3
+                && payload[offset] == (byte) 0xEF
+                && payload[offset + 1] == (byte) 0xBB
+                && payload[offset + 2] == (byte) 0xBF) {
             return false;
         }
-        for (int i = 0; i < Math.min(4, payload.length); i++) {
+        for (int i = offset; i < offset + Math.min(4, length); i++) {
             if (payload[i] == 0) {
                 return false;
             }
@@ -182,8 +202,8 @@ public final class ParseMessage extends TableFunction<Row> {
     }
 
     /** Reads the payload into kinds/texts; false when it is not exactly one JSON object. */
-    private boolean readObject(byte[] payload) {
-        try (JsonParser parser = JSON.createParser(payload)) {
+    private boolean readObject(byte[] payload, int offset, int length) {
+        try (JsonParser parser = JSON.createParser(payload, offset, length)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return false;
             }

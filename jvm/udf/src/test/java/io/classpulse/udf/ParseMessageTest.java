@@ -12,7 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.apache.flink.core.memory.MemorySegment;
+import org.apache.flink.core.memory.MemorySegmentFactory;
 import org.apache.flink.table.data.StringData;
+import org.apache.flink.table.data.binary.BinaryStringData;
 import org.apache.flink.table.types.DataType;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.Collector;
@@ -398,9 +401,8 @@ class ParseMessageTest {
         assertThrows(IllegalArgumentException.class, () -> MessageSpec.parse(spec));
     }
 
-    @Test
-    void evalEmitsExactlyOneRowPerMessage() {
-        ParseMessage function = new ParseMessage();
+    /** The rows {@code function} emits, as it emits them. */
+    private static List<Row> collectedRows(ParseMessage function) {
         List<Row> rows = new ArrayList<>();
         function.setCollector(
                 new Collector<Row>() {
@@ -412,6 +414,13 @@ class ParseMessageTest {
                     @Override
                     public void close() {}
                 });
+        return rows;
+    }
+
+    @Test
+    void evalEmitsExactlyOneRowPerMessage() {
+        ParseMessage function = new ParseMessage();
+        List<Row> rows = collectedRows(function);
         StringData spec = StringData.fromString("a BIGINT a NOT NULL");
         function.eval(StringData.fromString("{\"a\":1}"), spec);
         function.eval(StringData.fromString("{\"a\":1} x"), spec);
@@ -420,6 +429,24 @@ class ParseMessageTest {
         assertEquals(
                 List.of(Row.of(null, 1L), Row.of("malformed_json", null),
                         Row.of("malformed_json", null), Row.of(null, "b")),
+                rows);
+    }
+
+    @Test
+    void evalReadsAPayloadInPlaceWithinItsSegment() {
+        // a payload that is a window of a larger buffer (as a record's bytes in a segment): only
+        // the window is the message, the bytes around it are not read
+        ParseMessage function = new ParseMessage();
+        List<Row> rows = collectedRows(function);
+        StringData spec = StringData.fromString("a BIGINT a NOT NULL");
+        byte[] buffer = "x{\"a\":7}} y{\"a\":8} z".getBytes(StandardCharsets.UTF_8);
+        MemorySegment[] segments = {MemorySegmentFactory.wrap(buffer)};
+        function.eval(BinaryStringData.fromAddress(segments, 1, 7), spec); // {"a":7}
+        function.eval(BinaryStringData.fromAddress(segments, 11, 9), spec); // {"a":8} z
+        function.eval(BinaryStringData.fromAddress(segments, 0, 8), spec); // x{"a":7}
+        assertEquals(
+                List.of(Row.of(null, 7L), Row.of("malformed_json", null),
+                        Row.of("malformed_json", null)),
                 rows);
     }
 
