@@ -17,7 +17,7 @@ what the warehouse landed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,21 @@ def latest_by_key(
     return latest
 
 
+def _add_up(
+    totals: dict[str, Any],
+    rows: Iterable[dict[str, Any]],
+    group: str,
+    make: Callable[[str], Any],
+    counters: tuple[str, ...],
+) -> None:
+    """Add each row's ``counters`` to the totals of its ``group`` value (created by ``make``);
+    a total's attributes are named as the row's columns."""
+    for row in rows:
+        item = totals.setdefault(row[group], make(row[group]))
+        for name in counters:
+            setattr(item, name, getattr(item, name) + row[name])
+
+
 def _rows(outputs: Mapping[str, Iterable[dict[str, Any]]], topic: str) -> Iterator[dict[str, Any]]:
     yield from outputs.get(topic, ())
 
@@ -105,15 +120,17 @@ def account(
     """
     result = Accounting()
     per_topic: dict[str, TopicCounts] = {}
-    for row in latest_by_key(
-        _rows(outputs, "topic_accounting"),
-        ("topic", "source_split", "first_offset"),
-        "messages_read",
-    ).values():
-        item = per_topic.setdefault(row["topic"], TopicCounts(row["topic"]))
-        item.messages_read += row["messages_read"]
-        item.accepted += row["accepted"]
-        item.rejected += row["rejected"]
+    _add_up(
+        per_topic,
+        latest_by_key(
+            _rows(outputs, "topic_accounting"),
+            ("topic", "source_split", "first_offset"),
+            "messages_read",
+        ).values(),
+        "topic",
+        TopicCounts,
+        ("messages_read", "accepted", "rejected"),
+    )
     for row in _rows(outputs, "rejected_messages"):
         item = per_topic.setdefault(row["topic"], TopicCounts(row["topic"]))
         item.dead_letters += 1
@@ -124,13 +141,15 @@ def account(
     result.topics = [per_topic[name] for name in sorted(per_topic)]
 
     per_mart: dict[str, MartCounts] = {name: MartCounts(name) for name in marts}
-    for row in latest_by_key(
-        _rows(outputs, "mart_accounting"), ("mart", "counting_since"), "events_in"
-    ).values():
-        item = per_mart.setdefault(row["mart"], MartCounts(row["mart"]))
-        item.events_in += row["events_in"]
-        item.events_counted += row["events_counted"]
-        item.events_late += row["events_late"]
+    _add_up(
+        per_mart,
+        latest_by_key(
+            _rows(outputs, "mart_accounting"), ("mart", "counting_since"), "events_in"
+        ).values(),
+        "mart",
+        MartCounts,
+        ("events_in", "events_counted", "events_late"),
+    )
     for row in _rows(outputs, "late_events"):
         per_mart.setdefault(row["mart"], MartCounts(row["mart"])).late_rows += 1
     for mart, column in WINDOWED_MARTS.items():
