@@ -266,7 +266,7 @@ def _where_is_null(where: Any) -> str | None:
     if _kind(where) != "IS_NULL":
         return None
     (operand,) = _children(where)
-    is_name = str(operand.getClass().getSimpleName()) == "SqlIdentifier"
+    is_name = _class_name(operand) == "SqlIdentifier"
     return str(operand.toString()) if is_name else None
 
 
@@ -295,7 +295,7 @@ def _answer(text: str) -> str:
 
 def _parse_statement(text: str) -> Statement:
     node = _parser().parse(_parsable(text))
-    class_name = str(node.getClass().getSimpleName())
+    class_name = _class_name(node)
     offsets = _Offsets(text)
     if class_name.startswith("SqlCreateTable"):
         return Statement(
@@ -318,12 +318,12 @@ def _parse_statement(text: str) -> Statement:
         )
     if class_name == "RichSqlInsert":
         target = node.getTargetTable()
-        if str(target.getClass().getSimpleName()) == "SqlTableRef":  # a target with hints
+        if _class_name(target) == "SqlTableRef":  # a target with hints
             target = _children(target)[0]
         source = node.getSource()
         walk = _QueryWalk()
         walk.walk(source, False)
-        is_select = str(source.getClass().getSimpleName()) == "SqlSelect"
+        is_select = _class_name(source) == "SqlSelect"
         where = source.getWhere() if is_select else None
         return Statement(
             "insert",
