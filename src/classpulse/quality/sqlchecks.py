@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from classpulse.warehouse.scratch import Parsed, parse
+from classpulse.warehouse.scratch import Parsed, parse, syntax_nodes
 
 SQL_CHECK_KEYS = ("name", "description", "sql")
 SQL_CHECK_OPTIONAL_KEYS = ("severity",)
@@ -115,23 +113,13 @@ def _with_stand_in(sql: str) -> str:
     return sql.rstrip("; \t\r\n").format(batch=BATCH_STAND_IN)
 
 
-def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every node of a ``parseQueryToJSON`` tree."""
-    if isinstance(value, dict):
-        yield value
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            yield from _nodes(item)
-
-
 def _joins(tree: Parsed) -> bool:
     """A JOIN clause (not a comma between tables) or an ARRAY JOIN: where GX sees ``JOIN``."""
     return any(
         node.get("type") == "ArrayJoin"
         or node.get("type") == "TableJoin"
         and node.get("kind") != "COMMA"
-        for node in _nodes(tree.tree)
+        for node in syntax_nodes(tree.tree)
     )
 
 
@@ -141,7 +129,7 @@ def _check_tree(tree: Parsed) -> str | None:
         return f"sql is not one ClickHouse query ({reason}); fix it so the engine can parse it"
     batches = [
         node
-        for node in _nodes(tree.tree)
+        for node in syntax_nodes(tree.tree)
         if node.get("type") == "TableIdentifier" and node.get("name") == BATCH_STAND_IN
     ]
     if not batches:

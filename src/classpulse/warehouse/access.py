@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classpulse.warehouse.engine import ServerError, engine_error
+from classpulse.warehouse.scratch import syntax_nodes
 from classpulse.warehouse.sqltext import escape_parameter, unquote_literal
 
 # Parsed statement heads kept (an INSERT's head repeats on every batch of a table)
@@ -268,14 +269,7 @@ def refuse_files_and_expression_settings(document: object) -> None:
     """Walk the engine's syntax tree of a statement (``parseQueryToJSON``) and refuse
     ``INTO OUTFILE`` and ``FROM INFILE`` wherever they sit (a subquery, an ``EXPLAIN``),
     and any ``SETTINGS`` or ``SET`` naming a setting whose value is SQL."""
-    pending = [document]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, list):
-            pending.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
+    for node in syntax_nodes(document):
         if "out_file" in node:
             raise outfile_refused()
         if "infile" in node:
@@ -285,7 +279,6 @@ def refuse_files_and_expression_settings(document: object) -> None:
                 name = str(change.get("name", "")) if isinstance(change, dict) else ""
                 if name.lower() in EXPRESSION_SETTINGS:
                     raise denied(expression_setting_message(name))
-        pending.extend(node.values())
 
 
 def one_line(formatted: str) -> str:

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -139,6 +139,18 @@ def parse(statements: Sequence[str], trees: bool = False) -> list[Parsed]:
     return [
         Parsed(row["formatted"], tuple(row["ast"]), row["error"], row["tree"]) for row in answer
     ]
+
+
+def syntax_nodes(document: object) -> Iterator[dict[str, Any]]:
+    """Every node (a JSON object) of a ``parseQueryToJSON`` syntax tree, parents first."""
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            yield node
+            pending.extend(node.values())
 
 
 def declared_columns(tables: Sequence[tuple[str, str]]) -> dict[str, list[Column]]:
