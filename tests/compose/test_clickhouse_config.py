@@ -155,21 +155,27 @@ print(json.dumps({
 """
 
 
-def probe_clickhouse(directory: Path, server_environment: dict, inspector: bool) -> dict:
+def probe_clickhouse(
+    directory: Path,
+    server_environment: dict,
+    inspector: str | None,
+    probe: str = PROBE,
+    arguments: tuple[str, ...] = (),
+) -> dict:
     (directory / "users.d").mkdir(parents=True, exist_ok=True)
     (directory / "users.xml").write_text(IMAGE_USERS_XML)
     shutil.copy(USERS_FILE, directory / "users.d" / USERS_FILE.name)
     (directory / "config.d").mkdir(exist_ok=True)
     shutil.copy(CONFIG_FILE, directory / "config.d" / CONFIG_FILE.name)
     if inspector:
-        (directory / "users.d" / "zz-test-inspector.xml").write_text(INSPECTOR_XML)
+        (directory / "users.d" / "zz-test-inspector.xml").write_text(inspector)
     config = directory / "config.xml"
     config.write_text(
         f"<clickhouse><users_config>{directory / 'users.xml'}</users_config></clickhouse>"
     )
     environment = {**os.environ, **server_environment}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(config)],
+        [sys.executable, "-c", probe, str(config), *arguments],
         env=environment,
         capture_output=True,
         text=True,
@@ -181,14 +187,14 @@ def probe_clickhouse(directory: Path, server_environment: dict, inspector: bool)
 
 def test_clickhouse_itself_finds_no_default_user(tmp_path: Path, services: dict) -> None:
     server = services["clickhouse"]["environment"]
-    found = probe_clickhouse(tmp_path, server, inspector=False)
+    found = probe_clickhouse(tmp_path, server, inspector=None)
     assert "default: Authentication failed" in found["error"]
     assert "there is no user with such name" in found["error"]
 
 
 def test_clickhouse_itself_reads_the_access_model(tmp_path: Path, services: dict) -> None:
     server = services["clickhouse"]["environment"]
-    found = probe_clickhouse(tmp_path, server, inspector=True)
+    found = probe_clickhouse(tmp_path, server, inspector=INSPECTOR_XML)
     users_found = dict(found["users"])
     assert users_found["pipeline"] == users_found["analyst"] == "plaintext_password"
     assert found["analyst"] == [
@@ -202,3 +208,56 @@ def test_clickhouse_itself_reads_the_access_model(tmp_path: Path, services: dict
         assert f" ON {database}.* TO pipeline" in pipeline, database
     assert "CREATE USER" not in pipeline and "IMPERSONATE" not in pipeline
     assert found["display_name"] == "classpulse"  # config.d is read too
+
+
+# The preheat's retry check (clickhouse/preheat/batch_rows.sql) reads its five tables through
+# the merge('dim', ...) table function. merge() skips the tables its user cannot SHOW and
+# refuses those it cannot SELECT; it needs no CREATE TEMPORARY TABLE (allowed read-only).
+# Run as a user holding exactly the pipeline's grants: it creates the tables and counts a row
+# written to each of them.
+BATCH_TABLES = [
+    "preheat_placement",
+    "live_room",
+    "org_node",
+    "room_membership",
+    "preheat_lesson_log",
+]
+PIPELINE_PROBE = """
+import json, sys
+import chdb
+connection = chdb.connect("file::memory:?config-file=" + sys.argv[1])
+cursor = connection.cursor()
+cursor.execute("CREATE DATABASE dim")
+for table in sys.argv[3].split(","):
+    cursor.execute(f"CREATE TABLE dim.{table} (lesson_id UInt64, run_id UInt64) ENGINE = Memory")
+    cursor.execute(f"INSERT INTO dim.{table} VALUES (11, 7), (12, 7), (11, 8)")
+cursor.execute("SET param_lessons = '[11]'")
+cursor.execute("SET param_run_id = '7'")
+cursor.execute(open(sys.argv[2]).read())
+print(json.dumps({"written": cursor.fetchall()[0][0]}))
+"""
+
+
+def as_pipeline_xml() -> str:
+    """A `default` holding exactly the pipeline's grants: chDB runs queries as `default`."""
+    queries = "".join(f"<query>{grant}</query>" for grant in grants(users().find("users/pipeline")))
+    return (
+        "<clickhouse><users><default><password/><networks><ip>::/0</ip></networks>"
+        f"<profile>default</profile><quota>default</quota><grants>{queries}</grants>"
+        "</default></users></clickhouse>"
+    )
+
+
+def test_the_pipeline_may_read_the_preheat_batch_through_merge(
+    tmp_path: Path, services: dict
+) -> None:
+    batch_rows = ROOT / "clickhouse" / "preheat" / "batch_rows.sql"
+    assert all(table in batch_rows.read_text() for table in BATCH_TABLES)
+    found = probe_clickhouse(
+        tmp_path,
+        services["clickhouse"]["environment"],
+        inspector=as_pipeline_xml(),
+        probe=PIPELINE_PROBE,
+        arguments=(str(batch_rows), ",".join(BATCH_TABLES)),
+    )
+    assert found == {"written": len(BATCH_TABLES)}

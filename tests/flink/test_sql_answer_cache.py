@@ -4,12 +4,17 @@ starts no JVM and imports no sqlfluff, and gets the same reading as the parser's
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
+from classpulse.answer_cache import AnswerCache
 from classpulse.config import load_settings
 from classpulse.flink.runner import load_catalog
 from classpulse.flink.sqltokens import FLINK_SQL_ANSWERS
@@ -91,8 +96,7 @@ def test_a_second_process_reads_every_job_without_jvm_or_sqlfluff(
     assert later["sqlfluff"] is False
     # the files are all read: one job per file, the same reading as the parser's, asked now
     # with the disk answers hidden (this process lexes and parses every statement itself)
-    monkeypatch.setattr(FLINK_SQL_ANSWERS, "read", lambda kind, question: None)
-    monkeypatch.setattr(FLINK_SQL_ANSWERS, "store", lambda kind, question, answer: None)
+    monkeypatch.setattr(FLINK_SQL_ANSWERS, "answer", lambda kind, question, ask: ask())
     from classpulse.flink import sqlparser, sqltokens
 
     sqlparser.read_statement.cache_clear()
@@ -144,10 +148,61 @@ def test_a_rejection_is_kept_too() -> None:
 
 
 def test_the_key_changes_with_the_format_and_the_text() -> None:
-    from classpulse.answer_cache import AnswerCache
-
     one = AnswerCache("x", ["sqlfluff"], 1)
     other = AnswerCache("x", ["sqlfluff"], 2)
     assert one.path("tokens", "select 1") != other.path("tokens", "select 1")
     assert one.path("tokens", "select 1") != one.path("tokens", "select 2")
     assert one.path("tokens", "select 1") != one.path("statement", "select 1")
+
+
+@pytest.fixture
+def small_cache() -> Iterator[AnswerCache]:
+    """A cache of its own folder under .cache/, keeping at most three answers."""
+    cache = AnswerCache(f"test-answers-{uuid.uuid4().hex}", ["sqlfluff"], 1, limit=3)
+    yield cache
+    shutil.rmtree(cache.directory, ignore_errors=True)
+
+
+def asked(answers: list[str], answer: str):
+    """An ``ask`` that records that it was asked."""
+
+    def ask() -> str:
+        answers.append(answer)
+        return answer
+
+    return ask
+
+
+def test_a_failed_write_keeps_nothing_and_leaves_no_temporary_file(
+    small_cache: AnswerCache,
+) -> None:
+    unwritable = "select '\ud800'"  # a lone surrogate is no UTF-8: the write fails midway
+    calls: list[str] = []
+    assert small_cache.answer("tokens", "q", asked(calls, unwritable)) == unwritable
+    assert list(small_cache.directory.iterdir()) == []
+    assert small_cache.answer("tokens", "q", asked(calls, "again")) == "again"
+    assert calls == [unwritable, "again"]  # nothing was kept: asked again
+    assert [path.name for path in small_cache.directory.iterdir()] == [
+        small_cache.path("tokens", "q").name
+    ]
+
+
+def test_the_folder_is_pruned_to_its_limit_least_recently_used_first(
+    small_cache: AnswerCache,
+) -> None:
+    calls: list[str] = []
+    for number in range(3):
+        small_cache.answer("tokens", f"q{number}", asked(calls, f"a{number}"))
+    # written a minute, 40 s and 20 s ago; then q0 is read: the most recently used
+    now = time.time()
+    for number, age in enumerate((60, 40, 20)):
+        path = small_cache.path("tokens", f"q{number}")
+        os.utime(path, (now - age, now - age))
+    assert small_cache.answer("tokens", "q0", asked(calls, "not asked")) == "a0"
+    small_cache.answer("tokens", "q3", asked(calls, "a3"))
+    small_cache.answer("tokens", "q4", asked(calls, "a4"))
+    kept = sorted(path.name for path in small_cache.directory.iterdir())
+    expected = sorted(small_cache.path("tokens", f"q{n}").name for n in (0, 3, 4))
+    assert kept == expected  # q1 and q2, the least recently used, went
+    assert calls == ["a0", "a1", "a2", "a3", "a4"]
+    assert small_cache.answer("tokens", "q1", asked(calls, "a1 again")) == "a1 again"

@@ -24,10 +24,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from security_support import Http, fuzz_examples, raw_exchange, responses_in
 
-from classpulse.warehouse.access import escape_parameter, parse_tree, unquote_literal
 from classpulse.warehouse.codecs import CorruptStream, decode_all
 from classpulse.warehouse.engine import ServerError
 from classpulse.warehouse.server import Body, Framing, ProtocolError
+from classpulse.warehouse.sqltext import escape_parameter, unquote_literal
+from classpulse.warehouse.statement import parse_tree
 
 CODINGS = sorted(COMPRESS)
 

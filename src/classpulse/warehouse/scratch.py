@@ -14,7 +14,8 @@ matching text:
 The engine runs in a child process (``python -m classpulse.warehouse.scratch``): chDB hosts one
 engine per process, fixes its time zone when it loads, and the caller may hold another or be a
 process that only reads files. Lexing and parsing share one child per process, started when
-first needed (about 1 s). Every answer is kept per process and on disk, under
+first needed (about 1 s); one that gives no answer within :data:`REPLY_TIMEOUT` is killed
+(:class:`ScratchTimeout`) and the next question starts another. Every answer is kept per process and on disk, under
 ``.cache/chdb-scratch/``, named by a hash of the question and the chDB version: a later process
 asking the same question about the same text starts no engine at all (the store is
 :class:`classpulse.answer_cache.AnswerCache`, shared with the Flink SQL readers).
@@ -42,6 +43,9 @@ CACHE_DIR = Path(".cache") / "chdb-scratch"
 """Where answers are kept, under the project root."""
 CACHE_FORMAT = 2
 """Part of every cache key: raise it when an answer's shape changes."""
+REPLY_TIMEOUT = 60.0
+"""Seconds the lexer/parser child may take to answer one question (a file's statements, at
+most a few seconds on a loaded machine) before it is taken for hung and killed."""
 _REPAIR = "check that chDB loads (.venv/bin/python -c 'import chdb'); `make venv` reinstalls it"
 
 
@@ -201,27 +205,35 @@ def _one_shot(task: str, question: str) -> str:
     return result.stdout
 
 
+class ScratchTimeout(RuntimeError):
+    """The scratch engine gave no answer in time: it was stopped, the next question starts
+    a new one."""
+
+
 class _ServedEngine:
     """One child engine per process for lexing and parsing: one JSON line a question, one
-    an answer. Started on the first question; a forked process starts its own."""
+    an answer. Started on the first question; a forked process starts its own. A child that
+    gives no answer within ``reply_timeout`` seconds is killed (a hung child would hang its
+    caller for good); the next question starts a new one."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply_timeout: float = REPLY_TIMEOUT) -> None:
         self._lock = threading.Lock()
         self._child: subprocess.Popen[str] | None = None
         self._errors: IO[str] | None = None
         self._owner = 0
+        self.reply_timeout = reply_timeout
 
     def ask(self, task: str, question: str) -> str:
         with self._lock:
             child = self._running()
-            assert child.stdin is not None and child.stdout is not None
-            try:
-                child.stdin.write(json.dumps({"task": task, "question": json.loads(question)}))
-                child.stdin.write("\n")
-                child.stdin.flush()
-                line = child.stdout.readline()
-            except OSError:
-                line = ""
+            line = self._exchange(child, task, question)
+            if line is None:
+                self._child = None
+                raise ScratchTimeout(
+                    f"the scratch ClickHouse engine gave no answer ({task}) within "
+                    f"{self.reply_timeout:g} s: it was stopped, the next question starts a new "
+                    f"one; {_REPAIR}:\n{self._tail()}"
+                )
             if not line:
                 self._child = None
                 raise RuntimeError(
@@ -233,6 +245,32 @@ class _ServedEngine:
                     f"the scratch ClickHouse engine failed ({task}):\n{reply['failure']}"
                 )
             return json.dumps(reply["answer"])
+
+    def _exchange(self, child: subprocess.Popen[str], task: str, question: str) -> str | None:
+        """The child's reply line ("" if it stopped), or None when it gave none in time (then
+        it is killed). Asked on a thread of its own: a hung child blocks the write of a large
+        question as surely as the read of its answer."""
+        assert child.stdin is not None and child.stdout is not None
+        replies: list[str] = []
+
+        def converse() -> None:
+            try:
+                child.stdin.write(json.dumps({"task": task, "question": json.loads(question)}))
+                child.stdin.write("\n")
+                child.stdin.flush()
+                replies.append(child.stdout.readline())
+            except (OSError, ValueError):  # the child is gone, or its pipes closed
+                replies.append("")
+
+        talker = threading.Thread(target=converse, name="scratch-engine-exchange", daemon=True)
+        talker.start()
+        talker.join(self.reply_timeout)
+        if talker.is_alive():
+            child.kill()
+            child.wait()
+            talker.join()
+            return None
+        return replies[0]
 
     def _running(self) -> subprocess.Popen[str]:
         if self._child is None or self._owner != os.getpid() or self._child.poll() is not None:
