@@ -23,35 +23,28 @@ select
 from room_push_ack_clean as ack
 left join unnest(ack.missing_msgids) as missing (msgid) on TRUE;
 
+-- rows_read (the rows of the key read so far) grows with every row, so each change of a key
+-- carries a greater count than the one before: the version is the second it was written plus
+-- that count (a restart's second is later), with no per-key state besides the aggregate's.
 create temporary view message_loss_days as
 select
     `day`, bid, room_id, uid, terminal,
     count(*) filter (where is_report_row) as reports,
     max(max_msgid) as max_msgid,
     count(distinct msgid) as gap_msgids,
-    cast(split_index(max(report_version), chr(0), 3) as bigint) as lost_msgids
+    cast(split_index(max(report_version), chr(0), 3) as bigint) as lost_msgids,
+    count(*) as rows_read
 from push_ack_msgids
 group by `day`, bid, room_id, uid, terminal;
 
--- Upsert log as in mart_cc_daily_tracking: a version per change of a key.
-create temporary view message_loss_changes as
-select *, proctime() as changed_at
-from TO_CHANGELOG(input => table message_loss_days);
-
+-- Upsert log: every change of a key as a row (its new values), versioned as above.
 insert into room_message_loss_daily
 select
     `day`, bid, room_id, uid, terminal, reports, max_msgid, gap_msgids, lost_msgids,
     case when max_msgid = 0 then 0E0 else cast(gap_msgids as double) / max_msgid end,
     case when max_msgid = 0 then 0E0 else cast(lost_msgids as double) / max_msgid end,
-    `version`, is_deleted, current_timestamp
-from (
-    select
-        `day`, bid, room_id, uid, terminal, reports, max_msgid, gap_msgids, lost_msgids, op,
-        cast(unix_timestamp() as bigint) * 1000000000 + count(*) over (
-            partition by `day`, bid, room_id, uid, terminal order by changed_at
-            rows between unbounded preceding and current row
-        ) as `version`,
-        cast(case when op = 'DELETE' then 1 else 0 end as tinyint) as is_deleted
-    from message_loss_changes
-)
+    cast(unix_timestamp() as bigint) * 1000000000 + rows_read,
+    cast(case when op = 'DELETE' then 1 else 0 end as tinyint),
+    current_timestamp
+from TO_CHANGELOG(input => table message_loss_days)
 where op <> 'UPDATE_BEFORE';
