@@ -106,7 +106,9 @@ public class PresenceTracker extends ProcessTableFunction<Row> {
         room.timeoutMs = timeoutMs;
         byte[] packed = users.get(uid);
         UserPresence user =
-                packed == null ? new UserPresence(timeoutMs) : UserPresence.unpack(packed, timeoutMs);
+                packed == null
+                        ? new UserPresence(timeoutMs)
+                        : UserPresence.unpack(packed, timeoutMs);
         long before = user.nextWake();
         user.add(at, terminal, "leave".equals(kind));
         long wake = user.nextWake();
