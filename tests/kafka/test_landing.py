@@ -77,14 +77,15 @@ def landed(warehouse: Settings, table: LandingTable) -> tuple[int, int, int, int
     )
 
 
-def consumer(kafka: Settings, warehouse: Settings, table: LandingTable, cls=LandingConsumer):
+def consumer(
+    kafka: Settings, warehouse: Settings, table: LandingTable, cls=LandingConsumer, **timing
+):
     return cls(
         kafka,
         [table],
         get_client(warehouse),
         group=f"landing-{table.topic}",
-        batch_messages=700,
-        batch_seconds=0.2,
+        **{"batch_messages": 700, "batch_seconds": 0.2, **timing},
     )
 
 
@@ -136,14 +137,7 @@ def test_a_partition_read_to_its_end_waits_only_the_caught_up_time(landing) -> N
     only ``caught_up_seconds`` once the partition is read to its end (Flink's commits come in
     bursts: nothing more is coming until the next checkpoint); catching up, not at all."""
     kafka, warehouse, table = landing
-    lander = LandingConsumer(
-        kafka,
-        [table],
-        get_client(warehouse),
-        group=f"landing-{table.topic}",
-        batch_seconds=3600,
-        caught_up_seconds=0.5,
-    )
+    lander = consumer(kafka, warehouse, table, batch_seconds=3600, caught_up_seconds=0.5)
     try:
         key = (table.topic, 0)
         now = 1000.0
