@@ -13,7 +13,12 @@ import pytest
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
 from classpulse.kafka.client import client_config
-from classpulse.kafka.landing import LandingConsumer, parse_intent, with_provenance
+from classpulse.kafka.landing import (
+    LandingConsumer,
+    PartitionBuffer,
+    parse_intent,
+    with_provenance,
+)
 from classpulse.kafka.produce import TopicProducer
 from classpulse.loader import LandingTable
 from classpulse.warehouse import get_client
@@ -72,14 +77,15 @@ def landed(warehouse: Settings, table: LandingTable) -> tuple[int, int, int, int
     )
 
 
-def consumer(kafka: Settings, warehouse: Settings, table: LandingTable, cls=LandingConsumer):
+def consumer(
+    kafka: Settings, warehouse: Settings, table: LandingTable, cls=LandingConsumer, **timing
+):
     return cls(
         kafka,
         [table],
         get_client(warehouse),
         group=f"landing-{table.topic}",
-        batch_messages=700,
-        batch_seconds=0.2,
+        **{"batch_messages": 700, "batch_seconds": 0.2, **timing},
     )
 
 
@@ -124,6 +130,28 @@ def test_landing_inserts_every_message_once_and_commits_the_offsets(landing) -> 
     assert again.run(until_caught_up=True, timeout_s=120).rows == {}
     again.close()
     assert landed(warehouse, table)[0] == MESSAGES
+
+
+def test_a_partition_read_to_its_end_waits_only_the_caught_up_time(landing) -> None:
+    """Following, a batch waits ``batch_seconds`` while more of its partition is to be read, but
+    only ``caught_up_seconds`` once the partition is read to its end (Flink's commits come in
+    bursts: nothing more is coming until the next checkpoint); catching up, not at all."""
+    kafka, warehouse, table = landing
+    lander = consumer(kafka, warehouse, table, batch_seconds=3600, caught_up_seconds=0.5)
+    try:
+        key = (table.topic, 0)
+        now = 1000.0
+        young, old = (
+            PartitionBuffer(table, started=now - 0.1),
+            PartitionBuffer(table, started=now - 1),
+        )
+        assert not lander._due(key, old, now, until_caught_up=False)  # more to read: wait
+        lander.at_end[key] = 42
+        assert lander._due(key, old, now, until_caught_up=False)
+        assert not lander._due(key, young, now, until_caught_up=False)
+        assert lander._due(key, young, now, until_caught_up=True)
+    finally:
+        lander.close()
 
 
 @pytest.mark.parametrize("step", ["after_intent", "after_insert"])

@@ -46,8 +46,7 @@ def landing_watch(
                 follow=True,
                 group=group,
                 should_stop=watch.stop.is_set,
-                batch_seconds=POLL_SECONDS,
-            )
+            )  # the landing's own batch timing: the figures are production's
         except BaseException as exc:
             watch.errors.append(exc)
 

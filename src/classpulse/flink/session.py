@@ -109,6 +109,12 @@ class FlinkSession:
             # Kafka sinks commit on checkpoints; a bounded job ends with a final checkpoint
             "execution.checkpointing.interval": options.checkpoint_interval,
             "execution.checkpointing.mode": "EXACTLY_ONCE",
+            # Barriers overtake the records in flight (which go into the checkpoint) instead of
+            # queueing behind them and waiting at every multi-input task for the slowest input:
+            # a checkpoint's end is when a transaction commits, i.e. when a clean record reaches
+            # the marts and a mart row the warehouse (issue 10: a paced run's checkpoints spent
+            # 2.2 s of 4 s in barrier start delay and 0.8 s in alignment). Savepoints stay aligned.
+            "execution.checkpointing.unaligned.enabled": "true",
         }
         if not options.jobmanager:
             # local runs fail fast; a cluster keeps its own restart strategy, state backend and

@@ -34,8 +34,8 @@ Why these choices:
   the engine a parse it does at hundreds of thousands of rows per second in C++. The Python
   side only splices the provenance in front of each object (a bytes concatenation).
 - **Batches per partition of up to** ``batch_messages`` **(200k) or** ``batch_seconds``
-  **(1 s)**, whichever first: large inserts (few parts, few merges) when behind, at most a
-  second of added latency when caught up. A batch is one partition's range, never several
+  **(1 s)**, whichever first: large inserts (few parts, few merges) when behind; a partition
+  read to its end waits only ``caught_up_seconds`` (0.2 s) for more when following. A batch is one partition's range, never several
   partitions or topics in one request: the range *is* the deduplication token and the intent,
   so a redo after a crash rebuilds exactly the same insert whoever owns the partition then;
   a request per partition costs a few milliseconds against ~a second of rows when behind.
@@ -75,6 +75,12 @@ CONSUME_MESSAGES = 50_000  # messages per consume() call: the per-call cost amor
 # core (chDB's streaming insert does not use parallel parsing), so two keep both cores busy.
 INSERTS_IN_FLIGHT = 2
 DEFAULT_GROUP = "classpulse-landing"
+# Following: how long a batch of a partition read to its end waits for more. Flink commits its
+# transactions once per checkpoint, so a caught-up partition gets a burst and then nothing until
+# the next commit: waiting the whole ``batch_seconds`` for more (unless every partition of the
+# consumer was at its end at that moment) added up to a second to a mart row's freshness
+# (issue 10). 0.2 s still bounds a never-pausing stream to 5 inserts a second per partition.
+CAUGHT_UP_SECONDS = 0.2
 
 
 class LandingError(RuntimeError):
@@ -182,6 +188,7 @@ class LandingConsumer:
         group: str = DEFAULT_GROUP,
         batch_messages: int = 200_000,
         batch_seconds: float = 1.0,
+        caught_up_seconds: float = CAUGHT_UP_SECONDS,
         inserts_in_flight: int = INSERTS_IN_FLIGHT,
         consumer_settings: dict[str, Any] | None = None,
         on_batch: Callable[[LandingReport], None] | None = None,
@@ -194,6 +201,7 @@ class LandingConsumer:
         self.group = group
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
+        self.caught_up_seconds = min(caught_up_seconds, batch_seconds)
         self.report = LandingReport()
         self.on_batch = on_batch
         self.buffers: dict[tuple[str, int], PartitionBuffer] = {}
@@ -293,14 +301,7 @@ class LandingConsumer:
                         buffered += size
                         continue
                     full = size >= self.batch_messages
-                    if not (
-                        full
-                        or mine_at_end
-                        # catching up: a partition read to its end has nothing more to wait
-                        # for (following, batch_seconds keeps inserts ~1/s per partition)
-                        or (until_caught_up and key in self.at_end)
-                        or now - (buffer.started or now) >= self.batch_seconds
-                    ):
+                    if not (full or mine_at_end or self._due(key, buffer, now, until_caught_up)):
                         buffered += size
                     elif key in self.in_flight and not (full or mine_at_end):
                         buffered += size  # its previous batch first; meanwhile read on
@@ -324,6 +325,19 @@ class LandingConsumer:
             self._abandon_in_flight()
             self.report.seconds += time.monotonic() - started
         return self.report
+
+    def _due(
+        self, key: tuple[str, int], buffer: PartitionBuffer, now: float, until_caught_up: bool
+    ) -> bool:
+        """Whether a partition's batch has waited long enough. While more of the partition is
+        to be read, ``batch_seconds`` (large inserts when behind). Once it is read to its end
+        there is nothing more to wait for: catching up, land it now; following, after
+        ``caught_up_seconds`` (the latency a batch adds to a caught-up stream, and at most a few
+        inserts a second per partition when the stream never pauses)."""
+        waited = now - (buffer.started or now)
+        if key not in self.at_end:
+            return waited >= self.batch_seconds
+        return until_caught_up or waited >= self.caught_up_seconds
 
     def _consume(self, messages: list[Any]) -> None:
         """File consumed messages into their partitions' buffers (the per-message hot path:
@@ -545,6 +559,7 @@ def land_from_kafka(
     should_stop: Callable[[], bool] | None = None,
     timeout_s: float | None = None,
     batch_seconds: float = 1.0,
+    caught_up_seconds: float = CAUGHT_UP_SECONDS,
     inserts_in_flight: int = INSERTS_IN_FLIGHT,
     on_batch: Callable[[LandingReport], None] | None = None,
 ) -> LandingReport:
@@ -552,7 +567,8 @@ def land_from_kafka(
 
     Creates the databases, tables and any missing topic first; returns once every partition is
     landed up to its end, or with ``follow`` keeps landing until ``should_stop()``.
-    ``batch_seconds`` bounds the latency a batch adds when caught up; ``on_batch(report)`` is
+    ``batch_seconds`` bounds a batch's wait while more is to be read, ``caught_up_seconds`` the
+    latency a batch adds when following a caught-up partition; ``on_batch(report)`` is
     called after every batch landed (progress); ``inserts_in_flight`` bounds the inserts
     running at once (each of a different partition).
     """
@@ -576,6 +592,7 @@ def land_from_kafka(
         client,
         group=group,
         batch_seconds=batch_seconds,
+        caught_up_seconds=caught_up_seconds,
         inserts_in_flight=inserts_in_flight,
         on_batch=on_batch,
     )
