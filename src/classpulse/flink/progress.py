@@ -44,21 +44,29 @@ class SourceRecords:
         with urllib.request.urlopen(self.base + path, timeout=5) as response:
             return json.load(response)
 
+    def _list_counters(self) -> dict[str, tuple[str, str]]:
+        """Vertex id -> (table, metric ids) of every source; empty while a subtask has not
+        registered its metrics yet."""
+        counters: dict[str, tuple[str, str]] = {}
+        for vertex in self._get("").get("vertices", []):
+            match = _SOURCE_VERTEX.match(vertex["name"])
+            if match is None:
+                continue
+            listed = self._get(f"/vertices/{vertex['id']}/metrics")
+            ids = [item["id"] for item in listed if _SOURCE_COUNTER.match(item["id"])]
+            if len(ids) < vertex["parallelism"]:
+                return {}
+            query = urllib.parse.quote(",".join(ids), safe=",")
+            counters[vertex["id"]] = (match.group(1), query)
+        return counters
+
     def read(self) -> dict[str, int] | None:
         """Table -> records read; None while the job's metrics are not there yet."""
         try:
             if not self._counters:
-                for vertex in self._get("").get("vertices", []):
-                    match = _SOURCE_VERTEX.match(vertex["name"])
-                    if match is None:
-                        continue
-                    listed = self._get(f"/vertices/{vertex['id']}/metrics")
-                    ids = [item["id"] for item in listed if _SOURCE_COUNTER.match(item["id"])]
-                    if len(ids) < vertex["parallelism"]:
-                        self._counters.clear()  # not every subtask registered its metrics yet
-                        return None
-                    query = urllib.parse.quote(",".join(ids), safe=",")
-                    self._counters[vertex["id"]] = (match.group(1), query)
+                # kept only when complete: a request failing half-way (a timeout on a loaded
+                # machine) left the sources listed so far as the job's sources for good
+                self._counters = self._list_counters()
                 if not self._counters:
                     return None
             counts: dict[str, int] = {}

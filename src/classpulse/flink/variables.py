@@ -75,6 +75,13 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Kafka exactly-once sinks: batch.size (1 MB; the client's default is 16 KB, ~50 cleaned "
         "rows): one produce request per partition per linger when behind, not one per 16 KB.",
     ),
+    "KAFKA_PRODUCER_COMPRESSION": (
+        "none",
+        "Kafka exactly-once sinks: compression.type (none). The broker runs on the same cores "
+        "as the jobs: compressing (and decompressing in the marts' sources) costs CPU the "
+        "pipeline needs, against bytes a local broker writes to its page cache; lz4 did not "
+        "win side by side (bench sustained, loaded machine). A remote cluster may want lz4.",
+    ),
     # The dimension lookups (connectors dim_*) reach the warehouse with the settings of the same
     # names (config.py, same defaults): a job without a warehouse still runs, its rows marked
     # dim_status = lookup_timeout (LIVE_CLASSROOM_CONTRACT.md C).
