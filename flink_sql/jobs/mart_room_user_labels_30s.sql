@@ -63,38 +63,33 @@ apply template late_by_split_watermark (
     delay = '${LABEL_WATERMARK_DELAY_SECONDS}'
 );
 
--- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
-create temporary view label_messages as
-select
-    *,
-    CONCAT(
-        LPAD(cast(client_time as string), 19, '0'), LPAD(cast(server_time as string), 19, '0'),
-        cast(topic_rank as string), source_split, CHR(0),
-        LPAD(cast(COALESCE(source_offset, 0) as string), 19, '0')
-    ) as order_key
-from label_messages_timed;
-
 create temporary view label_messages_on_time as
-select * from label_messages where not is_late;
+select * from label_messages_timed where not is_late;
 
--- A.3 per user and window. "Latest" picks ride in MAX(CONCAT(order_key, CHR(1), value)).
+-- A.3 per user and window. "Latest" picks: latest_value(value, <the message's order>), the
+-- value of the greatest (client_time, server_time, topic_rank, source_split, source_offset)
+-- (flink_sql/functions.sql).
 create temporary view label_user_windows as
 select
     window_start, window_end, window_time, room_id, user_id,
     -- the epoch-aligned window start in epoch ms, whatever the session time zone
     MIN(client_time - MOD(client_time, 30000)) as start_ms,
-    SPLIT_INDEX(MAX(CONCAT(order_key, CHR(1), `role`)), CHR(1), 1) as `role`,
+    latest_value(`role`, client_time, server_time, topic_rank, source_split, source_offset)
+        as `role`,
     COUNT(*) as messages,
-    -- some presence strictly later than every leave (none: -infinity, here '')
-    case when MAX(order_key) filter (where is_presence)
-            > COALESCE(MAX(order_key) filter (where is_leave), '') then 1 else 0 end as in_room,
+    -- some presence strictly later than every leave: of presences and leaves, the latest is a
+    -- presence (one message is never both)
+    case when latest_value(
+            if(is_presence, 'presence', 'leave'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_presence or is_leave) = 'presence' then 1 else 0 end as in_room,
     COUNT(*) filter (where is_enter_attempt) as enter_attempts,
     case when COUNT(*) filter (where is_enter_fail) > 0
             and COUNT(*) filter (where is_enter_success) = 0 then 1 else 0 end as enter_fail,
     case when COUNT(*) filter (where is_enter_slow) > 0 then 1 else 0 end as enter_slow,
-    COALESCE(SPLIT_INDEX(
-        MAX(CONCAT(order_key, CHR(1), failed_component)) filter (where is_enter_fail),
-        CHR(1), 1), '') as enter_fail_component,
+    COALESCE(latest_value(
+        failed_component, client_time, server_time, topic_rank, source_split, source_offset
+    ) filter (where is_enter_fail), '') as enter_fail_component,
     -- >= 20 % of the covered span frozen, in integers: 5 * sum(freeze) >= sum(interval)
     case when COUNT(*) filter (where media = 'audio') > 0
             and 5 * SUM(freeze_ms) filter (where media = 'audio')
@@ -119,9 +114,11 @@ select
     end as net_quality,
     case when COUNT(*) filter (where is_device_abnormal) > 0 then 1 else 0 end
         as device_abnormal,
-    -- some load failure with no later successful load
-    case when MAX(order_key) filter (where is_load_fail)
-            > COALESCE(MAX(order_key) filter (where is_load_ok), '') then 1 else 0 end
+    -- some load failure with no later successful load: of loads, the latest failed
+    case when latest_value(
+            if(is_load_fail, 'fail', 'ok'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_load_fail or is_load_ok) = 'fail' then 1 else 0 end
         as courseware_load_fail,
     case when COUNT(*) filter (where is_out_of_sync) > 0 then 1 else 0 end
         as courseware_out_of_sync,
@@ -208,7 +205,7 @@ from label_rows_enriched;
 -- In late_events the room id rides in classroom_id (room ids are UInt64), the role in user_type,
 -- the input topic in event.
 apply template route_late_events (
-    mart = 'room_user_labels_30s', events = 'label_messages', event_time_ms = 'client_time',
+    mart = 'room_user_labels_30s', events = 'label_messages_timed', event_time_ms = 'client_time',
     window_ms = '30000', user_id = 'user_id', classroom_id = 'cast(room_id as string)',
     user_type = '`role`', event = 'topic'
 );
