@@ -17,3 +17,9 @@ create temporary system function if not exists max_overlap
 -- per-minute pieces of room_concurrency_1min). See jvm/udf PresenceTracker.java.
 create temporary system function if not exists presence_tracker
     as 'io.classpulse.udf.PresenceTracker' language JAVA;
+
+-- latest_value(value, client_time, server_time, topic_rank, source_split, source_offset): the
+-- value of the latest message of a group, "latest" as in LIVE_CLASSROOM_CONTRACT.md A.3
+-- (room_user_labels_30s). See jvm/udf Latest.java.
+create temporary system function if not exists latest_value
+    as 'io.classpulse.udf.Latest' language JAVA;

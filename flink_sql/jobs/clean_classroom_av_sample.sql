@@ -16,12 +16,12 @@ apply template classroom_message_checked (
         loss_pct     BIGINT   loss_pct     NOT NULL,
         rtt_ms       BIGINT   rtt_ms       NOT NULL',
     checks = $$
-        p.media in ('audio', 'video')
-        and p.interval_ms between 1 and 999999999999999999
-        and p.bitrate_kbps between 0 and 999999999999999999
-        and p.freeze_ms between 0 and p.interval_ms
-        and p.loss_pct between 0 and 100
-        and p.rtt_ms between 0 and 999999999999999999
+        parsed.media in ('audio', 'video')
+        and parsed.interval_ms between 1 and 999999999999999999
+        and parsed.bitrate_kbps between 0 and 999999999999999999
+        and parsed.freeze_ms between 0 and parsed.interval_ms
+        and parsed.loss_pct between 0 and 100
+        and parsed.rtt_ms between 0 and 999999999999999999
     $$
 );
 

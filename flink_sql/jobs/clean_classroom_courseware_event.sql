@@ -14,11 +14,11 @@ apply template classroom_message_checked (
         result_code  STRING   result       NOT NULL,
         lag_ms       BIGINT   lag_ms',
     checks = $$
-        p.action in ('load', 'page_turn', 'draw', 'drag')
-        and p.origin in ('self', 'peer')
-        and p.result_code in ('ok', 'fail')
+        parsed.action in ('load', 'page_turn', 'draw', 'drag')
+        and parsed.origin in ('self', 'peer')
+        and parsed.result_code in ('ok', 'fail')
         -- optional: checked when present and not null
-        and (p.lag_ms is null or p.lag_ms between 0 and 999999999999999999)
+        and (parsed.lag_ms is null or parsed.lag_ms between 0 and 999999999999999999)
     $$
 );
 

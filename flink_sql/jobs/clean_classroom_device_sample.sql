@@ -14,10 +14,10 @@ apply template classroom_message_checked (
         camera       STRING   camera       NOT NULL,
         cpu_pct      BIGINT   cpu_pct      NOT NULL',
     checks = $$
-        p.mic in ('ok', 'missing', 'denied', 'error')
-        and p.speaker in ('ok', 'missing', 'denied', 'error')
-        and p.camera in ('ok', 'missing', 'denied', 'error')
-        and p.cpu_pct between 0 and 100
+        parsed.mic in ('ok', 'missing', 'denied', 'error')
+        and parsed.speaker in ('ok', 'missing', 'denied', 'error')
+        and parsed.camera in ('ok', 'missing', 'denied', 'error')
+        and parsed.cpu_pct between 0 and 100
     $$
 );
 

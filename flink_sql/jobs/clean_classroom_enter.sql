@@ -17,17 +17,17 @@ apply template classroom_message_checked (
         failed_component      STRING   failed_component,
         has_failed_component  PRESENT  failed_component',
     checks = $$
-        p.enter_action in ('enter', 'leave')
+        parsed.enter_action in ('enter', 'leave')
         -- optional fields present and not null are checked like required ones
-        and coalesce(p.enter_result in ('success', 'fail'), true)
-        and coalesce(p.started_at between -999999999999999999 and 999999999999999999, true)
+        and coalesce(parsed.enter_result in ('success', 'fail'), true)
+        and coalesce(parsed.started_at between -999999999999999999 and 999999999999999999, true)
         and coalesce(
-            p.failed_component in ('sdk', 'gateway', 'media', 'message', 'courseware'), true)
+            parsed.failed_component in ('sdk', 'gateway', 'media', 'message', 'courseware'), true)
     $$,
     missing = $$
         -- result and started_at when action is enter, failed_component when result is fail
-        (p.enter_action = 'enter' and not (p.has_result and p.has_started_at))
-        or (p.enter_result = 'fail' and not p.has_failed_component)
+        (parsed.enter_action = 'enter' and not (parsed.has_result and parsed.has_started_at))
+        or (parsed.enter_result = 'fail' and not parsed.has_failed_component)
     $$
 );
 

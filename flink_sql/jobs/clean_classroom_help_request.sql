@@ -10,7 +10,7 @@ apply template classroom_message_checked (
     columns = 'request_id',
     parse = '
         request_id   STRING   request_id   NOT NULL',
-    checks = $$char_length(p.request_id) > 0$$
+    checks = $$char_length(parsed.request_id) > 0$$
 );
 
 -- Rejected messages to rejected_messages, counts per source split to topic_accounting.

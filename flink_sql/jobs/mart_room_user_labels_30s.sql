@@ -63,38 +63,33 @@ apply template late_by_split_watermark (
     delay = '${LABEL_WATERMARK_DELAY_SECONDS}'
 );
 
--- order_key sorts messages as "latest" does (client_time, server_time, topic, place in it).
-create temporary view label_messages as
-select
-    *,
-    CONCAT(
-        LPAD(cast(client_time as string), 19, '0'), LPAD(cast(server_time as string), 19, '0'),
-        cast(topic_rank as string), source_split, CHR(0),
-        LPAD(cast(COALESCE(source_offset, 0) as string), 19, '0')
-    ) as order_key
-from label_messages_timed;
-
 create temporary view label_messages_on_time as
-select * from label_messages where not is_late;
+select * from label_messages_timed where not is_late;
 
--- A.3 per user and window. "Latest" picks ride in MAX(CONCAT(order_key, CHR(1), value)).
+-- A.3 per user and window. "Latest" picks: latest_value(value, <the message's order>), the
+-- value of the greatest (client_time, server_time, topic_rank, source_split, source_offset)
+-- (flink_sql/functions.sql).
 create temporary view label_user_windows as
 select
     window_start, window_end, window_time, room_id, user_id,
     -- the epoch-aligned window start in epoch ms, whatever the session time zone
     MIN(client_time - MOD(client_time, 30000)) as start_ms,
-    SPLIT_INDEX(MAX(CONCAT(order_key, CHR(1), `role`)), CHR(1), 1) as `role`,
+    latest_value(`role`, client_time, server_time, topic_rank, source_split, source_offset)
+        as `role`,
     COUNT(*) as messages,
-    -- some presence strictly later than every leave (none: -infinity, here '')
-    case when MAX(order_key) filter (where is_presence)
-            > COALESCE(MAX(order_key) filter (where is_leave), '') then 1 else 0 end as in_room,
+    -- some presence strictly later than every leave: of presences and leaves, the latest is a
+    -- presence (one message is never both)
+    case when latest_value(
+            if(is_presence, 'presence', 'leave'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_presence or is_leave) = 'presence' then 1 else 0 end as in_room,
     COUNT(*) filter (where is_enter_attempt) as enter_attempts,
     case when COUNT(*) filter (where is_enter_fail) > 0
             and COUNT(*) filter (where is_enter_success) = 0 then 1 else 0 end as enter_fail,
     case when COUNT(*) filter (where is_enter_slow) > 0 then 1 else 0 end as enter_slow,
-    COALESCE(SPLIT_INDEX(
-        MAX(CONCAT(order_key, CHR(1), failed_component)) filter (where is_enter_fail),
-        CHR(1), 1), '') as enter_fail_component,
+    COALESCE(latest_value(
+        failed_component, client_time, server_time, topic_rank, source_split, source_offset
+    ) filter (where is_enter_fail), '') as enter_fail_component,
     -- >= 20 % of the covered span frozen, in integers: 5 * sum(freeze) >= sum(interval)
     case when COUNT(*) filter (where media = 'audio') > 0
             and 5 * SUM(freeze_ms) filter (where media = 'audio')
@@ -119,9 +114,11 @@ select
     end as net_quality,
     case when COUNT(*) filter (where is_device_abnormal) > 0 then 1 else 0 end
         as device_abnormal,
-    -- some load failure with no later successful load
-    case when MAX(order_key) filter (where is_load_fail)
-            > COALESCE(MAX(order_key) filter (where is_load_ok), '') then 1 else 0 end
+    -- some load failure with no later successful load: of loads, the latest failed
+    case when latest_value(
+            if(is_load_fail, 'fail', 'ok'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_load_fail or is_load_ok) = 'fail' then 1 else 0 end
         as courseware_load_fail,
     case when COUNT(*) filter (where is_out_of_sync) > 0 then 1 else 0 end
         as courseware_out_of_sync,
@@ -145,16 +142,18 @@ group by window_start, window_end, room_id;
 
 create temporary view label_rows as
 select
-    u.*,
-    case u.`role`
-        when 'teacher' then r.student_in_room
-        when 'student' then r.teacher_in_room
+    user_window.*,
+    case user_window.`role`
+        when 'teacher' then room_window.student_in_room
+        when 'student' then room_window.teacher_in_room
         else 0
     end as peer_in_room,
-    r.fm_in_room
-from label_user_windows as u
-inner join label_room_windows as r
-    on u.window_start = r.window_start and u.window_end = r.window_end and u.room_id = r.room_id;
+    room_window.fm_in_room
+from label_user_windows as user_window
+inner join label_room_windows as room_window
+    on user_window.window_start = room_window.window_start
+    and user_window.window_end = room_window.window_end
+    and user_window.room_id = room_window.room_id;
 
 -- Enrichment (C): one lookup per room-window row through the caches; only students have a
 -- member key. Both lookups depend on the row alone (a lookup join keys on its input only).
@@ -206,7 +205,7 @@ from label_rows_enriched;
 -- In late_events the room id rides in classroom_id (room ids are UInt64), the role in user_type,
 -- the input topic in event.
 apply template route_late_events (
-    mart = 'room_user_labels_30s', events = 'label_messages', event_time_ms = 'client_time',
+    mart = 'room_user_labels_30s', events = 'label_messages_timed', event_time_ms = 'client_time',
     window_ms = '30000', user_id = 'user_id', classroom_id = 'cast(room_id as string)',
     user_type = '`role`', event = 'topic'
 );
@@ -245,33 +244,37 @@ select
     end as rule_no
 from (
     select
-        r.room_id, r.user_id, r.`role`, r.start_ms + 30000 as end_ms, r.fm_in_room,
-        r.device_abnormal = 1 as fires_1,
-        p.device_user is not null as fires_2,
-        r.in_room = 0 or r.enter_fail = 1 as fires_3,
-        r.peer_in_room = 0 and r.`role` <> 'fm' as fires_4,
-        r.net_quality = 'bad' or p.network_user is not null as fires_5,
-        r.audio_stall = 1 or r.video_stall = 1 or r.cannot_hear = 1 or r.cannot_see = 1
-            or p.media_user is not null as fires_6,
-        r.courseware_load_fail = 1 or r.courseware_out_of_sync = 1 or r.cannot_draw = 1
-            or p.courseware_user is not null as fires_7,
+        own.room_id, own.user_id, own.`role`, own.start_ms + 30000 as end_ms, own.fm_in_room,
+        own.device_abnormal = 1 as fires_1,
+        peer.device_user is not null as fires_2,
+        own.in_room = 0 or own.enter_fail = 1 as fires_3,
+        own.peer_in_room = 0 and own.`role` <> 'fm' as fires_4,
+        own.net_quality = 'bad' or peer.network_user is not null as fires_5,
+        own.audio_stall = 1 or own.video_stall = 1 or own.cannot_hear = 1 or own.cannot_see = 1
+            or peer.media_user is not null as fires_6,
+        own.courseware_load_fail = 1 or own.courseware_out_of_sync = 1 or own.cannot_draw = 1
+            or peer.courseware_user is not null as fires_7,
         -- the user a rule acts on: the requester when R holds it, else the smallest P user
-        p.device_user as peer_device_user,
-        case when r.net_quality = 'bad' then r.user_id else p.network_user end as network_user,
+        peer.device_user as peer_device_user,
         case
-            when r.audio_stall = 1 or r.video_stall = 1 or r.cannot_hear = 1
-                or r.cannot_see = 1 then r.user_id
-            else p.media_user
+            when own.net_quality = 'bad' then own.user_id else peer.network_user
+        end as network_user,
+        case
+            when own.audio_stall = 1 or own.video_stall = 1 or own.cannot_hear = 1
+                or own.cannot_see = 1 then own.user_id
+            else peer.media_user
         end as media_user,
         case
-            when r.courseware_load_fail = 1 or r.courseware_out_of_sync = 1
-                or r.cannot_draw = 1 then r.user_id
-            else p.courseware_user
+            when own.courseware_load_fail = 1 or own.courseware_out_of_sync = 1
+                or own.cannot_draw = 1 then own.user_id
+            else peer.courseware_user
         end as courseware_user
-    from label_rows as r
-    left join triage_role_flags as p
-        on p.room_id = r.room_id and p.start_ms = r.start_ms
-        and p.`role` = case r.`role` when 'teacher' then 'student' when 'student' then 'teacher' end
+    -- own: R, the user's label row; peer: P, the other role's flags in the same room and window
+    from label_rows as own
+    left join triage_role_flags as peer
+        on peer.room_id = own.room_id and peer.start_ms = own.start_ms
+        and peer.`role`
+        = case own.`role` when 'teacher' then 'student' when 'student' then 'teacher' end
 );
 
 -- Help presses with their lateness: behind the help stream's watermark on arrival (contract 0) a
@@ -330,37 +333,43 @@ from triage_requests_timed;
 
 -- Pre-check 1: an earlier first delivery of the same room and user within 60 s.
 create temporary view triage_merged as
-select distinct p.request_id
-from triage_requests as p
-inner join triage_requests as q
-    on q.room_id = p.room_id and q.user_id = p.user_id
-    and q.client_time >= p.client_time - 60000 and q.client_time < p.client_time;
+select distinct request.request_id
+from triage_requests as request
+inner join triage_requests as earlier
+    on earlier.room_id = request.room_id and earlier.user_id = request.user_id
+    and earlier.client_time >= request.client_time - 60000
+    and earlier.client_time < request.client_time;
 
 create temporary view triage_help_decisions as
 select
-    h.request_id, 'help' as source, h.room_id, h.user_id, h.`role`,
-    h.client_time as request_time, h.server_time as received_time,
-    cast(h.decided_at as bigint) as decided_at, cast(h.evidence_end as bigint) as evidence_end,
-    cast(h.verify_start as bigint) as verify_start,
+    help.request_id, 'help' as source, help.room_id, help.user_id, help.`role`,
+    help.client_time as request_time, help.server_time as received_time,
+    cast(help.decided_at as bigint) as decided_at,
+    cast(help.evidence_end as bigint) as evidence_end,
+    cast(help.verify_start as bigint) as verify_start,
     case
-        when m.request_id is not null then 0
-        when h.server_time - h.client_time > 60000 then -2  -- expired
-        when h.`role` = 'fm' or r.user_id is null then -3  -- no evidence
-        when r.fm_in_room = 1 then -4  -- a supervisor is there
-        else r.rule_no
+        when merged.request_id is not null then 0
+        when help.server_time - help.client_time > 60000 then -2  -- expired
+        when help.`role` = 'fm' or evidence.user_id is null then -3  -- no evidence
+        when evidence.fm_in_room = 1 then -4  -- a supervisor is there
+        else evidence.rule_no
     end as decision,
-    r.user_id as requester, r.peer_device_user, r.network_user, r.media_user, r.courseware_user,
-    w.user_id as verify_user,
-    case r.rule_no
-        when 1 then w.fires_1 when 2 then w.fires_2 when 3 then w.fires_3 when 4 then w.fires_4
-        when 5 then w.fires_5 when 6 then w.fires_6 when 7 then w.fires_7
+    evidence.user_id as requester, evidence.peer_device_user, evidence.network_user,
+    evidence.media_user, evidence.courseware_user,
+    verify.user_id as verify_user,
+    case evidence.rule_no
+        when 1 then verify.fires_1 when 2 then verify.fires_2 when 3 then verify.fires_3
+        when 4 then verify.fires_4 when 5 then verify.fires_5 when 6 then verify.fires_6
+        when 7 then verify.fires_7
     end as still_fires
-from triage_requests_windows as h
-left join triage_merged as m on m.request_id = h.request_id
-left join triage_rules as r
-    on r.room_id = h.room_id and r.user_id = h.user_id and r.end_ms = h.evidence_end
-left join triage_rules as w
-    on w.room_id = h.room_id and w.user_id = h.user_id and w.end_ms = h.verify_start + 30000;
+from triage_requests_windows as help
+left join triage_merged as merged on merged.request_id = help.request_id
+left join triage_rules as evidence
+    on evidence.room_id = help.room_id and evidence.user_id = help.user_id
+    and evidence.end_ms = help.evidence_end
+left join triage_rules as verify
+    on verify.room_id = help.room_id and verify.user_id = help.user_id
+    and verify.end_ms = help.verify_start + 30000;
 
 -- The rooms and evidence ends of primary help requests (proactive detection stays away).
 create temporary view triage_help_evidence as
@@ -371,35 +380,47 @@ from triage_requests_windows;
 -- supervisor, and no help request of the room has its evidence at e or e - 30 s.
 create temporary view triage_detected_decisions as
 select
-    CONCAT('det:', cast(x.room_id as string), ':', cast(x.user_id as string), ':',
-        cast(x.end_ms as string)) as request_id,
-    'detected' as source, x.room_id, x.user_id, x.`role`,
-    x.end_ms as request_time, x.end_ms as received_time, x.end_ms as decided_at,
-    x.end_ms as evidence_end, x.end_ms as verify_start,
-    x.rule_no as decision,
-    x.user_id as requester, x.peer_device_user, x.network_user, x.media_user, x.courseware_user,
-    w.user_id as verify_user,
-    case x.rule_no
-        when 1 then w.fires_1 when 2 then w.fires_2 when 3 then w.fires_3 when 4 then w.fires_4
-        when 5 then w.fires_5 when 6 then w.fires_6 when 7 then w.fires_7
+    CONCAT('det:', cast(current_rules.room_id as string), ':',
+        cast(current_rules.user_id as string), ':',
+        cast(current_rules.end_ms as string)) as request_id,
+    'detected' as source, current_rules.room_id, current_rules.user_id, current_rules.`role`,
+    current_rules.end_ms as request_time, current_rules.end_ms as received_time,
+    current_rules.end_ms as decided_at, current_rules.end_ms as evidence_end,
+    current_rules.end_ms as verify_start,
+    current_rules.rule_no as decision,
+    current_rules.user_id as requester, current_rules.peer_device_user,
+    current_rules.network_user, current_rules.media_user, current_rules.courseware_user,
+    verify.user_id as verify_user,
+    case current_rules.rule_no
+        when 1 then verify.fires_1 when 2 then verify.fires_2 when 3 then verify.fires_3
+        when 4 then verify.fires_4 when 5 then verify.fires_5 when 6 then verify.fires_6
+        when 7 then verify.fires_7
     end as still_fires
-from triage_rules as x
-inner join triage_rules as y
-    on y.room_id = x.room_id and y.user_id = x.user_id and y.end_ms = x.end_ms - 30000
-    and y.rule_no = x.rule_no
-left join triage_rules as z
-    on z.room_id = x.room_id and z.user_id = x.user_id and z.end_ms = x.end_ms - 60000
-    and z.rule_no = x.rule_no
-left join triage_rules as w
-    on w.room_id = x.room_id and w.user_id = x.user_id and w.end_ms = x.end_ms + 30000
+-- the rules at e (current), e - 30 s (previous), e - 60 s (earlier) and e + 30 s (verify)
+from triage_rules as current_rules
+inner join triage_rules as previous
+    on previous.room_id = current_rules.room_id and previous.user_id = current_rules.user_id
+    and previous.end_ms = current_rules.end_ms - 30000
+    and previous.rule_no = current_rules.rule_no
+left join triage_rules as earlier
+    on earlier.room_id = current_rules.room_id and earlier.user_id = current_rules.user_id
+    and earlier.end_ms = current_rules.end_ms - 60000
+    and earlier.rule_no = current_rules.rule_no
+left join triage_rules as verify
+    on verify.room_id = current_rules.room_id and verify.user_id = current_rules.user_id
+    and verify.end_ms = current_rules.end_ms + 30000
 -- anti-joins, not NOT EXISTS: a correlated subquery is not decorrelated once the rows meet the
 -- dimension lookup downstream
-left join triage_help_evidence as h0
-    on h0.room_id = x.room_id and h0.evidence_end = x.end_ms
-left join triage_help_evidence as h1
-    on h1.room_id = x.room_id and h1.evidence_end = x.end_ms - 30000
-where x.`role` in ('teacher', 'student') and x.rule_no < 8 and x.fm_in_room = 0
-    and z.user_id is null and h0.room_id is null and h1.room_id is null;
+left join triage_help_evidence as help_at_end
+    on help_at_end.room_id = current_rules.room_id
+    and help_at_end.evidence_end = current_rules.end_ms
+left join triage_help_evidence as help_before_end
+    on help_before_end.room_id = current_rules.room_id
+    and help_before_end.evidence_end = current_rules.end_ms - 30000
+where current_rules.`role` in ('teacher', 'student') and current_rules.rule_no < 8
+    and current_rules.fm_in_room = 0
+    and earlier.user_id is null and help_at_end.room_id is null
+    and help_before_end.room_id is null;
 
 -- decision: 0 merged, -2 expired, -3 no evidence, -4 fm present, 1-8 the rule that fired.
 create temporary view triage_rows as

@@ -8,34 +8,35 @@
 -- digits); then future_timestamp (client_time > server_time + 5 min). Valid messages go to the
 -- topic's clean table with the envelope every classroom topic shares.
 -- Arguments: view, the checked view to create; source, the topic's table; columns, the message's
--- own columns; parse, their parse_message fields; checks, the rules on them (p.<field>);
+-- own columns; parse, their parse_message fields; checks, the rules on them (parsed.<field>);
 -- missing, when a conditional field is missing (default: never).
 create temporary view {view} as
 select
-    m.payload, m.source_split, m.source_offset, m.ingested_at, m.processed_at,
-    p.room_id, p.user_id, p.role, p.client_time, p.server_time,
+    message.payload, message.source_split, message.source_offset, message.ingested_at,
+    message.processed_at,
+    parsed.room_id, parsed.user_id, parsed.role, parsed.client_time, parsed.server_time,
     {columns},
     case
-        when p.reason in ('malformed_json', 'missing_field') then p.reason
+        when parsed.reason in ('malformed_json', 'missing_field') then parsed.reason
         when ({missing:false}) then 'missing_field'
-        when p.reason is not null then p.reason
+        when parsed.reason is not null then parsed.reason
         when not (
-            p.user_id between -999999999999999999 and 999999999999999999
-                and p.role in ('teacher', 'student', 'fm')
-                and p.client_time between -999999999999999999 and 999999999999999999
-                and p.server_time between -999999999999999999 and 999999999999999999
+            parsed.user_id between -999999999999999999 and 999999999999999999
+                and parsed.role in ('teacher', 'student', 'fm')
+                and parsed.client_time between -999999999999999999 and 999999999999999999
+                and parsed.server_time between -999999999999999999 and 999999999999999999
                 and ({checks}))
             then 'wrong_type'
-        when p.client_time > p.server_time + 300000 then 'future_timestamp'
+        when parsed.client_time > parsed.server_time + 300000 then 'future_timestamp'
     end as reason
-from {source} as m,
-    lateral table(parse_message(m.payload, '
+from {source} as message,
+    lateral table(parse_message(message.payload, '
         room_id      UBIGINT  room_id      NOT NULL,
         user_id      BIGINT   user_id      NOT NULL,
         role         STRING   role         NOT NULL,
         client_time  BIGINT   client_time  NOT NULL,
         server_time  BIGINT   server_time  NOT NULL,{parse}
-    ')) as p;
+    ')) as parsed;
 
 insert into {source}_clean
 select
