@@ -15,10 +15,11 @@ The engine runs in a child process (``python -m classpulse.warehouse.scratch``):
 engine per process, fixes its time zone when it loads, and the caller may hold another or be a
 process that only reads files. Lexing and parsing share one child per process, started when
 first needed (about 1 s); one that gives no answer within :data:`REPLY_TIMEOUT` is killed
-(:class:`ScratchTimeout`) and the next question starts another. Every answer is kept per process and on disk, under
-``.cache/chdb-scratch/``, named by a hash of the question and the chDB version: a later process
-asking the same question about the same text starts no engine at all (the store is
-:class:`classpulse.answer_cache.AnswerCache`, shared with the Flink SQL readers).
+(:class:`ScratchTimeout`) and the next question starts another. Every answer is kept per
+process and on disk, under ``.cache/chdb-scratch/``, named by a hash of the question and the
+chDB version: a later process asking the same question about the same text starts no engine at
+all (the store is :class:`classpulse.answer_cache.AnswerCache`, shared with the Flink SQL
+readers).
 """
 
 from __future__ import annotations
