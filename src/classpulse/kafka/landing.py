@@ -36,9 +36,10 @@ Why these choices:
 - **Batches per partition of up to** ``batch_messages`` **(200k) or** ``batch_seconds``
   **(1 s)**, whichever first: large inserts (few parts, few merges) when behind; a partition
   read to its end waits only ``caught_up_seconds`` (0.2 s) for more when following. A batch is
-  one partition's range, never several partitions or topics in one request: the range *is* the deduplication token and the intent,
-  so a redo after a crash rebuilds exactly the same insert whoever owns the partition then;
-  a request per partition costs a few milliseconds against ~a second of rows when behind.
+  one partition's range, never several partitions or topics in one request: the range *is* the
+  deduplication token and the intent, so a redo after a crash rebuilds exactly the same insert
+  whoever owns the partition then; a request per partition costs a few milliseconds against ~a
+  second of rows when behind.
 - **Consume and insert overlap**: a batch's insert (HTTP; the warehouse parses in its own
   process) runs on a background thread while the next messages are consumed and framed. Two
   batches are in flight at once, of two different partitions: the engine parses a streamed
