@@ -223,8 +223,10 @@ def test_the_functions_the_jobs_call_are_declared() -> None:
         "    as 'io.classpulse.udf.MaxOverlap' language JAVA",
         "create temporary system function if not exists presence_tracker\n"
         "    as 'io.classpulse.udf.PresenceTracker' language JAVA",
+        "create temporary system function if not exists latest_value\n"
+        "    as 'io.classpulse.udf.Latest' language JAVA",
     ]
-    for name in ("ParseMessage", "MaxOverlap", "PresenceTracker"):
+    for name in ("ParseMessage", "MaxOverlap", "PresenceTracker", "Latest"):
         assert (ROOT / f"jvm/udf/src/main/java/io/classpulse/udf/{name}.java").is_file()
 
 
