@@ -54,3 +54,41 @@ def test_versions_resolve_updates_and_deletes_without_double_counting(
     assert [(index, deleted) for _, index, deleted in cc10] == [(1, 0), (1, 1)]
     current = latest_versions(log, ("cc_id", "type", "attribution_date"))
     assert {key: row["cc_index"] for key, row in current.items()} == {(7, 1, "2026-11-20"): 1}
+
+
+def test_latest_version_of_a_tie_may_have_no_confirm_time(
+    flink_session: FlinkSession, flink_kafka: Settings, tmp_path: Path
+) -> None:
+    """Ties on update_time go to the later line, and a NULL confirm_date_time in that version
+    stays NULL (the order is not confirmed) whatever an earlier version carried."""
+    topics = tmp_path / "topics"
+    (topics / "data_pack_order_info").mkdir(parents=True)
+    (topics / "data_pack_order_info" / "orders.jsonl").write_text(
+        "\n".join(
+            [
+                order("p1", 12, 3, "2026-11-21 09:00:00", "09:00:00"),
+                order("p1", 12, 3, None, "09:00:00"),  # tie: the later line, unconfirmed, wins
+                order("p2", 12, 3, "2026-11-21 10:00:00", "10:00:00"),
+                order("p3", 13, 3, None, "11:00:00"),
+                order("p3", 13, 3, "2026-11-22 11:00:00", "11:00:00"),  # tie: confirmed wins
+                order("p4", 14, 3, "2026-11-21 08:00:00", "12:00:00"),
+                order("p4", 14, 3, None, "11:59:59"),  # older: loses although later in the file
+            ]
+        )
+        + "\n"
+    )
+    run = run_all(
+        flink_session,
+        flink_kafka,
+        tmp_path / "home",
+        topics,
+        ("clean_data_pack_order_info", "mart_cc_daily_tracking"),
+    )
+    current = latest_versions(
+        read_topic(run, "cc_daily_tracking"), ("cc_id", "type", "attribution_date")
+    )
+    assert {key: (row["cc_index"], row["update_time"]) for key, row in current.items()} == {
+        (12, 1, "2026-11-21"): (1, "2026-11-20 10:00:00"),
+        (13, 1, "2026-11-22"): (1, "2026-11-20 11:00:00"),
+        (14, 1, "2026-11-21"): (1, "2026-11-20 12:00:00"),
+    }
