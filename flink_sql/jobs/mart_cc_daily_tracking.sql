@@ -4,34 +4,37 @@
 -- instead of the seed's last-arrived LAST_VALUE).
 
 -- Latest version per order id: greatest update_time, ties to the later message (later split, then
--- the later position in it). The version's fields ride in one key whose MAX picks them together
--- (CHR(0) separators keep the tuple order of the leading fields). A ROW_NUMBER() top-1 would be the
--- usual form, but Flink 2.3 plans a top-1 Rank feeding an aggregate without retraction (MAX and
--- COUNT keep the versions that a later version replaced); an aggregate feeding an aggregate is
--- exact.
+-- the later position in it). latest_value (flink_sql/functions.sql, jvm/udf Latest.java) keeps the
+-- fields of the greatest (update_time, split, message_seq) in place of a padded text key under MAX
+-- (no key string built per message, and a NULL confirm_date_time comes back as NULL, no marker).
+-- The order is exact: update_time is a checked YYYY-MM-DD HH:MM:SS, so its digits as a BIGINT sort
+-- as the text does, with no time zone involved (the two unused order keys are constants), and
+-- (split, message_seq) is unique per message, so the three picks below are of one version. A
+-- ROW_NUMBER() top-1 would be the usual form, but Flink 2.3 plans a top-1 Rank feeding an
+-- aggregate without retraction (COUNT would keep the versions that a later one replaced); an
+-- aggregate feeding an aggregate is exact.
+create temporary view order_versions as
+select
+    id, update_time, cc_id, `status`, confirm_date_time, source_split, message_seq,
+    cast(
+        replace(replace(replace(update_time, '-', ''), ' ', ''), ':', '') as bigint
+    ) as update_digits
+from data_pack_order_info_clean;
+
 create temporary view latest_orders as
 select
-    cast(version_fields[4] as bigint) as cc_id,
-    cast(version_fields[5] as int) as `status`,
-    -- '+' marks a confirm_date_time that is set, '-' one that is null
-    case
-        when version_fields[6] like '+%' then substr(version_fields[6], 2)
-    end as confirm_date_time,
-    version_fields[1] as update_time
-from (
-    select
-        id,
-        split(max(concat(
-            update_time, chr(0),
-            source_split, chr(0),
-            lpad(cast(message_seq as string), 19, '0'), chr(0),
-            cast(cc_id as string), chr(0),
-            cast(`status` as string), chr(0),
-            coalesce(concat('+', confirm_date_time), '-')
-        )), chr(0)) as version_fields
-    from data_pack_order_info_clean
-    group by id
-);
+    cast(latest_value(
+        cast(cc_id as string), update_digits, 0, 0, source_split, message_seq
+    ) as bigint) as cc_id,
+    cast(latest_value(
+        cast(`status` as string), update_digits, 0, 0, source_split, message_seq
+    ) as int) as `status`,
+    latest_value(
+        confirm_date_time, update_digits, 0, 0, source_split, message_seq
+    ) as confirm_date_time,
+    max(update_time) as update_time
+from order_versions
+group by id;
 
 -- confirm_date_time is a business-time-zone string: its date part is the attribution day.
 create temporary view cc_confirmations as

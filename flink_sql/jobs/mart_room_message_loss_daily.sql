@@ -12,14 +12,7 @@ select
     date_format(to_timestamp_ltz(ack.server_time, 3), 'yyyy-MM-dd') as `day`,
     ack.bid, ack.room_id, ack.uid, ack.terminal, ack.max_msgid, missing.msgid,
     missing.msgid is NULL or missing.msgid = ack.missing_msgids[1] as is_report_row,
-    -- the latest report (greatest server_time, then the later message: split, position) rides in
-    -- one sortable key whose MAX carries its missing count, as in mart_cc_daily_tracking
-    concat(
-        lpad(cast(ack.server_time as string), 19, '0'), chr(0),
-        ack.source_split, chr(0),
-        lpad(cast(ack.message_seq as string), 19, '0'), chr(0),
-        cast(ack.missing_count as string)
-    ) as report_version
+    ack.server_time, ack.source_split, ack.message_seq, ack.missing_count
 from room_push_ack_clean as ack
 left join unnest(ack.missing_msgids) as missing (msgid) on TRUE;
 
@@ -32,7 +25,12 @@ select
     count(*) filter (where is_report_row) as reports,
     max(max_msgid) as max_msgid,
     count(distinct msgid) as gap_msgids,
-    cast(split_index(max(report_version), chr(0), 3) as bigint) as lost_msgids,
+    -- the latest report's missing count: greatest server_time, then the later message (split,
+    -- position), by latest_value (flink_sql/functions.sql) as in mart_cc_daily_tracking; the
+    -- rows of one report share its order and its count, so their ties pick the same value
+    cast(latest_value(
+        cast(missing_count as string), server_time, 0, 0, source_split, message_seq
+    ) as bigint) as lost_msgids,
     count(*) as rows_read
 from push_ack_msgids
 group by `day`, bid, room_id, uid, terminal;

@@ -8,6 +8,12 @@ process asking the same question gets the answer without starting the reader (an
 or an import of seconds). A file is written whole under a temporary name and renamed into place,
 so concurrent processes never read half of one; a read-only checkout just keeps no answers. A
 folder keeps at most ``limit`` answers, the least recently used dropped first.
+
+Both bookkeeping steps stay off the common path: a hit records its use (the file's mtime) only
+when the recorded one is older than ``TOUCH_AFTER_SECONDS`` (a metadata write per hit otherwise),
+and a store lists the folder only when this process's count of its files may pass the limit; a
+prune then leaves room for ``limit // PRUNE_ROOM_SHARE`` answers, so a full folder is listed
+once per that many stores, not on each. Stores of other processes are seen at the next listing.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +31,11 @@ from pathlib import Path
 # Files kept per folder: ten times what reading every SQL file of the project asks today
 # (about 400 Flink answers), so pruning only drops answers no current file asks for.
 ANSWER_LIMIT = 4096
+# least-recently-used order is kept to this resolution: a hit on an answer used less than this
+# long ago changes nothing on disk
+TOUCH_AFTER_SECONDS = 30.0
+# a prune drops down to limit - limit // PRUNE_ROOM_SHARE answers (at least one below the limit)
+PRUNE_ROOM_SHARE = 8
 
 
 class AnswerCache:
@@ -41,6 +53,7 @@ class AnswerCache:
         self.distributions = tuple(versions)
         self.format = format_number
         self.limit = limit
+        self._count: int | None = None  # files in the folder as far as this process knows
 
     @cached_property
     def directory(self) -> Path:
@@ -73,22 +86,33 @@ class AnswerCache:
         if kept is None:
             kept = ask()
             if _store(path, kept):
-                self._prune()
+                self._count_stored()
         return kept
 
-    def _prune(self) -> None:
-        """Keep at most ``limit`` files: the least recently used go first (a read touches its
-        file), so the answers of old texts and of versions no longer installed age out."""
+    def _count_stored(self) -> None:
+        """Count one more file; list (and prune) the folder only when the count is unknown or
+        this file may pass the limit."""
+        if self._count is not None and self._count < self.limit:
+            self._count += 1
+        else:
+            self._count = self._prune()
+
+    def _prune(self) -> int | None:
+        """Past ``limit`` files, keep the most recently used (a read touches its file) with room
+        for the next stores, so the answers of old texts and of versions no longer installed
+        age out; how many files stay (None when the folder cannot be listed)."""
         try:
             entries = list(os.scandir(self.directory))
             if len(entries) <= self.limit:
-                return
+                return len(entries)
             by_age = sorted(entries, key=_modified)
         except OSError:
-            return
-        for entry in by_age[: len(by_age) - self.limit]:
+            return None
+        keep = self.limit - max(1, self.limit // PRUNE_ROOM_SHARE)
+        for entry in by_age[: len(by_age) - keep]:
             with contextlib.suppress(OSError):  # another process pruned it first
                 os.unlink(entry.path)
+        return keep
 
 
 def _modified(entry: os.DirEntry) -> float:
@@ -99,13 +123,17 @@ def _modified(entry: os.DirEntry) -> float:
 
 
 def _read(path: Path) -> str | None:
-    """The answer kept at ``path`` (its use recorded for pruning), or None."""
+    """The answer kept at ``path``, or None; its use recorded for pruning unless it was
+    recorded less than ``TOUCH_AFTER_SECONDS`` ago."""
     try:
-        kept = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as file:
+            kept = file.read()
+            recorded = os.fstat(file.fileno()).st_mtime
     except (OSError, UnicodeDecodeError):
         return None
-    with contextlib.suppress(OSError):  # a read-only checkout: never pruned either
-        os.utime(path)
+    if time.time() - recorded >= TOUCH_AFTER_SECONDS:
+        with contextlib.suppress(OSError):  # a read-only checkout: never pruned either
+            os.utime(path)
     return kept
 
 

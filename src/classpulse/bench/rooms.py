@@ -26,16 +26,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from classpulse.bench.realtime_rooms import run_room_jobs
 from classpulse.bench.stack import own_broker
 from classpulse.config import Settings, load_settings
 
+if TYPE_CHECKING:
+    from classpulse.rooms.generator import RoomsOptions
+
 
 @dataclass(frozen=True)
 class RoomsBenchOptions:
-    # 0.05 = one 3k-user room (~1.6M messages): the goal is a rate, and a whole day of the
-    # 60k room with acks every 2 s (~100M messages) does not fit a generator in memory
+    # 0.05 = one 3k-user room (~1.6M messages): the goal is a rate; the day is generated and
+    # produced in bounded chunks (classpulse.rooms.streamed), so a larger scale costs time and
+    # scratch disk, not memory
     scale: float = 0.05
     repeats: int = 3
     parallelism: int = 2
@@ -47,12 +52,28 @@ class RoomsBenchOptions:
 class RoomsBenchReport:
     options: RoomsBenchOptions
     messages: int
-    peak_online: int
     seconds: list[float] = field(default_factory=list)
 
     @property
     def messages_per_second(self) -> float:
         return self.messages / statistics.median(self.seconds) if self.seconds else 0.0
+
+
+def produce_day(settings: Settings, day: RoomsOptions, scratch: Path) -> int:
+    """The generated day's lines into their topics, streamed (memory stays flat whatever the
+    scale; the records wait on disk under ``scratch``); how many messages."""
+    from classpulse.kafka.produce import TopicProducer, message_key
+    from classpulse.rooms.streamed import stream_rooms_lines
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    producer = TopicProducer(settings)
+    count = 0
+    for topic, line in stream_rooms_lines(day, scratch):
+        value = line.encode()
+        producer.send(topic, value, message_key(topic, value))
+        count += 1
+    producer.flush()
+    return count
 
 
 def run_rooms_benchmark(
@@ -62,8 +83,7 @@ def run_rooms_benchmark(
     from classpulse.flink.session import FlinkSession, SessionOptions
     from classpulse.kafka import broker
     from classpulse.kafka.admin import create_topics
-    from classpulse.kafka.produce import TopicProducer, message_key
-    from classpulse.rooms.generator import RoomsOptions, generate_rooms_day
+    from classpulse.rooms.generator import ROOM_TOPICS, RoomsOptions
 
     with tempfile.TemporaryDirectory(prefix="classpulse-bench-rooms-") as scratch:
         settings: Settings = replace(
@@ -73,31 +93,21 @@ def run_rooms_benchmark(
             kafka_heap="512m",
             kafka_partitions=options.partitions,
         )
-        log("generating the day")
-        day = generate_rooms_day(
-            RoomsOptions(
-                start=date(2026, 12, 1),
-                scale=options.scale,
-                rooms=0,
-                ack_interval_ms=options.ack_interval_ms,
-                late_share=0.0,
-            )
+        day_options = RoomsOptions(
+            start=date(2026, 12, 1),
+            scale=options.scale,
+            rooms=0,
+            ack_interval_ms=options.ack_interval_ms,
+            late_share=0.0,
         )
-        report = RoomsBenchReport(
-            options,
-            messages=sum(len(lines) for lines in day.lines.values()),
-            peak_online=max((m.peak_online for m in day.concurrency), default=0),
-        )
+        report = RoomsBenchReport(options, messages=0)
         broker.start(settings)
         try:
-            log(f"producing {report.messages} messages")
+            log("generating and producing the day, chunk by chunk")
             pipeline.create_topics(settings)
-            create_topics(settings, list(day.lines))
-            producer = TopicProducer(settings)
-            for topic, lines in day.lines.items():
-                for _, line in lines:
-                    producer.send(topic, line.encode(), message_key(topic, line.encode()))
-            producer.flush()
+            create_topics(settings, list(ROOM_TOPICS))
+            report.messages = produce_day(settings, day_options, Path(scratch) / "runs")
+            log(f"produced {report.messages} messages")
             session = FlinkSession(
                 SessionOptions(parallelism=options.parallelism, jars=pipeline.kafka_jars())
             )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -350,45 +351,61 @@ def corrupt(rng: random.Random, topic: str, reason: str, document: dict[str, Any
     return dump(bad)
 
 
-def build_lines(
-    options: RoomsOptions, topic: str, records: list[Any], to_document: Any, late: set[int]
-) -> tuple[list[tuple[int, str]], dict[str, int]]:
-    """Arrival-ordered lines with corrupted copies; ``late`` records move behind later ones."""
-    rng = derive_random(options.seed, "lines", topic)
-    order = sorted(range(len(records)), key=lambda i: records[i].server_time)
-    placed: list[tuple[int, int]] = []  # arrival ms, record index
-    pending: list[int] = []
-    late_ms = options.late_min_seconds * 1000
-    for index in order:
-        time = records[index].server_time
+def placed_records(
+    ordered: Iterable[tuple[int, Any]], late: set[int], late_ms: int
+) -> Iterator[tuple[int, Any]]:
+    """(arrival ms, record) from (generation index, record) in server_time order: a record
+    whose index is in ``late`` arrives right after the first record ``late_ms`` ahead of it."""
+    pending: list[Any] = []
+    for index, record in ordered:
+        time = record.server_time
         if index in late:
-            pending.append(index)
+            pending.append(record)
             continue
-        placed.append((time, index))
-        for waiting in [w for w in pending if records[w].server_time + late_ms <= time]:
-            placed.append((time, waiting))
-            pending.remove(waiting)
-    placed.extend((records[w].server_time + late_ms, w) for w in pending)
-    counts = dict.fromkeys(REASONS, 0)
+        yield time, record
+        ready = [waiting.server_time + late_ms <= time for waiting in pending]
+        yield from ((time, waiting) for waiting, due in zip(pending, ready, strict=True) if due)
+        pending = [waiting for waiting, due in zip(pending, ready, strict=True) if not due]
+    yield from ((waiting.server_time + late_ms, waiting) for waiting in pending)
+
+
+def topic_lines(
+    options: RoomsOptions,
+    topic: str,
+    placed: Iterable[tuple[int, Any]],
+    to_document: Any,
+    counts: dict[str, int],
+) -> Iterator[tuple[int, str]]:
+    """(arrival ms, line) of each placed record, each followed by its corrupted copies (how
+    many per reason added to ``counts``); a stream, so a day need not fit in memory."""
+    rng = derive_random(options.seed, "lines", topic)
     carry = dict.fromkeys(REASONS, 1.0)  # a positive share gives at least one each
-    lines = []
-    for arrival, index in placed:
-        document = to_document(rng, records[index])
-        lines.append((arrival, dump(document)))
+    for arrival, record in placed:
+        document = to_document(rng, record)
+        yield arrival, dump(document)
         for reason in REASONS:
             carry[reason] += options.bad_share
             if carry[reason] >= 1.0 and rng.random() < 0.5:
                 carry[reason] -= 1.0
-                lines.append((arrival, corrupt(rng, topic, reason, document)))
                 counts[reason] += 1
-    return lines, counts
+                yield arrival, corrupt(rng, topic, reason, document)
 
 
-def generate_rooms_day(options: RoomsOptions) -> RoomsDay:
-    rooms = plan_rooms(options)
-    heartbeats: list[Heartbeat] = []
-    acks: list[PushAck] = []
-    behaviours: dict[str, int] = dict.fromkeys(BEHAVIOURS, 0)
+def build_lines(
+    options: RoomsOptions, topic: str, records: list[Any], to_document: Any, late: set[int]
+) -> tuple[list[tuple[int, str]], dict[str, int]]:
+    """Arrival-ordered lines with corrupted copies; ``late`` records move behind later ones."""
+    order = sorted(range(len(records)), key=lambda i: records[i].server_time)
+    placed = placed_records(((i, records[i]) for i in order), late, options.late_min_seconds * 1000)
+    counts = dict.fromkeys(REASONS, 0)
+    return list(topic_lines(options, topic, placed, to_document, counts)), counts
+
+
+def simulate_users(
+    options: RoomsOptions, rooms: list[Room], behaviours: dict[str, int]
+) -> Iterator[tuple[list[Heartbeat], list[PushAck]]]:
+    """Each user's heartbeats and push reports, room by room (one random stream per room);
+    ``behaviours`` counts the behaviour drawn for each user."""
     for room_index, room in enumerate(rooms):
         rng = derive_random(options.seed, "room", room_index)
         for user_index, uid in enumerate(room.users):
@@ -400,18 +417,37 @@ def generate_rooms_day(options: RoomsOptions) -> RoomsDay:
             behaviours[behaviour] += 1
             user = UserSimulator(options, room, uid, rng)
             user.simulate(behaviour)
-            heartbeats.extend(user.beats)
-            acks.extend(simulate_acks(options, room, uid, user.present, rng))
-    acks.sort(key=lambda ack: (ack.server_time, ack.bid, ack.room_id, ack.uid, ack.terminal))
+            yield user.beats, simulate_acks(options, room, uid, user.present, rng)
+
+
+def ack_order(ack: PushAck) -> tuple[int, int, str, int, str]:
+    """Arrival order of push reports (ties in generation order: sorts are stable)."""
+    return (ack.server_time, ack.bid, ack.room_id, ack.uid, ack.terminal)
+
+
+def late_indices(options: RoomsOptions, heartbeats: int) -> set[int]:
+    """Generation indices of the heartbeats that arrive late, out of ``heartbeats``."""
+    late_rng = derive_random(options.seed, "late")
+    late_count = max(1, round(heartbeats * options.late_share)) if options.late_share else 0
+    return set(late_rng.sample(range(heartbeats), min(late_count, heartbeats)))
+
+
+def generate_rooms_day(options: RoomsOptions) -> RoomsDay:
+    rooms = plan_rooms(options)
+    heartbeats: list[Heartbeat] = []
+    acks: list[PushAck] = []
+    behaviours: dict[str, int] = dict.fromkeys(BEHAVIOURS, 0)
+    for beats, user_acks in simulate_users(options, rooms, behaviours):
+        heartbeats.extend(beats)
+        acks.extend(user_acks)
+    acks.sort(key=ack_order)
     acks = [
         PushAck(
             a.bid, a.room_id, a.uid, a.terminal, a.server_time, a.max_msgid, a.missing_msgids, i
         )
         for i, a in enumerate(acks)
     ]
-    late_rng = derive_random(options.seed, "late")
-    late_count = max(1, round(len(heartbeats) * options.late_share)) if options.late_share else 0
-    late = set(late_rng.sample(range(len(heartbeats)), min(late_count, len(heartbeats))))
+    late = late_indices(options, len(heartbeats))
     beat_lines, beat_rejected = build_lines(
         options, HEARTBEAT_TOPIC, heartbeats, heartbeat_document, late
     )
