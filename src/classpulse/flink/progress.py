@@ -3,12 +3,17 @@
 The local mini-cluster serves Flink's REST API on the session's port. A job's Kafka source
 vertices report their subtasks' ``numRecordsOut`` (names below): their sum is the number of
 messages read so far, which against the messages waiting gives a progress bar and a rate.
+
+A read is not free: each makes the mini-cluster gather every subtask's metrics (its
+MetricFetcher dumps them all), inside the JVM that runs the job. Counts are read at most once
+per ``COUNTS_INTERVAL_S``, and only while a display shows them or something waits on them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +36,11 @@ from rich.progress import (
 # metric list rather than built).
 _SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
 _SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
+
+# How often counts are read while needed: the progress display's refresh. The mini-cluster's
+# metric fetcher interval (session.py) is half of it, so every read finds the metrics gathered
+# at the read before (a fetch is asynchronous: a read returns what the last fetch gathered).
+COUNTS_INTERVAL_S = 1.0
 
 
 class SourceRecords:
@@ -80,14 +90,34 @@ class SourceRecords:
 
 
 class JobMetrics:
-    """The records one job's sources have read in all; None while the job is starting."""
+    """The records one job's sources have read in all, read at most once per ``interval``."""
 
-    def __init__(self, port: int, job_id: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, job_id: str, host: str = "127.0.0.1", interval: float = COUNTS_INTERVAL_S
+    ) -> None:
         self.sources = SourceRecords(host, port, job_id)
+        self.interval = interval
+        self.last: int | None = None  # the latest count read; None until the metrics are there
+        self._read_at: float | None = None
 
     def records_read(self) -> int | None:
+        """Read the count now; the latest count read when this read gets none."""
+        self._read()
+        return self.last
+
+    def poll(self) -> bool:
+        """Read the count if ``interval`` has passed since the last read; True when one came."""
+        if self._read_at is not None and time.perf_counter() - self._read_at < self.interval:
+            return False
+        return self._read()
+
+    def _read(self) -> bool:
+        self._read_at = time.perf_counter()
         counts = self.sources.read()
-        return None if counts is None else sum(counts.values())
+        if counts is None:
+            return False
+        self.last = sum(counts.values())
+        return True
 
 
 class RunDisplay:
@@ -111,6 +141,11 @@ class RunDisplay:
             )
             self._progress.start()
         return self
+
+    @property
+    def shown(self) -> bool:
+        """Whether anything is displayed (else nobody needs the counts for it)."""
+        return self._progress is not None
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
