@@ -66,8 +66,12 @@ class CountingSources(SourceRecords):
         return super().read()
 
 
-def produce_qos(settings: Settings, directory: Path) -> int:
-    """Valid and malformed qos_log lines into emptied topics; the messages Kafka acknowledged."""
+@pytest.fixture
+def qos_produced(flink_kafka: Settings, tmp_path: Path) -> tuple[Settings, int]:
+    """Valid and malformed qos_log lines in emptied topics: the settings of a run of the test's
+    own, and the messages Kafka acknowledged."""
+    settings = replace(flink_kafka, home=tmp_path / "home")
+    directory = tmp_path / "topics"
     sources, middle, outputs = pipeline_topics(settings)
     truncate_topics(settings, [*sources, *middle, *outputs])
     lines = [qos(user, "PPT_START", TEN + user * MINUTE) for user in range(1, 41)]
@@ -76,19 +80,15 @@ def produce_qos(settings: Settings, directory: Path) -> int:
     (directory / "qos_log" / "20261120T020000Z.jsonl").write_text(
         "".join(line + "\n" for line in lines), encoding="utf-8"
     )
-    return produce_topics(settings, directory, ["qos_log"])["qos_log"]
+    return settings, produce_topics(settings, directory, ["qos_log"])["qos_log"]
 
 
 @pytest.mark.slow
 def test_a_shown_run_moves_its_display_to_every_message_read(
-    flink_session: FlinkSession,
-    flink_kafka: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    flink_session: FlinkSession, qos_produced: tuple[Settings, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a continuous job: it runs until stopped, so the display is seen reaching the whole input
-    settings = replace(flink_kafka, home=tmp_path / "home")
-    produced = produce_qos(settings, tmp_path / "topics")
+    settings, produced = qos_produced
     monkeypatch.setattr(runner, "RunDisplay", RecordingDisplay)
     name = f"tests-progress-{uuid.uuid4().hex[:8]}"
     options = runner.RunOptions(
@@ -134,16 +134,10 @@ def test_a_shown_run_moves_its_display_to_every_message_read(
 
 @pytest.mark.slow
 def test_a_silent_run_reads_its_count_once_at_the_end(
-    flink_session: FlinkSession,
-    flink_kafka: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    flink_session: FlinkSession, qos_produced: tuple[Settings, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = replace(flink_kafka, home=tmp_path / "home")
-    produce_qos(settings, tmp_path / "topics")
-    monkeypatch.setattr(progress, "SourceRecords", CountingSources)
-
-    result = run_bounded(settings, jobs=JOBS, session=flink_session)
+    monkeypatch.setattr(progress, "SourceRecords", CountingSources)  # JobMetrics reads with it
+    result = run_bounded(qos_produced[0], jobs=JOBS, session=flink_session)
 
     assert len(result.stages) == 1
     assert [sources.reads for sources in CountingSources.made] == [1]

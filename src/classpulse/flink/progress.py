@@ -37,10 +37,13 @@ from rich.progress import (
 _SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
 _SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
 
-# How often counts are read while needed: the progress display's refresh. The mini-cluster's
-# metric fetcher interval (session.py) is half of it, so every read finds the metrics gathered
-# at the read before (a fetch is asynchronous: a read returns what the last fetch gathered).
+# How often counts are read while needed: the progress display's refresh. A request for metrics
+# starts the mini-cluster's gathering of them in the background, at most once per its fetcher
+# interval (session.py: half of this), and returns what the last gathering found: so a
+# gathering is started GATHER_LEAD_S before each read (more than the lead and at most the
+# interval minus the lead after the last one), and the read finds it done, not a second old.
 COUNTS_INTERVAL_S = 1.0
+GATHER_LEAD_S = 0.25
 
 
 class SourceRecords:
@@ -69,6 +72,18 @@ class SourceRecords:
             query = urllib.parse.quote(",".join(ids), safe=",")
             counters[vertex["id"]] = (match.group(1), query)
         return counters
+
+    def gather(self) -> None:
+        """Ask for one source's counters: the mini-cluster starts gathering every metric (in
+        the background; a read within the fetcher interval after it finds the new values)."""
+        try:
+            first = next(iter(self._counters.items()), None)
+            if first is None:  # not listed yet: the job's details start a gathering too
+                self._get("")
+            else:
+                self._get(f"/vertices/{first[0]}/metrics?get={first[1][1]}")
+        except (urllib.error.URLError, OSError, ValueError):
+            pass  # the read after it says what is wrong
 
     def read(self) -> dict[str, int] | None:
         """Table -> records read; None while the job's metrics are not there yet."""
@@ -99,6 +114,7 @@ class JobMetrics:
         self.interval = interval
         self.last: int | None = None  # the latest count read; None until the metrics are there
         self._read_at: float | None = None
+        self._gathering = False  # a gathering was started for the next read
 
     def records_read(self) -> int | None:
         """Read the count now; the latest count read when this read gets none."""
@@ -106,10 +122,17 @@ class JobMetrics:
         return self.last
 
     def poll(self) -> bool:
-        """Read the count if ``interval`` has passed since the last read; True when one came."""
-        if self._read_at is not None and time.perf_counter() - self._read_at < self.interval:
-            return False
-        return self._read()
+        """Read the count if ``interval`` has passed since the last read; True when one came.
+
+        Called every ``GATHER_LEAD_S`` or so: the call before a read starts the gathering."""
+        since = None if self._read_at is None else time.perf_counter() - self._read_at
+        if since is None or since >= self.interval:
+            self._gathering = False
+            return self._read()
+        if not self._gathering and since >= self.interval - GATHER_LEAD_S:
+            self._gathering = True
+            self.sources.gather()
+        return False
 
     def _read(self) -> bool:
         self._read_at = time.perf_counter()

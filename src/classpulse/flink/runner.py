@@ -26,7 +26,7 @@ from typing import Any
 
 from classpulse.config import Settings, load_settings
 from classpulse.flink.accounting import Accounting
-from classpulse.flink.progress import JobMetrics, RunDisplay
+from classpulse.flink.progress import GATHER_LEAD_S, JobMetrics, RunDisplay
 from classpulse.flink.progress import SourceRecords as SourceRecords  # bench.sustained's import
 from classpulse.flink.session import FlinkSession, SessionOptions
 from classpulse.flink.sqlfiles import (
@@ -291,8 +291,8 @@ class EndOfInput:
 
 
 # How often the job's status is asked (a call into the JVM through the gateway, not REST): how
-# soon a finished job or a stop request is noticed
-STATUS_INTERVAL_S = 0.25
+# soon a finished job or a stop request is noticed; the counts' gathering lead (progress.py)
+STATUS_INTERVAL_S = GATHER_LEAD_S
 
 
 def wait_for_job(

@@ -70,8 +70,8 @@ class FlinkSession:
             startup.set_string("rest.bind-address", "127.0.0.1")
             startup.set_string("rest.bind-port", str(self.rest_port))
             # Metrics are gathered when a REST request asks for them, at most once per interval
-            # (Flink's default 10 s would freeze the display): half the display's read interval,
-            # so each read's request starts a gathering and finds the one of the read before.
+            # (Flink's default 10 s would freeze the display): half the display's read interval
+            # (progress.py: a gathering started just before each read, none by the read itself)
             fetch_ms = round(COUNTS_INTERVAL_S * 1000 / 2)
             startup.set_string("metrics.fetcher.update-interval", f"{fetch_ms} ms")
             # The mini-cluster's job and task managers live in this one JVM: a missed heartbeat
