@@ -3,12 +3,17 @@
 The local mini-cluster serves Flink's REST API on the session's port. A job's Kafka source
 vertices report their subtasks' ``numRecordsOut`` (names below): their sum is the number of
 messages read so far, which against the messages waiting gives a progress bar and a rate.
+
+A read is not free: each makes the mini-cluster gather every subtask's metrics (its
+MetricFetcher dumps them all), inside the JVM that runs the job. Counts are read at most once
+per ``COUNTS_INTERVAL_S``, and only while a display shows them or something waits on them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +36,14 @@ from rich.progress import (
 # metric list rather than built).
 _SOURCE_VERTEX = re.compile(r"^Source: KafkaSource-[^.]+\.[^.]+\.(\w+)")
 _SOURCE_COUNTER = re.compile(r"^\d+\.Source__.*\.numRecordsOut$")
+
+# How often counts are read while needed: the progress display's refresh. A request for metrics
+# starts the mini-cluster's gathering of them in the background, at most once per its fetcher
+# interval (session.py: half of this), and returns what the last gathering found: so a
+# gathering is started GATHER_LEAD_S before each read (more than the lead and at most the
+# interval minus the lead after the last one), and the read finds it done, not a second old.
+COUNTS_INTERVAL_S = 1.0
+GATHER_LEAD_S = 0.25
 
 
 class SourceRecords:
@@ -60,6 +73,18 @@ class SourceRecords:
             counters[vertex["id"]] = (match.group(1), query)
         return counters
 
+    def gather(self) -> None:
+        """Ask for one source's counters: the mini-cluster starts gathering every metric (in
+        the background; a read within the fetcher interval after it finds the new values)."""
+        try:
+            first = next(iter(self._counters.items()), None)
+            if first is None:  # not listed yet: the job's details start a gathering too
+                self._get("")
+            else:
+                self._get(f"/vertices/{first[0]}/metrics?get={first[1][1]}")
+        except (urllib.error.URLError, OSError, ValueError):
+            pass  # the read after it says what is wrong
+
     def read(self) -> dict[str, int] | None:
         """Table -> records read; None while the job's metrics are not there yet."""
         try:
@@ -80,14 +105,42 @@ class SourceRecords:
 
 
 class JobMetrics:
-    """The records one job's sources have read in all; None while the job is starting."""
+    """The records one job's sources have read in all, read at most once per ``interval``."""
 
-    def __init__(self, port: int, job_id: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, job_id: str, host: str = "127.0.0.1", interval: float = COUNTS_INTERVAL_S
+    ) -> None:
         self.sources = SourceRecords(host, port, job_id)
+        self.interval = interval
+        self.last: int | None = None  # the latest count read; None until the metrics are there
+        self._read_at: float | None = None
+        self._gathering = False  # a gathering was started for the next read
 
     def records_read(self) -> int | None:
+        """Read the count now; the latest count read when this read gets none."""
+        self._read()
+        return self.last
+
+    def poll(self) -> bool:
+        """Read the count if ``interval`` has passed since the last read; True when one came.
+
+        Called every ``GATHER_LEAD_S`` or so: the call before a read starts the gathering."""
+        since = None if self._read_at is None else time.perf_counter() - self._read_at
+        if since is None or since >= self.interval:
+            self._gathering = False
+            return self._read()
+        if not self._gathering and since >= self.interval - GATHER_LEAD_S:
+            self._gathering = True
+            self.sources.gather()
+        return False
+
+    def _read(self) -> bool:
+        self._read_at = time.perf_counter()
         counts = self.sources.read()
-        return None if counts is None else sum(counts.values())
+        if counts is None:
+            return False
+        self.last = sum(counts.values())
+        return True
 
 
 class RunDisplay:
@@ -111,6 +164,11 @@ class RunDisplay:
             )
             self._progress.start()
         return self
+
+    @property
+    def shown(self) -> bool:
+        """Whether anything is displayed (else nobody needs the counts for it)."""
+        return self._progress is not None
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:

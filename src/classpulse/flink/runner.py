@@ -26,7 +26,8 @@ from typing import Any
 
 from classpulse.config import Settings, load_settings
 from classpulse.flink.accounting import Accounting
-from classpulse.flink.progress import JobMetrics, RunDisplay, SourceRecords
+from classpulse.flink.progress import GATHER_LEAD_S, JobMetrics, RunDisplay
+from classpulse.flink.progress import SourceRecords as SourceRecords  # bench.sustained's import
 from classpulse.flink.session import FlinkSession, SessionOptions
 from classpulse.flink.sqlfiles import (
     ConnectorTable,
@@ -108,7 +109,7 @@ class StageResult:
     jobs: list[str]
     job_id: str
     seconds: float
-    messages_in: int | None
+    messages_in: int | None  # as last read over REST: None when nothing needed it (no display)
 
 
 WaveResult = StageResult  # the former name
@@ -244,8 +245,9 @@ class EndOfInput:
     have read all their input (the sinks commit their last transactions then; until it
     completes the finished tasks wait), and a periodic checkpoint comes only when the interval
     elapses: up to a whole interval (10 s) of idle wait per stage. Here, once the sources have
-    read something and their count has not moved for ``quiet`` seconds, a checkpoint is
-    triggered (Flink's REST ``POST /jobs/<id>/checkpoints``), again every ``quiet`` seconds
+    read something and their count (``observe``, read by ``wait_for_job`` once a second: each
+    read is a fresh gathering of the metrics) has not moved for ``quiet`` seconds, a checkpoint
+    is triggered (Flink's REST ``POST /jobs/<id>/checkpoints``), again every ``quiet`` seconds
     while the count stays still: the one after the last task finished is the final checkpoint.
     Mid-run checkpoints keep the long interval; a stall mid-run only costs a checkpoint.
     """
@@ -253,25 +255,14 @@ class EndOfInput:
     def __init__(self, host: str, port: int, job_id: str, quiet: float = 1.0) -> None:
         self.base = f"http://{host}:{port}/jobs/{job_id}"
         self.quiet = quiet
-        self.sources = SourceRecords(host, port, job_id)
         self.read: int | None = None  # records the sources have read, last seen
         self.still_since: float | None = None  # when that count last changed
         self.triggered = 0
         self._last_trigger = 0.0
-        self._last_poll = 0.0
 
-    def poll(self) -> None:
-        import urllib.error
-        import urllib.request
-
+    def observe(self, read: int) -> None:
+        """The sources' count just read: trigger a checkpoint once it has stood still."""
         now = time.perf_counter()
-        if now - self._last_poll < self.quiet / 4:
-            return
-        self._last_poll = now
-        counts = self.sources.read()
-        if counts is None:
-            return
-        read = sum(counts.values())
         if read != self.read:
             self.read, self.still_since = read, now
             return
@@ -280,6 +271,12 @@ class EndOfInput:
         if now - self._last_trigger < self.quiet:
             return
         self._last_trigger = now
+        self._trigger_checkpoint()
+
+    def _trigger_checkpoint(self) -> None:
+        import urllib.error
+        import urllib.request
+
         request = urllib.request.Request(
             self.base + "/checkpoints",
             data=b"{}",
@@ -293,6 +290,11 @@ class EndOfInput:
             pass  # the job is ending, or a checkpoint is running: again after ``quiet``
 
 
+# How often the job's status is asked (a call into the JVM through the gateway, not REST): how
+# soon a finished job or a stop request is noticed; the counts' gathering lead (progress.py)
+STATUS_INTERVAL_S = GATHER_LEAD_S
+
+
 def wait_for_job(
     result: Any,
     metrics: JobMetrics,
@@ -304,13 +306,16 @@ def wait_for_job(
 ) -> tuple[int | None, float]:
     """Block until the job ends (or ``stop`` is set), updating the display; re-raise a failure.
 
-    ``end_of_input`` (bounded runs): checkpoints triggered once the sources have finished."""
+    The sources' count is read (``metrics``, at most once per its interval) only while the
+    display shows it or ``end_of_input`` (bounded runs: checkpoints triggered once the sources
+    have finished) waits on it: a silent continuous job asks nothing of its REST endpoint.
+    Returns the sources' count at the end (the last one read if the endpoint is gone by then)
+    and the seconds since ``started``.
+    """
     client = result.get_job_client()
-    last: int | None = None
+    counting = display.shown or end_of_input is not None
     stopping = False
     while True:
-        if end_of_input is not None and not stopping:
-            end_of_input.poll()
         if stop is not None and stop.is_set() and not stopping:
             stopping = True
             stop_job(client, savepoint_dir or Path(tempfile.gettempdir()))
@@ -320,13 +325,12 @@ def wait_for_job(
             break
         if status in {"FINISHED", "FAILED", "CANCELED"}:
             break
-        count = metrics.records_read()
-        if count is not None:
-            last = count
-            display.update(count, time.perf_counter() - started)
-        time.sleep(0.25)
-    count = metrics.records_read()
-    last = count if count is not None else last
+        if counting and metrics.poll() and metrics.last is not None:  # a count just read
+            display.update(metrics.last, time.perf_counter() - started)
+            if end_of_input is not None and not stopping:
+                end_of_input.observe(metrics.last)
+        time.sleep(STATUS_INTERVAL_S)
+    last = metrics.records_read()  # once more: the final count, if the job's REST still answers
     if not stopping:
         result.wait()  # raises with the root cause when the job failed
     return last, time.perf_counter() - started

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from classpulse.flink.functions import register_functions, udf_jar
+from classpulse.flink.progress import COUNTS_INTERVAL_S
 from classpulse.flink.sqlfiles import ConnectorTable
 from classpulse.flink.sqlparser import read_statement
 from classpulse.flink.variables import Variables, render
@@ -68,7 +69,11 @@ class FlinkSession:
             self.rest_host, self.rest_port = "127.0.0.1", free_port()
             startup.set_string("rest.bind-address", "127.0.0.1")
             startup.set_string("rest.bind-port", str(self.rest_port))
-            startup.set_string("metrics.fetcher.update-interval", "500 ms")
+            # Metrics are gathered when a REST request asks for them, at most once per interval
+            # (Flink's default 10 s would freeze the display): half the display's read interval
+            # (progress.py: a gathering started just before each read, none by the read itself)
+            fetch_ms = round(COUNTS_INTERVAL_S * 1000 / 2)
+            startup.set_string("metrics.fetcher.update-interval", f"{fetch_ms} ms")
             # The mini-cluster's job and task managers live in this one JVM: a missed heartbeat
             # only means the JVM got no CPU for a while (a shared 2-core machine under load),
             # and with no restart strategy it would fail the whole pipeline (seen in a bench).
