@@ -107,7 +107,9 @@ public class PresenceTracker extends ProcessTableFunction<Row> {
         long timer = index.first();
         byte[] packed = users.get(uid);
         UserPresence user =
-                packed == null ? new UserPresence(timeoutMs) : UserPresence.unpack(packed, timeoutMs);
+                packed == null
+                        ? new UserPresence(timeoutMs)
+                        : UserPresence.unpack(packed, timeoutMs);
         long from = packed == null ? DueIndex.NONE : gridTime(user.nextWake());
         user.add(at, terminal, "leave".equals(kind));
         index.move(uid, from, gridTime(user.nextWake()));
@@ -123,7 +125,10 @@ public class PresenceTracker extends ProcessTableFunction<Row> {
     }
 
     public void onTimer(
-            OnTimerContext context, Bucket bucket, MapView<Long, byte[]> users, MapView<Long, byte[]> due)
+            OnTimerContext context,
+            Bucket bucket,
+            MapView<Long, byte[]> users,
+            MapView<Long, byte[]> due)
             throws Exception {
         if (bucket.timeoutMs == null) {
             return; // the bucket's state is gone

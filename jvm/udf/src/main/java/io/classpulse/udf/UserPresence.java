@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The presence of one user in one room (LIVE_CLASSROOM_CONTRACT.md B.2, B.3), kept between
- * messages by {@link PresenceTracker} and packed into a few dozen bytes (one entry of its room's map).
+ * messages by {@link PresenceTracker} and packed into a few dozen bytes (one entry of its
+ * bucket's map).
  *
  * <p>Messages are buffered until the watermark passes them, then applied in event-time order, one
  * instant at a time: the enters/beats of an instant first, its leaves after (a leave at the

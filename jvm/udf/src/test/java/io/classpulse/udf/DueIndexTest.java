@@ -44,11 +44,8 @@ class DueIndexTest {
     @Test
     void aFiringTakesOnlyTheUsersOfItsSlotInTimeOrder() throws Exception {
         MapStore store = new MapStore();
-        DueIndex index = new DueIndex(store, null);
-        index.move(7, NONE, 3_000);
-        index.move(1, NONE, 1_000);
-        index.move(-5, NONE, 3_000); // negative uids pack too (zig-zag)
-        index.move(1L << 40, NONE, 2_000);
+        // negative uids pack too (zig-zag)
+        DueIndex index = filed(store, 7, 3_000, 1, 1_000, -5, 3_000, 1L << 40, 2_000);
         assertEquals(1_000, index.first());
         assertArrayEquals(new long[] {1_000, 2_000, 3_000}, index.slots());
         assertArrayEquals(new long[] {1}, index.takeFirst());
@@ -61,9 +58,7 @@ class DueIndexTest {
     @Test
     void aMovedUserLeavesItsOldSlotAndAnEmptySlotGoes() throws Exception {
         MapStore store = new MapStore();
-        DueIndex index = new DueIndex(store, null);
-        index.move(1, NONE, 5_000);
-        index.move(2, NONE, 5_000);
+        DueIndex index = filed(store, 1, 5_000, 2, 5_000);
         index.move(1, 5_000, 2_000); // an earlier message: due sooner
         index.move(2, 5_000, 9_000); // applied: due at its reach
         assertArrayEquals(new long[] {2_000, 9_000}, index.slots());
@@ -75,10 +70,7 @@ class DueIndexTest {
     @Test
     void theSlotsKeptWithTheBucketRebuildTheIndex() throws Exception {
         MapStore store = new MapStore();
-        DueIndex index = new DueIndex(store, null);
-        index.move(3, NONE, 4_000);
-        index.move(4, NONE, 6_000);
-        DueIndex again = new DueIndex(store, index.slots()); // as on the next call
+        DueIndex again = new DueIndex(store, filed(store, 3, 4_000, 4, 6_000).slots()); // as on the next call
         assertArrayEquals(new long[] {3}, again.takeFirst());
         assertEquals(6_000, again.first());
     }
@@ -110,6 +102,15 @@ class DueIndexTest {
         }
         assertEquals(NONE, index.first());
         assertTrue(store.slots.isEmpty());
+    }
+
+    /** A new index with each (uid, slot) of {@code uidsAndSlots} filed, in that order. */
+    private static DueIndex filed(MapStore store, long... uidsAndSlots) throws Exception {
+        DueIndex index = new DueIndex(store, null);
+        for (int i = 0; i < uidsAndSlots.length; i += 2) {
+            index.move(uidsAndSlots[i], NONE, uidsAndSlots[i + 1]);
+        }
+        return index;
     }
 
     private static Map<Long, Integer> sizes(MapStore store) {
