@@ -23,8 +23,8 @@ from room_heartbeat_clean;
 -- heartbeats until the watermark passes them, applies them in event-time order keeping per
 -- terminal only the end of its coverage, and emits each session once the watermark passes
 -- online_to and each session's piece of a minute once it is final (at the session's end or the
--- minute's end). Rows are timed (rowtime) at the first second boundary at or after that instant,
--- still within the minute (its end is one), so the minute aggregate below closes with the same
+-- minute's end). Rows are timed (rowtime) at the first 5-second boundary at or after that
+-- instant, still within the minute (its end is one), so the minute aggregate below closes with the same
 -- watermark. bucket = uid mod ${PRESENCE_BUCKETS} only partitions: a 60k-user room spreads over
 -- every subtask, hundreds of users a key; the rows are per user whatever the bucket.
 create temporary view presence_counted as

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * that the bucket's one timer visits only the users due when it fires, never all of them.
  *
  * <p>Two parts: the slots (grid instants) that have users due, in order, a small array kept with
- * the bucket (at most one slot per grid second of the next T + 60 s, whatever the bucket's size),
+ * the bucket (at most one slot per grid step of the next T + 60 s, whatever the bucket's size),
  * whose first is the instant of the bucket's timer; and per slot its uids, as zig-zag varints in
  * a byte array stored by {@link Store} (a map of the function's state, read only for the slots
  * that change or fire). Each user with something due sits in exactly one slot: the tracker moves

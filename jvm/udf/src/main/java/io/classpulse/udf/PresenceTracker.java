@@ -25,12 +25,12 @@ import org.apache.flink.types.Row;
  * each key holds hundreds of its users. A small room has a key per user, as before.
  *
  * <p>Timers: one per bucket, at the first slot of its {@link DueIndex}: each user due is filed
- * under the first second boundary ({@link #GRID_MS}) at or after its next wake. When the timer
+ * under the first 5-second boundary ({@link #GRID_MS}) at or after its next wake. When the timer
  * fires at t, only the users filed at t are advanced to t: the rules apply each instant in
  * event-time order whatever t is (the watermark has passed t, so every message up to t is in),
- * so the rows are the same as with a timer at each wake; they only leave up to a second later,
+ * so the rows are the same as with a timer at each wake; they only leave up to 5 s later,
  * timed at t. A piece stays in its minute: it is final in (m, m + 60 s] and the minute's end is a
- * second boundary.
+ * grid boundary.
  *
  * <p>Why state goes by {@code clearAllState()} and never {@code clearAll()} (Flink 2.3.0):
  * {@code clearAll()} also runs {@code clearAllTimers()}, which lists the timers through
@@ -50,8 +50,12 @@ import org.apache.flink.types.Row;
                 + "piece_from BIGINT, piece_to BIGINT, is_start BOOLEAN, is_timeout BOOLEAN>")
 public class PresenceTracker extends ProcessTableFunction<Row> {
 
-    /** Timers on a one-second grid: a user's wake is filed under the boundary at or after it. */
-    static final long GRID_MS = 1_000L;
+    /**
+     * Timers on a 5-second grid: a user's wake is filed under the boundary at or after it. A
+     * minute's end is one, so pieces stay in their minute; a coarser grid means fewer due slots
+     * per bucket (each costs its key and length in the state), sessions leaving a little later.
+     */
+    static final long GRID_MS = 5_000L;
 
     /** The bucket's settings and due slots, kept for {@code onTimer} (it sees no arguments). */
     public static class Bucket {

@@ -214,8 +214,8 @@ public final class UserPresence {
 
     // -- packing -----------------------------------------------------------------------------
     // Varints; times as zig-zag deltas from the next wake (written first: every non-idle state has
-    // one, and the tracker reads it alone to find the users due). Not packed: the timeout, an
-    // argument of the function, and the wake's timer, which the tracker derives from it.
+    // one). Not packed: the timeout, an argument of the function, and where the tracker filed the
+    // user (DueIndex), which it derives from the next wake.
 
     /** The terminal names of the contract (B.1), packed as their index; others as UTF-8. */
     private static final List<String> KNOWN_TERMINALS = List.of("pc", "mac", "h5", "app", "pcqq");
@@ -246,12 +246,6 @@ public final class UserPresence {
             writeName(out, message.terminal);
         }
         return out.toByteArray();
-    }
-
-    /** The {@link #nextWake()} of a packed state, read without unpacking the rest. */
-    public static long wakeOf(byte[] bytes) {
-        long wakePlusOne = new Reader(bytes).varint();
-        return wakePlusOne == 0 ? NONE : wakePlusOne - 1;
     }
 
     public static UserPresence unpack(byte[] bytes, long timeoutMs) {
