@@ -12,9 +12,9 @@ create temporary system function if not exists parse_message
 create temporary system function if not exists max_overlap
     as 'io.classpulse.udf.MaxOverlap' language JAVA;
 
--- presence_tracker(input => TABLE ... PARTITION BY (bid, room_id, uid), on_time => ..., timeout_ms):
--- a process table function, one user's presence in a room (room_presence_sessions and the
--- per-minute pieces of room_concurrency_1min). See jvm/udf PresenceTracker.java.
+-- presence_tracker(input => TABLE ... PARTITION BY (bid, room_id, bucket), on_time => ..., ...):
+-- a process table function, the presence of each user of a bucket of a room
+-- (room_presence_sessions and the per-minute pieces of room_concurrency_1min). See jvm/udf PresenceTracker.java.
 create temporary system function if not exists presence_tracker
     as 'io.classpulse.udf.PresenceTracker' language JAVA;
 

@@ -17,22 +17,27 @@ select
     cast(split_index(message_key, '|', 2) as bigint) as source_offset
 from room_heartbeat_clean;
 
--- One process table function per user (jvm/udf PresenceTracker, rules in UserPresence) in place
--- of a join of beats with leaves and a chain of windows: it buffers the user's heartbeats until
--- the watermark passes them, applies them in event-time order keeping per terminal only the end
--- of its coverage, and emits each session when the watermark passes online_to and each
--- session's piece of a minute once it is final (at the session's end or the minute's end). Rows
--- are timed (rowtime) at that instant, so the minute aggregate below closes with the same
--- watermark.
+-- One process table function per bucket of a room (jvm/udf PresenceTracker, rules in
+-- UserPresence; its state is a map of the bucket's users, a few dozen bytes each, and one timer)
+-- in place of a join of beats with leaves and a chain of windows: it buffers each user's
+-- heartbeats until the watermark passes them, applies them in event-time order keeping per
+-- terminal only the end of its coverage, and emits each session once the watermark passes
+-- online_to and each session's piece of a minute once it is final (at the session's end or the
+-- minute's end). Rows are timed (rowtime) at the first 5-second boundary at or after that
+-- instant, still within the minute (its end is one), so the minute aggregate below closes with the same
+-- watermark. bucket = uid mod ${PRESENCE_BUCKETS} only partitions: a 60k-user room spreads over
+-- every subtask, hundreds of users a key; the rows are per user whatever the bucket.
 create temporary view presence_counted as
-select bid, room_id, uid, terminal, kind, server_time, event_at
+select
+    bid, room_id, uid, terminal, kind, server_time, event_at,
+    cast(mod(uid, ${PRESENCE_BUCKETS}) as int) as bucket
 from presence_events
 where not is_late;
 
 create temporary view presence_rows as
 select *
 from presence_tracker(
-    input => table presence_counted partition by (bid, room_id, uid),
+    input => table presence_counted partition by (bid, room_id, bucket),
     on_time => descriptor (event_at),
     timeout_ms => cast(${PRESENCE_TIMEOUT_SECONDS} * 1000 as bigint),
     uid => 'room_presence_tracker'

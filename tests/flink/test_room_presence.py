@@ -5,6 +5,10 @@ presence jobs run bounded; the sessions they commit equal both the sessions writ
 and the pure-Python oracle (:mod:`classpulse.rooms.expected`). A heartbeat sent after the
 watermark passed it is accounted as late, never silently lost.
 
+A second room's users share the function's keys: the function is partitioned by room and bucket
+(uid mod PRESENCE_BUCKETS), here three buckets of eight users, and the users of one room in
+different buckets must still add up to exactly the room's sessions and minute rows.
+
 The users share the presence function's subtasks, and their timers interleave, closing by the
 data's watermark and by the end of input: a user whose state is cleared must leave the others'
 state and timers alone (PresenceTracker's class comment: with ``clearAll()`` users 2, 6, 7 and
@@ -14,6 +18,8 @@ state and timers alone (PresenceTracker's class comment: with ``clearAll()`` use
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +33,7 @@ from rooms_kafka import (
 )
 
 from classpulse.config import Settings
+from classpulse.flink import pipeline
 from classpulse.rooms.expected import Heartbeat, concurrency_1min, presence_sessions
 
 T0 = 1_796_083_200_000  # 2026-12-01 08:00:00 Asia/Shanghai, a minute boundary
@@ -213,3 +220,101 @@ def test_concurrency_per_minute_counts_peak_starts_and_timeouts(presence_run: Se
         ("2026-12-01 08:00:00", "2026-12-01 08:01:00"),
         ("2026-12-01 08:01:00", "2026-12-01 08:02:00"),
     }
+
+
+# -- one room over a few shared buckets ------------------------------------------------------
+BUCKETS = 3
+SHARED_ROOM = "502"
+
+
+def shared_room_beats() -> list[Heartbeat]:
+    """24 users of one room, seeded, in time order: each on one or two terminals from a random
+    enter on, beating every 5-12 s (at any millisecond, so wakes fall between grid seconds),
+    now and then leaving (and entering again) or falling silent for longer than T."""
+    rng = random.Random(20261201)
+    beats: list[Heartbeat] = []
+    for uid in range(1, 25):
+        terminals = ["pc", "app"][: rng.choice((1, 2))]
+        entered: set[str] = set()
+        at = rng.randrange(0, 40 * S)
+        while at < 170 * S:
+            terminal = rng.choice(terminals)
+            if terminal not in entered:
+                kind = "enter"
+                entered.add(terminal)
+            elif rng.random() < 0.1:
+                kind = "leave"
+                entered.discard(terminal)
+            else:
+                kind = "beat"
+            beats.append(Heartbeat(1, SHARED_ROOM, uid, terminal, kind, T0 + at))
+            silent = rng.random() < 0.12
+            at += rng.randrange(31 * S, 50 * S) if silent else rng.randrange(5 * S, 12 * S)
+    return sorted(beats, key=lambda beat: beat.server_time)
+
+
+def shared_room_line(beat: Heartbeat) -> str:
+    document = {"bid": beat.bid, "room_id": beat.room_id, "uid": beat.uid}
+    return json.dumps(
+        {**document, "terminal": beat.terminal, "kind": beat.kind, "server_time": beat.server_time}
+    )
+
+
+@pytest.fixture(scope="module")
+def shared_room_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with one_partition_broker(tmp_path_factory.mktemp("buckets") / "broker") as settings:
+        produce_lines(settings, {"room_heartbeat": map(shared_room_line, shared_room_beats())})
+        pipeline.run_bounded(
+            settings,
+            jobs=JOBS,
+            session=kafka_flink_session(),
+            variables={"PRESENCE_BUCKETS": str(BUCKETS)},
+        )
+        yield settings
+
+
+def test_the_shared_room_spans_every_bucket_with_many_users_each() -> None:
+    beats = shared_room_beats()
+    users_per_bucket = Counter(uid % BUCKETS for uid in {beat.uid for beat in beats})
+    assert sorted(users_per_bucket.values()) == [8, 8, 8]
+    sessions = presence_sessions(beats, TIMEOUT_MS)
+    # every rule that moves a user between due times is exercised
+    assert {session.end_reason for session in sessions} == {"leave", "timeout"}
+    assert len(sessions) > 2 * len(users_per_bucket) * 8
+
+
+def test_users_of_one_room_in_different_buckets_add_up_exactly(shared_room_run: Settings) -> None:
+    expected_sessions = {
+        (s.uid, s.online_from, s.online_to, s.end_reason, s.terminals, s.heartbeats)
+        for s in presence_sessions(shared_room_beats(), TIMEOUT_MS)
+    }
+    sessions = [
+        (
+            row["uid"],
+            row["online_from_ms"],
+            row["online_to_ms"],
+            row["end_reason"],
+            row["terminals"],
+            row["heartbeats"],
+        )
+        for row in read_json(shared_room_run, "room_presence_sessions")
+    ]
+    assert len(sessions) == len(set(sessions))
+    assert set(sessions) == expected_sessions
+    expected_minutes = {
+        (m.start_time, m.users_present, m.peak_online, m.sessions_started, m.timeouts)
+        for m in concurrency_1min(presence_sessions(shared_room_beats(), TIMEOUT_MS))
+    }
+    minutes = [
+        (
+            row["start_time_ms"],
+            row["users_present"],
+            row["peak_online"],
+            row["sessions_started"],
+            row["timeouts"],
+        )
+        for row in read_json(shared_room_run, "room_concurrency_1min")
+        if row["room_id"] == SHARED_ROOM
+    ]
+    assert len(minutes) == len(set(minutes))
+    assert set(minutes) == expected_minutes

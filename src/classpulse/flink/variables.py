@@ -41,6 +41,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Room presence time-out T = missed beats x heartbeat interval (3 x 10 s), in seconds; "
         "at most 60 (room_concurrency_1min lets a beat reach into the next minute only).",
     ),
+    "PRESENCE_BUCKETS": (
+        "64",
+        "Room presence: a room's users are partitioned by uid mod this (mart_room_presence_"
+        "sessions), so one 60k-user room spreads over every subtask with ~940 users a key.",
+    ),
     "WATERMARK_IDLE_TIMEOUT": (
         "30 s",
         "Kafka: a partition with no record for this long stops holding back the watermark; "

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The presence of one user in one room (LIVE_CLASSROOM_CONTRACT.md B.2, B.3), kept between
- * messages by {@link PresenceTracker} and packed into a few dozen bytes.
+ * messages by {@link PresenceTracker} and packed into a few dozen bytes (one entry of its
+ * bucket's map).
  *
  * <p>Messages are buffered until the watermark passes them, then applied in event-time order, one
  * instant at a time: the enters/beats of an instant first, its leaves after (a leave at the
@@ -57,8 +58,7 @@ public final class UserPresence {
         }
     }
 
-    final long timeoutMs;
-    long wake = NONE; // the timer the tracker has registered
+    private final long timeoutMs;
     boolean open;
     long onlineFrom;
     long heartbeats;
@@ -213,12 +213,17 @@ public final class UserPresence {
     }
 
     // -- packing -----------------------------------------------------------------------------
-    // Varints; times as zig-zag deltas from the wake time (every non-idle state has one).
+    // Varints; times as zig-zag deltas from the next wake (written first: every non-idle state has
+    // one). Not packed: the timeout, an argument of the function, and where the tracker filed the
+    // user (DueIndex), which it derives from the next wake.
+
+    /** The terminal names of the contract (B.1), packed as their index; others as UTF-8. */
+    private static final List<String> KNOWN_TERMINALS = List.of("pc", "mac", "h5", "app", "pcqq");
 
     public byte[] pack() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(48);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(32);
+        long wake = nextWake();
         long base = wake == NONE ? 0 : wake;
-        writeVarint(out, timeoutMs);
         writeVarint(out, wake == NONE ? 0 : wake + 1);
         int flags = (open ? 1 : 0) | (lastLeave != NONE ? 2 : 0);
         out.write(flags);
@@ -232,23 +237,22 @@ public final class UserPresence {
         }
         writeVarint(out, terminals.size());
         for (Terminal terminal : terminals) {
-            writeString(out, terminal.name);
+            writeName(out, terminal.name);
             writeVarint(out, zigzag(terminal.coveredTo - base) << 1 | (terminal.inSession ? 1 : 0));
         }
         writeVarint(out, pending.size());
         for (Pending message : pending) {
             writeVarint(out, zigzag(message.at - base) << 1 | (message.leave ? 1 : 0));
-            writeString(out, message.terminal);
+            writeName(out, message.terminal);
         }
         return out.toByteArray();
     }
 
-    public static UserPresence unpack(byte[] bytes) {
+    public static UserPresence unpack(byte[] bytes, long timeoutMs) {
         Reader in = new Reader(bytes);
-        UserPresence user = new UserPresence(in.varint());
+        UserPresence user = new UserPresence(timeoutMs);
         long wakePlusOne = in.varint();
-        user.wake = wakePlusOne == 0 ? NONE : wakePlusOne - 1;
-        long base = user.wake == NONE ? 0 : user.wake;
+        long base = wakePlusOne == 0 ? 0 : wakePlusOne - 1;
         int flags = in.bytes[in.position++];
         user.open = (flags & 1) != 0;
         if (user.open) {
@@ -260,27 +264,27 @@ public final class UserPresence {
             user.lastLeave = in.time(base);
         }
         for (long n = in.varint(); n > 0; n--) {
-            String name = in.string();
+            String name = in.name();
             long packed = in.varint();
             user.terminals.add(new Terminal(name, unzigzag(packed >>> 1) + base, (packed & 1) != 0));
         }
         for (long n = in.varint(); n > 0; n--) {
             long packed = in.varint();
-            String name = in.string();
+            String name = in.name();
             user.pending.add(new Pending(unzigzag(packed >>> 1) + base, name, (packed & 1) != 0));
         }
         return user;
     }
 
-    private static long zigzag(long value) {
+    static long zigzag(long value) {
         return (value << 1) ^ (value >> 63);
     }
 
-    private static long unzigzag(long value) {
+    static long unzigzag(long value) {
         return (value >>> 1) ^ -(value & 1);
     }
 
-    private static void writeVarint(ByteArrayOutputStream out, long value) {
+    static void writeVarint(ByteArrayOutputStream out, long value) {
         while ((value & ~0x7FL) != 0) {
             out.write((int) ((value & 0x7F) | 0x80));
             value >>>= 7;
@@ -292,13 +296,19 @@ public final class UserPresence {
         writeVarint(out, zigzag(time - base));
     }
 
-    private static void writeString(ByteArrayOutputStream out, String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        writeVarint(out, bytes.length);
+    /** A known terminal as its index; any other name as (count of known + length), UTF-8. */
+    private static void writeName(ByteArrayOutputStream out, String name) {
+        int known = KNOWN_TERMINALS.indexOf(name);
+        if (known >= 0) {
+            writeVarint(out, known);
+            return;
+        }
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        writeVarint(out, KNOWN_TERMINALS.size() + (long) bytes.length);
         out.write(bytes, 0, bytes.length);
     }
 
-    private static final class Reader {
+    static final class Reader {
         final byte[] bytes;
         int position;
 
@@ -323,8 +333,12 @@ public final class UserPresence {
             return unzigzag(varint()) + base;
         }
 
-        String string() {
-            int length = (int) varint();
+        String name() {
+            long code = varint();
+            if (code < KNOWN_TERMINALS.size()) {
+                return KNOWN_TERMINALS.get((int) code);
+            }
+            int length = (int) (code - KNOWN_TERMINALS.size());
             String value = new String(bytes, position, length, StandardCharsets.UTF_8);
             position += length;
             return value;

@@ -41,12 +41,26 @@ class UserPresenceTest {
             pieces.add(
                     (minute - T0) + ": " + (from - T0) + ".." + (to - T0) + (started ? " start" : "")
                             + (timedOut ? " timeout" : ""));
+            // timed in (m, m + 60 s]: the minute's tumble (shifted by 1 ms) takes it
+            assertTrue(now > minute && now <= minute + M, "piece of " + minute + " at " + now);
             emittedAt.add(now - T0);
         }
     }
 
-    /** Messages (terminal, kind, at relative to T0), given in any order; all buffered first. */
+    /**
+     * Messages (terminal, kind, at relative to T0), given in any order; all buffered first. Run
+     * twice, advancing to each wake and to the tracker's grid time at or after it: the rows must
+     * be the same (only when they leave differs).
+     */
     private static Rows run(Object[]... messages) {
+        Rows exact = drive(false, messages);
+        Rows onGrid = drive(true, messages);
+        assertEquals(exact.sessions, onGrid.sessions);
+        assertEquals(exact.pieces, onGrid.pieces);
+        return exact;
+    }
+
+    private static Rows drive(boolean onGrid, Object[]... messages) {
         UserPresence user = new UserPresence(T);
         for (Object[] message : messages) {
             user.add(T0 + (Long) message[2], (String) message[0], "leave".equals(message[1]));
@@ -54,14 +68,14 @@ class UserPresenceTest {
         Rows rows = new Rows();
         byte[] packed = user.pack();
         for (int steps = 0; steps < 1_000; steps++) {
-            user = UserPresence.unpack(packed);
+            user = UserPresence.unpack(packed, T);
             long wake = user.nextWake();
             if (wake == UserPresence.NONE) {
                 assertTrue(user.isIdle());
                 return rows;
             }
-            rows.now = wake;
-            user.advance(wake, rows);
+            rows.now = onGrid ? PresenceTracker.gridTime(wake) : wake;
+            user.advance(rows.now, rows);
             packed = user.pack();
         }
         throw new AssertionError("never idle");
@@ -205,12 +219,11 @@ class UserPresenceTest {
         user.add(T0, "pc", false);
         user.add(T0 + 5 * S, "移动端", false);
         user.add(T0 + 7 * S, "pc", true);
-        user.wake = T0;
+        user.add(T0 + 8 * S, "app", false);
         user.advance(T0 + 5 * S, new Rows());
-        user.wake = user.nextWake();
         byte[] packed = user.pack();
-        assertArrayEquals(packed, UserPresence.unpack(packed).pack());
-        assertEquals(user.nextWake(), UserPresence.unpack(packed).nextWake());
+        assertArrayEquals(packed, UserPresence.unpack(packed, T).pack());
+        assertEquals(user.nextWake(), UserPresence.unpack(packed, T).nextWake());
     }
 
     @Test
@@ -219,7 +232,6 @@ class UserPresenceTest {
         user.add(T0, "pc", false);
         user.add(T0 + 10 * S, "pc", false);
         user.advance(T0, new Rows());
-        user.wake = user.nextWake();
-        assertTrue(user.pack().length <= 32, "packed " + user.pack().length + " bytes");
+        assertTrue(user.pack().length <= 24, "packed " + user.pack().length + " bytes");
     }
 }
