@@ -40,7 +40,9 @@ from presence_tracker(
     input => table presence_counted partition by (bid, room_id, bucket),
     on_time => descriptor (event_at),
     timeout_ms => cast(${PRESENCE_TIMEOUT_SECONDS} * 1000 as bigint),
-    uid => 'room_presence_tracker'
+    -- A uid of its own for the per-bucket state: a savepoint of the per-user layout
+    -- ('room_presence_tracker') is refused on restore (not mapped) instead of read as buckets.
+    uid => 'room_presence_by_bucket'
 );
 
 insert into room_presence_sessions
