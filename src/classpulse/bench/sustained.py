@@ -73,7 +73,8 @@ def measure_sustained(
     """Run every job continuously on the produced backlog until all of it (and every clean row
     the cleaning committed) was read, sampling the sources; then stop the job (savepoint)."""
     from classpulse.flink import pipeline
-    from classpulse.flink.runner import RunOptions, SourceRecords, load_catalog, run_jobs
+    from classpulse.flink.progress import SourceRecords
+    from classpulse.flink.runner import RunOptions, load_catalog, run_jobs
     from classpulse.flink.sqlfiles import plan_stages
 
     catalog = load_catalog(settings.root, "kafka")

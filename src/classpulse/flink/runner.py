@@ -27,7 +27,6 @@ from typing import Any
 from classpulse.config import Settings, load_settings
 from classpulse.flink.accounting import Accounting
 from classpulse.flink.progress import GATHER_LEAD_S, JobMetrics, RunDisplay
-from classpulse.flink.progress import SourceRecords as SourceRecords  # bench.sustained's import
 from classpulse.flink.session import FlinkSession, SessionOptions
 from classpulse.flink.sqlfiles import (
     ConnectorTable,
