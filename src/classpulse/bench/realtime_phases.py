@@ -104,10 +104,12 @@ def chdb_structure(topics_dir: Path, topic: str, sample: int = 2000) -> str:
         sample_file.write("\n".join(lines))
         sample_file.flush()
         described = chdb.query(
-            f"DESCRIBE file('{sample_file.name}', 'JSONEachRow')", "TabSeparated"
+            "DESCRIBE file({path:String}, 'JSONEachRow')",
+            "TabSeparated",
+            params={"path": sample_file.name},
         )
     columns = [row.split("\t")[:2] for row in str(described).strip().splitlines()]
-    return ", ".join(f"`{name}` {kind}" for name, kind in columns)
+    return ", ".join(f"`{name.replace('`', '``')}` {kind}" for name, kind in columns)
 
 
 def chdb_parse(topics_dir: Path, topics: list[str], structures: dict[str, str]) -> float:
@@ -117,11 +119,11 @@ def chdb_parse(topics_dir: Path, topics: list[str], structures: dict[str, str]) 
 
     started = time.perf_counter()
     for topic in topics:
-        pattern = topics_dir / topic / "*.jsonl"
         chdb.query(
-            f"SELECT * FROM file('{pattern}', 'JSONEachRow', '{structures[topic]}') SETTINGS "
+            "SELECT * FROM file({pattern:String}, 'JSONEachRow', {structure:String}) SETTINGS "
             "input_format_allow_errors_ratio = 1, input_format_allow_errors_num = 1000000000, "
             "input_format_skip_unknown_fields = 1",
             "Null",
+            params={"pattern": str(topics_dir / topic / "*.jsonl"), "structure": structures[topic]},
         )
     return time.perf_counter() - started
