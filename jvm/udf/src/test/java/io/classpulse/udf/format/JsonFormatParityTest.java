@@ -86,10 +86,7 @@ class JsonFormatParityTest {
     @Test
     void writesFlinksBytesForRandomRows() throws Exception {
         for (boolean plain : new boolean[] {true, false}) {
-            JsonRowDataSerializationSchema flink = new JsonRowDataSerializationSchema(
-                    ROW, TimestampFormat.SQL, JsonFormatOptions.MapNullKeyMode.FAIL, "null",
-                    plain, false);
-            flink.open(null);
+            JsonRowDataSerializationSchema flink = flinkWriter(plain);
             JsonRowWriter ours = new JsonRowWriter(ROW, plain);
             ours.open(null);
             for (int i = 0; i < ROWS; i++) {
@@ -102,10 +99,7 @@ class JsonFormatParityTest {
 
     @Test
     void writesTheEdgesOfEveryType() throws Exception {
-        JsonRowDataSerializationSchema flink = new JsonRowDataSerializationSchema(
-                ROW, TimestampFormat.SQL, JsonFormatOptions.MapNullKeyMode.FAIL, "null", true,
-                false);
-        flink.open(null);
+        JsonRowDataSerializationSchema flink = flinkWriter(true);
         JsonRowWriter ours = new JsonRowWriter(ROW, true);
         ours.open(null);
         for (RowData row : edgeRows()) {
@@ -116,12 +110,8 @@ class JsonFormatParityTest {
     @Test
     void readsFlinksRowsFromTheSameText() throws Exception {
         JsonParserRowDataDeserializationSchema flink = flinkReader(ROW);
-        JsonRowReader ours = new JsonRowReader(ROW, TYPE_INFO);
-        ours.open(null);
-        JsonRowDataSerializationSchema writer = new JsonRowDataSerializationSchema(
-                ROW, TimestampFormat.SQL, JsonFormatOptions.MapNullKeyMode.FAIL, "null", true,
-                false);
-        writer.open(null);
+        JsonRowReader ours = ourReader(ROW);
+        JsonRowDataSerializationSchema writer = flinkWriter(true);
         ObjectMapper mapper = new ObjectMapper();
         for (int i = 0; i < ROWS; i++) {
             byte[] written = writer.serialize(i < 50 ? edgeRows().get(i % edgeRows().size()) : randomRow());
@@ -136,8 +126,7 @@ class JsonFormatParityTest {
     @Test
     void readsHandWrittenTextsAsFlinkDoes() throws Exception {
         JsonParserRowDataDeserializationSchema flink = flinkReader(ROW);
-        JsonRowReader ours = new JsonRowReader(ROW, TYPE_INFO);
-        ours.open(null);
+        JsonRowReader ours = ourReader(ROW);
         String[] texts = {
             "{}",
             "{\"num\": 1.9, \"big\": \"42\", \"tiny\": \"-7\", \"flag\": \"TRUE\", \"score\": 3}",
@@ -182,8 +171,7 @@ class JsonFormatParityTest {
     @Test
     void failsOnMalformedMessagesAsFlinkDoes() throws Exception {
         JsonParserRowDataDeserializationSchema flink = flinkReader(ROW);
-        JsonRowReader ours = new JsonRowReader(ROW, TYPE_INFO);
-        ours.open(null);
+        JsonRowReader ours = ourReader(ROW);
         String[] texts = {
             "{\"num\": ", "not json", "42", "\"text\"", "{\"num\": true}", "{\"tiny\": 200}",
             "{\"day\": \"2024-1-1\"}", "{\"at_utc\": \"2024-01-01 00:00:00\"}",
@@ -202,8 +190,7 @@ class JsonFormatParityTest {
     void projectsColumnsByName() throws Exception {
         RowType projected = RowType.of(
                 new LogicalType[] {new TimestampType(3), new IntType()}, new String[] {"at", "num"});
-        JsonRowReader ours = new JsonRowReader(projected, TYPE_INFO);
-        ours.open(null);
+        JsonRowReader ours = ourReader(projected);
         byte[] text = "{\"num\": 7, \"text\": \"x\", \"at\": \"1970-01-01 00:00:00.001\"}"
                 .getBytes(StandardCharsets.UTF_8);
         assertEquals(List.of(GenericRowData.of(TimestampData.fromEpochMillis(1), 7)), read(ours, text));
@@ -221,12 +208,28 @@ class JsonFormatParityTest {
         assertThrows(ValidationException.class, () -> new JsonRowReader(row, TYPE_INFO));
     }
 
+    /** Flink's json writer with the options of our tables (SQL timestamps, nulls written). */
+    private static JsonRowDataSerializationSchema flinkWriter(boolean plainDecimals)
+            throws Exception {
+        JsonRowDataSerializationSchema flink = new JsonRowDataSerializationSchema(
+                ROW, TimestampFormat.SQL, JsonFormatOptions.MapNullKeyMode.FAIL, "null",
+                plainDecimals, false);
+        flink.open(null);
+        return flink;
+    }
+
     private static JsonParserRowDataDeserializationSchema flinkReader(RowType row)
             throws Exception {
         JsonParserRowDataDeserializationSchema flink = new JsonParserRowDataDeserializationSchema(
                 row, TYPE_INFO, false, false, TimestampFormat.SQL);
         flink.open(null);
         return flink;
+    }
+
+    private static JsonRowReader ourReader(RowType row) {
+        JsonRowReader ours = new JsonRowReader(row, TYPE_INFO);
+        ours.open(null);
+        return ours;
     }
 
     private static List<RowData> read(DeserializationSchema<RowData> reader, byte[] text)
