@@ -116,7 +116,7 @@ public final class JsonRowReader implements DeserializationSchema<RowData> {
                 skipToNextField(in);
                 continue;
             }
-            String name = in.getCurrentName();
+            String name = in.currentName();
             in.nextToken();
             Integer position = positions.get(name);
             if (position == null) {
