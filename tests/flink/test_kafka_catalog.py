@@ -154,9 +154,11 @@ def test_every_table_gets_the_options_of_its_role(flink_session: FlinkSession, t
             assert option["properties.group.id"] == "classpulse-flink", name
         if name in read and name in written:  # a topic Flink writes in transactions
             assert option["properties.isolation.level"] == "read_committed", name
-            assert option["format"] == "json", name
+            assert option["format"] == "classpulse-json", name
+            assert option["classpulse-json.encode.decimal-as-plain-number"] == "true", name
         if name in read and name not in written:  # a source: the raw line and its split
             assert option["value.format"] == "raw" and "format" not in option, name
+            assert not [key for key in option if key.startswith("classpulse-json.")], name
             column = schemas[name].get_column("source_split")
             # PyFlink hands back the Java expression itself
             splits[name] = column.get_expression().asSerializableString()

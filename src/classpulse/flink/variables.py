@@ -87,6 +87,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "pipeline needs, against bytes a local broker writes to its page cache; lz4 did not "
         "win side by side (bench sustained, loaded machine). A remote cluster may want lz4.",
     ),
+    "KAFKA_ROW_FORMAT": (
+        "classpulse-json",
+        "Value format of every Kafka table but the raw sources: classpulse-json (jvm/udf), the "
+        "bytes of Flink's json format written without a node tree per row and read with a "
+        "streaming parser; json runs Flink's own, for a side-by-side measurement.",
+    ),
     # The dimension lookups (connectors dim_*) reach the warehouse with the settings of the same
     # names (config.py, same defaults): a job without a warehouse still runs, its rows marked
     # dim_status = lookup_timeout (LIVE_CLASSROOM_CONTRACT.md C).
