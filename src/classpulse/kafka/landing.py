@@ -41,26 +41,18 @@ Why these choices:
   whoever owns the partition then; a request per partition costs a few milliseconds against ~a
   second of rows when behind.
 - **Consume and insert overlap**: a batch's insert (HTTP; the warehouse parses in its own
-  process) runs on a background thread while the next messages are consumed and framed. Three
-  batches are in flight at once, of three different partitions: the engine parses a streamed
-  insert on one core, so one insert at a time left the second core to the consumer alone, and
-  with two the consumer waited for a free slot a third of the time while the warehouse sat
-  in each insert's serial steps (commits, the part's write): on a 2.5M-row backlog, 4
-  interleaved pairs at load 2-7, three 278k-328k rows/s against two 162k-314k (3 won, 1 tie). A
-  partition's next intent comes only after its batch in flight is committed, so a crash leaves
-  at most one range per partition to redo (each named by its own intent). Fetches are large
-  (16 MB per partition instead of librdkafka's 1 MB) and hardly postponed: a partition with
-  ``queued.min.messages`` (100k) in the local queue waits ``fetch.queue.backoff.ms`` before
-  its next fetch, and librdkafka's 1 s made the landing wait on fetches (10 ms: 291k and 325k
-  against 165k and 168k rows/s side by side, load 3-5). Messages are taken 50k per
-  ``consume()``, filed by partition runs, and framed with one bytes formatting each; inserts
-  go uncompressed (loopback: compressing costs more CPU than it saves).
-- **Where the time goes** (a 2.5M-row, 1 GB backlog, CPU seconds): the warehouse ~6.5 (µs a row:
-  chDB's parse ~1.6, its MergeTree write ~0.3, merges ~0.3, HTTP ~0.2), this consumer ~5.5
-  (``consume()`` 1.6 µs a message, framing 0.5), the broker ~2. No change in chDB's CPU a row
-  from insert chunk size, parallel parsing, skip_unknown_fields, basic date parsing, part
-  format, codec NONE or dropping the token; nor in rows/s from landing the fullest partition
-  early whenever an insert slot is free (tried before the fetch fix; issue 10).
+  process) runs on a background thread while the next messages are consumed and framed, with
+  ``INSERTS_IN_FLIGHT`` (3) batches of different partitions at once: the engine parses a
+  streamed insert on one core, and a third covers the others' serial steps (commits, the
+  part's write). A partition's next intent comes only after its batch in flight is committed,
+  so a crash leaves at most one range per partition to redo (each named by its own intent).
+  Fetches are large (16 MB per partition instead of librdkafka's 1 MB) and hardly postponed
+  (``fetch.queue.backoff.ms`` 10 ms: librdkafka's 1 s pause of a partition with 100k messages
+  queued made the landing wait on fetches). Messages are taken 50k per ``consume()``, filed
+  by partition runs, and framed with one bytes formatting each; inserts go uncompressed
+  (loopback: compressing costs more CPU than it saves).
+- **Measured** (side by side, where the time goes, what did not help): ``docs/architecture.md``,
+  "Landing".
 - **Caught up** means every partition of the landing topics has the group's committed offset
   at its end (the last stable offset: an open transaction is not "the end"). A member that
   reaches a partition's end commits that position even when only transaction markers lie
@@ -84,12 +76,9 @@ from classpulse.loader import LandingTable
 
 INTENT_PREFIX = "intent:"
 CONSUME_MESSAGES = 50_000  # messages per consume() call: the per-call cost amortised
-# Inserts running at once, each on a different partition: the engine parses one insert on one
-# core (chDB's streaming insert does not use parallel parsing), and a third covers the others'
-# serial steps (commits, the part's write) so both cores stay busy (issue 10).
-INSERTS_IN_FLIGHT = 3
+INSERTS_IN_FLIGHT = 3  # each of a different partition; why 3: the module's docstring
 DEFAULT_GROUP = "classpulse-landing"
-FETCH_QUEUE_BACKOFF_MS = 10
+FETCH_QUEUE_BACKOFF_MS = 10  # librdkafka's 1 s held fetches back (the module's docstring)
 # Following: how long a batch of a partition read to its end waits for more. Flink commits its
 # transactions once per checkpoint, so a caught-up partition gets a burst and then nothing until
 # the next commit: waiting the whole ``batch_seconds`` for more (unless every partition of the
