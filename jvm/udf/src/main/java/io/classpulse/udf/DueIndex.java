@@ -1,6 +1,5 @@
 package io.classpulse.udf;
 
-import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /**
@@ -70,6 +69,11 @@ final class DueIndex {
         return uids;
     }
 
+    /**
+     * Appends {@code uid} to the slot: one copy of its bytes, with the uid's varint after them.
+     * Called once a heartbeat (a beat moves its user to the slot of its time) and once per user
+     * a timer advances.
+     */
     private void add(long uid, long slot) throws Exception {
         byte[] uids = store.get(slot);
         if (uids == null) {
@@ -82,22 +86,31 @@ final class DueIndex {
             slots = more;
             uids = new byte[0];
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(uids.length + 3);
-        out.write(uids, 0, uids.length);
-        UserPresence.writeVarint(out, UserPresence.zigzag(uid));
-        store.put(slot, out.toByteArray());
+        long value = UserPresence.zigzag(uid);
+        byte[] more = Arrays.copyOf(uids, uids.length + varintLength(value));
+        for (int at = uids.length; at < more.length; at++, value >>>= 7) {
+            more[at] = (byte) (at == more.length - 1 ? value : (value & 0x7F) | 0x80);
+        }
+        store.put(slot, more);
     }
 
+    /**
+     * Takes {@code uid} out of the slot by cutting its varint out of the slot's bytes: a scan of
+     * the bytes and one copy, nothing decoded into numbers and written back (a big room's slot
+     * holds hundreds of users, and every heartbeat moves its user out of the slot it waited in).
+     */
     private void remove(long uid, long slot) throws Exception {
-        long[] uids = decode(store.get(slot));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(uids.length * 3);
-        for (long other : uids) {
-            if (other != uid) {
-                UserPresence.writeVarint(out, UserPresence.zigzag(other));
-            }
+        byte[] uids = store.get(slot);
+        int[] found = find(uids, UserPresence.zigzag(uid));
+        if (found == null) {
+            return;
         }
-        if (out.size() > 0) {
-            store.put(slot, out.toByteArray());
+        int length = found[1] - found[0];
+        if (length < uids.length) {
+            byte[] fewer = new byte[uids.length - length];
+            System.arraycopy(uids, 0, fewer, 0, found[0]);
+            System.arraycopy(uids, found[1], fewer, found[0], fewer.length - found[0]);
+            store.put(slot, fewer);
             return;
         }
         store.remove(slot);
@@ -108,6 +121,30 @@ final class DueIndex {
             System.arraycopy(slots, at + 1, fewer, at, fewer.length - at);
             slots = fewer;
         }
+    }
+
+    /** Where the varint {@code value} sits in {@code bytes}: {start, end}, or null. */
+    private static int[] find(byte[] bytes, long value) {
+        if (bytes == null) {
+            return null;
+        }
+        UserPresence.Reader in = new UserPresence.Reader(bytes);
+        while (in.position < bytes.length) {
+            int start = in.position;
+            if (in.varint() == value) {
+                return new int[] {start, in.position};
+            }
+        }
+        return null;
+    }
+
+    private static int varintLength(long value) {
+        int length = 1;
+        while ((value & ~0x7FL) != 0) {
+            value >>>= 7;
+            length++;
+        }
+        return length;
     }
 
     static long[] decode(byte[] bytes) {
