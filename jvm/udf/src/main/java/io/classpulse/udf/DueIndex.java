@@ -1,5 +1,6 @@
 package io.classpulse.udf;
 
+import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /**
@@ -69,11 +70,6 @@ final class DueIndex {
         return uids;
     }
 
-    /**
-     * Appends {@code uid} to the slot: one copy of its bytes, with the uid's varint after them.
-     * Called once a heartbeat (a beat moves its user to the slot of its time) and once per user
-     * a timer advances.
-     */
     private void add(long uid, long slot) throws Exception {
         byte[] uids = store.get(slot);
         if (uids == null) {
@@ -86,12 +82,10 @@ final class DueIndex {
             slots = more;
             uids = new byte[0];
         }
-        long value = UserPresence.zigzag(uid);
-        byte[] more = Arrays.copyOf(uids, uids.length + varintLength(value));
-        for (int at = uids.length; at < more.length; at++, value >>>= 7) {
-            more[at] = (byte) (at == more.length - 1 ? value : (value & 0x7F) | 0x80);
-        }
-        store.put(slot, more);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(uids.length + 3);
+        out.write(uids, 0, uids.length);
+        UserPresence.writeVarint(out, UserPresence.zigzag(uid));
+        store.put(slot, out.toByteArray());
     }
 
     /**
@@ -136,15 +130,6 @@ final class DueIndex {
             }
         }
         return null;
-    }
-
-    private static int varintLength(long value) {
-        int length = 1;
-        while ((value & ~0x7FL) != 0) {
-            value >>>= 7;
-            length++;
-        }
-        return length;
     }
 
     static long[] decode(byte[] bytes) {
