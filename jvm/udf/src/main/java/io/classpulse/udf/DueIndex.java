@@ -88,16 +88,23 @@ final class DueIndex {
         store.put(slot, out.toByteArray());
     }
 
+    /**
+     * Takes {@code uid} out of the slot by cutting its varint out of the slot's bytes: a scan of
+     * the bytes and one copy, nothing decoded into numbers and written back (a big room's slot
+     * holds hundreds of users, and every heartbeat moves its user out of the slot it waited in).
+     */
     private void remove(long uid, long slot) throws Exception {
-        long[] uids = decode(store.get(slot));
-        ByteArrayOutputStream out = new ByteArrayOutputStream(uids.length * 3);
-        for (long other : uids) {
-            if (other != uid) {
-                UserPresence.writeVarint(out, UserPresence.zigzag(other));
-            }
+        byte[] uids = store.get(slot);
+        int[] found = find(uids, UserPresence.zigzag(uid));
+        if (found == null) {
+            return;
         }
-        if (out.size() > 0) {
-            store.put(slot, out.toByteArray());
+        int length = found[1] - found[0];
+        if (length < uids.length) {
+            byte[] fewer = new byte[uids.length - length];
+            System.arraycopy(uids, 0, fewer, 0, found[0]);
+            System.arraycopy(uids, found[1], fewer, found[0], fewer.length - found[0]);
+            store.put(slot, fewer);
             return;
         }
         store.remove(slot);
@@ -108,6 +115,21 @@ final class DueIndex {
             System.arraycopy(slots, at + 1, fewer, at, fewer.length - at);
             slots = fewer;
         }
+    }
+
+    /** Where the varint {@code value} sits in {@code bytes}: {start, end}, or null. */
+    private static int[] find(byte[] bytes, long value) {
+        if (bytes == null) {
+            return null;
+        }
+        UserPresence.Reader in = new UserPresence.Reader(bytes);
+        while (in.position < bytes.length) {
+            int start = in.position;
+            if (in.varint() == value) {
+                return new int[] {start, in.position};
+            }
+        }
+        return null;
     }
 
     static long[] decode(byte[] bytes) {

@@ -68,6 +68,60 @@ class DueIndexTest {
     }
 
     @Test
+    void aUserMovedTwiceSitsInItsLastSlotOnly() throws Exception {
+        MapStore store = new MapStore();
+        DueIndex index = filed(store, 1, 5_000, 2, 5_000, 3, 5_000);
+        index.move(2, 5_000, 7_000);
+        index.move(2, 7_000, 9_000); // its first new slot empties and goes
+        assertArrayEquals(new long[] {5_000, 9_000}, index.slots());
+        assertEquals(Map.of(5_000L, 2, 9_000L, 1), sizes(store));
+        assertArrayEquals(new long[] {1, 3}, index.takeFirst());
+        assertArrayEquals(new long[] {2}, index.takeFirst());
+    }
+
+    @Test
+    void aUserMovedBackToItsOldSlotIsThereOnce() throws Exception {
+        MapStore store = new MapStore();
+        DueIndex index = filed(store, 1, 5_000, 2, 5_000);
+        index.move(1, 5_000, 2_000);
+        index.move(1, 2_000, 5_000);
+        assertArrayEquals(new long[] {5_000}, index.slots());
+        assertArrayEquals(new long[] {2, 1}, index.takeFirst());
+        assertEquals(NONE, index.first());
+    }
+
+    @Test
+    void aRemovedUserIsInNoSlot() throws Exception {
+        MapStore store = new MapStore();
+        DueIndex index = filed(store, 1, 5_000, 2, 5_000);
+        index.move(2, 5_000, NONE);
+        index.move(1, 5_000, NONE); // the last one: the slot goes
+        assertEquals(NONE, index.first());
+        assertTrue(store.slots.isEmpty());
+    }
+
+    /** Cut out of the middle, the first and the last place, across varints of 1 to 10 bytes. */
+    @Test
+    void anyUidLeavesAnyPlaceOfItsSlotExactly() throws Exception {
+        long[] uids = {0, -1, 63, 64, -65, 8_191, 8_192, 1L << 40, Long.MAX_VALUE, Long.MIN_VALUE};
+        for (int gone = 0; gone < uids.length; gone++) {
+            MapStore store = new MapStore();
+            DueIndex index = new DueIndex(store, null);
+            for (long uid : uids) {
+                index.move(uid, NONE, 1_000);
+            }
+            index.move(uids[gone], 1_000, NONE);
+            long[] left = new long[uids.length - 1];
+            for (int i = 0, j = 0; i < uids.length; i++) {
+                if (i != gone) {
+                    left[j++] = uids[i];
+                }
+            }
+            assertArrayEquals(left, DueIndex.decode(store.get(1_000)));
+        }
+    }
+
+    @Test
     void theSlotsKeptWithTheBucketRebuildTheIndex() throws Exception {
         MapStore store = new MapStore();
         DueIndex again = new DueIndex(store, filed(store, 3, 4_000, 4, 6_000).slots()); // as on the next call
