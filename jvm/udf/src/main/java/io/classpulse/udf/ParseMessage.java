@@ -2,6 +2,8 @@ package io.classpulse.udf;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Month;
+import java.time.Year;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -383,8 +385,6 @@ public final class ParseMessage extends TableFunction<Row> {
         return value.compareTo(UNSIGNED_64_MAX) > 0 ? null : value;
     }
 
-    private static final int[] DAYS_IN_MONTH = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
     /** {@code YYYY-MM-DD HH:MM:SS}, a real date (Gregorian, year 0001-9999) and time of day. */
     static boolean isDatetime(String text) {
         if (text.length() != 19
@@ -405,9 +405,7 @@ public final class ParseMessage extends TableFunction<Row> {
                 || minute < 0 || minute > 59 || second < 0 || second > 59) {
             return false; // digits() gives -1 for a non-digit
         }
-        boolean leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        int lastDay = month == 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
-        return day <= lastDay;
+        return day <= Month.of(month).length(Year.isLeap(year));
     }
 
     private static int digits(String text, int start, int count) {

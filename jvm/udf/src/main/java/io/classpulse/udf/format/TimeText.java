@@ -4,6 +4,8 @@ import static java.time.temporal.ChronoField.NANO_OF_SECOND;
 
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.Month;
+import java.time.Year;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
@@ -191,18 +193,10 @@ final class TimeText {
         int month = number(text, offset + 5, 2);
         int day = number(text, offset + 8, 2);
         if (year < 0 || month < 1 || month > 12 || day < 1 || text[offset + 4] != '-'
-                || text[offset + 7] != '-' || day > daysInMonth(year, month)) {
+                || text[offset + 7] != '-' || day > Month.of(month).length(Year.isLeap(year))) {
             return Long.MIN_VALUE;
         }
         return LocalDate.of(year, month, day).toEpochDay();
-    }
-
-    private static int daysInMonth(int year, int month) {
-        if (month == 2) {
-            boolean leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-            return leap ? 29 : 28;
-        }
-        return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
     }
 
     /** The decimal digits text[at, at + width) as a number, or -1 if one is no digit. */
