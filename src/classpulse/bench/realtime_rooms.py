@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from classpulse.bench.landing_watch import landing_watch
+from classpulse.bench.room_trace import MinuteTrace, probing, trace_room_minutes
 from classpulse.config import Settings
 
 ROOM_SOURCES = ("room_heartbeat", "room_push_ack")
@@ -51,6 +52,7 @@ CLEANING = ("clean_room_heartbeat", "clean_room_push_ack")
 MARTS = ("mart_room_presence_sessions", "mart_room_message_loss_daily")
 ROOM_JOBS = (*CLEANING, *MARTS)
 MINUTES_TABLE = "rt.room_concurrency_1min_log"
+MINUTES_TOPIC = "room_concurrency_1min"  # the presence job's sink topic, landed into the table
 HEARTBEAT_INTERVAL_MS = 10_000  # H (contract section 0)
 REPORT_INTERVAL_MS = 2_000  # push reports "定时2s上报" (seed 002)
 GOAL_MESSAGES_PER_SECOND = 36_000.0  # one 60k-user room in real time
@@ -151,6 +153,7 @@ class RoomFigures:
     jobs_seconds: list[list[float]] = field(default_factory=list)  # per round: cleaning, marts
     paced_messages: int = 0
     minutes: dict[int, float] = field(default_factory=dict)  # minute ms -> queryable - closable
+    traces: list[MinuteTrace] = field(default_factory=list)  # where each minute's time went
     pipeline_start_seconds: float = 0.0
     checkpoints: list[dict[str, Any]] = field(default_factory=list)  # counted checkpoints
     operators: list[dict[str, Any]] = field(default_factory=list)  # newest counted, per vertex
@@ -201,6 +204,7 @@ class RoomFigures:
                 "p50_seconds": self.minute_seconds(0.5),
                 "max_seconds": self.minute_seconds(1.0),
                 "goal_seconds": GOAL_MINUTE_SECONDS,
+                "trace": [trace.as_dict() for trace in self.traces],
             },
             "state": {
                 "online_users": self.load.paced_users,
@@ -369,14 +373,17 @@ def measure_room_paced(
         state = json.loads(pipeline.files_for(settings).state_file.read_text())
         rest, job_id = f"http://127.0.0.1:{state['rest_port']}", state["job_id"]
         closable: dict[int, float] = {}  # minute -> wall ms its closing heartbeat was sent
-        with landing_watch(
-            settings,
-            f"bench-rooms-follow-{tag}",
-            f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
-            "WHERE bid = {bid:Int64} AND room_id = {room:String}",
-            {"bid": load.bid, "room": load.room_id},
-            key=int,  # minute (epoch ms) -> first wall time queryable (ms)
-        ) as watch:
+        with (
+            probing(rest, job_id, MINUTES_TOPIC) as probe,
+            landing_watch(
+                settings,
+                f"bench-rooms-follow-{tag}",
+                f"SELECT DISTINCT start_time_ms FROM {MINUTES_TABLE} "
+                "WHERE bid = {bid:Int64} AND room_id = {room:String}",
+                {"bid": load.bid, "room": load.room_id},
+                key=int,  # minute (epoch ms) -> first wall time queryable (ms)
+            ) as watch,
+        ):
             seen, errors = watch.seen, watch.errors
             producer = TopicProducer(settings, extra={"linger.ms": 5})
             begun = int(time.time() * 1000)
@@ -420,6 +427,12 @@ def measure_room_paced(
         for minute, sent in closable.items():
             if sent <= pace_end and minute in seen:
                 figures.minutes[minute] = (seen[minute] - sent) / 1000
+        measured = {minute: closable[minute] for minute in figures.minutes}
+        figures.traces = trace_room_minutes(
+            settings, MINUTES_TABLE, MINUTES_TOPIC, (load.bid, load.room_id), measured, seen, probe
+        )
+        for trace in figures.traces:
+            log(f"rooms: {trace.line()}")
     finally:
         pipeline.stop(settings, savepoint=False)
 
