@@ -94,6 +94,8 @@ def test_landed_rows_and_the_trace_of_each_minute(warehouse: Settings) -> None:
         1: checkpoint(1, "COMPLETED", MINUTE + 70_000, 800),  # before the write: not it
         2: checkpoint(2, "FAILED", MINUTE + 71_500, 0),
         3: checkpoint(3, "COMPLETED", MINUTE + 72_000, 2_500),
+        # triggered before the second minute's write, acknowledged after it: it can commit it
+        4: checkpoint(4, "COMPLETED", MINUTE + 130_500, 900),
     }
     closable = {MINUTE: MINUTE + 70_200, MINUTE + 60_000: MINUTE + 130_100}
     seen = {MINUTE: landed[MINUTE]["landed"] + 150}
@@ -105,15 +107,19 @@ def test_landed_rows_and_the_trace_of_each_minute(warehouse: Settings) -> None:
     assert first.failed_checkpoints == 1
     assert first.landed == landed[MINUTE]["landed"] and first.seen == first.landed + 150
     steps = first.stages()
-    assert steps["watermark"] == 0.7 and steps["written"] == 0.1
-    assert steps["committed"] == (MINUTE + 74_500 - MINUTE - 71_000) / 1000
-    assert steps["seen"] == 0.15
+    assert steps["watermark"] == 0.7  # from closable
+    assert steps["written"] == 0.8  # from closable
+    assert steps["committed"] == 3.5  # from written
+    assert steps["seen"] == 0.15  # from landed
     assert "checkpoint 3" in first.line() and "1 failed" in first.line()
 
-    # the second minute: no watermark sample past it, no checkpoint after its write
-    assert second.watermark is None and second.checkpoint is None
-    assert second.stages()["watermark"] is None and second.seen is None
-    assert "seen –" in second.line()
+    # the second minute: no watermark sample past it, never seen; its write's checkpoint was
+    # triggered before it
+    assert second.watermark is None and second.seen is None
+    assert second.checkpoint is not None and second.checkpoint["id"] == 4
+    assert second.failed_checkpoints == 0
+    assert second.stages()["watermark"] is None and second.stages()["written"] == 0.9
+    assert "seen –" in second.line() and "watermark –" in second.line()
 
 
 def checkpoint(number: int, status: str, trigger: int, duration: int) -> dict[str, object]:

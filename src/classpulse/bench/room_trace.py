@@ -107,18 +107,17 @@ class MinuteTrace:
     closable: float  # wall ms the heartbeat that lets the watermark pass the minute was sent
     watermark: float | None = None  # first probe with the vertices' watermark >= minute end
     written: float | None = None  # the mart record's Kafka timestamp (Flink's producer)
-    checkpoint: dict[str, Any] | None = None  # the first completed one triggered after written
+    checkpoint: dict[str, Any] | None = None  # the first completed one acknowledged after written
     failed_checkpoints: int = 0  # failed between written and that one's completion
     landed: float | None = None  # the row's landed_at (insert into the warehouse)
     seen: float | None = None  # the watcher's first poll that returned it
 
     def stages(self) -> dict[str, float | None]:
-        """Seconds of each step from closable on (None where a time is missing)."""
-        committed = None
-        if self.checkpoint is not None:
-            committed = self.checkpoint["latest_ack_timestamp"]
+        """Seconds of each step after the one before, from closable on (None where a time is
+        missing: the next step then spans it); ``watermark`` apart, from closable (sampled, so
+        an upper bound: a write may come before the sample that shows its watermark)."""
+        committed = None if self.checkpoint is None else self.checkpoint["latest_ack_timestamp"]
         points = {
-            "watermark": self.watermark,
             "written": self.written,
             "committed": committed,
             "landed": self.landed,
@@ -126,9 +125,12 @@ class MinuteTrace:
         }
         steps: dict[str, float | None] = {}
         before = self.closable
-        for name, at in points.items():  # a missing time: the next step spans it
+        for name, at in points.items():
             steps[name] = None if at is None else (at - before) / 1000
             before = before if at is None else at
+        steps["watermark"] = (
+            None if self.watermark is None else (self.watermark - self.closable) / 1000
+        )
         return steps
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,9 +138,16 @@ class MinuteTrace:
 
     def line(self) -> str:
         """One printed line: each step's seconds after the one before."""
+        steps = self.stages()
+        watermark = steps.pop("watermark")
         parts = ", ".join(
             f"{name} +{value:.1f} s" if value is not None else f"{name} –"
-            for name, value in self.stages().items()
+            for name, value in steps.items()
+        )
+        parts += (
+            f"; watermark past the minute by +{watermark:.1f} s"
+            if watermark is not None
+            else "; watermark –"
         )
         checkpoint = self.checkpoint or {}
         detail = (
@@ -200,17 +209,22 @@ def record_timestamps(
 def committing_checkpoint(
     checkpoints: dict[int, dict[str, Any]], written: float
 ) -> tuple[dict[str, Any] | None, int]:
-    """The first completed checkpoint triggered at or after ``written`` (its completion commits
-    the transaction holding the record) and how many failed ones were triggered before it."""
-    ordered = sorted(checkpoints.values(), key=lambda item: item["trigger_timestamp"])
-    later = [item for item in ordered if item["trigger_timestamp"] >= written]
-    for item in later:
-        if item["status"] == "COMPLETED":
-            failed = sum(
-                1 for other in later if other["status"] == "FAILED" and other["id"] < item["id"]
-            )
-            return item, failed
-    return None, 0
+    """The first completed checkpoint acknowledged after ``written`` (the earliest whose
+    completion can have committed the transaction holding the record: its barrier passed the
+    sink after the write) and how many failed since the last one completed before the write."""
+    completed = sorted(
+        (item for item in checkpoints.values() if item["status"] == "COMPLETED"),
+        key=lambda item: item["id"],
+    )
+    before = [item["id"] for item in completed if item["latest_ack_timestamp"] < written]
+    after = [item for item in completed if item["latest_ack_timestamp"] >= written]
+    if not after:
+        return None, 0
+    low, high = max(before, default=-1), after[0]["id"]
+    failed = sum(
+        1 for item in checkpoints.values() if item["status"] == "FAILED" and low < item["id"] < high
+    )
+    return after[0], failed
 
 
 def watermark_passed(watermarks: list[tuple[float, int]], instant: int) -> float | None:
