@@ -164,7 +164,7 @@ def test_every_table_gets_the_options_of_its_role(flink_session: FlinkSession, t
             splits[name] = column.get_expression().asSerializableString()
         if name in label_inputs:
             assert option["scan.watermark.idle-timeout"] == "41 s", name
-        elif schemas[name].get_watermark_specs() and name != "room_heartbeat_clean":
+        elif schemas[name].get_watermark_specs():
             assert option["scan.watermark.idle-timeout"] == "37 s", name
             assert option["sink.partitioner"] == "fixed", name
     assert len(prefixes) == len(written)

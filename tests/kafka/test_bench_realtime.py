@@ -89,6 +89,19 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert minutes["paced_messages"] > 0 and minutes["minutes"] >= 1
     assert len(minutes["seconds_after_closable"]) == minutes["minutes"]
     assert minutes["p50_seconds"] is not None and minutes["goal_seconds"] == 10
+    # where each counted minute's time went, on this machine's one clock: written by Flink after
+    # closable, committed by a checkpoint acknowledged after the write, landed after the
+    # write, seen after landing (the figure itself is seen - closable)
+    trace = minutes["trace"]
+    assert [str(item["minute"]) for item in trace] == list(minutes["seconds_after_closable"])
+    for item in trace:
+        checkpoint = item["checkpoint"]
+        assert checkpoint["status"] == "COMPLETED", item
+        assert item["closable"] < item["written"] <= checkpoint["latest_ack_timestamp"], item
+        assert item["written"] <= item["landed"] <= item["seen"], item
+        figure = minutes["seconds_after_closable"][str(item["minute"])]
+        assert (item["seen"] - item["closable"]) / 1000 == figure
+    assert f"rooms: minute {trace[0]['minute']}: closable, written +" in output
     state = rooms["state"]
     assert state["online_users"] == load["paced_users"] > 0
     assert state["checkpoints"] and state["state_bytes"] == state["checkpoints"][-1]["state_size"]

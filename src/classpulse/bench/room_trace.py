@@ -255,22 +255,3 @@ def minute_traces(
             )
         traces.append(trace)
     return traces
-
-
-def trace_room_minutes(
-    settings: Settings,
-    table: str,
-    topic: str,
-    room: tuple[int, str],
-    closable: dict[int, float],
-    seen: dict[int, float],
-    probe: JobProbe,
-) -> list[MinuteTrace]:
-    """The traces of ``closable``'s minutes of ``room`` (bid, room id): their rows in
-    ``table`` (landed from ``topic``) and their records read back from the topic."""
-    from classpulse.warehouse import get_client
-
-    landed = landed_rows(get_client(settings), table, *room)
-    positions = [(row["partition"], row["offset"]) for row in landed.values()]
-    written = record_timestamps(settings, topic, positions)
-    return minute_traces(closable, seen, landed, written, probe)
