@@ -36,22 +36,22 @@ class JobProbe:
     checkpoints: dict[int, dict[str, Any]] = field(default_factory=dict)
     watermarks: list[tuple[float, int]] = field(default_factory=list)  # (wall ms, watermark)
     errors: int = 0  # samples that failed (the job's REST API busy or gone)
+    vertex_ids: list[str] | None = None  # found on the first sample
 
     def sample(self, now_ms: float) -> None:
         from classpulse.bench.realtime_rooms import rest_get
 
-        history = rest_get(self.rest, f"/jobs/{self.job_id}/checkpoints").get("history") or []
-        for item in history:
+        job = f"/jobs/{self.job_id}"
+        for item in rest_get(self.rest, f"{job}/checkpoints").get("history") or []:
             if item.get("status") in ("COMPLETED", "FAILED"):
                 self.checkpoints.setdefault(int(item["id"]), checkpoint_summary(item))
-        vertices = rest_get(self.rest, f"/jobs/{self.job_id}").get("vertices", [])
+        if self.vertex_ids is None:
+            vertices = rest_get(self.rest, job).get("vertices", [])
+            self.vertex_ids = [item["id"] for item in vertices if self.vertex_text in item["name"]]
         marks = [
             subtask_watermark(item)
-            for vertex in vertices
-            if self.vertex_text in vertex["name"]
-            for item in rest_get(
-                self.rest, f"/jobs/{self.job_id}/vertices/{vertex['id']}/watermarks"
-            )
+            for vertex_id in self.vertex_ids
+            for item in rest_get(self.rest, f"{job}/vertices/{vertex_id}/watermarks")
         ]
         if marks:
             self.watermarks.append((now_ms, min(marks)))
