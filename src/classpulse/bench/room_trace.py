@@ -79,18 +79,22 @@ def subtask_watermark(item: dict[str, Any]) -> int:
 
 @contextlib.contextmanager
 def probing(rest: str, job_id: str, vertex_text: str) -> Iterator[JobProbe]:
-    """A :class:`JobProbe` sampling in a thread until the block ends."""
+    """A :class:`JobProbe` sampling in a thread until the block ends, and once more then (the
+    checkpoint that committed the last row may have completed since the last sample)."""
     import time
 
     probe = JobProbe(rest, job_id, vertex_text)
     stop = threading.Event()
 
+    def sample() -> None:
+        try:
+            probe.sample(time.time() * 1000)
+        except (OSError, ValueError, KeyError):
+            probe.errors += 1
+
     def run() -> None:
         while not stop.wait(PROBE_SECONDS):
-            try:
-                probe.sample(time.time() * 1000)
-            except (OSError, ValueError, KeyError):
-                probe.errors += 1
+            sample()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -99,6 +103,7 @@ def probing(rest: str, job_id: str, vertex_text: str) -> Iterator[JobProbe]:
     finally:
         stop.set()
         thread.join(30)
+        sample()
 
 
 @dataclass
