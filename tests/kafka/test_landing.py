@@ -145,7 +145,7 @@ class CollectorWatch(LandingConsumer):
 def test_the_collector_is_off_while_consumed_messages_are_filed(landing) -> None:
     """Each consumed message is a GC-tracked object: the collector stays off while a consume's
     messages are alive (collections walking the whole process doubled the consumer's CPU in the
-    benchmark's process), and is on again between consumes and after the landing."""
+    benchmark's process), and is on again after the landing."""
     kafka, warehouse, table = landing
     assert gc.isenabled()
     lander = consumer(kafka, warehouse, table, cls=CollectorWatch)
