@@ -3,6 +3,7 @@ second consumer, against the real broker and the real embedded warehouse."""
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import uuid
@@ -13,12 +14,8 @@ import pytest
 from classpulse.config import Settings
 from classpulse.kafka.admin import create_topics
 from classpulse.kafka.client import client_config
-from classpulse.kafka.landing import (
-    LandingConsumer,
-    PartitionBuffer,
-    parse_intent,
-    with_provenance,
-)
+from classpulse.kafka.landing import LandingConsumer, PartitionBuffer, parse_intent
+from classpulse.kafka.landing_messages import collector_paused, with_provenance
 from classpulse.kafka.produce import TopicProducer
 from classpulse.loader import LandingTable
 from classpulse.warehouse import get_client
@@ -130,6 +127,45 @@ def test_landing_inserts_every_message_once_and_commits_the_offsets(landing) -> 
     assert again.run(until_caught_up=True, timeout_s=120).rows == {}
     again.close()
     assert landed(warehouse, table)[0] == MESSAGES
+
+
+class CollectorWatch(LandingConsumer):
+    """Records whether the cyclic garbage collector was on while consumed messages were filed."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.collecting_while_filing: list[bool] = []
+
+    def _consume(self, messages: list) -> None:
+        if messages:
+            self.collecting_while_filing.append(gc.isenabled())
+        super()._consume(messages)
+
+
+def test_the_collector_is_off_while_consumed_messages_are_filed(landing) -> None:
+    """Each consumed message is a GC-tracked object: the collector stays off while a consume's
+    messages are alive (collections walking the whole process doubled the consumer's CPU in the
+    benchmark's process), and is on again after the landing."""
+    kafka, warehouse, table = landing
+    assert gc.isenabled()
+    lander = consumer(kafka, warehouse, table, cls=CollectorWatch)
+    try:
+        report = lander.run(until_caught_up=True, timeout_s=120)
+    finally:
+        lander.close()
+    assert report.rows == {table.table: MESSAGES}
+    assert lander.collecting_while_filing and not any(lander.collecting_while_filing)
+    assert gc.isenabled()
+
+
+def test_a_paused_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_partition_read_to_its_end_waits_only_the_caught_up_time(landing) -> None:

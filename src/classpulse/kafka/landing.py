@@ -49,8 +49,9 @@ Why these choices:
   Fetches are large (16 MB per partition instead of librdkafka's 1 MB) and hardly postponed
   (``fetch.queue.backoff.ms`` 10 ms: librdkafka's 1 s pause of a partition with 100k messages
   queued made the landing wait on fetches). Messages are taken 50k per ``consume()``, filed
-  by partition runs, and framed with one bytes formatting each; inserts go uncompressed
-  (loopback: compressing costs more CPU than it saves).
+  by partition runs (the cyclic garbage collector paused meanwhile: each message is a tracked
+  object), and framed with one bytes formatting each (:mod:`.landing_messages`); inserts go
+  uncompressed (loopback: compressing costs more CPU than it saves).
 - **Measured** (side by side, where the time goes, what did not help): ``docs/architecture.md``,
   "Landing".
 - **Caught up** means every partition of the landing topics has the group's committed offset
@@ -63,7 +64,6 @@ Why these choices:
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -72,6 +72,7 @@ from typing import Any
 
 from classpulse.config import Settings
 from classpulse.kafka.client import ErrorRecorder, client_config, retrying
+from classpulse.kafka.landing_messages import collector_paused, with_provenance
 from classpulse.loader import LandingTable
 
 INTENT_PREFIX = "intent:"
@@ -131,37 +132,6 @@ class LandingReport:
     batches: int = 0
     redone: int = 0  # batches re-landed from an intent
     seconds: float = 0.0
-
-
-def with_provenance(topic: str, partition: int, offsets: list[int], values: list[bytes]) -> bytes:
-    """The JSONEachRow block of a batch, each object starting with its (topic, partition, offset).
-
-    One bytes formatting per message: messages written by Flink's JSON format start with
-    ``{"``; anything else (whitespace, an empty object, not an object) takes the careful path,
-    and a message that is not a JSON object is passed through as it is: the insert rejects it.
-    """
-    prefix = b'{"kafka_topic":%s,"kafka_partition":%d,"kafka_offset":' % (
-        json.dumps(topic).encode(),
-        partition,
-    )
-    framed = prefix + b"%d,%b"
-    return b"\n".join(
-        [
-            framed % (offset, value[1:])
-            if value[:2] == b'{"'
-            else _with_provenance_slowly(prefix, offset, value)
-            for offset, value in zip(offsets, values, strict=True)
-        ]
-    )
-
-
-def _with_provenance_slowly(prefix: bytes, offset: int, value: bytes) -> bytes:
-    body = value.lstrip()
-    if body[:1] != b"{":
-        return value
-    rest = body[1:].lstrip()
-    separator = b"" if rest[:1] == b"}" else b","
-    return prefix + str(offset).encode() + separator + rest
 
 
 def parse_intent(metadata: str | None) -> int | None:
@@ -294,9 +264,10 @@ class LandingConsumer:
                         f"landing did not catch up within {timeout_s:.0f} s "
                         f"(at end: {sorted(self.at_end)}, assigned: {sorted(self.assigned)})"
                     )
-                self._consume(
-                    self.consumer.consume(min(CONSUME_MESSAGES, self.batch_messages), 0.2)
-                )
+                with collector_paused():
+                    self._consume(
+                        self.consumer.consume(min(CONSUME_MESSAGES, self.batch_messages), 0.2)
+                    )
                 self._finish_done()
                 now = time.monotonic()
                 mine_at_end = self.at_end.keys() >= self.assigned
