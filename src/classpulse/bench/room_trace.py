@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -81,8 +82,6 @@ def subtask_watermark(item: dict[str, Any]) -> int:
 def probing(rest: str, job_id: str, vertex_text: str) -> Iterator[JobProbe]:
     """A :class:`JobProbe` sampling in a thread until the block ends, and once more then (the
     checkpoint that committed the last row may have completed since the last sample)."""
-    import time
-
     probe = JobProbe(rest, job_id, vertex_text)
     stop = threading.Event()
 
@@ -184,8 +183,6 @@ def record_timestamps(
     settings: Settings, topic: str, positions: Iterable[tuple[int, int]], timeout_s: float = 10.0
 ) -> dict[tuple[int, int], int]:
     """The Kafka timestamp (ms) of the record at each (partition, offset) of ``topic``."""
-    import time
-
     from confluent_kafka import Consumer, TopicPartition
 
     from classpulse.kafka.client import client_config
