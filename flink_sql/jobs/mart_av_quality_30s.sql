@@ -1,7 +1,7 @@
 -- Live-class audio/video quality per 30-second tumbling window of messageCreateTime, students only.
 -- Grain: window x user x web_server_id x classroom x user_type x extra_uid x event; insert-only.
 -- A record feeds the audio metric when lost >= 0 and the video metric when fr >= 0 (both possible).
--- Rule: DATA_CONTRACT.md av_quality_30s (seed scene 3's two INSERTs are one UNION ALL here).
+-- Rule: DATA_CONTRACT.md av_quality_30s (seed scene 3's two INSERTs are one statement here).
 
 -- Late routing (flink_sql/templates/late_by_split_watermark.sql: at or behind its split's
 -- watermark, kept in state, or the operator's): a late event goes to late_events, once per metric
@@ -10,7 +10,10 @@ apply template late_by_split_watermark (
     view = 'av_records', source = 'agora_record_clean', event_time_ms = 'message_create_time'
 );
 
--- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom).
+-- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom). The
+-- two metrics come from one UNNEST of the record rather than a UNION ALL of two selects: a union
+-- gives its consumer two inputs, so Flink cannot chain the window's local aggregate to the late
+-- rule and every metric row crossed a task boundary (serialized and read again).
 create temporary view av_metrics as
 select
     event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
@@ -18,23 +21,15 @@ select
     COALESCE(agora_channel_id, -1) as web_server_id,
     COALESCE(classroom_id, '-1') as classroom_id,
     user_type,
-    audio_uid as extra_uid,
-    CONCAT(`event`, '_AUDIO_STATE') as `event`,
-    audio_lost as metric_value
+    metrics.extra_uid,
+    CONCAT(`event`, metrics.state) as `event`,
+    metrics.metric_value
 from av_records
-where user_type = 'student' and audio_lost >= 0
-union all
-select
-    event_at, is_late, watermark_at, message_create_time, source_split, source_offset,
-    COALESCE(user_id, -1),
-    COALESCE(agora_channel_id, -1),
-    COALESCE(classroom_id, '-1'),
-    user_type,
-    video_uid,
-    CONCAT(`event`, '_VIDEO_STATE'),
-    video_fr
-from av_records
-where user_type = 'student' and video_fr >= 0;
+cross join unnest(array[
+    row('_AUDIO_STATE', audio_uid, audio_lost),
+    row('_VIDEO_STATE', video_uid, video_fr)
+]) as metrics (state, extra_uid, metric_value)
+where user_type = 'student' and metrics.metric_value >= 0;
 
 create temporary view av_metrics_on_time as
 select * from av_metrics where not is_late;
