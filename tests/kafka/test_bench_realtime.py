@@ -107,6 +107,15 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert state["checkpoints"] and state["state_bytes"] == state["checkpoints"][-1]["state_size"]
     assert state["bytes_per_online_user"] == state["state_bytes"] / state["online_users"]
     assert state["operators"] and state["goal_bytes_per_user"] == 100
+    # the goal's figure: the vertices that write the two presence marts, a part of the whole
+    presence = [
+        row["state_size"]
+        for row in state["operators"]
+        if "room_presence_sessions[" in row["vertex"] or "room_concurrency_1min[" in row["vertex"]
+    ]
+    assert len(presence) == 2 and 0 < sum(presence) < state["state_bytes"]
+    assert state["presence_state_bytes"] == sum(presence)
+    assert state["presence_bytes_per_online_user"] == sum(presence) / state["online_users"]
 
     # the live classroom (issue 11): its five topics produced and read by every round, the
     # decision latency of the paced presses, the lookup cache's counters
@@ -146,7 +155,8 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
         "enrichment lookup cache hit rate after warm-up",
         "room jobs, messages/s",
         "minute closable → queryable in rt.room_concurrency_1min_log",
-        "room job state per online user",
+        "presence state per online user",
+        "the room job's whole state per online user",
         "Kafka → all cleaning + marts → Kafka, exactly once",
         "Kafka → ClickHouse landing",
         "chDB parsing the same raw JSON",
