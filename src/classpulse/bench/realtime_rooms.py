@@ -44,7 +44,6 @@ import json
 import math
 import statistics
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -57,6 +56,7 @@ from classpulse.bench.room_trace import (
     minute_traces,
     probing,
     record_timestamps,
+    rest_get,
 )
 from classpulse.config import Settings
 
@@ -261,11 +261,6 @@ class RoomFigures:
 
 
 # -- Flink's checkpoint statistics -----------------------------------------------------------
-
-
-def rest_get(rest: str, path: str) -> Any:
-    with urllib.request.urlopen(f"{rest}{path}", timeout=5) as response:
-        return json.load(response)
 
 
 def completed_checkpoints(rest: str, job_id: str) -> list[dict[str, Any]]:

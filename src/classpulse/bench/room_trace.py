@@ -14,8 +14,10 @@ where its seconds went. All times are wall epoch ms of this machine's one clock.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
+import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -43,8 +45,6 @@ class JobProbe:
     vertex_ids: list[str] | None = None  # found on the first sample
 
     def sample(self, now_ms: float) -> None:
-        from classpulse.bench.realtime_rooms import rest_get
-
         job = f"/jobs/{self.job_id}"
         for item in rest_get(self.rest, f"{job}/checkpoints").get("history") or []:
             if item.get("status") in ("COMPLETED", "FAILED"):
@@ -59,6 +59,12 @@ class JobProbe:
         ]
         if marks:
             self.watermarks.append((now_ms, min(marks)))
+
+
+def rest_get(rest: str, path: str) -> Any:
+    """One GET of the job's REST API (``rest``: its base URL), its JSON."""
+    with urllib.request.urlopen(f"{rest}{path}", timeout=5) as response:
+        return json.load(response)
 
 
 def checkpoint_summary(item: dict[str, Any]) -> dict[str, Any]:
