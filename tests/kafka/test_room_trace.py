@@ -121,6 +121,11 @@ def test_landed_rows_and_the_trace_of_each_minute(warehouse: Settings) -> None:
     assert second.stages()["watermark"] is None and second.stages()["written"] == 0.9
     assert "seen –" in second.line() and "watermark –" in second.line()
 
+    # what the paced room counts: the completed checkpoints triggered since a time, by id
+    assert [item["id"] for item in probe.completed_since(MINUTE + 70_000)] == [1, 3, 4]
+    assert [item["id"] for item in probe.completed_since(MINUTE + 72_001)] == [4]
+    assert probe.completed_since(MINUTE + 130_501) == []
+
 
 def checkpoint(number: int, status: str, trigger: int, duration: int) -> dict[str, object]:
     return {

@@ -39,7 +39,6 @@ Only ratios within one run on a quiet machine mean anything; nothing here assert
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import math
 import statistics
@@ -263,29 +262,6 @@ class RoomFigures:
 # -- Flink's checkpoint statistics -----------------------------------------------------------
 
 
-def completed_checkpoints(rest: str, job_id: str) -> list[dict[str, Any]]:
-    """The job's completed checkpoints Flink still lists: id, trigger time, full state size."""
-    history = rest_get(rest, f"/jobs/{job_id}/checkpoints").get("history") or []
-    return [
-        {
-            "id": int(item["id"]),
-            "trigger_timestamp": int(item["trigger_timestamp"]),
-            "state_size": int(item.get("state_size") or item.get("checkpointed_size") or 0),
-        }
-        for item in history
-        if item.get("status") == "COMPLETED"
-    ]
-
-
-def counted_checkpoints(rest: str, job_id: str, after_ms: float) -> list[dict[str, Any]]:
-    """The completed checkpoints triggered at or after ``after_ms`` (wall, epoch ms), by id."""
-    found = completed_checkpoints(rest, job_id)
-    return sorted(
-        (item for item in found if item["trigger_timestamp"] >= after_ms),
-        key=lambda item: item["id"],
-    )
-
-
 def operator_state(rest: str, job_id: str, checkpoint_id: int) -> list[dict[str, Any]]:
     """State size per job vertex (its operator chain) in one checkpoint, largest first."""
     names = {
@@ -455,15 +431,14 @@ def measure_room_paced(
                 if now >= pace_end and targets <= seen.keys() and now >= next_check:
                     # and one checkpoint triggered after the first row has completed
                     next_check = now + 1000
-                    with contextlib.suppress(OSError, ValueError, KeyError):
-                        if counted_checkpoints(rest, job_id, min(seen.values())):
-                            break
+                    if probe.completed_since(min(seen.values())):
+                        break
                 if time.monotonic() > next_log:
                     next_log = time.monotonic() + 15
                     log(f"rooms: {figures.paced_messages:,} sent, {len(seen)} minutes queryable")
             producer.flush()
             if seen:
-                figures.checkpoints = counted_checkpoints(rest, job_id, min(seen.values()))
+                figures.checkpoints = probe.completed_since(min(seen.values()))
                 if figures.checkpoints:
                     figures.operators = operator_state(rest, job_id, figures.checkpoints[-1]["id"])
         first_counted = begun + PRESENCE_IDLE_TIMEOUT_SECONDS * 1000

@@ -60,6 +60,15 @@ class JobProbe:
         if marks:
             self.watermarks.append((now_ms, min(marks)))
 
+    def completed_since(self, after_ms: float) -> list[dict[str, Any]]:
+        """The completed checkpoints sampled so far that were triggered at or after ``after_ms``
+        (wall, epoch ms), by id."""
+        return [
+            item
+            for _, item in sorted(self.checkpoints.items())
+            if item["status"] == "COMPLETED" and item["trigger_timestamp"] >= after_ms
+        ]
+
 
 def rest_get(rest: str, path: str) -> Any:
     """One GET of the job's REST API (``rest``: its base URL), its JSON."""
@@ -68,8 +77,9 @@ def rest_get(rest: str, path: str) -> Any:
 
 
 def checkpoint_summary(item: dict[str, Any]) -> dict[str, Any]:
-    """One checkpoint of ``/jobs/<id>/checkpoints``' history, the fields that time a commit:
-    ``persisted_data`` > 0 means in-flight buffers were stored, i.e. it went unaligned."""
+    """One checkpoint of ``/jobs/<id>/checkpoints``' history, the fields that time a commit
+    (``persisted_data`` > 0 means in-flight buffers were stored, i.e. it went unaligned) and its
+    full state size."""
     return {
         "id": int(item["id"]),
         "status": item["status"],
@@ -79,6 +89,7 @@ def checkpoint_summary(item: dict[str, Any]) -> dict[str, Any]:
         "end_to_end_duration": int(item.get("end_to_end_duration") or 0),
         "persisted_data": int(item.get("persisted_data") or 0),
         "failure_message": item.get("failure_message"),
+        "state_size": int(item.get("state_size") or item.get("checkpointed_size") or 0),
     }
 
 
