@@ -46,12 +46,14 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert report["messages"] == sum(produced.values()) > 0
     assert produced["agora_record"] > 0  # the generated day's topics; rooms topics may be empty
     measurements = report["measurements"]
-    assert set(measurements) == {"flink", "landing", "chdb"}
+    assert set(measurements) == {"flink", "copy", "landing", "chdb"}
     for name, figure in measurements.items():
         assert len(figure["seconds"]) == 1, name  # one round
         assert figure["units"] > 0 and figure["per_second"] > 0, name
     # every source message is counted by Flink and chDB; landing counts the rows it inserted
     assert measurements["flink"]["units"] == measurements["chdb"]["units"] == report["messages"]
+    # the copy (Flink's ceiling) committed every source message once: read back read_committed
+    assert measurements["copy"]["units"] == report["copy_committed"] == report["messages"]
     assert measurements["landing"]["units"] == sum(report["landed_rows"].values())
     assert report["landed_rows"]["ods.agora_record_clean"] > 0
     # nothing lost, nothing counted twice: read = accepted + rejected, counted + late = accepted

@@ -11,6 +11,8 @@ touched), each round measures in turn:
   JVM, the planner) is paid once per process and reported apart.
 - ``landing``: every landing topic into fresh ClickHouse tables with a fresh consumer group,
   through :func:`classpulse.kafka.landing.land_from_kafka`: rows per second.
+- ``copy``: Flink doing nothing but copy the same raw messages Kafka → Kafka, exactly once, the
+  same way (:mod:`.realtime_copy`): Flink's own ceiling here, what the pipeline is read against.
 - ``chdb``: the ClickHouse engine parsing the same raw JSON lines (``JSONEachRow`` into the
   columns it infers, malformed lines skipped): the ceiling this machine sets for the parse.
 
@@ -53,6 +55,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from classpulse.bench.realtime_copy import committed_records, copy_tree, run_flink_copy
 from classpulse.bench.realtime_freshness import WARM_UP_TIMEOUT_S as WARM_UP_TIMEOUT_S
 from classpulse.bench.realtime_freshness import measure_freshness
 from classpulse.bench.realtime_phases import (
@@ -159,13 +162,14 @@ def run_realtime_benchmark(
             on_disk = [topic for topic in sources if (topics_dir / topic).is_dir()]
             structures = {topic: chdb_structure(topics_dir, topic) for topic in on_disk}
             report.seconds = {name: [] for name in MEASUREMENTS}
-            report.units = {"flink": report.messages, "chdb": report.messages}
+            report.units = {name: report.messages for name in ("flink", "copy", "chdb")}
+            copies = copy_tree(settings, scratch)
             tag = ""
             for round_number in range(1, options.repeats + 1):
                 tag = f"{round_number}-{uuid.uuid4().hex[:6]}"
                 where = f"round {round_number}/{options.repeats}"
                 realtime_labels.run_round(settings, session, tag, options, report, log, console)
-                recreate_topics(settings, [*middle, *outputs])
+                recreate_topics(settings, [*middle, *outputs, *copies])
                 log(f"{where}: Flink, every job, exactly once…")
                 (seconds, parts), tag = again_after_planner_race(
                     lambda tag: run_flink(settings, session, tag, options, console),
@@ -184,6 +188,24 @@ def run_realtime_benchmark(
                     )
                     + ")"
                 )
+
+                log(f"{where}: Flink copying the same raw topics, exactly once (its ceiling)…")
+                seconds, tag = again_after_planner_race(
+                    lambda tag: run_flink_copy(
+                        settings,
+                        session,
+                        tag,
+                        scratch,
+                        options.parallelism,
+                        dict(options.variables),
+                        console,
+                    ),
+                    tag,
+                    lambda: recreate_topics(settings, copies),
+                    lambda line, where=where: log(f"{where}: {line}"),
+                )
+                report.seconds["copy"].append(seconds)
+                log(f"{where}: copy {report.messages / seconds:,.0f} msg/s ({seconds:.2f} s)")
 
                 log(f"{where}: landing into ClickHouse…")
                 last = [time.monotonic()]
@@ -206,6 +228,7 @@ def run_realtime_benchmark(
                 report.seconds["chdb"].append(seconds)
                 log(f"{where}: chDB {report.messages / seconds:,.0f} msg/s ({seconds:.2f} s)")
 
+            report.copy_committed = committed_records(settings, copies)
             report.identities, report.identities_hold = _identities(
                 settings, get_client(settings), tag, report.produced
             )

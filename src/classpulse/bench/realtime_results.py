@@ -14,9 +14,10 @@ from classpulse.bench.realtime_freshness import FRESHNESS_TABLE, FRESHNESS_WINDO
 from classpulse.bench.realtime_setup import RealtimeOptions
 from classpulse.config import load_settings
 
-MEASUREMENTS = ("flink", "landing", "chdb")
+MEASUREMENTS = ("flink", "copy", "landing", "chdb")
 LABELS = {
     "flink": ("Kafka → all cleaning + marts → Kafka, exactly once", "messages"),
+    "copy": ("Flink copying the same raw messages Kafka → Kafka, exactly once", "messages"),
     "landing": ("Kafka → ClickHouse landing", "rows"),
     "chdb": ("chDB parsing the same raw JSON (ceiling)", "messages"),
 }
@@ -40,6 +41,7 @@ class RealtimeReport:
     paced_messages: int = 0
     warm_up_messages: int = 0
     windows_seen: int = 0
+    copy_committed: int = 0  # what a read_committed reader finds in the copy topics, last round
     identities: str = ""
     identities_hold: bool = False
     labels: Any = None  # live classroom (realtime_labels.LabelsFigures)
@@ -85,6 +87,7 @@ class RealtimeReport:
             "pipeline_start_seconds": self.pipeline_start_seconds,
             "measurements": measurements,
             "flink_jobs_seconds": self.flink_jobs_seconds,
+            "copy_committed": self.copy_committed,
             "landed_rows": self.landed,
             "freshness": {
                 "table": FRESHNESS_TABLE,
