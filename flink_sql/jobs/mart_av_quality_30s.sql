@@ -7,7 +7,10 @@
 -- watermark, kept in state, or the operator's): a late event goes to late_events, once per metric
 -- it feeds (the unit of event_count).
 apply template late_by_split_watermark (
-    view = 'av_records', source = 'agora_record_clean', event_time_ms = 'message_create_time'
+    view = 'av_records', source = 'agora_record_clean', event_time_ms = 'message_create_time',
+    columns = 'source_split, source_offset, message_create_time, event_at, user_id,
+        agora_channel_id, classroom_id, user_type, `event`, audio_uid, audio_lost, video_uid,
+        video_fr'
 );
 
 -- One row per metric a student record feeds; NULL keys become -1 ('-1' for the classroom). The

@@ -8,7 +8,9 @@
 -- counted + late = events read, per mart_accounting.
 apply template late_by_split_watermark (
     view = 'classroom_events', source = 'timeline_analysis_student',
-    event_time_ms = 'messageTimeStamp', split = 'sourceSplit'
+    event_time_ms = 'messageTimeStamp', split = 'sourceSplit',
+    columns = 'sourceSplit, sourceOffset, messageTimeStamp, event_at, roomId, userId, `role`,
+        `event`'
 );
 
 create temporary view classroom_events_on_time as

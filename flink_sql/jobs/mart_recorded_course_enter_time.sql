@@ -6,7 +6,9 @@
 -- Late routing (flink_sql/templates/late_by_split_watermark.sql: at or behind its split's
 -- watermark, kept in state, or the operator's), on extra.data_time.
 apply template late_by_split_watermark (
-    view = 'qos_events', source = 'qos_log_clean', event_time_ms = 'data_time'
+    view = 'qos_events', source = 'qos_log_clean', event_time_ms = 'data_time',
+    columns = 'source_split, source_offset, data_time, event_at, event_time, user_id, classroom_id,
+        user_type, sub_event'
 );
 
 create temporary view qos_events_on_time as

@@ -10,7 +10,10 @@
 -- (window_end > event time > watermark).
 -- Arguments: view, the view to create (the input's columns with is_late and watermark_at);
 -- source, the input (with event_at, its event time); event_time_ms, the event time in epoch ms;
--- split, the source split column; delay, the watermark delay in seconds.
+-- split, the source split column; delay, the watermark delay in seconds; columns, the input's
+-- columns the mart uses (default all). Every row crosses a hash exchange to its split's task, and
+-- the planner does not prune unused columns through an OVER aggregate: naming them here keeps
+-- the rest out of the exchange (serialized, sent and read once per row and mart).
 create temporary view {view} as
 select
     *,
@@ -28,6 +31,6 @@ from (
                 partition by {split:source_split} order by arrived_at
                 rows between unbounded preceding and current row
             ) - {delay:${WATERMARK_DELAY_SECONDS}} * 1000 as split_watermark_ms
-        from (select *, proctime() as arrived_at from {source})
+        from (select {columns:*}, proctime() as arrived_at from {source})
     )
 );

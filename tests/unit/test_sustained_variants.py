@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import threading
+import time
+
 import pytest
 
-from classpulse.bench.sustained import Variant, rate_between
+from classpulse.bench.sustained import (
+    SustainedResult,
+    Variant,
+    cpu_by_thread,
+    cpu_per_message,
+    rate_between,
+    thread_group,
+)
 
 
 def test_a_bare_name_is_the_defaults() -> None:
@@ -32,3 +44,46 @@ def test_the_rate_is_taken_between_ten_and_ninety_percent() -> None:
     samples = [(0.0, 0), (1.0, 10), (2.0, 50), (3.0, 90), (4.0, 100)]
     assert rate_between(samples, 100) == 40.0
     assert rate_between(samples[:2], 100) is None
+
+
+def test_thread_numbers_are_dropped_so_that_threads_of_one_kind_sum() -> None:
+    assert thread_group("GC Thread#3") == "GC Thread"
+    assert thread_group("kafka-producer-12") == "kafka-producer"
+    assert thread_group("OverAggregate[2") == "OverAggregate["  # /proc cuts names at 15
+    assert thread_group("42") == "42"
+
+
+def test_a_threads_cpu_is_read_from_proc_under_its_group() -> None:
+    """A thread named like a JVM's (prctl, as /proc shows it) burns CPU; its group's seconds
+    match what the thread measured itself (within /proc's clock ticks)."""
+    measured: list[float] = []
+    done = threading.Event()
+
+    def burn() -> None:
+        ctypes.CDLL(None).prctl(15, b"cpu-burner-7", 0, 0, 0)  # PR_SET_NAME
+        started = time.thread_time()
+        while time.thread_time() - started < 0.3:
+            pass
+        measured.append(time.thread_time())
+        done.wait(10)
+
+    thread = threading.Thread(target=burn)
+    thread.start()
+    while not measured:
+        time.sleep(0.01)
+    seconds = cpu_by_thread({"python": os.getpid()})
+    done.set()
+    thread.join()
+    assert seconds[("python", "cpu-burner")] == pytest.approx(measured[0], abs=0.05)
+
+
+def test_cpu_per_message_sums_by_process_or_thread_group() -> None:
+    result = SustainedResult(backlog=1000)
+    result.cpu_seconds = {
+        ("engine", "Source: KafkaSo"): 0.002,
+        ("engine", "GC Thread"): 0.001,
+        ("broker", "data-plane-kafk"): 0.004,
+    }
+    assert cpu_per_message(result) == pytest.approx({"broker": 4.0, "engine": 3.0})
+    assert list(cpu_per_message(result)) == ["broker", "engine"]
+    assert cpu_per_message(result, by=1)["GC Thread"] == pytest.approx(1.0)

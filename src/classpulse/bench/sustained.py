@@ -15,7 +15,10 @@ same way, between 10 % and 90 % of what they read in the end.
 ``classpulse bench sustained`` (:func:`compare_variants`) runs this measurement once per variant
 (parallelism, one sink per table or one per INSERT, Flink options, ``${VAR}``s) on one backlog,
 and records where the running job spends its time: its task count, each vertex's busy and
-back-pressured milliseconds per second (REST), and optionally a JFR recording of the engine.
+back-pressured milliseconds per second (REST), optionally a JFR recording of the engine, and the
+CPU seconds of every process of the pipeline (the engine's JVM, the broker, the warehouse, this
+Python) per thread group (/proc) from the first record read to the last, which divided by the
+backlog is the CPU a raw message costs, item by item.
 With ``live_classroom`` the backlog is the five live-classroom topics instead (the generator of
 ``bench realtime``'s labels round, its rooms published as a preheat run so the enrichment finds
 them) and only their jobs run: the cleaning, then the union + labels + triage job (issue 11).
@@ -23,6 +26,8 @@ them) and only their jobs run: the cleaning, then the union + labels + triage jo
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -43,6 +48,46 @@ class SustainedResult:
     later_rows: int = 0  # records the mart sources read in the end
     caught_up_seconds: float | None = None  # from submission until everything was read
     submitted_to_first_record_seconds: float | None = None
+    # CPU seconds per (process, thread group) from the first record read to the last
+    cpu_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def thread_group(name: str) -> str:
+    """A thread's name without its number (``GC Thread#3``, ``kafka-producer-network-thread | x``,
+    a task's ``(1/2)#0``), so that the threads of one kind sum; /proc gives 15 characters."""
+    return re.sub(r"[-#\s|]*[0-9]+$", "", name.strip()) or name
+
+
+def cpu_by_thread(processes: dict[str, int]) -> dict[tuple[str, str], float]:
+    """Each named process's CPU seconds (user + system, /proc) per thread group, so that a
+    difference of two readings says where the machine's CPU went between them."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[tuple[str, str], float] = {}
+    for process, pid in processes.items():
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue  # the thread ended
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            key = (process, thread_group(name))
+            totals[key] = totals.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def cpu_per_message(result: SustainedResult, by: int = 0) -> dict[str, float]:
+    """Microseconds of CPU per backlog message, summed by process (``by=0``) or by thread group
+    within a process (``by=1``), largest first: where the machine's CPU went per message."""
+    sums: dict[str, float] = {}
+    for key, seconds in result.cpu_seconds.items():
+        sums[key[by]] = sums.get(key[by], 0.0) + seconds * 1e6 / max(result.backlog, 1)
+    return dict(sorted(sums.items(), key=lambda item: -item[1]))
 
 
 def rate_between(samples: list[tuple[float, int]], total: int) -> float | None:
@@ -54,6 +99,21 @@ def rate_between(samples: list[tuple[float, int]], total: int) -> float | None:
     if low is None or high is None or high[0] <= low[0]:
         return None
     return (high[1] - low[1]) / (high[0] - low[0])
+
+
+def machine_processes(settings: Settings) -> dict[str, int]:
+    """The processes the pipeline's CPU goes to: the engine's JVM (the mini-cluster), the Kafka
+    broker, the warehouse (the dimension lookups) and this Python process."""
+    from classpulse.kafka import broker
+    from classpulse.warehouse import daemon
+
+    found = {
+        "engine": _engine_pid(),
+        "broker": broker.read_pid(broker.files_for(settings)),
+        "warehouse": daemon.read_pid(daemon.ServerFiles(settings.warehouse_path)),
+        "python": os.getpid(),
+    }
+    return {name: int(pid) for name, pid in found.items() if pid}
 
 
 def measure_sustained(
@@ -94,6 +154,8 @@ def measure_sustained(
             counter = SourceRecords(session.rest_host, session.rest_port, job_id)
             last_change = time.perf_counter()
             last_later = most_read = -1
+            processes = machine_processes(settings)
+            cpu_at_first: dict[tuple[str, str], float] = {}
             while not stop.is_set():
                 counts = counter.read()
                 now = time.perf_counter()
@@ -101,13 +163,20 @@ def measure_sustained(
                     first = sum(n for table, n in counts.items() if table in first_tables)
                     later = sum(n for table, n in counts.items() if table not in first_tables)
                     result.samples.append((now - started, first, later))
+                    cpu = cpu_by_thread(processes)
                     if first and result.submitted_to_first_record_seconds is None:
                         result.submitted_to_first_record_seconds = now - started
+                        cpu_at_first = cpu
                     # the greatest count seen: a read that missed a subtask's counter (a
                     # loaded machine) is lower and must not restart the quiet period
                     most_read = max(most_read, first)
                     if later > last_later:
                         last_later, last_change = later, now
+                        if cpu_at_first:
+                            result.cpu_seconds = {
+                                key: seconds - cpu_at_first.get(key, 0.0)
+                                for key, seconds in cpu.items()
+                            }
                     # all read, and the marts' sources saw nothing new for a few checkpoints
                     if most_read >= backlog and now - last_change >= quiet_s:
                         result.caught_up_seconds = last_change - started

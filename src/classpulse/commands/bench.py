@@ -264,7 +264,7 @@ def sustained(
     own; per variant the sources' rate between 10 % and 90 % of the backlog, the running
     job's tasks, and the vertices busiest while it runs. Ratios only: run on a quiet machine.
     """
-    from classpulse.bench.sustained import Variant, compare_variants
+    from classpulse.bench.sustained import Variant, compare_variants, cpu_per_message
 
     try:
         chosen = [Variant.parse(text) for text in variants] or [Variant("defaults")]
@@ -276,7 +276,8 @@ def sustained(
         messages, chosen, log=console.log, output_dir=output_dir, live_classroom=live_classroom
     )
     table = Table(title="Continuous pipeline, sustained (10 %..90 % of the backlog)")
-    for column in ("variant", "cleaning msg/s", "marts msg/s", "tasks", "busiest vertex"):
+    columns = ("variant", "cleaning msg/s", "marts msg/s", "CPU µs/msg", "tasks", "busiest vertex")
+    for column in columns:
         table.add_column(
             column, justify="left" if column in ("variant", "busiest vertex") else "right"
         )
@@ -288,6 +289,9 @@ def sustained(
         table.add_row(
             result.variant.name,
             *(f"{rate:,.0f}" if rate else "–" for rate in rates),
+            " ".join(
+                f"{name} {micros:.0f}" for name, micros in cpu_per_message(result.sustained).items()
+            ),
             str(result.tasks or "–"),
             f"{busiest['name'][:60]} ({busiest.get('busyTimeMsPerSecond', 0):.0f} ms/s)"
             if busiest
