@@ -23,9 +23,3 @@ create temporary system function if not exists presence_tracker
 -- (room_user_labels_30s). See jvm/udf Latest.java.
 create temporary system function if not exists latest_value
     as 'io.classpulse.udf.Latest' language JAVA;
-
--- label_window(role, <the union's label flags and numbers>, client_time, server_time, topic_rank,
--- source_split, source_offset): one user-window's label columns of room_user_labels_30s
--- (LIVE_CLASSROOM_CONTRACT.md A.3) from one accumulator. See jvm/udf LabelWindow.java.
-create temporary system function if not exists label_window
-    as 'io.classpulse.udf.LabelWindow' language JAVA;

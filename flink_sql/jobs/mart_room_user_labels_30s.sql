@@ -66,31 +66,65 @@ apply template late_by_split_watermark (
 create temporary view label_messages_on_time as
 select * from label_messages_timed where not is_late;
 
--- A.3 per user and window: label_window (flink_sql/functions.sql) folds each message into one
--- accumulator of counts, sums and the "latest" picks, the latest being the message of greatest
--- (client_time, server_time, topic_rank, source_split, source_offset); one call per message
--- instead of ~25 filtered aggregates and four latest_value calls.
+-- A.3 per user and window. "Latest" picks: latest_value(value, <the message's order>), the
+-- value of the greatest (client_time, server_time, topic_rank, source_split, source_offset)
+-- (flink_sql/functions.sql).
 create temporary view label_user_windows as
 select
-    window_start, window_end, window_time, room_id, user_id, start_ms,
-    labels.`role`, labels.messages, labels.in_room, labels.enter_attempts, labels.enter_fail,
-    labels.enter_slow, labels.enter_fail_component, labels.audio_stall, labels.video_stall,
-    labels.cannot_hear, labels.cannot_see, labels.net_quality, labels.device_abnormal,
-    labels.courseware_load_fail, labels.courseware_out_of_sync, labels.cannot_draw
-from (
-    select
-        window_start, window_end, window_time, room_id, user_id,
-        -- the epoch-aligned window start in epoch ms, whatever the session time zone
-        MIN(client_time - MOD(client_time, 30000)) as start_ms,
-        label_window(
-            `role`, is_presence, is_leave, is_enter_attempt, is_enter_fail, is_enter_success,
-            is_enter_slow, failed_component, media, interval_ms, freeze_ms, is_silent,
-            loss_pct, rtt_ms, is_device_abnormal, is_load_fail, is_load_ok, is_out_of_sync,
-            is_draw_fail, client_time, server_time, topic_rank, source_split, source_offset
-        ) as labels
-    from table(TUMBLE(table label_messages_on_time, DESCRIPTOR(event_at), interval '30' second))
-    group by window_start, window_end, window_time, room_id, user_id
-);
+    window_start, window_end, window_time, room_id, user_id,
+    -- the epoch-aligned window start in epoch ms, whatever the session time zone
+    MIN(client_time - MOD(client_time, 30000)) as start_ms,
+    latest_value(`role`, client_time, server_time, topic_rank, source_split, source_offset)
+        as `role`,
+    COUNT(*) as messages,
+    -- some presence strictly later than every leave: of presences and leaves, the latest is a
+    -- presence (one message is never both)
+    case when latest_value(
+            if(is_presence, 'presence', 'leave'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_presence or is_leave) = 'presence' then 1 else 0 end as in_room,
+    COUNT(*) filter (where is_enter_attempt) as enter_attempts,
+    case when COUNT(*) filter (where is_enter_fail) > 0
+            and COUNT(*) filter (where is_enter_success) = 0 then 1 else 0 end as enter_fail,
+    case when COUNT(*) filter (where is_enter_slow) > 0 then 1 else 0 end as enter_slow,
+    COALESCE(latest_value(
+        failed_component, client_time, server_time, topic_rank, source_split, source_offset
+    ) filter (where is_enter_fail), '') as enter_fail_component,
+    -- >= 20 % of the covered span frozen, in integers: 5 * sum(freeze) >= sum(interval)
+    case when COUNT(*) filter (where media = 'audio') > 0
+            and 5 * SUM(freeze_ms) filter (where media = 'audio')
+                >= SUM(interval_ms) filter (where media = 'audio') then 1 else 0 end
+        as audio_stall,
+    case when COUNT(*) filter (where media = 'video') > 0
+            and 5 * SUM(freeze_ms) filter (where media = 'video')
+                >= SUM(interval_ms) filter (where media = 'video') then 1 else 0 end
+        as video_stall,
+    case when COUNT(*) filter (where media = 'audio') > 0
+            and COUNT(*) filter (where media = 'audio' and not is_silent) = 0 then 1 else 0 end
+        as cannot_hear,
+    case when COUNT(*) filter (where media = 'video') > 0
+            and COUNT(*) filter (where media = 'video' and not is_silent) = 0 then 1 else 0 end
+        as cannot_see,
+    -- n av samples, L = sum(loss_pct), R = sum(rtt_ms)
+    case
+        when COUNT(media) = 0 then 'none'
+        when SUM(loss_pct) >= 10 * COUNT(media) or SUM(rtt_ms) >= 600 * COUNT(media) then 'bad'
+        when SUM(loss_pct) >= 3 * COUNT(media) or SUM(rtt_ms) >= 300 * COUNT(media) then 'poor'
+        else 'good'
+    end as net_quality,
+    case when COUNT(*) filter (where is_device_abnormal) > 0 then 1 else 0 end
+        as device_abnormal,
+    -- some load failure with no later successful load: of loads, the latest failed
+    case when latest_value(
+            if(is_load_fail, 'fail', 'ok'),
+            client_time, server_time, topic_rank, source_split, source_offset
+        ) filter (where is_load_fail or is_load_ok) = 'fail' then 1 else 0 end
+        as courseware_load_fail,
+    case when COUNT(*) filter (where is_out_of_sync) > 0 then 1 else 0 end
+        as courseware_out_of_sync,
+    case when COUNT(*) filter (where is_draw_fail) > 0 then 1 else 0 end as cannot_draw
+from table(TUMBLE(table label_messages_on_time, DESCRIPTOR(event_at), interval '30' second))
+group by window_start, window_end, window_time, room_id, user_id;
 
 -- Who is in the room in each window (for peer_in_room and fm_in_room): a window aggregate over
 -- the user windows (their window_time is the event time; start and end are renamed away).

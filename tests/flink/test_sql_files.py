@@ -225,10 +225,8 @@ def test_the_functions_the_jobs_call_are_declared() -> None:
         "    as 'io.classpulse.udf.PresenceTracker' language JAVA",
         "create temporary system function if not exists latest_value\n"
         "    as 'io.classpulse.udf.Latest' language JAVA",
-        "create temporary system function if not exists label_window\n"
-        "    as 'io.classpulse.udf.LabelWindow' language JAVA",
     ]
-    for name in ("ParseMessage", "MaxOverlap", "PresenceTracker", "Latest", "LabelWindow"):
+    for name in ("ParseMessage", "MaxOverlap", "PresenceTracker", "Latest"):
         assert (ROOT / f"jvm/udf/src/main/java/io/classpulse/udf/{name}.java").is_file()
 
 

@@ -297,8 +297,8 @@ def run_round(
 
 class BusySampler:
     """Samples ``busyTimeMsPerSecond`` (summed over subtasks) of every vertex of the running
-    jobs of a Flink REST endpoint every ``SAMPLE_INTERVAL_S`` while in its ``with`` block; ``means()`` per vertex
-    name over the samples taken while that vertex ran."""
+    jobs of a Flink REST endpoint every ``SAMPLE_INTERVAL_S`` while in its ``with`` block;
+    ``means()`` per vertex name over the samples taken while that vertex ran."""
 
     def __init__(self, address: str) -> None:
         self.address = address
