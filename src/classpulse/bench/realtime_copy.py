@@ -98,7 +98,8 @@ def run_flink_copy(
 
 def committed_records(settings: Settings, topics: list[str], timeout: float = 120.0) -> int:
     """The records a ``read_committed`` reader finds in ``topics``, read from their starts to
-    their last stable offsets: what the copy jobs committed, checked against what they read."""
+    their last stable offsets: what the copy jobs committed, for the caller to check against
+    what was produced."""
     import time
 
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition

@@ -71,14 +71,20 @@ def cpu_by_thread(processes: dict[str, int]) -> dict[tuple[str, str], float]:
         for tid in tasks:
             try:
                 with open(f"/proc/{pid}/task/{tid}/stat") as handle:
-                    stat = handle.read()
+                    name, seconds = thread_cpu(handle.read(), ticks)
             except OSError:
                 continue  # the thread ended
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2 :].split()
             key = (process, thread_group(name))
-            totals[key] = totals.get(key, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+            totals[key] = totals.get(key, 0.0) + seconds
     return totals
+
+
+def thread_cpu(stat: str, ticks: int) -> tuple[str, float]:
+    """A ``/proc/<pid>/task/<tid>/stat`` line's thread name and CPU seconds (user + system,
+    fields 14 and 15, in ``ticks`` per second). The name is between the first ``(`` and the
+    last ``)``: it may hold both."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], (int(fields[11]) + int(fields[12])) / ticks
 
 
 def cpu_per_message(result: SustainedResult, by: int = 0) -> dict[str, float]:
@@ -163,19 +169,18 @@ def measure_sustained(
                     first = sum(n for table, n in counts.items() if table in first_tables)
                     later = sum(n for table, n in counts.items() if table not in first_tables)
                     result.samples.append((now - started, first, later))
-                    cpu = cpu_by_thread(processes)
                     if first and result.submitted_to_first_record_seconds is None:
                         result.submitted_to_first_record_seconds = now - started
-                        cpu_at_first = cpu
+                        cpu_at_first = cpu_by_thread(processes)
                     # the greatest count seen: a read that missed a subtask's counter (a
                     # loaded machine) is lower and must not restart the quiet period
                     most_read = max(most_read, first)
                     if later > last_later:
                         last_later, last_change = later, now
-                        if cpu_at_first:
+                        if cpu_at_first:  # /proc read only when the reading is kept
                             result.cpu_seconds = {
                                 key: seconds - cpu_at_first.get(key, 0.0)
-                                for key, seconds in cpu.items()
+                                for key, seconds in cpu_by_thread(processes).items()
                             }
                     # all read, and the marts' sources saw nothing new for a few checkpoints
                     if most_read >= backlog and now - last_change >= quiet_s:
