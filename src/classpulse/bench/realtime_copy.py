@@ -79,10 +79,11 @@ def run_flink_copy(
     parallelism: int,
     variables: dict[str, str],
     console: Any = None,
-) -> float:
+) -> tuple[float, float]:
     """Copy every raw source topic once (the tree under ``directory``, written by
     :func:`copy_tree`, its topics emptied by the caller); seconds from the first submission to
-    the last commit (:func:`committed_records` checks what was copied)."""
+    the last commit, and the planning part of them (:func:`committed_records` checks what was
+    copied)."""
     from classpulse.flink import pipeline
 
     result = pipeline.run_bounded(
@@ -93,7 +94,10 @@ def run_flink_copy(
         session=session,
         console=console,
     )
-    return sum(stage.seconds for stage in result.stages)
+    return (
+        sum(stage.seconds for stage in result.stages),
+        sum(stage.planning_seconds for stage in result.stages),
+    )
 
 
 def committed_records(settings: Settings, topics: list[str], timeout: float = 120.0) -> int:

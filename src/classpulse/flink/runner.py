@@ -109,6 +109,9 @@ class StageResult:
     job_id: str
     seconds: float
     messages_in: int | None  # as last read over REST: None when nothing needed it (no display)
+    # of ``seconds``, the part before the job was submitted: planning the statement set,
+    # generating its code, submitting it (a continuous job pays it once, a bounded one per run)
+    planning_seconds: float = 0.0
 
 
 WaveResult = StageResult  # the former name
@@ -429,6 +432,7 @@ def run_jobs(
                 statements = session.statement_set(inserts, options.one_sink_per_table)
                 session.bind_planner_to_this_thread()
                 submitted = statements.execute()
+                planning_seconds = time.perf_counter() - stage_started
                 job_id = str(submitted.get_job_client().get_job_id())
                 if on_submit is not None:
                     on_submit(job_id)
@@ -457,7 +461,7 @@ def run_jobs(
                     stop_job(submitted.get_job_client(), savepoint_dir or flink_home / "savepoints")
                     raise
                 display.finish_wave(count or 0, seconds)
-                stage_result = StageResult(names, job_id, seconds, count)
+                stage_result = StageResult(names, job_id, seconds, count, planning_seconds)
                 result.stages.append(stage_result)
                 if on_wave is not None:
                     on_wave(stage_result)

@@ -87,6 +87,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "pipeline needs, against bytes a local broker writes to its page cache; lz4 did not "
         "win side by side (bench sustained, loaded machine). A remote cluster may want lz4.",
     ),
+    "KAFKA_CLIENT_METRICS": (
+        "true",
+        "Kafka sources and sinks: whether the Kafka clients' own metrics (a hundred or more per "
+        "consumer and producer) are registered in Flink's metric system (docs/architecture.md).",
+    ),
     "KAFKA_ROW_FORMAT": (
         "classpulse-json",
         "Value format of every Kafka table but the raw sources: classpulse-json (jvm/udf), the "
