@@ -572,7 +572,7 @@ def print_figures(report: Any, console: Any) -> None:
     )
     running = figures.running_per_second
     table.add_row(
-        "… the same rounds, their planning excluded (a running job plans once)",
+        "… the same rounds without planning (a running job plans once)",
         f"{figures.messages:,} messages",
         f"{statistics.median(figures.running_seconds):.2f} s" if figures.running_seconds else "–",
         "–" if math.isnan(running) else f"{running:,.0f} msg/s",
