@@ -20,6 +20,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from classpulse.bench.realtime_phases import stage_seconds
 from classpulse.config import Settings
 
 COPY_ROLE = "raw_copy"
@@ -94,10 +95,8 @@ def run_flink_copy(
         session=session,
         console=console,
     )
-    return (
-        sum(stage.seconds for stage in result.stages),
-        sum(stage.planning_seconds for stage in result.stages),
-    )
+    seconds, planning = stage_seconds(result)
+    return sum(seconds), sum(planning)
 
 
 def committed_records(settings: Settings, topics: list[str], timeout: float = 120.0) -> int:
