@@ -56,13 +56,12 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert measurements["copy"]["units"] == report["copy_committed"] == report["messages"]
     assert measurements["landing"]["units"] == sum(report["landed_rows"].values())
     assert report["landed_rows"]["ods.agora_record_clean"] > 0
-    # bounded: two stages (cleaning, marts), each with the planning part before its submission
-    (stages,), (planning,) = report["flink_jobs_seconds"], measurements["flink"]["planning_seconds"]
-    assert len(stages) == 2 and 0 < planning < sum(stages) == measurements["flink"]["seconds"][0]
-    (copy_planning,) = measurements["copy"]["planning_seconds"]
-    assert 0 < copy_planning < measurements["copy"]["seconds"][0]
+    # bounded: two stages (cleaning, marts); for each Flink measurement one planning figure per
+    # round, and the rate without it is the units over the round's seconds less its planning
+    assert [len(stages) for stages in report["flink_jobs_seconds"]] == [2]
     for name in ("flink", "copy"):
         figure = measurements[name]
+        assert len(figure["planning_seconds"]) == len(figure["seconds"]) == 1, name
         running = figure["seconds"][0] - figure["planning_seconds"][0]
         assert figure["planning_excluded_per_second"] == figure["units"] / running, name
     # nothing lost, nothing counted twice: read = accepted + rejected, counted + late = accepted
@@ -148,10 +147,7 @@ def test_quick_realtime_benchmark_reports_every_figure(tmp_path: Path) -> None:
     # one round measured, or given up after the Flink planner's NPE three times (recorded)
     assert len(labels["seconds"]) + labels["planner_failures"] == 1
     assert labels["per_second"] is None or labels["per_second"] > 0
-    assert len(labels["planning_seconds"]) == len(labels["seconds"])
-    assert all(
-        0 < p < t for p, t in zip(labels["planning_seconds"], labels["seconds"], strict=True)
-    )
+    assert len(labels["planning_seconds"]) == len(labels["seconds"])  # one per measured round
     # every live-classroom message read and accounted: the full round's identities above count
     # them (Flink's read = produced per topic; counted + late = accepted per mart)
     triage = labels["triage"]

@@ -51,7 +51,7 @@ from classpulse.bench.live_classroom_load import (
     produce_live_classroom,
     publish_rooms,
 )
-from classpulse.bench.realtime_phases import stage_seconds
+from classpulse.bench.realtime_phases import stage_seconds, without_planning
 from classpulse.classroom_help.records import LABEL_JOBS, TOPICS
 from classpulse.config import Settings
 
@@ -122,10 +122,7 @@ class LabelsFigures:
     @property
     def running_seconds(self) -> list[float]:
         """Each round's seconds without its stages' planning (a running job plans once)."""
-        return [
-            total - planning
-            for total, planning in zip(self.seconds, self.planning_seconds, strict=False)
-        ]
+        return without_planning(self.seconds, self.planning_seconds)
 
     @property
     def running_per_second(self) -> float:

@@ -50,6 +50,11 @@ def stage_seconds(result: Any) -> tuple[list[float], list[float]]:
     )
 
 
+def without_planning(seconds: list[float], planning: list[float]) -> list[float]:
+    """Each round's seconds less its planning (rounds paired in order)."""
+    return [total - part for total, part in zip(seconds, planning, strict=False)]
+
+
 def run_flink_sustained(
     settings: Settings, session: Any, options: RealtimeOptions, report: Any, log: Callable
 ) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from classpulse.bench.realtime_freshness import FRESHNESS_TABLE, FRESHNESS_WINDOW_MS
+from classpulse.bench.realtime_phases import without_planning
 from classpulse.bench.realtime_setup import RealtimeOptions
 from classpulse.config import load_settings
 
@@ -61,12 +62,7 @@ class RealtimeReport:
 
     def running_seconds(self, name: str) -> list[float]:
         """Each round's seconds of a Flink measurement without its planning."""
-        return [
-            total - planning
-            for total, planning in zip(
-                self.seconds.get(name) or [], self.planning.get(name) or [], strict=False
-            )
-        ]
+        return without_planning(self.seconds.get(name) or [], self.planning.get(name) or [])
 
     def running_rate(self, name: str) -> float:
         values = self.running_seconds(name)
